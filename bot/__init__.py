@@ -1,0 +1,1 @@
+"""Wiring and transport: the only package that knows about chat platforms."""

@@ -1,0 +1,242 @@
+"""Command line: `python -m bot [COMMAND]`.
+
+python -m bot                         Telegram if TELEGRAM_BOT_TOKEN is set, else the demo
+python -m bot demo [--as CODE|--unlinked] [--size N]
+                                      console demo on a seeded demo province
+python -m bot run telegram|console    serve one channel
+python -m bot db upgrade              apply migrations
+python -m bot seed-demo [--size N]    create the demo province (idempotent)
+python -m bot import officials FILE [--skip-bad-rows]
+python -m bot link-code EMPLOYEE_CODE [--days N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.db import Database, upgrade
+from bot.dispatch import Dispatcher
+from locales import use_locale
+
+log = logging.getLogger("bot")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
+    return Dispatcher(
+        db=db,
+        tz_name=settings.timezone.key,
+        default_locale=settings.default_locale,
+        bot_username=settings.telegram_bot_username,
+    )
+
+
+async def seed_demo(settings: Settings, db: Database) -> None:
+    from models.demo import seed_demo_province
+
+    async with db.transaction() as session:
+        summary = await seed_demo_province(
+            session, size=settings.demo_size, today=datetime.now(settings.timezone).date()
+        )
+    log.info("demo province: %s units, %s officials", summary.units, summary.officials)
+
+
+async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | None:
+    from models import link_codes, officials
+
+    async with db.transaction() as session:
+        official = await officials.by_employee_code(session, employee_code)
+        if official is None:
+            return None
+        code = await link_codes.issue(
+            session,
+            official,
+            now=datetime.now(UTC),
+            created_by="cli",
+            ttl=timedelta(days=days),
+        )
+    return link_codes.display_code(code)
+
+
+async def link_console(db: Database, employee_code: str, user_id: str) -> bool:
+    from models import accounts, officials
+
+    async with db.transaction() as session:
+        official = await officials.by_employee_code(session, employee_code)
+        if official is None:
+            return False
+        now = datetime.now(UTC)
+        account = await accounts.get_or_create(
+            session, channel="console", user_id=user_id, chat_id=user_id, now=now
+        )
+        if account.official_id != official.id:
+            await accounts.link(session, account, official, method="console-demo", now=now)
+    return True
+
+
+async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") -> int:
+    from bot.channels import console
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        await seed_demo(settings, db)
+        if login_as and not await link_console(db, login_as, user_id):
+            print(f"Không tìm thấy mã cán bộ {login_as}.", file=sys.stderr)
+            return 1
+        print("Trợ lý Bồi dưỡng — bản demo trên tỉnh Điện Biên mẫu (gõ /thoat để thoát).")
+        if login_as:
+            print(f"Đang đăng nhập như cán bộ {login_as}. Gõ /huylienket để thử liên kết lại.")
+        print("Mã liên kết một lần cho các cán bộ mẫu (gõ mã để liên kết):")
+        for code in ("DB000002", "DB000003", "DB000004", "DB000005"):
+            print(f"   {code}: {await issue_code(db, code)}")
+        print()
+        await console.run(make_dispatcher(settings, db), user_id=user_id)
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def import_officials(
+    settings: Settings, file_name: str, content: bytes, skip_bad_rows: bool
+) -> int:
+    from models.roster_import import apply_import, format_plan_report, format_result, plan_import
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                plan = await plan_import(session, file_name, content)
+                print(format_plan_report(plan))
+                if plan.errors and not skip_bad_rows:
+                    return 1
+                result = await apply_import(
+                    session, plan, actor="cli", now=datetime.now(UTC), skip_bad_rows=skip_bad_rows
+                )
+            print(format_result(result))
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def link_code(settings: Settings, employee_code: str, days: int) -> int:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        code = await issue_code(db, employee_code, days)
+    finally:
+        await db.dispose()
+    if code is None:
+        print(f"Không tìm thấy mã cán bộ {employee_code}.", file=sys.stderr)
+        return 1
+    print(f"Mã liên kết: {code} (dùng một lần, hết hạn sau {days} ngày)")
+    username = settings.telegram_bot_username
+    compact = code.replace("-", "")
+    if username:
+        print(f"Liên kết Telegram: https://t.me/{username}?start={compact}")
+    else:
+        print("Đặt TELEGRAM_BOT_USERNAME để in kèm liên kết t.me/<bot>?start=<mã>.")
+    return 0
+
+
+def run_telegram(settings: Settings) -> int:
+    from bot.channels import telegram
+
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    telegram.run(settings, make_dispatcher(settings, db))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý Bồi dưỡng")
+    sub = p.add_subparsers(dest="command")
+    d = sub.add_parser("demo", help="console demo on the demo province")
+    d.add_argument("--as", dest="login_as", default="DB000001", help="employee code to log in as")
+    d.add_argument("--unlinked", action="store_true", help="start unlinked and link by code")
+    d.add_argument("--size", type=int, help="officials in the demo province")
+    r = sub.add_parser("run", help="serve a channel")
+    r.add_argument("channel", choices=["telegram", "console"])
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    s = sub.add_parser("seed-demo", help="create the demo province")
+    s.add_argument("--size", type=int)
+    i = sub.add_parser("import", help="import a file")
+    i.add_argument("kind", choices=["officials"])
+    i.add_argument("file", type=Path)
+    i.add_argument("--skip-bad-rows", action="store_true")
+    lc = sub.add_parser("link-code", help="issue a one-time link code")
+    lc.add_argument("employee_code")
+    lc.add_argument("--days", type=int, default=14)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+        size = getattr(args, "size", None)
+        if size:
+            from dataclasses import replace
+
+            settings = replace(settings, demo_size=size)
+        if args.command is None:
+            if settings.telegram_token:
+                return run_telegram(settings)
+            return asyncio.run(demo(settings, "DB000001"))
+        if args.command == "demo":
+            return asyncio.run(demo(settings, None if args.unlinked else args.login_as))
+        if args.command == "run":
+            if args.channel == "telegram":
+                if not settings.telegram_token:
+                    raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+                return run_telegram(settings)
+            return asyncio.run(demo(settings, None))
+        if args.command == "db":
+            upgrade(settings.database_url)
+            return 0
+        if args.command == "seed-demo":
+
+            async def _seed() -> None:
+                await asyncio.to_thread(upgrade, settings.database_url)
+                database = Database(settings.database_url)
+                try:
+                    await seed_demo(settings, database)
+                finally:
+                    await database.dispose()
+
+            asyncio.run(_seed())
+            return 0
+        if args.command == "import":
+            if not args.file.is_file():
+                print(f"Không tìm thấy tệp {args.file}.", file=sys.stderr)
+                return 2
+            content = args.file.read_bytes()
+            return asyncio.run(
+                import_officials(settings, args.file.name, content, args.skip_bad_rows)
+            )
+        if args.command == "link-code":
+            return asyncio.run(link_code(settings, args.employee_code, args.days))
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,265 @@
+"""Telegram through the real python-telegram-bot Application, used purely as transport.
+
+PTB receives updates (polling or webhook), we turn each into an `Incoming`, the dispatcher
+does the work in one transaction, and we render the replies back. No ConversationHandler,
+no PTB persistence: all state is in the database, so several processes can serve one bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.channels.text import split_text
+from bot.config import Settings
+from bot.dispatch import Dispatcher
+from handlers.router import router
+from handlers.types import Contact, Document, Incoming, Reply
+from locales import _, use_locale
+from locales.i18n import SUPPORTED_LOCALES
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the public Bot API's download ceiling
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Many chats at once, but one chat's updates strictly in order.
+
+    PTB's default is one update at a time for the whole bot, which lets one slow reply hold
+    up everyone; fully concurrent processing would let one person's two quick messages race.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 128) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        key = chat.id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+async def to_incoming(update: Update) -> Incoming | None:
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    base: dict[str, Any] = {
+        "channel": CHANNEL,
+        "chat_id": str(chat.id),
+        "sender_id": str(user.id),
+        "language_hint": user.language_code,
+        "sender_name": user.full_name,
+    }
+    if update.callback_query is not None:
+        return Incoming(choice=update.callback_query.data or "", **base)
+    message = update.message
+    if message is None:
+        return None  # edited messages, channel posts, polls…: nothing to answer
+    if message.contact is not None:
+        contact = message.contact
+        return Incoming(
+            contact=Contact(
+                phone=contact.phone_number,
+                # Telegram fills user_id only for a real account; our own contact button
+                # sends the sender's id, a forwarded card carries someone else's (or none).
+                is_own=contact.user_id is not None and contact.user_id == user.id,
+                first_name=contact.first_name,
+            ),
+            **base,
+        )
+    if message.document is not None:
+        doc = message.document
+        if doc.file_size is not None and doc.file_size > MAX_DOWNLOAD_BYTES:
+            return Incoming(unsupported="large_document", **base)
+        file = await doc.get_file()
+        content = bytes(await file.download_as_bytearray())
+        return Incoming(
+            document=Document(
+                file_name=doc.file_name or "upload", content=content, mime_type=doc.mime_type
+            ),
+            text=message.caption,
+            **base,
+        )
+    if message.text is not None:
+        return Incoming(text=message.text, **base)
+    return Incoming(unsupported=_kind_of(message), **base)
+
+
+def _kind_of(message: Message) -> str:
+    for kind in ("sticker", "photo", "voice", "video", "audio", "animation", "location"):
+        if getattr(message, kind, None):
+            return kind
+    return "other"
+
+
+def _markup(reply: Reply) -> Any:
+    if reply.choices:
+        buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]
+        width = max(1, reply.columns)
+        return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
+    if reply.request_contact:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.request_contact, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+async def send_replies(
+    app: Application, chat_id: int, replies: list[Reply], edit: Message | None = None
+) -> None:
+    bot = app.bot
+    for reply in replies:
+        pieces = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+        markup = _markup(reply)
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            if edit is not None and reply.replace and len(pieces) == 1:
+                try:
+                    await edit.edit_text(piece, reply_markup=markup)
+                    edit = None
+                    continue
+                except BadRequest as exc:  # e.g. "message is not modified", too old to edit
+                    log.info("edit failed, sending instead: %s", exc.message)
+            await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
+        for attachment in reply.attachments:
+            data = InputFile(attachment.content, filename=attachment.file_name)
+            if attachment.is_image:
+                await bot.send_photo(chat_id, data, caption=attachment.summary)
+            else:
+                await bot.send_document(chat_id, data, caption=attachment.summary)
+
+
+def build_application(settings: Settings, dispatcher: Dispatcher) -> Application:
+    if not settings.telegram_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data["dispatcher"] = dispatcher
+    app.add_handler(TypeHandler(Update, _on_update))
+    app.add_error_handler(_on_error)
+    return app
+
+
+async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    dispatcher: Dispatcher = context.application.bot_data["dispatcher"]
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type != ChatType.PRIVATE:
+        # Personal data never goes to a group: answer commands with a pointer, ignore chatter.
+        if update.message and update.message.text and update.message.text.startswith("/"):
+            with use_locale(dispatcher.default_locale):
+                await update.message.reply_text(
+                    _("Please talk to me in a private chat: your information is personal.")
+                )
+        return
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer()
+        except TelegramError as exc:  # an old query can no longer be answered; carry on
+            log.info("answerCallbackQuery failed: %s", exc.message)
+    incoming = await to_incoming(update)
+    if incoming is None:
+        return
+    replies = await dispatcher.handle(incoming)
+    edit = query.message if query is not None and isinstance(query.message, Message) else None
+    await send_replies(context.application, chat.id, replies, edit=edit)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("chat blocked the bot: %s", error.message)
+        return
+    log.error("error while handling an update", exc_info=error)
+
+
+def command_menu(locale: str) -> list[BotCommand]:
+    with use_locale(locale):
+        return [BotCommand(cmd, _(desc)) for _order, cmd, desc in router.described]
+
+
+async def _post_init(app: Application) -> None:
+    dispatcher: Dispatcher = app.bot_data["dispatcher"]
+    # Telegram shows the list matching the user's app language, else the default one.
+    await app.bot.set_my_commands(command_menu(dispatcher.default_locale))
+    for locale in SUPPORTED_LOCALES:
+        await app.bot.set_my_commands(command_menu(locale), language_code=locale)
+    if dispatcher.bot_username is None:
+        dispatcher.bot_username = app.bot.username
+
+
+def run(settings: Settings, dispatcher: Dispatcher) -> None:
+    """Block serving Telegram: webhook when TELEGRAM_WEBHOOK_URL is set, else long polling."""
+    app = build_application(settings, dispatcher)
+    if settings.telegram_webhook_url:
+        from urllib.parse import urlparse
+
+        app.run_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,102 @@
+"""handle(incoming) -> replies: one transaction per update, owned here.
+
+Order of work: open the transaction (BEGIN IMMEDIATE on SQLite), find or create the chat
+account, lock the dialog row, pick the locale, route, remember offered choices, commit —
+and only then hand the replies to the channel, so the bot never confirms something that
+was rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import handlers  # noqa: F401  (registers every feature on the router)
+from bot.db import Database
+from handlers.context import Context
+from handlers.router import Router, router
+from handlers.routing import route
+from handlers.types import Incoming, Reply
+from locales import _, use_locale
+from locales.i18n import normalize_locale
+from models import accounts, dialogs
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 4096  # Telegram's own ceiling; longer input is cut, never rejected
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Dispatcher:
+    db: Database
+    tz_name: str = "Asia/Ho_Chi_Minh"
+    default_locale: str = "vi"
+    bot_username: str | None = None
+    clock: Callable[[], datetime] = system_clock
+    router: Router = field(default_factory=lambda: router)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        incoming = _bounded(incoming)
+        now = self.clock()
+        locale = self.default_locale
+        try:
+            async with self.db.transaction() as session:
+                account = await accounts.get_or_create(
+                    session,
+                    channel=incoming.channel,
+                    user_id=incoming.sender_id,
+                    chat_id=incoming.chat_id,
+                    now=now,
+                )
+                official = await accounts.linked_official(session, account)
+                dialog = await dialogs.load_for_update(
+                    session, channel=incoming.channel, chat_id=incoming.chat_id, now=now
+                )
+                locale = normalize_locale(
+                    account.locale
+                    or (official.preferred_locale if official else None)
+                    or incoming.language_hint,
+                    self.default_locale,
+                )
+                ctx = Context(
+                    session=session,
+                    incoming=incoming,
+                    account=account,
+                    official=official,
+                    dialog=dialog,
+                    now=now,
+                    tz=ZoneInfo(self.tz_name),
+                    bot_username=self.bot_username,
+                )
+                with use_locale(locale):
+                    replies = await route(self.router, ctx)
+                offered = [[c.label, c.value] for r in replies for c in r.choices]
+                if offered:
+                    dialog.choices = offered
+                dialog.updated_at = now
+            return replies
+        except Exception:
+            # The transaction rolled back: nothing half-done is kept. Say so politely.
+            log.exception("update from %s failed", incoming.channel)
+            with use_locale(locale):
+                return [
+                    Reply(
+                        _(
+                            "Sorry, something went wrong on our side and nothing was changed. "
+                            "Please try again in a moment."
+                        )
+                    )
+                ]
+
+
+def _bounded(incoming: Incoming) -> Incoming:
+    if incoming.text is not None and len(incoming.text) > MAX_INPUT_CHARS:
+        return replace(incoming, text=incoming.text[:MAX_INPUT_CHARS])
+    return incoming

@@ -1,0 +1,6 @@
+"""Channel-neutral conversation logic, one module per feature.
+
+Importing the package registers every feature on `handlers.router.router`.
+"""
+
+from handlers import help, language, profile, start  # noqa: F401

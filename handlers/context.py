@@ -1,0 +1,37 @@
+"""What a handler gets for one update: the session (caller-owned transaction), the sender's
+account, the linked official (or None), the dialog state and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.types import Incoming
+from models.accounts import ChatAccount
+from models.dialogs import DialogState
+from models.officials import Official
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    incoming: Incoming
+    account: ChatAccount
+    official: Official | None
+    dialog: DialogState
+    now: datetime  # aware, UTC
+    tz: ZoneInfo
+    bot_username: str | None = None
+    choice: str | None = None  # the picked button's value (pressed, typed as "2" or as its label)
+    args: str = ""  # what followed a /command
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text or ""

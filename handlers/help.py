@@ -1,0 +1,92 @@
+"""Help, the answers for input the bot cannot use, and stale or forged buttons."""
+
+from __future__ import annotations
+
+from handlers.common import link_prompt_replies, menu_reply
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Reply
+from locales import _
+
+router.describe("trogiup", "Help", 95)
+router.menu_item("❓ Help", "trogiup", 95, needs_link=False)
+
+
+@router.command("trogiup", "help")
+@router.intent("trợ giúp", "giúp", "hướng dẫn", "help", "cách dùng", "làm sao")
+async def on_help(ctx: Context) -> list[Reply]:
+    lines = [_("❓ What I can do")]
+    for _order, command, description in router.described:
+        lines.append(f"/{command} — {_(description)}")
+    lines.append("")
+    lines.append(
+        _(
+            "You can also write in your own words, with or without diacritics, for example "
+            "“hồ sơ” or “ho so”."
+        )
+    )
+    if ctx.official is None:
+        return [Reply("\n".join(lines)), *link_prompt_replies()]
+    return [menu_reply(ctx, "\n".join(lines))]
+
+
+@router.intent("menu", "xin chào", "chào", "hello", "hi", "bắt đầu", "start")
+async def on_hello(ctx: Context) -> list[Reply]:
+    from handlers.start import on_menu
+
+    return await on_menu(ctx)
+
+
+@router.on("unknown")
+async def on_unknown(ctx: Context) -> list[Reply]:
+    text = _(
+        "Sorry, I did not understand that. Please choose from the menu below or type "
+        "/trogiup to see what I can do."
+    )
+    if ctx.official is None:
+        return [Reply(text), *link_prompt_replies()]
+    return [menu_reply(ctx, text)]
+
+
+@router.on("stale")
+async def on_stale(ctx: Context) -> list[Reply]:
+    return [
+        menu_reply(
+            ctx,
+            _("This button is no longer valid. Nothing was changed. Please choose again below."),
+        )
+    ]
+
+
+@router.on("link_required")
+async def on_link_required(ctx: Context) -> list[Reply]:
+    return [
+        Reply(_("This information is personal, so this chat must be linked to your record first.")),
+        *link_prompt_replies(),
+    ]
+
+
+@router.on("unsupported")
+async def on_unsupported(ctx: Context) -> list[Reply]:
+    return [
+        menu_reply(
+            ctx,
+            _(
+                "I can only read text messages, button presses, a shared phone number and, for "
+                "HR officers, Excel or CSV files. Please type your question or choose below."
+            ),
+        )
+    ]
+
+
+@router.on("document")
+async def on_document(ctx: Context) -> list[Reply]:
+    return [
+        menu_reply(
+            ctx,
+            _(
+                "Thank you, but I cannot use this file. Only HR officers can send roster or "
+                "course files, and file import from the chat is not available yet."
+            ),
+        )
+    ]

@@ -1,0 +1,84 @@
+"""/hoso: my own record, shown only to the linked official."""
+
+from __future__ import annotations
+
+from handlers.common import menu_reply
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Reply
+from locales import _, format_date
+from models import org_units
+from models.vocabulary import (
+    CATEGORIES,
+    EDUCATION_LEVELS,
+    LEADERSHIP_TIERS,
+    LEVELS,
+    POLITICAL_THEORY_LEVELS,
+)
+
+router.describe("hoso", "My profile", 50)
+router.menu_item("👤 My profile", "hoso", 50)
+
+
+def _label(vocab: dict[str, str], code: str | None) -> str | None:
+    if code is None:
+        return None
+    return _(vocab[code]) if code in vocab else code
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Show enough to recognise the number without printing it whole in a chat."""
+    if not phone or len(phone) < 7:
+        return phone
+    return phone[:5] + "•" * (len(phone) - 8) + phone[-3:]
+
+
+@router.command("hoso", "profile", needs_link=True)
+@router.intent(
+    "hồ sơ", "ho so cua toi", "thông tin cá nhân", "tôi là ai", "profile", needs_link=True
+)
+async def on_profile(ctx: Context) -> list[Reply]:
+    official = ctx.official
+    assert official is not None
+    chain = await org_units.ancestors(ctx.session, official.unit)
+    lines = [
+        _("👤 Your profile"),
+        _("Full name: {value}").format(value=official.full_name),
+        _("Employee code: {value}").format(value=official.employee_code),
+    ]
+    if official.birth_date:
+        lines.append(_("Date of birth: {value}").format(value=format_date(official.birth_date)))
+    if official.post_title:
+        lines.append(_("Post: {value}").format(value=official.post_title))
+    if official.leadership_tier:
+        lines.append(
+            _("Leadership post: {value}").format(
+                value=_label(LEADERSHIP_TIERS, official.leadership_tier)
+            )
+        )
+    lines.append(_("Unit: {value}").format(value=org_units.describe_chain(chain, parts=3)))
+    lines.append(_("Level: {value}").format(value=_label(LEVELS, official.level)))
+    lines.append(_("Category: {value}").format(value=_label(CATEGORIES, official.category)))
+    if official.rank_code:
+        lines.append(_("Rank code: {value}").format(value=official.rank_code))
+    if official.education_level:
+        lines.append(
+            _("Education: {value}").format(value=_label(EDUCATION_LEVELS, official.education_level))
+        )
+    if official.political_theory_level:
+        lines.append(
+            _("Political theory: {value}").format(
+                value=_label(POLITICAL_THEORY_LEVELS, official.political_theory_level)
+            )
+        )
+    if official.ethnicity:
+        lines.append(_("Ethnicity: {value}").format(value=official.ethnicity))
+    if official.languages:
+        lines.append(
+            _("Ethnic-minority languages: {value}").format(value=", ".join(official.languages))
+        )
+    if official.phone:
+        lines.append(_("Phone: {value}").format(value=mask_phone(official.phone)))
+    lines.append("")
+    lines.append(_("If anything is wrong, please ask your HR office to correct the roster."))
+    return [menu_reply(ctx, "\n".join(lines))]

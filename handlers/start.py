@@ -1,0 +1,282 @@
+"""Journey 1: first contact, linking (deep-link code, typed code, own phone), unlinking."""
+
+from __future__ import annotations
+
+from handlers.common import link_prompt_replies, menu_reply, title_cap, title_of
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Choice, Reply
+from locales import _, format_datetime
+from locales.folding import fold_key
+from locales.i18n import set_locale
+from models import accounts, link_codes, officials, org_units
+from models.link_codes import Outcome
+from models.phones import normalize_phone
+
+router.describe("start", "Start / main menu", 0)
+router.describe("huylienket", "Unlink this chat from my record", 80)
+router.describe("quyenriengtu", "What data the assistant holds and why", 90)
+
+
+async def greeting(ctx: Context) -> Reply:
+    official = ctx.official
+    assert official is not None
+    chain = await org_units.ancestors(ctx.session, official.unit)
+    place = org_units.describe_chain(chain)
+    who = ", ".join(part for part in (official.post_title, place) if part)
+    text = _("Hello {title} {name} — {who}.").format(
+        title=title_of(official), name=official.full_name, who=who
+    )
+    return menu_reply(ctx, text + "\n" + _("What would you like to do?"))
+
+
+@router.command("start", "batdau")
+async def on_start(ctx: Context) -> list[Reply]:
+    code = link_codes.normalize_code(ctx.args) if ctx.args else None
+    if code is not None:
+        return await _redeem(ctx, code)
+    if ctx.official is not None:
+        return [await greeting(ctx)]
+    intro = _(
+        "Hello! I am the Training Assistant (Trợ lý Bồi dưỡng). I tell officials which "
+        "training they still need, find courses and remind them of deadlines."
+    )
+    replies = link_prompt_replies()
+    return [Reply(intro), *replies]
+
+
+@router.command("menu")
+async def on_menu(ctx: Context) -> list[Reply]:
+    if ctx.official is None:
+        return link_prompt_replies()
+    return [await greeting(ctx)]
+
+
+@router.choice("cmd")
+async def on_menu_choice(ctx: Context) -> list[Reply]:
+    """Menu buttons carry a command name; they behave exactly like typing the command."""
+    from handlers.routing import _run
+
+    name = (ctx.choice or "").partition(":")[2]
+    found = router.commands.get(name)
+    if found is None:
+        return await router.special["stale"](ctx)
+    ctx.dialog.end()
+    return await _run(router, ctx, found)
+
+
+@router.command("lienket")
+@router.choice("link")
+async def on_link(ctx: Context) -> list[Reply]:
+    if ctx.official is not None:
+        return [
+            Reply(
+                _(
+                    "This chat is already linked to {name}. To link another record, use "
+                    "/huylienket first."
+                ).format(name=ctx.official.full_name)
+            )
+        ]
+    code = link_codes.normalize_code(ctx.args) if ctx.args else None
+    if code is not None:
+        return await _redeem(ctx, code)
+    ctx.dialog.go("link", "await_code")
+    return [
+        Reply(
+            _(
+                "Please type the 8-character link code HR gave you (for example "
+                "ABCD-2345). Capital or small letters and spaces do not matter."
+            )
+        )
+    ]
+
+
+@router.step("link", "await_code")
+async def on_code_typed(ctx: Context) -> list[Reply]:
+    code = link_codes.normalize_code(ctx.text)
+    if code is None:
+        # Only a wrong guess counts towards throttling; a malformed one is just explained.
+        return [
+            Reply(
+                _(
+                    "“{text}” is not a link code. A link code has 8 letters and digits, for "
+                    "example ABCD-2345. Please type it again, or press /trogiup for help."
+                ).format(text=ctx.text[:40])
+            )
+        ]
+    return await _redeem(ctx, code)
+
+
+@router.on("code")
+async def maybe_code(ctx: Context) -> list[Reply]:
+    """An unlinked person who just types their code, without any command first."""
+    code = link_codes.normalize_code(ctx.text)
+    return await _redeem(ctx, code) if code is not None else []
+
+
+async def _redeem(ctx: Context, code: str) -> list[Reply]:
+    if ctx.official is not None:
+        return [
+            Reply(
+                _(
+                    "This chat is already linked to {name}. To link another record, use "
+                    "/huylienket first."
+                ).format(name=ctx.official.full_name)
+            )
+        ]
+    result = await link_codes.redeem(ctx.session, ctx.account, code, now=ctx.now)
+    if result.outcome is Outcome.LINKED:
+        assert result.official is not None
+        ctx.dialog.end()
+        return await _linked(ctx, result.official)
+    ctx.dialog.go("link", "await_code")
+    if result.outcome is Outcome.BLOCKED:
+        until = result.blocked_until or ctx.account.link_blocked_until
+        assert until is not None
+        return [
+            Reply(
+                _(
+                    "Too many wrong codes were entered. For your security, please wait until "
+                    "{time} and try again, or contact your HR office."
+                ).format(time=format_datetime(until, ctx.tz))
+            )
+        ]
+    if result.outcome is Outcome.EXPIRED:
+        text = _("This link code has expired. Please contact your HR office for a new code.")
+    elif result.outcome is Outcome.USED:
+        text = _(
+            "This link code has already been used. Each code works only once. If you did "
+            "not use it, please contact your HR office at once for a new code."
+        )
+    elif result.outcome is Outcome.INACTIVE:
+        text = _("This record is no longer active. Please contact your HR office.")
+    else:
+        text = _(
+            "The link code is not correct. Please check it and type it again (8 letters and "
+            "digits, for example ABCD-2345)."
+        )
+    return [Reply(text)]
+
+
+async def _linked(ctx: Context, official: officials.Official) -> list[Reply]:
+    ctx.official = official
+    if official.preferred_locale and not ctx.account.locale:
+        set_locale(official.preferred_locale)
+    done = Reply(
+        _("Linked. {title} can now see your own training information here.").format(
+            title=title_cap(official)
+        ),
+        remove_keyboard=True,
+    )
+    return [done, await greeting(ctx)]
+
+
+@router.on("contact")
+async def on_contact(ctx: Context) -> list[Reply]:
+    contact = ctx.incoming.contact
+    assert contact is not None
+    if not contact.is_own:
+        return [
+            Reply(
+                _(
+                    "For your security, I can only accept your own phone number. Please press "
+                    "the “Share my phone number” button instead of sending someone’s contact."
+                )
+            )
+        ]
+    if ctx.official is not None:
+        return [
+            Reply(_("This chat is already linked to {name}.").format(name=ctx.official.full_name))
+        ]
+    phone = normalize_phone(contact.phone)
+    matches = await officials.by_phone(ctx.session, phone) if phone else []
+    if len(matches) == 1:
+        await accounts.link(ctx.session, ctx.account, matches[0], method="phone", now=ctx.now)
+        return await _linked(ctx, matches[0])
+    if len(matches) > 1:
+        return [
+            Reply(
+                _(
+                    "This phone number belongs to more than one record, so I cannot tell which "
+                    "one is yours. Please link with the code HR gave you."
+                )
+            )
+        ]
+    return [
+        Reply(
+            _(
+                "I could not find this phone number in the HR roster. Please ask your HR "
+                "office to update your phone number, or link with the code HR gave you."
+            )
+        )
+    ]
+
+
+@router.command("huylienket", "unlink")
+async def on_unlink(ctx: Context) -> list[Reply]:
+    if ctx.official is None:
+        return [Reply(_("This chat is not linked to any record."))]
+    ctx.dialog.go("unlink", "confirm")
+    return [
+        Reply(
+            _(
+                "Unlink this chat from {name}? After unlinking, this chat will no longer show "
+                "your training information or receive reminders."
+            ).format(name=ctx.official.full_name),
+            choices=(
+                Choice(_("Yes, unlink"), "unlink:yes"),
+                Choice(_("No, keep it"), "unlink:no"),
+            ),
+            columns=2,
+        )
+    ]
+
+
+@router.choice("unlink")
+async def on_unlink_choice(ctx: Context) -> list[Reply]:
+    answer = (ctx.choice or "").partition(":")[2]
+    if ctx.dialog.flow != "unlink" or ctx.official is None or answer not in ("yes", "no"):
+        ctx.dialog.end()
+        return await router.special["stale"](ctx)
+    ctx.dialog.end()
+    if answer == "no":
+        return [menu_reply(ctx, _("Nothing changed. The chat stays linked."))]
+    name = ctx.official.full_name
+    await accounts.unlink(ctx.session, ctx.account, now=ctx.now)
+    ctx.official = None
+    return [
+        Reply(_("Unlinked. This chat is no longer connected to {name}.").format(name=name)),
+        *link_prompt_replies(),
+    ]
+
+
+@router.step("unlink", "confirm")
+async def on_unlink_typed(ctx: Context) -> list[Reply]:
+    key = fold_key(ctx.text)
+    if key in ("co", "yes", "dong y", "ok", "huy", "co huy"):
+        ctx.choice = "unlink:yes"
+    elif key in ("khong", "no", "thoi", "giu"):
+        ctx.choice = "unlink:no"
+    else:
+        return [Reply(_("Please answer “Yes, unlink” or “No, keep it”."))]
+    return await on_unlink_choice(ctx)
+
+
+@router.command("quyenriengtu", "privacy")
+async def on_privacy(ctx: Context) -> list[Reply]:
+    return [
+        Reply(
+            _(
+                "What the Training Assistant holds and why:\n"
+                "• Your HR record from your agency's roster (name, unit, post, rank, "
+                "qualifications, training completed), to tell you which training applies "
+                "to you.\n"
+                "• This chat's account identifier and the time it was linked, so only you "
+                "see your information here.\n"
+                "• Your registrations and reminder settings.\n"
+                "Your information is shown only to you and to the HR officers responsible "
+                "for your unit. To disconnect this chat, use /huylienket. To correct your "
+                "record, please contact your HR office."
+            )
+        )
+    ]

@@ -1,0 +1,66 @@
+"""Channel-neutral chat types: what every channel turns its updates into and renders back.
+
+They live in `handlers` (not `bot`) because handlers build them and may not import `bot`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A phone number shared with the platform's contact button."""
+
+    phone: str
+    is_own: bool  # the platform vouches that this is the sender's own number
+    first_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """An uploaded file; `content` is fetched by the channel before dispatch."""
+
+    file_name: str
+    content: bytes
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str
+    chat_id: str
+    sender_id: str
+    text: str | None = None
+    choice: str | None = None  # a button's value (Telegram callback_data)
+    contact: Contact | None = None
+    document: Document | None = None
+    language_hint: str | None = None
+    sender_name: str | None = None
+    unsupported: str | None = None  # a sticker, voice, image… the bot cannot read
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str  # ≤ 64 bytes: Telegram's callback_data limit
+
+
+@dataclass(frozen=True)
+class Attachment:
+    file_name: str
+    content: bytes
+    mime_type: str
+    is_image: bool = False
+    summary: str | None = None  # what a channel that cannot send files shows instead
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    columns: int = 1
+    request_contact: str | None = None  # label of a "share my phone" button
+    attachments: tuple[Attachment, ...] = field(default=())
+    replace: bool = False  # edit the message whose button was pressed, where the channel can
+    remove_keyboard: bool = False  # take away a "share my phone" keyboard once it is used

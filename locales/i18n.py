@@ -1,0 +1,101 @@
+"""Per-update locale selection and gettext lookups.
+
+Catalogues are read straight from the .po files at first use, so there is no compile step
+that could leave a stale .mo file behind on a server.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).resolve().parent
+DOMAIN = "messages"
+DEFAULT_LOCALE = "vi"
+SUPPORTED_LOCALES = ("vi", "en")
+
+_current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
+
+
+def normalize_locale(value: str | None, fallback: str = DEFAULT_LOCALE) -> str:
+    """Map a platform language hint ("en-US", "vi") to a supported locale."""
+    if not value:
+        return fallback
+    lang = value.replace("_", "-").split("-")[0].lower()
+    return lang if lang in SUPPORTED_LOCALES else fallback
+
+
+@cache
+def translations(locale: str) -> _gettext.NullTranslations:
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return _gettext.NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buf = io.BytesIO()
+    # Fuzzy entries are never shown: a guess in an official's language is worse than English.
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return _gettext.GNUTranslations(buf)
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[str]:
+    token = _current.set(normalize_locale(locale))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def set_locale(locale: str | None) -> None:
+    """Switch the locale for the rest of the current context (e.g. after /ngonngu)."""
+    _current.set(normalize_locale(locale))
+
+
+def gettext(message: str) -> str:
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def format_number(value: float | int, locale: str | None = None) -> str:
+    return babel_numbers.format_decimal(value, locale=Locale.parse(locale or _current.get()))
+
+
+def format_percent(value: float, locale: str | None = None) -> str:
+    return babel_numbers.format_percent(
+        value, format="#,##0.#%", locale=Locale.parse(locale or _current.get())
+    )
+
+
+def format_date(value: date | datetime, tz: ZoneInfo | None = None) -> str:
+    """dd/mm/yyyy in every locale: officials read dates this way whatever the language."""
+    if isinstance(value, datetime) and tz is not None:
+        value = value.astimezone(tz)
+    return babel_dates.format_date(value, "dd/MM/yyyy", locale=Locale.parse(_current.get()))
+
+
+def format_datetime(value: datetime, tz: ZoneInfo) -> str:
+    return babel_dates.format_datetime(
+        value.astimezone(tz), "HH:mm dd/MM/yyyy", tzinfo=tz, locale=Locale.parse(_current.get())
+    )

@@ -1,0 +1,9 @@
+"""The domain: tables and the operations on them, one module per concept.
+
+Importing this package registers every table on `Base.metadata` (Alembic needs them all).
+"""
+
+from models import accounts, audit, dialogs, link_codes, officials, org_units  # noqa: F401
+from models.base import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,64 @@
+"""Dialog state per (channel, chat): the only conversation memory, shared by all processes.
+
+Steps are names, never integers. A row is created on first contact and locked for the
+whole update so two processes never interleave one chat's steps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, insert_ignore
+
+DIALOG_TTL = timedelta(minutes=30)
+
+
+class DialogState(Base):
+    __tablename__ = "dialog_states"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(40))
+    step: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The choices last offered, so "2" or a typed label can pick one on any channel.
+    choices: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+    @property
+    def active(self) -> bool:
+        return self.flow is not None
+
+    def go(self, flow: str, step: str, **data: Any) -> None:
+        merged = dict(self.data or {}) if self.flow == flow else {}
+        merged.update(data)
+        self.flow, self.step, self.data = flow, step, merged
+
+    def end(self) -> None:
+        self.flow, self.step, self.data = None, None, {}
+
+
+async def load_for_update(
+    session: AsyncSession, *, channel: str, chat_id: str, now: datetime
+) -> DialogState:
+    await insert_ignore(
+        session,
+        DialogState.__table__,  # type: ignore[arg-type]
+        {"channel": channel, "chat_id": chat_id, "data": {}, "choices": [], "updated_at": now},
+        ["channel", "chat_id"],
+    )
+    state = await session.scalar(
+        select(DialogState)
+        .where(DialogState.channel == channel, DialogState.chat_id == chat_id)
+        .with_for_update()
+    )
+    assert state is not None
+    if state.updated_at < now - DIALOG_TTL:
+        state.end()
+        state.choices = []
+    return state

@@ -1,0 +1,79 @@
+"""Shared fixtures: every database test runs on a real SQLite file and on a real
+PostgreSQL server that the suite starts itself (see tests/pg_server.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database, upgrade
+
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+_pg_tests_passed = 0
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from tests.pg_server import PostgresUnavailable, start_postgres
+
+    try:
+        server = start_postgres(tmp_path_factory.mktemp("pg"))
+    except PostgresUnavailable as exc:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but could not start: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    server = request.getfixturevalue("pg_server")
+    name = "t_" + uuid.uuid4().hex[:12]
+    server.create_database(name)  # type: ignore[attr-defined]
+    return server.url(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    await asyncio.to_thread(upgrade, db_url)
+    database = Database(db_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    global _pg_tests_passed
+    callspec = getattr(item, "callspec", None)
+    if (
+        report.when == "call"
+        and report.passed
+        and callspec is not None
+        and callspec.params.get("db_url") == "postgresql"
+    ):
+        _pg_tests_passed += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI must not go green on SQLite alone: PostgreSQL is the production database.
+    if REQUIRE_POSTGRES and session.testscollected and _pg_tests_passed == 0:
+        print("\nREQUIRE_POSTGRES=1 but no PostgreSQL test passed")
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(f"PostgreSQL tests passed: {_pg_tests_passed}")
