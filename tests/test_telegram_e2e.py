@@ -1,0 +1,177 @@
+"""The real python-telegram-bot Application against the fake Bot API server over HTTP:
+polling, inline buttons, the contact button, the command menu and the webhook secret."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+from telegram.ext import Application
+
+from bot.channels.telegram import build_application
+from bot.config import Settings
+from bot.db import Database
+from tests.factories import make_official, small_province
+from tests.fake_bot_api import FakeBotApi
+from tests.transcript import make_dispatcher
+
+USER = 5550001
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    server = await FakeBotApi(max_poll_wait=1.0).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+    assert not server.internal_errors, server.internal_errors
+
+
+@pytest.fixture
+async def seeded(db: Database) -> Database:
+    async with db.transaction() as session:
+        units = await small_province(session)
+        await make_official(session, units["tccb"])
+    return db
+
+
+def settings_for(fake: FakeBotApi, db: Database, **extra: object) -> Settings:
+    return replace(
+        Settings(),
+        database_url=db.url,
+        telegram_token="123456:TEST-TOKEN",
+        telegram_api_base_url=fake.base_url,
+        telegram_file_base_url=fake.base_file_url,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def polling_app(fake: FakeBotApi, seeded: Database) -> AsyncIterator[Application]:
+    app = build_application(settings_for(fake, seeded), make_dispatcher(seeded))
+    await app.initialize()
+    await app.post_init(app)  # type: ignore[misc]
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+async def test_link_by_contact_then_menu_button(fake: FakeBotApi, polling_app: Application) -> None:
+    fake.push_text(USER, "/start")
+    sent = await fake.wait_sent(USER, 3)
+    intro = "\n".join(m.text or "" for m in sent)
+    assert "Trợ lý Bồi dưỡng" in intro
+    keyboard = sent[1].reply_markup or {}
+    assert keyboard["keyboard"][0][0]["request_contact"] is True
+
+    fake.push_contact(USER, "+84 912 000 001", USER)
+    sent = await fake.wait_sent(USER, 5)
+    assert "Liên kết thành công" in (sent[3].text or "")
+    assert sent[3].reply_markup == {"remove_keyboard": True}
+    greeting = sent[4]
+    assert "Xin chào anh Nguyễn Văn An" in (greeting.text or "")
+    profile_button = greeting.callback_data("Hồ sơ")
+
+    fake.push_callback(USER, greeting.message_id, profile_button)
+    sent = await fake.wait_sent(USER, 6)
+    assert "DB000001" in (sent[5].text or "")
+    assert fake.answered_callbacks, "the button press must be answered"
+
+
+async def test_forwarded_contact_is_refused(fake: FakeBotApi, polling_app: Application) -> None:
+    fake.push_contact(USER, "0912000001", 99999)  # someone else's card
+    sent = await fake.wait_sent(USER, 1)
+    assert "chính anh/chị" in (sent[0].text or "")
+    fake.push_text(USER, "/hoso")
+    sent = await fake.wait_sent(USER, 2)
+    assert all("DB000001" not in (m.text or "") for m in fake.sent_to(USER))
+
+
+async def test_forged_callback_data_changes_nothing(
+    fake: FakeBotApi, polling_app: Application
+) -> None:
+    fake.push_text(USER, "/ngonngu")
+    sent = await fake.wait_sent(USER, 1)
+    fake.push_callback(USER, sent[0].message_id, "lang:xx")
+    await fake.wait_for(lambda: len(fake.sent) + len(fake.edits) >= 2)
+    texts = [m.text or "" for m in fake.sent_to(USER)] + [e.text or "" for e in fake.edits]
+    assert any("không còn hiệu lực" in t for t in texts)
+    fake.push_callback(USER, sent[0].message_id, "no-such-prefix:1")
+    await fake.wait_for(lambda: len(fake.answered_callbacks) >= 2)
+
+
+async def test_long_and_odd_input(fake: FakeBotApi, polling_app: Application) -> None:
+    fake.push_text(USER, "🙂" * 10 + "x" * 4086)
+    fake.push_sticker(USER)
+    sent = await fake.wait_sent(USER, 2)
+    assert all(m.text for m in sent)
+    assert all(len(m.text or "") <= 4096 for m in sent)
+
+
+async def test_command_menu_in_both_languages(fake: FakeBotApi, polling_app: Application) -> None:
+    default = [c["command"] for c in fake.get_commands()]
+    vi = {c["command"]: c["description"] for c in fake.get_commands(language_code="vi")}
+    en = {c["command"]: c["description"] for c in fake.get_commands(language_code="en")}
+    assert "hoso" in default and "start" in default
+    assert vi["hoso"] == "Hồ sơ của tôi"
+    assert en["hoso"] == "My profile"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_webhook_checks_the_secret(fake: FakeBotApi, seeded: Database) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    settings = settings_for(
+        fake, seeded, telegram_webhook_url=url, telegram_webhook_secret="s3cret-Token_1"
+    )
+    app = build_application(settings, make_dispatcher(seeded))
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="telegram",
+        webhook_url=url,
+        secret_token="s3cret-Token_1",
+    )
+    try:
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 1764100000,
+                "chat": {"id": USER, "type": "private"},
+                "from": {"id": USER, "is_bot": False, "first_name": "An"},
+                "text": "/trogiup",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+            },
+        }
+        wrong = await fake.post_webhook(url, update, secret_token="wrong")
+        missing = await fake.post_webhook(url, update)
+        assert wrong.status_code == 403 and missing.status_code == 403
+        await asyncio.sleep(0.2)
+        assert fake.sent_to(USER) == []
+        ok = await fake.post_webhook(url, update, secret_token="s3cret-Token_1")
+        assert ok.status_code == 200
+        sent = await fake.wait_sent(USER, 1)
+        assert "/hoso" in (sent[0].text or "")
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
