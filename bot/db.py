@@ -25,11 +25,17 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its folder (e.g. data/ on a fresh checkout)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -83,4 +89,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Run migrations (synchronously: call from a thread or before the loop starts)."""
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)

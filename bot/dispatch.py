@@ -22,7 +22,7 @@ from handlers.routing import route
 from handlers.types import Incoming, Reply
 from locales import _, use_locale
 from locales.i18n import normalize_locale
-from models import accounts, dialogs
+from models import chats, dialogs
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,12 @@ class Dispatcher:
         locale = self.default_locale
         try:
             async with self.db.transaction() as session:
-                account = await accounts.get_or_create(
+                account, dialog, official = await chats.open_chat(
                     session,
                     channel=incoming.channel,
                     user_id=incoming.sender_id,
                     chat_id=incoming.chat_id,
                     now=now,
-                )
-                official = await accounts.linked_official(session, account)
-                dialog = await dialogs.load_for_update(
-                    session, channel=incoming.channel, chat_id=incoming.chat_id, now=now
                 )
                 locale = normalize_locale(
                     account.locale
@@ -80,7 +76,7 @@ class Dispatcher:
                 offered = [[c.label, c.value] for r in replies for c in r.choices]
                 if offered:
                     dialog.choices = offered
-                dialog.updated_at = now
+                dialogs.touch(dialog, now)
             return replies
         except Exception:
             # The transaction rolled back: nothing half-done is kept. Say so politely.

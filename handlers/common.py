@@ -36,10 +36,19 @@ def unlinked_choices() -> tuple[Choice, ...]:
     )
 
 
+def addressed(message: str, official: Official | None, **values: object) -> str:
+    """Fill {title}/{Title} ("anh", "Chị", "anh/chị") and any other placeholders."""
+    return message.format(title=title_of(official), Title=title_cap(official), **values)
+
+
+def what_next(official: Official | None) -> str:
+    return addressed(_("What would you like to do?"), official)
+
+
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:
     if ctx.official is None:
-        return Reply(text or _("What would you like to do?"), choices=unlinked_choices())
-    return Reply(text or _("What would you like to do?"), choices=menu_choices(ctx), columns=2)
+        return Reply(text or what_next(None), choices=unlinked_choices())
+    return Reply(text or what_next(ctx.official), choices=menu_choices(ctx), columns=2)
 
 
 def link_prompt_replies() -> list[Reply]:

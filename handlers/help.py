@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.common import link_prompt_replies, menu_reply
+from handlers.common import addressed, link_prompt_replies, menu_reply
 from handlers.context import Context
 from handlers.router import router
 from handlers.types import Reply
@@ -39,9 +39,12 @@ async def on_hello(ctx: Context) -> list[Reply]:
 
 @router.on("unknown")
 async def on_unknown(ctx: Context) -> list[Reply]:
-    text = _(
-        "Sorry, I did not understand that. Please choose from the menu below or type "
-        "/trogiup to see what I can do."
+    text = addressed(
+        _(
+            "Sorry, I did not understand that. Please choose from the menu below or type "
+            "/trogiup to see what I can do."
+        ),
+        ctx.official,
     )
     if ctx.official is None:
         return [Reply(text), *link_prompt_replies()]

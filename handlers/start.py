@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.common import link_prompt_replies, menu_reply, title_cap, title_of
+from handlers.common import link_prompt_replies, menu_reply, title_cap, title_of, what_next
 from handlers.context import Context
 from handlers.router import router
 from handlers.types import Choice, Reply
@@ -21,13 +21,12 @@ router.describe("quyenriengtu", "What data the assistant holds and why", 90)
 async def greeting(ctx: Context) -> Reply:
     official = ctx.official
     assert official is not None
-    chain = await org_units.ancestors(ctx.session, official.unit)
-    place = org_units.describe_chain(chain)
+    place = await org_units.unit_label(ctx.session, official.unit)
     who = ", ".join(part for part in (official.post_title, place) if part)
     text = _("Hello {title} {name} — {who}.").format(
         title=title_of(official), name=official.full_name, who=who
     )
-    return menu_reply(ctx, text + "\n" + _("What would you like to do?"))
+    return menu_reply(ctx, text + "\n" + what_next(official))
 
 
 @router.command("start", "batdau")

@@ -6,7 +6,7 @@ official has at most one linked account per channel (a new phone replaces the ol
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,29 +37,38 @@ class ChatAccount(Base):
     last_seen_at: Mapped[datetime]
 
 
+SEEN_RESOLUTION = timedelta(minutes=10)
+
+
 async def get_or_create(
     session: AsyncSession, *, channel: str, user_id: str, chat_id: str, now: datetime
 ) -> ChatAccount:
-    await insert_ignore(
-        session,
-        ChatAccount.__table__,  # type: ignore[arg-type]
-        {
-            "channel": channel,
-            "external_user_id": user_id,
-            "chat_id": chat_id,
-            "failed_link_attempts": 0,
-            "created_at": now,
-            "last_seen_at": now,
-        },
-        ["channel", "external_user_id"],
-    )
-    account = await session.scalar(
+    query = (
         select(ChatAccount)
         .where(ChatAccount.channel == channel, ChatAccount.external_user_id == user_id)
         .with_for_update()
     )
-    assert account is not None
-    account.last_seen_at = now
+    account = await session.scalar(query)
+    if account is None:
+        # First contact: two processes may race here, so insert-or-ignore, then read.
+        await insert_ignore(
+            session,
+            ChatAccount.__table__,  # type: ignore[arg-type]
+            {
+                "channel": channel,
+                "external_user_id": user_id,
+                "chat_id": chat_id,
+                "failed_link_attempts": 0,
+                "created_at": now,
+                "last_seen_at": now,
+            },
+            ["channel", "external_user_id"],
+        )
+        account = await session.scalar(query)
+        assert account is not None
+    # last_seen_at is for operators ("who is active"), not for logic: avoid a write per update.
+    if now - account.last_seen_at > SEEN_RESOLUTION:
+        account.last_seen_at = now
     if account.chat_id != chat_id:
         account.chat_id = chat_id
     return account

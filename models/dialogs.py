@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, insert_ignore
 
 DIALOG_TTL = timedelta(minutes=30)
+TOUCH_RESOLUTION = timedelta(minutes=1)
 
 
 class DialogState(Base):
@@ -46,19 +47,33 @@ class DialogState(Base):
 async def load_for_update(
     session: AsyncSession, *, channel: str, chat_id: str, now: datetime
 ) -> DialogState:
-    await insert_ignore(
-        session,
-        DialogState.__table__,  # type: ignore[arg-type]
-        {"channel": channel, "chat_id": chat_id, "data": {}, "choices": [], "updated_at": now},
-        ["channel", "chat_id"],
-    )
-    state = await session.scalar(
+    query = (
         select(DialogState)
         .where(DialogState.channel == channel, DialogState.chat_id == chat_id)
         .with_for_update()
     )
-    assert state is not None
-    if state.updated_at < now - DIALOG_TTL:
+    state = await session.scalar(query)
+    if state is None:
+        await insert_ignore(
+            session,
+            DialogState.__table__,  # type: ignore[arg-type]
+            {"channel": channel, "chat_id": chat_id, "data": {}, "choices": [], "updated_at": now},
+            ["channel", "chat_id"],
+        )
+        state = await session.scalar(query)
+        assert state is not None
+    expire_if_stale(state, now)
+    return state
+
+
+def expire_if_stale(state: DialogState, now: datetime) -> None:
+    if state.updated_at < now - DIALOG_TTL and (state.flow or state.choices):
         state.end()
         state.choices = []
-    return state
+
+
+def touch(state: DialogState, now: datetime) -> None:
+    """Record activity when there is something to expire, at most once a minute: the
+    30-minute expiry does not need more, and it saves a write on most updates."""
+    if (state.flow is not None or state.choices) and now - state.updated_at > TOUCH_RESOLUTION:
+        state.updated_at = now

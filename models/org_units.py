@@ -7,6 +7,7 @@ materialised path ("/1/7/42/") so "everyone under Sở Nội vụ" is one indexe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import date
 
@@ -81,6 +82,26 @@ def describe_chain(chain: Iterable[OrgUnit], parts: int = 2) -> str:
     """ "Phòng Tổ chức, Sở Nội vụ": the unit and its nearest parents, skipping the root."""
     names = [u.name for u in chain if u.depth > 0]
     return ", ".join(reversed(names[-parts:])) if names else ", ".join(u.name for u in chain)
+
+
+# Unit names change a few times a year (reorganisations); a greeting may show an old name
+# for a few minutes after one, and in exchange the hot path saves a query per update.
+LABEL_TTL_SECONDS = 300.0
+_labels: dict[tuple[str, int], tuple[float, str]] = {}
+
+
+async def unit_label(session: AsyncSession, unit: OrgUnit, parts: int = 2) -> str:
+    """describe_chain(ancestors(unit)) with a short process-local cache."""
+    key = (unit.path, parts)
+    hit = _labels.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < LABEL_TTL_SECONDS:
+        return hit[1]
+    label = describe_chain(await ancestors(session, unit), parts=parts)
+    if len(_labels) > 10_000:
+        _labels.clear()
+    _labels[key] = (now, label)
+    return label
 
 
 async def by_code(session: AsyncSession, code: str) -> OrgUnit | None:

@@ -186,7 +186,10 @@ def build_application(settings: Settings, dispatcher: Dispatcher) -> Application
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # Replies to people who just wrote are not bulk notifications (Telegram's ~30/s
+        # applies to those, and the notice sender enforces it); here the limiter only has to
+        # honour 429 retry_after and the per-group limit.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=2))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .build()
