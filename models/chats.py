@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import accounts, dialogs
@@ -17,31 +17,30 @@ from models.accounts import ChatAccount
 from models.dialogs import DialogState
 from models.officials import Official
 
+# Built once: constructing and keying a statement costs more than running it on SQLite.
+_OPEN_CHAT = (
+    select(ChatAccount, DialogState, Official)
+    .join(
+        DialogState,
+        and_(
+            DialogState.channel == ChatAccount.channel, DialogState.chat_id == ChatAccount.chat_id
+        ),
+    )
+    .outerjoin(Official, and_(Official.id == ChatAccount.official_id, Official.active.is_(True)))
+    .where(
+        ChatAccount.channel == bindparam("channel"),
+        ChatAccount.external_user_id == bindparam("user_id"),
+        ChatAccount.chat_id == bindparam("chat_id"),
+    )
+    .with_for_update(of=[ChatAccount, DialogState])  # type: ignore[list-item]
+)
+
 
 async def open_chat(
     session: AsyncSession, *, channel: str, user_id: str, chat_id: str, now: datetime
 ) -> tuple[ChatAccount, DialogState, Official | None]:
-    row = (
-        await session.execute(
-            select(ChatAccount, DialogState, Official)
-            .join(
-                DialogState,
-                and_(
-                    DialogState.channel == ChatAccount.channel,
-                    DialogState.chat_id == ChatAccount.chat_id,
-                ),
-            )
-            .outerjoin(
-                Official, and_(Official.id == ChatAccount.official_id, Official.active.is_(True))
-            )
-            .where(
-                ChatAccount.channel == channel,
-                ChatAccount.external_user_id == user_id,
-                ChatAccount.chat_id == chat_id,
-            )
-            .with_for_update(of=[ChatAccount, DialogState])  # type: ignore[list-item]
-        )
-    ).first()
+    params = {"channel": channel, "user_id": user_id, "chat_id": chat_id}
+    row = (await session.execute(_OPEN_CHAT, params)).first()
     if row is not None:
         account, dialog, official = row
         if now - account.last_seen_at > accounts.SEEN_RESOLUTION:
