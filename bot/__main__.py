@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings
 from bot.db import Database, upgrade
 from bot.dispatch import Dispatcher
-from locales import use_locale
+from locales import _, format_number, use_locale
 
 log = logging.getLogger("bot")
 
@@ -34,6 +34,7 @@ def configure_logging() -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
@@ -52,7 +53,11 @@ async def seed_demo(settings: Settings, db: Database) -> None:
         summary = await seed_demo_province(
             session, size=settings.demo_size, today=datetime.now(settings.timezone).date()
         )
-    log.info("demo province: %s units, %s officials", summary.units, summary.officials)
+    print(
+        _("Demo province: {units} units, {officials} officials.").format(
+            units=format_number(summary.units), officials=format_number(summary.officials)
+        )
+    )
 
 
 async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | None:
@@ -96,12 +101,18 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
     try:
         await seed_demo(settings, db)
         if login_as and not await link_console(db, login_as, user_id):
-            print(f"Không tìm thấy mã cán bộ {login_as}.", file=sys.stderr)
+            print(
+                _("No official with employee code {code}.").format(code=login_as), file=sys.stderr
+            )
             return 1
-        print("Trợ lý Bồi dưỡng — bản demo trên tỉnh Điện Biên mẫu (gõ /thoat để thoát).")
+        print(_("Training Assistant — demo on a sample Điện Biên province (type /thoat to quit)."))
         if login_as:
-            print(f"Đang đăng nhập như cán bộ {login_as}. Gõ /huylienket để thử liên kết lại.")
-        print("Mã liên kết một lần cho các cán bộ mẫu (gõ mã để liên kết):")
+            print(
+                _("Logged in as official {code}. Type /huylienket to try linking again.").format(
+                    code=login_as
+                )
+            )
+        print(_("One-time link codes for other demo officials (type one to link):"))
         for code in ("DB000002", "DB000003", "DB000004", "DB000005"):
             print(f"   {code}: {await issue_code(db, code)}")
         print()
@@ -142,15 +153,17 @@ async def link_code(settings: Settings, employee_code: str, days: int) -> int:
     finally:
         await db.dispose()
     if code is None:
-        print(f"Không tìm thấy mã cán bộ {employee_code}.", file=sys.stderr)
+        print(
+            _("No official with employee code {code}.").format(code=employee_code), file=sys.stderr
+        )
         return 1
-    print(f"Mã liên kết: {code} (dùng một lần, hết hạn sau {days} ngày)")
+    print(_("Link code: {code} (single use, expires in {days} days)").format(code=code, days=days))
     username = settings.telegram_bot_username
     compact = code.replace("-", "")
     if username:
-        print(f"Liên kết Telegram: https://t.me/{username}?start={compact}")
+        print(_("Telegram link: {url}").format(url=f"https://t.me/{username}?start={compact}"))
     else:
-        print("Đặt TELEGRAM_BOT_USERNAME để in kèm liên kết t.me/<bot>?start=<mã>.")
+        print(_("Set TELEGRAM_BOT_USERNAME to also print the t.me/<bot>?start=<code> link."))
     return 0
 
 
@@ -225,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import":
             if not args.file.is_file():
-                print(f"Không tìm thấy tệp {args.file}.", file=sys.stderr)
+                print(_("File not found: {path}").format(path=args.file), file=sys.stderr)
                 return 2
             content = args.file.read_bytes()
             return asyncio.run(
