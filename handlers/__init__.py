@@ -3,4 +3,4 @@
 Importing the package registers every feature on `handlers.router.router`.
 """
 
-from handlers import help, language, profile, start  # noqa: F401
+from handlers import help, language, profile, requirements, start  # noqa: F401

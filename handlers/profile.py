@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.common import menu_reply
+from handlers.common import addressed, menu_reply
 from handlers.context import Context
+from handlers.requirements import completed_training_lines
 from handlers.router import router
 from handlers.types import Reply
 from locales import _, format_date
@@ -40,9 +41,8 @@ def mask_phone(phone: str | None) -> str | None:
 async def on_profile(ctx: Context) -> list[Reply]:
     official = ctx.official
     assert official is not None
-    chain = await org_units.ancestors(ctx.session, official.unit)
     lines = [
-        _("👤 Your profile"),
+        addressed(_("👤 Your profile"), official),
         _("Full name: {value}").format(value=official.full_name),
         _("Employee code: {value}").format(value=official.employee_code),
     ]
@@ -56,7 +56,8 @@ async def on_profile(ctx: Context) -> list[Reply]:
                 value=_label(LEADERSHIP_TIERS, official.leadership_tier)
             )
         )
-    lines.append(_("Unit: {value}").format(value=org_units.describe_chain(chain, parts=3)))
+    unit = await org_units.unit_label(ctx.session, official.unit, parts=3)
+    lines.append(_("Unit: {value}").format(value=unit))
     lines.append(_("Level: {value}").format(value=_label(LEVELS, official.level)))
     lines.append(_("Category: {value}").format(value=_label(CATEGORIES, official.category)))
     if official.rank_code:
@@ -79,6 +80,8 @@ async def on_profile(ctx: Context) -> list[Reply]:
         )
     if official.phone:
         lines.append(_("Phone: {value}").format(value=mask_phone(official.phone)))
+    lines.append("")
+    lines.extend(await completed_training_lines(ctx))
     lines.append("")
     lines.append(_("If anything is wrong, please ask your HR office to correct the roster."))
     return [menu_reply(ctx, "\n".join(lines))]

@@ -1,0 +1,350 @@
+"""Journey 2: /yeucau — what I still owe, by when, and "Vì sao?" — why it applies to me.
+
+Thin on purpose: the catalogue, evaluation and records live in models; this module only
+loads them for the linked official and turns statuses into words.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers.common import addressed
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Choice, Reply
+from locales import _, format_date, ngettext
+from models.evaluation import (
+    Profile,
+    RuleStatus,
+    Status,
+    evaluate,
+    evaluate_rule,
+    group_by_kind,
+    item_status,
+    matched_facts,
+    profile_of,
+)
+from models.officials import Official
+from models.rules import AttributeItem, Catalogue, Condition, Item, Rule, current_catalogue
+from models.training_records import TrainingRecord, records_of
+from models.vocabulary import (
+    CATEGORIES,
+    EDUCATION_LEVELS,
+    LEADERSHIP_TIERS,
+    N_,
+    POLITICAL_THEORY_LEVELS,
+    RANK_TIERS,
+)
+
+router.describe("yeucau", "What training I still need, and why", 10)
+router.menu_item("📋 My training requirements", "yeucau", 10)
+
+_ICONS = {
+    Status.OVERDUE: "❗",
+    Status.DUE: "⚠️",
+    Status.IN_PROGRESS: "⏳",
+    Status.DONE: "✅",
+}
+_ADVISORY_ICON = "💡"
+_SHOWN_RECORDS = 10
+_BASIS_LABELS = {
+    "verified": N_("verified document"),
+    "weak": N_("not fully verified"),
+    "seed": N_("province target"),
+    "unverified": N_("unverified"),
+}
+
+
+async def _load(
+    ctx: Context,
+) -> tuple[Official, Catalogue, Profile, list[TrainingRecord], dict[str, Any]]:
+    official = ctx.official
+    assert official is not None  # routes are registered with needs_link
+    catalogue = await current_catalogue(ctx.session)
+    records = await records_of(ctx.session, official.id)
+    grouped = group_by_kind(r.completion() for r in records)
+    return official, catalogue, profile_of(official), records, grouped
+
+
+@router.command("yeucau", "requirements", needs_link=True)
+@router.intent(
+    "tôi cần học gì", "cần học gì", "phải học gì", "còn thiếu gì", "thiếu gì", "yêu cầu",
+    "yêu cầu bồi dưỡng", "còn nợ gì", "cần bồi dưỡng gì", "requirements", needs_link=True,
+)
+async def on_requirements(ctx: Context) -> list[Reply]:
+    official, catalogue, profile, _records, grouped = await _load(ctx)
+    # Courses and registrations do not exist yet: pass their kinds here when they do.
+    statuses = evaluate(catalogue, profile, grouped, ctx.today)
+    header = addressed(
+        _("📋 Training requirements for {title} (year {year})"), official, year=ctx.today.year
+    )
+    if not statuses:
+        text = addressed(_("No training requirement applies to {title} at the moment."), official)
+        return [Reply(f"{header}\n{text}")]
+    lines = [header]
+    choices = []
+    for n, status in enumerate(statuses, start=1):
+        lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — "
+                     f"{status_text(status)}")
+        choices.append(Choice(_("❓ Why #{n}?").format(n=n), f"why:{status.rule.id}"))
+    lines.append("")
+    lines.append(addressed(_("Press “Why” to see why a requirement applies to {title}."),
+                           official))
+    return [Reply("\n".join(lines), choices=tuple(choices), columns=4)]
+
+
+@router.choice("why", needs_link=True)
+async def on_why(ctx: Context) -> list[Reply]:
+    rule_id = (ctx.choice or "").partition(":")[2]
+    official, catalogue, profile, _records, grouped = await _load(ctx)
+    rule = catalogue.rules_by_id.get(rule_id)
+    if rule is None:
+        return await router.special["stale"](ctx)
+    status = evaluate_rule(rule, profile, grouped, ctx.today)
+    # Only the official's own, currently applicable rules: a forged or outdated button
+    # gets the stale answer, never someone else's explanation.
+    if status.status is Status.NOT_APPLICABLE:
+        return await router.special["stale"](ctx)
+    return [Reply(explain(catalogue, status, official, profile, grouped, ctx.today),
+                  choices=(Choice(_("📋 Back to my requirements"), "cmd:yeucau"),))]
+
+
+# --- list wording ------------------------------------------------------------------------
+
+
+def icon_of(status: RuleStatus) -> str:
+    if status.rule.advisory and status.status in (Status.DUE, Status.OVERDUE):
+        return _ADVISORY_ICON
+    return _ICONS[status.status]
+
+
+def _days(status: RuleStatus) -> str:
+    days = status.days_left or 0
+    if days == 0:
+        return _("due today")
+    if days < 0:
+        return ngettext("{n} day overdue", "{n} days overdue", -days).format(n=-days)
+    return ngettext("{n} day left", "{n} days left", days).format(n=days)
+
+
+def status_text(status: RuleStatus) -> str:
+    rule = status.rule
+    if status.status is Status.DONE:
+        if status.record is not None:
+            return _("done {date}").format(date=format_date(status.record.completed_on))
+        return _("met")
+    if status.status is Status.IN_PROGRESS:
+        text = _("registered for a matching course")
+    elif rule.advisory:
+        return _("not yet (recommended)")
+    elif any(isinstance(item, AttributeItem) for item in rule.items):
+        text = _("not met yet")  # a standard to reach (a degree, a language), not a course
+    else:
+        text = _("not done yet")
+    if status.due is None:
+        return text
+    return _("{status}, due {date} ({days})").format(
+        status=text, date=format_date(status.due), days=_days(status)
+    )
+
+
+# --- "Vì sao?" ---------------------------------------------------------------------------
+
+
+def explain(
+    catalogue: Catalogue,
+    status: RuleStatus,
+    official: Official,
+    profile: Profile,
+    records: dict[str, Any],
+    today: date,
+) -> str:
+    rule = status.rule
+    lines = [f"❓ {rule.title.localized()}"]
+    if rule.description is not None:
+        lines.append(rule.description.localized())
+    reasons = [_reason(catalogue, c, v, official) for c, v in matched_facts(rule, profile)]
+    lines.append(addressed(_("This applies to {title} because {title} {reasons}."), official,
+                           reasons=", ".join(reasons)))
+    lines.append(_("What counts: {what}.").format(what=_requirement(catalogue, rule)))
+    timing = _timing(rule, status)
+    if timing:
+        lines.append(timing)
+    lines.append(_("Status: {status}.").format(status=status_text(status)))
+    if status.status is not Status.DONE and not rule.any_of and len(rule.items) > 1:
+        missing = [_item(catalogue, item)
+                   for item, ok in item_status(rule, profile, records, status.period_start, today)
+                   if not ok]
+        if missing:
+            lines.append(_("Still missing: {items}.").format(items="; ".join(missing)))
+    if rule.advisory:
+        lines.append(_("This is a recommendation, not an obligation with a deadline."))
+    for target in catalogue.targets_by_rule.get(rule.id, ()):
+        lines.append(_("Province target: {target}.").format(target=target.title.localized()))
+    lines.append(_("Basis:"))
+    for ref in rule.basis:
+        line = f"• {ref.basis.title.localized()} ({_(_BASIS_LABELS[ref.basis.verified])})"
+        if ref.note is not None:
+            line += f" — {ref.note.localized()}"
+        lines.append(line)
+    for param in rule.parameters:
+        if param.explain is not None:
+            lines.append(f"ℹ️ {param.explain.localized()}")
+    return "\n".join(lines)
+
+
+def _label(vocab: dict[str, str], code: Any) -> str:
+    return _(vocab[code]) if code in vocab else str(code)
+
+
+def _reason(catalogue: Catalogue, condition: Condition, value: Any, official: Official) -> str:
+    """The official's own fact that met a condition, in words."""
+    name = condition.field
+    if name == "level":
+        level = catalogue.levels.get(value)
+        return _("you work at {value}").format(value=level.localized() if level else value)
+    if name == "category":
+        return _("you are a {value}").format(value=_label(CATEGORIES, value))
+    if name == "leadership_tier":
+        return _("you hold the post of {value}").format(value=_label(LEADERSHIP_TIERS, value))
+    if name == "is_leader":
+        return _("you hold a leadership post") if value else _("you hold no leadership post")
+    if name == "ethnicity":
+        return _("you are of {value} ethnicity").format(value=official.ethnicity or value)
+    if name == "ethnic_minority_area":
+        if value:
+            return _("you work in an ethnic-minority and mountainous area")
+        return _("you work outside ethnic-minority areas")
+    if name == "unit":
+        names = [n for path, n in catalogue.unit_names.items() if value.startswith(path)]
+        return _("you work in {value}").format(value=names[0] if names else official.unit.name)
+    if name == "leadership_appointed_on":
+        return _("you were appointed to the post on {value}").format(value=format_date(value))
+    if name == "rank_assigned_on":
+        return _("you were appointed to the rank on {value}").format(value=format_date(value))
+    if name == "started_service_on":
+        return _("you were recruited on {value}").format(value=format_date(value))
+    if name == "education_level":
+        return _("your qualification is {value}").format(value=_label(EDUCATION_LEVELS, value))
+    if name == "political_theory_level":
+        return _("your political theory level is {value}").format(
+            value=_label(POLITICAL_THEORY_LEVELS, value)
+        )
+    if name == "rank_tier":
+        return _("your rank is {value}").format(value=_label(RANK_TIERS, value))
+    if name == "rank_code":
+        return _("your rank code is {value}").format(value=official.rank_code or value)
+    if name == "zone":
+        return _("your commune is in zone {value}").format(value=official.unit.zone or value)
+    if name == "professional_field_matches_post":
+        if value:
+            return _("your field of study matches your post")
+        return _("your field of study does not match your post")
+    if name == "languages":
+        if value:
+            return _("you use an ethnic-minority language")
+        return _("you do not use an ethnic-minority language yet")
+    return f"{name}: {value}"
+
+
+def _item(catalogue: Catalogue, item: Item) -> str:
+    if isinstance(item, AttributeItem):
+        return _attribute(item.condition)
+    text = catalogue.kind_title(item.kind)
+    if item.min_periods:
+        text += " (" + ngettext("at least {n} period", "at least {n} periods",
+                                item.min_periods).format(n=item.min_periods) + ")"
+    if item.certificate_required:
+        text += " " + _("with a certificate")
+    if item.program_code:
+        text += " " + _("in programme {code}").format(code=item.program_code)
+    return text
+
+
+def _attribute(condition: Condition) -> str:
+    name, op, value = condition.field, condition.op, condition.value
+    if name == "education_level" and op == "gte":
+        return _("a qualification of {value} or higher").format(
+            value=_label(EDUCATION_LEVELS, value)
+        )
+    if name == "political_theory_level" and op == "gte":
+        return _("political theory at {value} level or higher").format(
+            value=_label(POLITICAL_THEORY_LEVELS, value)
+        )
+    if name == "professional_field_matches_post" and op == "eq" and value is True:
+        return _("a field of study that matches the post")
+    if name == "languages" and op == "non_empty":
+        return _("use of at least one ethnic-minority language")
+    shown = ", ".join(map(str, value)) if isinstance(value, tuple) else value
+    return f"{name} {op} {shown}" if shown is not None else f"{name} {op}"
+
+
+def _requirement(catalogue: Catalogue, rule: Rule) -> str:
+    parts = [_item(catalogue, item) for item in rule.items]
+    joiner = _(" or ") if rule.any_of else _(" and ")
+    return joiner.join(parts)
+
+
+_EVENTS = {
+    "leadership_appointed_on": N_("appointment to the post"),
+    "rank_assigned_on": N_("appointment to the rank"),
+    "started_service_on": N_("recruitment"),
+}
+
+
+def _timing(rule: Rule, status: RuleStatus) -> str | None:
+    recurrence = rule.recurrence
+    due = format_date(status.due) if status.due is not None else ""
+    if recurrence.type == "yearly":
+        return _("Every calendar year, by {date} this year.").format(date=due)
+    if recurrence.type == "within_months_after_event":
+        months = recurrence.months or 0
+        return ngettext(
+            "Within {n} month after {event}, that is by {date}.",
+            "Within {n} months after {event}, that is by {date}.",
+            months,
+        ).format(n=months, event=_(_EVENTS[recurrence.event or ""]), date=due)
+    if recurrence.type == "once_before_event":
+        return _("Before {event} ({date}).").format(
+            event=_(_EVENTS[recurrence.event or ""]), date=due
+        )
+    if recurrence.type == "by_date":
+        return _("Deadline: {date}.").format(date=due)
+    if recurrence.type == "state":
+        return _("A standard to hold at all times.")
+    return _("Once; it does not need repeating.")
+
+
+# --- /hoso: completed training -----------------------------------------------------------
+
+
+async def completed_training_lines(ctx: Context) -> list[str]:
+    """The /hoso section listing the official's completed training, newest first."""
+    assert ctx.official is not None
+    catalogue = await current_catalogue(ctx.session)
+    records = await records_of(ctx.session, ctx.official.id)
+    if not records:
+        return [_("🎓 No completed training is recorded yet.")]
+    lines = [_("🎓 Completed training:")]
+    for record in records[:_SHOWN_RECORDS]:
+        lines.append("• " + _record_text(catalogue, record))
+    hidden = len(records) - _SHOWN_RECORDS
+    if hidden > 0:
+        lines.append(ngettext("… and {n} more", "… and {n} more", hidden).format(n=hidden))
+    return lines
+
+
+def _record_text(catalogue: Catalogue, record: TrainingRecord) -> str:
+    text = f"{format_date(record.completed_on)} — {catalogue.kind_title(record.kind)}"
+    if record.title:
+        text += f": {record.title}"
+    details = []
+    if record.periods:
+        details.append(ngettext("{n} period", "{n} periods", record.periods).format(
+            n=record.periods))
+    if record.certificate_no:
+        details.append(_("certificate {number}").format(number=record.certificate_no))
+    if details:
+        text += " (" + ", ".join(details) + ")"
+    return text
