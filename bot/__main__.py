@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
@@ -48,11 +49,14 @@ def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
 
 async def seed_demo(settings: Settings, db: Database) -> None:
     from models.demo import seed_demo_province
+    from models.rules import ensure_default_catalogue
+    from models.training_records import seed_demo_training
 
+    today = datetime.now(settings.timezone).date()
     async with db.transaction() as session:
-        summary = await seed_demo_province(
-            session, size=settings.demo_size, today=datetime.now(settings.timezone).date()
-        )
+        summary = await seed_demo_province(session, size=settings.demo_size, today=today)
+        await ensure_default_catalogue(session, datetime.now(UTC))
+        await seed_demo_training(session, seed=2026, today=today)
     print(
         _("Demo province: {units} units, {officials} officials.").format(
             units=format_number(summary.units), officials=format_number(summary.officials)
@@ -122,27 +126,51 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
     return 0
 
 
-async def import_officials(
-    settings: Settings, file_name: str, content: bytes, skip_bad_rows: bool
+# Each importer module offers plan_import / apply_import / format_plan_report / format_result
+# with the same meaning, so the CLI (and later the chat) treats every file kind alike.
+IMPORTERS = {
+    "officials": "models.roster_import",
+    "training": "models.training_records",
+}
+
+
+async def import_file(
+    settings: Settings, kind: str, file_name: str, content: bytes, skip_bad_rows: bool
 ) -> int:
-    from models.roster_import import apply_import, format_plan_report, format_result, plan_import
+    importer = importlib.import_module(IMPORTERS[kind])
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                plan = await importer.plan_import(session, file_name, content)
+                print(importer.format_plan_report(plan))
+                if plan.errors and not skip_bad_rows:
+                    return 1
+                result = await importer.apply_import(
+                    session, plan, actor="cli", now=datetime.now(UTC), skip_bad_rows=skip_bad_rows
+                )
+            print(importer.format_result(result))
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def load_rules(settings: Settings, content: bytes) -> int:
+    from models.rules import format_load_result, load_catalogue_file
 
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
         with use_locale(settings.default_locale):
             async with db.transaction() as session:
-                plan = await plan_import(session, file_name, content)
-                print(format_plan_report(plan))
-                if plan.errors and not skip_bad_rows:
-                    return 1
-                result = await apply_import(
-                    session, plan, actor="cli", now=datetime.now(UTC), skip_bad_rows=skip_bad_rows
+                result = await load_catalogue_file(
+                    session, content, actor="cli", now=datetime.now(UTC)
                 )
-            print(format_result(result))
+            print(format_load_result(result))
     finally:
         await db.dispose()
-    return 0
+    return 0 if result.ok else 1
 
 
 async def link_code(settings: Settings, employee_code: str, days: int) -> int:
@@ -190,9 +218,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("seed-demo", help="create the demo province")
     s.add_argument("--size", type=int)
     i = sub.add_parser("import", help="import a file")
-    i.add_argument("kind", choices=["officials"])
+    i.add_argument("kind", choices=sorted(IMPORTERS))
     i.add_argument("file", type=Path)
     i.add_argument("--skip-bad-rows", action="store_true")
+    rl = sub.add_parser("rules", help="requirement rules catalogue")
+    rl.add_argument("action", choices=["load"])
+    rl.add_argument("file", type=Path)
     lc = sub.add_parser("link-code", help="issue a one-time link code")
     lc.add_argument("employee_code")
     lc.add_argument("--days", type=int, default=14)
@@ -242,8 +273,13 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             content = args.file.read_bytes()
             return asyncio.run(
-                import_officials(settings, args.file.name, content, args.skip_bad_rows)
+                import_file(settings, args.kind, args.file.name, content, args.skip_bad_rows)
             )
+        if args.command == "rules":
+            if not args.file.is_file():
+                print(_("File not found: {path}").format(path=args.file), file=sys.stderr)
+                return 2
+            return asyncio.run(load_rules(settings, args.file.read_bytes()))
         if args.command == "link-code":
             return asyncio.run(link_code(settings, args.employee_code, args.days))
     except KeyboardInterrupt:

@@ -43,6 +43,7 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     default_locale: str = "vi"
     demo_size: int = 3000
+    telegram_concurrent_updates: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,8 +65,14 @@ class Settings:
         try:
             port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
             demo_size = int(env.get("DEMO_SIZE", "3000"))
+            concurrent = int(env.get("TELEGRAM_CONCURRENT_UPDATES", "8"))
         except ValueError as exc:
-            raise ConfigError("TELEGRAM_WEBHOOK_PORT and DEMO_SIZE must be whole numbers") from exc
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_PORT, DEMO_SIZE and TELEGRAM_CONCURRENT_UPDATES must be whole "
+                "numbers"
+            ) from exc
+        if not 1 <= concurrent <= 256:
+            raise ConfigError("TELEGRAM_CONCURRENT_UPDATES must be between 1 and 256")
         return cls(
             database_url=database_url(env.get("DATABASE_URL")),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
@@ -79,6 +86,7 @@ class Settings:
             timezone=tz,
             default_locale=locale,
             demo_size=demo_size,
+            telegram_concurrent_updates=concurrent,
         )
 
     def sqlite_path(self) -> Path | None:
