@@ -36,7 +36,7 @@ def run_troly(base_url: str, file_url: str, database_url: str) -> None:
     configure_logging()
     logging.getLogger().setLevel(logging.WARNING)
     settings = replace(
-        Settings.from_env({"DATABASE_URL": database_url}),
+        Settings.from_env({**os.environ, "DATABASE_URL": database_url}),
         telegram_token=TOKEN,
         telegram_api_base_url=base_url,
         telegram_file_base_url=file_url,

@@ -26,7 +26,15 @@ from models.evaluation import (
     profile_of,
 )
 from models.officials import Official
-from models.rules import AttributeItem, Catalogue, Condition, Item, Rule, current_catalogue
+from models.rules import (
+    CATALOGUE_TTL_SECONDS,
+    AttributeItem,
+    Catalogue,
+    Condition,
+    Item,
+    Rule,
+    current_catalogue,
+)
 from models.training_records import TrainingRecord, records_of
 from models.vocabulary import (
     CATEGORIES,
@@ -61,7 +69,7 @@ async def _load(
 ) -> tuple[Official, Catalogue, Profile, list[TrainingRecord], dict[str, Any]]:
     official = ctx.official
     assert official is not None  # routes are registered with needs_link
-    catalogue = await current_catalogue(ctx.session)
+    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
     records = await records_of(ctx.session, official.id)
     grouped = group_by_kind(r.completion() for r in records)
     return official, catalogue, profile_of(official), records, grouped
@@ -322,7 +330,7 @@ def _timing(rule: Rule, status: RuleStatus) -> str | None:
 async def completed_training_lines(ctx: Context) -> list[str]:
     """The /hoso section listing the official's completed training, newest first."""
     assert ctx.official is not None
-    catalogue = await current_catalogue(ctx.session)
+    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
     records = await records_of(ctx.session, ctx.official.id)
     if not records:
         return [_("🎓 No completed training is recorded yet.")]

@@ -13,6 +13,7 @@ import calendar
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -976,6 +977,7 @@ async def load_catalogue_file(
         at=now,
     )
     await session.flush()
+    forget_current_catalogue()
     return LoadResult([], True, row.id, catalogue.version, added, updated, unchanged, retired)
 
 
@@ -1001,9 +1003,32 @@ def default_catalogue() -> Catalogue:
     return catalogue
 
 
-async def current_catalogue(session: AsyncSession) -> Catalogue:
-    """The catalogue in force, compiled once per process: one small query per call, plus
-    one for the units when the catalogue names any."""
+# How long a process trusts the catalogue it last read. A catalogue loaded by HR reaches
+# other processes within this time; in exchange /yeucau and /hoso skip two queries.
+CATALOGUE_TTL_SECONDS = 5.0
+_latest: dict[str, tuple[float, Catalogue]] = {}  # by database URL
+
+
+async def current_catalogue(session: AsyncSession, *, max_age: float = 0.0) -> Catalogue:
+    """The catalogue in force, compiled once per process. Chat handlers pass
+    max_age=CATALOGUE_TTL_SECONDS to reuse what this process read a moment ago; jobs and
+    reports read afresh."""
+    database = str(session.get_bind().url)
+    now = time.monotonic()
+    hit = _latest.get(database)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    found = await _read_current_catalogue(session)
+    _latest[database] = (now, found)
+    return found
+
+
+def forget_current_catalogue() -> None:
+    _latest.clear()
+
+
+async def _read_current_catalogue(session: AsyncSession) -> Catalogue:
+    """One small query, plus one for the units when the catalogue names any."""
     latest = (
         await session.execute(
             select(RequirementCatalogue.id, RequirementCatalogue.sha256)
