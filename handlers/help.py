@@ -80,16 +80,3 @@ async def on_unsupported(ctx: Context) -> list[Reply]:
             ),
         )
     ]
-
-
-@router.on("document")
-async def on_document(ctx: Context) -> list[Reply]:
-    return [
-        menu_reply(
-            ctx,
-            _(
-                "Thank you, but I cannot use this file. Only HR officers can send roster or "
-                "course files, and file import from the chat is not available yet."
-            ),
-        )
-    ]

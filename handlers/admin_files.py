@@ -1,0 +1,132 @@
+"""Imports from the chat: an admin sends an .xlsx/.csv, picks what it is, sees the check,
+and confirms. The same importers as the command line; scope-checked by the importer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.admin_access import actor_of, admin_scope
+from handlers.common import menu_reply
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Attachment, Choice, Reply
+from locales import _
+from models import uploads
+from models.importers import IMPORTERS
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.on("document")
+async def on_document(ctx: Context) -> list[Reply]:
+    document = ctx.incoming.document
+    assert document is not None
+    scope = await admin_scope(ctx, "upload") if ctx.official is not None else None
+    if scope is None:
+        return [
+            menu_reply(
+                ctx,
+                _(
+                    "Thank you, but I cannot use this file. Only HR officers can send roster, "
+                    "course or training files."
+                ),
+            )
+        ]
+    if len(document.content) > uploads.MAX_BYTES:
+        return [Reply(_("The file is too large (over 20 MB). Please split it and send again."))]
+    assert ctx.official is not None
+    upload = await uploads.keep(
+        ctx.session,
+        official_id=ctx.official.id,
+        file_name=document.file_name,
+        content=document.content,
+        now=ctx.now,
+    )
+    return [
+        Reply(
+            _("I received “{file}”. What does it contain?").format(file=document.file_name),
+            choices=(
+                *(Choice(_(k.label), f"upl:{upload.id}:{k.kind}") for k in IMPORTERS.values()),
+                Choice(_("❌ Cancel"), f"upl:{upload.id}:cancel"),
+            ),
+        )
+    ]
+
+
+def _parse(value: str) -> tuple[int, str, str] | None:
+    parts = value.split(":")
+    if len(parts) not in (3, 4) or not parts[1].isdigit():
+        return None
+    return int(parts[1]), parts[2], parts[3] if len(parts) == 4 else ""
+
+
+@router.choice("upl", needs_link=True)
+async def on_upload_choice(ctx: Context) -> list[Reply]:
+    parsed = _parse(ctx.choice or "")
+    scope = await admin_scope(ctx, "upload")
+    if scope is None:
+        return [
+            menu_reply(ctx, _("This function is for HR officers only. Here is what you can do:"))
+        ]
+    if parsed is None:
+        return await router.special["stale"](ctx)
+    upload_id, what, step = parsed
+    assert ctx.official is not None
+    upload = await uploads.owned(ctx.session, upload_id, ctx.official.id, ctx.now)
+    if upload is None:
+        return [Reply(_("This file is no longer waiting for import. Please send it again."))]
+    if what == "cancel":
+        upload.consumed_at = ctx.now
+        return [Reply(_("Cancelled. Nothing was imported."))]
+    kind = IMPORTERS.get(what)
+    if kind is None or (upload.kind is not None and upload.kind != what):
+        return await router.special["stale"](ctx)
+    importer = kind.load()
+    plan = await importer.plan_import(
+        ctx.session, upload.file_name, upload.content, scope_unit=scope.widest
+    )
+    if step == "":
+        upload.kind = what
+        return [_plan_reply(importer, plan, upload.id, what)]
+    if step not in ("all", "good"):
+        return await router.special["stale"](ctx)
+    if step == "all" and not plan.ok:
+        return [_plan_reply(importer, plan, upload.id, what)]  # the file changed meaning: recheck
+    result = await importer.apply_import(
+        ctx.session, plan, actor=actor_of(ctx), now=ctx.now, skip_bad_rows=step == "good"
+    )
+    upload.consumed_at = ctx.now
+    await _after_import(ctx, what, result)
+    return [Reply(importer.format_result(result))]
+
+
+def _plan_reply(importer: Any, plan: Any, upload_id: int, what: str) -> Reply:
+    text = importer.format_plan_report(plan)
+    choices: list[Choice] = []
+    if plan.ok:
+        choices.append(Choice(_("✅ Import"), f"upl:{upload_id}:{what}:all"))
+    elif plan.rows and plan.file_error is None:
+        choices.append(
+            Choice(
+                _("Import only the {n} valid rows").format(n=len(plan.rows)),
+                f"upl:{upload_id}:{what}:good",
+            )
+        )
+    choices.append(Choice(_("❌ Cancel"), f"upl:{upload_id}:cancel"))
+    attachments: tuple[Attachment, ...] = ()
+    writer = getattr(importer, "write_error_file", None)
+    if plan.errors and writer is not None:
+        attachments = (
+            Attachment(
+                file_name="loi-" + plan.file_name.rsplit(".", 1)[0][:60] + ".xlsx",
+                content=writer(plan),
+                mime_type=XLSX,
+                summary=_("The rows with errors are listed above."),
+            ),
+        )
+    return Reply(text, choices=tuple(choices), attachments=attachments)
+
+
+async def _after_import(ctx: Context, what: str, result: Any) -> None:
+    """Follow-ups other features hang on an import (e.g. notices about changed posts)."""
+    return None
