@@ -1,9 +1,12 @@
 """Command line: `python -m bot [COMMAND]`.
 
-python -m bot                         Telegram if TELEGRAM_BOT_TOKEN is set, else the demo
+python -m bot                         the channels whose tokens are set, else the demo
 python -m bot demo [--as CODE|--unlinked] [--size N]
                                       console demo on a seeded demo province
-python -m bot run telegram|console    serve one channel
+python -m bot run telegram|zalo|console
+                                      serve one channel
+python -m bot run all                 serve Telegram and Zalo (those with a token) together
+python -m bot send                    send due notices (the outbox sender alone)
 python -m bot db upgrade              apply migrations
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,7 @@ from bot.config import ConfigError, Settings
 from bot.db import Database, upgrade
 from bot.dispatch import Dispatcher
 from locales import _, format_number, use_locale
+from models.importers import IMPORTERS, after_import
 
 log = logging.getLogger("bot")
 
@@ -48,6 +51,7 @@ def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
 
 
 async def seed_demo(settings: Settings, db: Database) -> None:
+    from models.courses_demo import seed_demo_courses
     from models.demo import seed_demo_province
     from models.rules import ensure_default_catalogue
     from models.training_records import seed_demo_training
@@ -57,6 +61,7 @@ async def seed_demo(settings: Settings, db: Database) -> None:
         summary = await seed_demo_province(session, size=settings.demo_size, today=today)
         await ensure_default_catalogue(session, datetime.now(UTC))
         await seed_demo_training(session, seed=2026, today=today)
+        await seed_demo_courses(session, seed=2026, today=today)
     print(
         _("Demo province: {units} units, {officials} officials.").format(
             units=format_number(summary.units), officials=format_number(summary.officials)
@@ -126,18 +131,10 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
     return 0
 
 
-# Each importer module offers plan_import / apply_import / format_plan_report / format_result
-# with the same meaning, so the CLI (and later the chat) treats every file kind alike.
-IMPORTERS = {
-    "officials": "models.roster_import",
-    "training": "models.training_records",
-}
-
-
 async def import_file(
     settings: Settings, kind: str, file_name: str, content: bytes, skip_bad_rows: bool
 ) -> int:
-    importer = importlib.import_module(IMPORTERS[kind])
+    importer = IMPORTERS[kind].load()
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
@@ -147,9 +144,11 @@ async def import_file(
                 print(importer.format_plan_report(plan))
                 if plan.errors and not skip_bad_rows:
                     return 1
+                now = datetime.now(UTC)
                 result = await importer.apply_import(
-                    session, plan, actor="cli", now=datetime.now(UTC), skip_bad_rows=skip_bad_rows
+                    session, plan, actor="cli", now=now, skip_bad_rows=skip_bad_rows
                 )
+                await after_import(session, kind, result, now)
             print(importer.format_result(result))
     finally:
         await db.dispose()
@@ -200,8 +199,43 @@ def run_telegram(settings: Settings) -> int:
 
     upgrade(settings.database_url)
     db = Database(settings.database_url)
+    start_notices_if_in_process(settings)
     telegram.run(settings, make_dispatcher(settings, db))
     return 0
+
+
+def start_notices_if_in_process(settings: Settings) -> None:
+    """SCHEDULER_IN_PROCESS=1: plan and send notices inside this process (small installs)."""
+    if settings.scheduler_in_process:
+        from bot.notice_service import start_in_thread
+
+        start_in_thread(settings)
+
+
+def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
+    from bot.channels import zalo_run
+
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    start_notices_if_in_process(settings)
+
+    async def _serve() -> None:
+        try:
+            dispatcher = make_dispatcher(settings, db)
+            await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram)
+        finally:
+            await db.dispose()
+
+    asyncio.run(_serve())
+    return 0
+
+
+def run_all(settings: Settings) -> int:
+    if settings.zalo_token:
+        return run_zalo(settings, with_telegram=bool(settings.telegram_token))
+    if settings.telegram_token:
+        return run_telegram(settings)
+    raise ConfigError("Set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN to run the chat channels")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -212,7 +246,8 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--unlinked", action="store_true", help="start unlinked and link by code")
     d.add_argument("--size", type=int, help="officials in the demo province")
     r = sub.add_parser("run", help="serve a channel")
-    r.add_argument("channel", choices=["telegram", "console"])
+    r.add_argument("channel", choices=["telegram", "zalo", "all", "console"])
+    sub.add_parser("send", help="send due notices from the outbox")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     s = sub.add_parser("seed-demo", help="create the demo province")
@@ -241,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
 
             settings = replace(settings, demo_size=size)
         if args.command is None:
-            if settings.telegram_token:
-                return run_telegram(settings)
+            if settings.telegram_token or settings.zalo_token:
+                return run_all(settings)
             return asyncio.run(demo(settings, "DB000001"))
         if args.command == "demo":
             return asyncio.run(demo(settings, None if args.unlinked else args.login_as))
@@ -251,10 +286,21 @@ def main(argv: list[str] | None = None) -> int:
                 if not settings.telegram_token:
                     raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
                 return run_telegram(settings)
+            if args.channel == "zalo":
+                if not settings.zalo_token:
+                    raise ConfigError("ZALO_BOT_TOKEN is not set")
+                return run_zalo(settings, with_telegram=False)
+            if args.channel == "all":
+                return run_all(settings)
             return asyncio.run(demo(settings, None))
         if args.command == "db":
             upgrade(settings.database_url)
             return 0
+        if args.command == "send":
+            from bot.notice_service import send_forever
+
+            upgrade(settings.database_url)
+            return send_forever(settings)
         if args.command == "seed-demo":
 
             async def _seed() -> None:

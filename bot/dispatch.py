@@ -39,6 +39,7 @@ class Dispatcher:
     tz_name: str = "Asia/Ho_Chi_Minh"
     default_locale: str = "vi"
     bot_username: str | None = None
+    send_rate: float = 25.0
     clock: Callable[[], datetime] = system_clock
     router: Router = field(default_factory=lambda: router)
 
@@ -70,6 +71,7 @@ class Dispatcher:
                     now=now,
                     tz=ZoneInfo(self.tz_name),
                     bot_username=self.bot_username,
+                    send_rate=self.send_rate,
                 )
                 with use_locale(locale):
                     replies = await route(self.router, ctx)

@@ -3,4 +3,17 @@
 Importing the package registers every feature on `handlers.router.router`.
 """
 
-from handlers import help, language, profile, requirements, start  # noqa: F401
+from handlers import (  # noqa: F401
+    admin,
+    admin_files,
+    broadcast,
+    courses,
+    help,
+    language,
+    my_courses,
+    profile,
+    reminders,
+    reports,
+    requirements,
+    start,
+)

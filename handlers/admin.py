@@ -9,6 +9,7 @@ from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _
 from models import admins, officials, org_units
+from models.importers import IMPORTERS
 
 router.describe("quantri", "HR admin tools (HR officers only)", 70)
 
@@ -42,8 +43,8 @@ async def on_admin_choice(ctx: Context) -> list[Reply]:
                 _(
                     "Send me the file (.xlsx or .csv) as a document in this chat. I will check "
                     "every row first and show you a summary; nothing is written until you "
-                    "confirm. Accepted: roster of officials, completed training records{more}."
-                ).format(more=_more_kinds())
+                    "confirm. Accepted: {kinds}."
+                ).format(kinds=", ".join(_(k.label).lower() for k in IMPORTERS.values()))
             )
         ]
     if action == "grant" and scope.is_province:
@@ -57,15 +58,6 @@ async def on_admin_choice(ctx: Context) -> list[Reply]:
             )
         ]
     return await router.special["stale"](ctx)
-
-
-def _more_kinds() -> str:
-    from models.importers import IMPORTERS
-
-    extra = [
-        _(k.label).lower() for kind, k in IMPORTERS.items() if kind not in ("officials", "training")
-    ]
-    return "".join(", " + label for label in extra)
 
 
 @router.step("admin_grant", "codes")

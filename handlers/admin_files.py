@@ -12,7 +12,7 @@ from handlers.router import router
 from handlers.types import Attachment, Choice, Reply
 from locales import _
 from models import uploads
-from models.importers import IMPORTERS
+from models.importers import IMPORTERS, after_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -96,7 +96,7 @@ async def on_upload_choice(ctx: Context) -> list[Reply]:
         ctx.session, plan, actor=actor_of(ctx), now=ctx.now, skip_bad_rows=step == "good"
     )
     upload.consumed_at = ctx.now
-    await _after_import(ctx, what, result)
+    await after_import(ctx.session, what, result, ctx.now)
     return [Reply(importer.format_result(result))]
 
 
@@ -125,8 +125,3 @@ def _plan_reply(importer: Any, plan: Any, upload_id: int, what: str) -> Reply:
             ),
         )
     return Reply(text, choices=tuple(choices), attachments=attachments)
-
-
-async def _after_import(ctx: Context, what: str, result: Any) -> None:
-    """Follow-ups other features hang on an import (e.g. notices about changed posts)."""
-    return None

@@ -25,6 +25,7 @@ class Context:
     now: datetime  # aware, UTC
     tz: ZoneInfo
     bot_username: str | None = None
+    send_rate: float = 25.0  # the bulk sending ceiling (messages/s), for time estimates
     choice: str | None = None  # the picked button's value (pressed, typed as "2" or as its label)
     args: str = ""  # what followed a /command
 

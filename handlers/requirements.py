@@ -11,6 +11,7 @@ from typing import Any
 
 from handlers.common import addressed
 from handlers.context import Context
+from handlers.my_courses import registered_text
 from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _, format_date, ngettext
@@ -26,6 +27,7 @@ from models.evaluation import (
     profile_of,
 )
 from models.officials import Official
+from models.registrations import registered_courses_by_kind
 from models.rules import (
     CATALOGUE_TTL_SECONDS,
     AttributeItem,
@@ -82,8 +84,10 @@ async def _load(
 )
 async def on_requirements(ctx: Context) -> list[Reply]:
     official, catalogue, profile, _records, grouped = await _load(ctx)
-    # Courses and registrations do not exist yet: pass their kinds here when they do.
-    statuses = evaluate(catalogue, profile, grouped, ctx.today)
+    # A confirmed seat in a matching course makes an unmet requirement "in progress".
+    registered = await registered_courses_by_kind(ctx.session, official.id, ctx.today)
+    statuses = evaluate(catalogue, profile, grouped, ctx.today,
+                        registered_kinds=frozenset(registered))
     header = addressed(
         _("📋 Training requirements for {title} (year {year})"), official, year=ctx.today.year
     )
@@ -93,8 +97,10 @@ async def on_requirements(ctx: Context) -> list[Reply]:
     lines = [header]
     choices = []
     for n, status in enumerate(statuses, start=1):
-        lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — "
-                     f"{status_text(status)}")
+        text = status_text(status)
+        if status.status is Status.IN_PROGRESS:
+            text = registered_text(status.rule, registered) or text
+        lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — {text}")
         choices.append(Choice(_("❓ Why #{n}?").format(n=n), f"why:{status.rule.id}"))
     lines.append("")
     lines.append(addressed(_("Press “Why” to see why a requirement applies to {title}."),

@@ -5,13 +5,21 @@ Importing this package registers every table on `Base.metadata` (Alembic needs t
 
 from models import (  # noqa: F401
     accounts,
+    admins,
     audit,
+    broadcasts,
+    courses,
     dialogs,
+    inbound_dedup,
     link_codes,
+    notice_preferences,
+    notices,
     officials,
     org_units,
+    registrations,
     rules,
     training_records,
+    uploads,
 )
 from models.base import Base
 

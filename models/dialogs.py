@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import JSON, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, insert_ignore
@@ -26,7 +27,8 @@ class DialogState(Base):
     chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     flow: Mapped[str | None] = mapped_column(String(40))
     step: Mapped[str | None] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Mutation-tracked: `dialog.data["x"] = 1` is saved like an assignment would be.
+    data: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(JSON), default=dict)
     # The choices last offered, so "2" or a typed label can pick one on any channel.
     choices: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime]

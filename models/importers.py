@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.vocabulary import N_
 
@@ -30,5 +34,16 @@ IMPORTERS: dict[str, ImportKind] = {
     for k in (
         ImportKind("officials", N_("Roster of officials"), "models.roster_import"),
         ImportKind("training", N_("Completed training records"), "models.training_records"),
+        ImportKind("courses", N_("Course catalogue"), "models.courses_import"),
+        ImportKind("attendance", N_("Course attendance and results"), "models.attendance_import"),
     )
 }
+
+
+async def after_import(session: AsyncSession, kind: str, result: Any, now: datetime) -> None:
+    """Follow-ups of an import, in the same transaction, whichever path imported: a roster
+    import that changed someone's post, rank or position tells them what now applies."""
+    if kind == "officials" and getattr(result, "changes", None):
+        from models.notice_planning import plan_change_notices
+
+        await plan_change_notices(session, result.changes, now=now)

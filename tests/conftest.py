@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,8 +23,11 @@ _pg_tests_passed = 0
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from tests.pg_server import PostgresUnavailable, start_postgres
 
+    # Not under pytest's basetemp: pytest resets /tmp/pytest-of-<user> to 0700 whenever a
+    # session starts, which would lock the unprivileged server user out mid-run.
+    base = Path(tempfile.mkdtemp(prefix="troly-pg-"))
     try:
-        server = start_postgres(tmp_path_factory.mktemp("pg"))
+        server = start_postgres(base)
     except PostgresUnavailable as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but could not start: {exc}")
@@ -31,6 +36,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.text import CHOICE_INDENT, numbered_choices
 from bot.dispatch import Dispatcher
 from handlers.types import Incoming, Reply
 from locales import _, use_locale
@@ -21,15 +22,12 @@ QUIT_WORDS = {"/thoat", "/quit", "/exit", "thoat", "quit", "exit"}
 
 def render(replies: list[Reply], files_dir: Path) -> str:
     lines: list[str] = []
-    number = 0
-    for reply in replies:
+    for reply, choice_lines in zip(replies, numbered_choices(replies), strict=True):
         lines.append(reply.text)
-        for choice in reply.choices:
-            number += 1
-            lines.append(f"   [{number}] {choice.label}")
+        lines.extend(choice_lines)
         if reply.request_contact:
             lines.append(
-                "   "
+                CHOICE_INDENT
                 + _(
                     "(On Telegram a “share my phone number” button appears here; in the "
                     "console please type your link code.)"
@@ -39,7 +37,7 @@ def render(replies: list[Reply], files_dir: Path) -> str:
             files_dir.mkdir(parents=True, exist_ok=True)
             path = files_dir / attachment.file_name
             path.write_bytes(attachment.content)
-            lines.append("   📎 " + _("File saved: {path}").format(path=path))
+            lines.append(CHOICE_INDENT + "📎 " + _("File saved: {path}").format(path=path))
     return "\n".join(lines)
 
 

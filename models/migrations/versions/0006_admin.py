@@ -1,4 +1,5 @@
-"""admin: HR admin roles scoped to a unit subtree; files waiting for an import confirmation
+"""admin: HR admin roles scoped to a unit subtree; files waiting for an import confirmation;
+broadcasts
 
 Revision ID: 0006
 Revises: 0005
@@ -58,9 +59,54 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_pending_uploads_official_id"), ["official_id"], unique=False
         )
+    op.create_table(
+        "broadcasts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("admin_official_id", sa.Integer(), nullable=False),
+        sa.Column("scope_unit_id", sa.Integer(), nullable=False),
+        sa.Column("scope_name", sa.String(length=200), nullable=False),
+        sa.Column("audience_kind", sa.String(length=20), nullable=False),
+        sa.Column("audience_value", sa.String(length=60), nullable=False),
+        sa.Column("audience_label", sa.String(length=300), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=True),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("not_linked", sa.Integer(), nullable=False),
+        sa.Column("unreachable", sa.Integer(), nullable=False),
+        sa.Column("admin_channel", sa.String(length=20), nullable=False),
+        sa.Column("admin_chat_id", sa.String(length=64), nullable=False),
+        sa.Column("progress_message_id", sa.String(length=64), nullable=True),
+        sa.Column("progress_text", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["admin_official_id"],
+            ["officials.id"],
+            name=op.f("fk_broadcasts_admin_official_id_officials"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["courses.id"], name=op.f("fk_broadcasts_course_id_courses")
+        ),
+        sa.ForeignKeyConstraint(
+            ["scope_unit_id"], ["org_units.id"], name=op.f("fk_broadcasts_scope_unit_id_org_units")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
+    )
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_broadcasts_admin_official_id"), ["admin_official_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_broadcasts_state"), ["state"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_broadcasts_state"))
+        batch_op.drop_index(batch_op.f("ix_broadcasts_admin_official_id"))
+    op.drop_table("broadcasts")
     with op.batch_alter_table("pending_uploads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pending_uploads_official_id"))
     op.drop_table("pending_uploads")

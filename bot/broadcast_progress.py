@@ -1,0 +1,100 @@
+"""Keeps each running broadcast's progress message up to date and sends the final report.
+
+Runs beside the notice sender. It reads counts from the outbox (the database is the only
+shared memory), so it works across restarts and whichever process sends. Where the channel
+can edit messages (Telegram) one progress message is edited in place; elsewhere (Zalo) a
+new message goes out at each quarter and at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.transport import Outcome, Transport
+from handlers.types import Choice, Reply
+from locales import _, use_locale
+from models import broadcasts
+from models.accounts import ChatAccount
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+async def refresh_once(db: Database, transports: Mapping[str, Transport]) -> int:
+    """One pass over the running broadcasts; returns how many messages it sent or edited."""
+    async with db.transaction() as session:
+        work = []
+        for broadcast in await broadcasts.active(session):
+            progress = await broadcasts.progress(session, broadcast)
+            locale = await session.scalar(
+                select(ChatAccount.locale).where(
+                    ChatAccount.channel == broadcast.admin_channel,
+                    ChatAccount.chat_id == broadcast.admin_chat_id,
+                )
+            )
+            with use_locale(locale):
+                text = broadcasts.progress_text(broadcast, progress)
+                stop = _("⏹ Stop sending")
+            if text == broadcast.progress_text:
+                continue
+            transport = transports.get(broadcast.admin_channel)
+            can_edit = getattr(transport, "edit", None) is not None
+            # Channels that cannot edit (Zalo) get the final report only, not a stream of
+            # near-identical progress messages.
+            if not progress.finished and not can_edit:
+                continue
+            work.append(
+                (
+                    broadcast.id,
+                    broadcast.admin_channel,
+                    broadcast.admin_chat_id,
+                    broadcast.progress_message_id,
+                    text,
+                    progress.finished,
+                    stop,
+                )
+            )
+    changed = 0
+    for broadcast_id, channel, chat_id, message_id, text, finished, stop in work:
+        transport = transports.get(channel)
+        if transport is None:
+            continue
+        choices = () if finished else (Choice(stop, f"bc:stop:{broadcast_id}"),)
+        reply = Reply(text, choices=choices)
+        edit = getattr(transport, "edit", None)
+        if message_id and edit is not None:
+            result = await edit(chat_id, message_id, reply)
+        else:
+            result = await transport.send(chat_id, reply)
+        if result.outcome is not Outcome.SENT:
+            log.info("broadcast %s progress not delivered: %s", broadcast_id, result.error)
+            continue
+        changed += 1
+        async with db.transaction() as session:
+            row = await session.get(broadcasts.Broadcast, broadcast_id)
+            if row is None:
+                continue
+            row.progress_text = text
+            row.progress_message_id = result.message_id or message_id
+            if finished and row.state == broadcasts.QUEUED:
+                row.state = broadcasts.DONE
+                row.finished_at = utcnow()
+    return changed
+
+
+async def run(
+    db: Database, transports: Mapping[str, Transport], stop: asyncio.Event, interval: float = 3.0
+) -> None:
+    while not stop.is_set():
+        try:
+            await refresh_once(db, transports)
+        except Exception:  # a progress message must never stop the sending itself
+            log.exception("broadcast progress refresh failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

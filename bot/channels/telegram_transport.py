@@ -1,0 +1,133 @@
+"""Telegram's outbound side for proactive sends (notices, broadcasts): one message to one
+chat, classified so the outbox knows whether it may try again.
+
+A PTB `Bot` with its own HTTPXRequest, separate from the interactive Application, so a
+broadcast can never exhaust the connections that answer people. No rate limiter here: the
+sender (bot/sender.py) paces sends and honours retry_after for everyone.
+
+Classification (platform facts T11–T13, T22, D7):
+- RetryAfter (429) → RETRY with retry_after; 5xx and connect errors → RETRY (not delivered);
+- Forbidden (403), "chat not found" → BLOCKED; other BadRequest → FAILED;
+- a timeout or broken connection after the request left → UNKNOWN: Telegram has no
+  idempotency key, so repeating it could deliver the message twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from datetime import timedelta
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.text import split_text
+from bot.transport import Outcome, SendResult
+from handlers.types import Reply
+
+CHANNEL = "telegram"
+# Exceptions raised before any byte of the request could reach Telegram.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def token_identity(channel: str, token: str) -> str:
+    """A stable, non-reversible name for a bot token: lock keys and logs, never the token."""
+    return f"{channel}:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+
+
+def classify(exc: TelegramError) -> SendResult:
+    error = f"{type(exc).__name__}: {exc.message}"[:300]
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # PTB warns that the int will become a timedelta
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return SendResult(Outcome.RETRY, retry_after=seconds, error=error)
+    if isinstance(exc, Forbidden):
+        return SendResult(Outcome.BLOCKED, error=error)
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            return SendResult(Outcome.BLOCKED, error=error)
+        return SendResult(Outcome.FAILED, error=error)
+    if isinstance(exc, InvalidToken):
+        return SendResult(Outcome.FAILED, error="InvalidToken")  # the message names the token
+    if isinstance(exc, TimedOut | NetworkError):
+        cause = exc.__cause__
+        if cause is None or isinstance(cause, _NOT_SENT):
+            # No cause: PTB raised it for an HTTP 5xx answer, so nothing was delivered.
+            return SendResult(Outcome.RETRY, error=error)
+        return SendResult(Outcome.UNKNOWN, error=f"{error} ({type(cause).__name__})"[:300])
+    return SendResult(Outcome.FAILED, error=error)
+
+
+class TelegramTransport:
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        connections: int = 8,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+    ) -> None:
+        self.identity = token_identity(CHANNEL, token)
+        self._request = HTTPXRequest(
+            connection_pool_size=connections,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            write_timeout=read_timeout,
+            pool_timeout=connect_timeout,
+        )
+        self._bot = Bot(token, base_url=base_url, request=self._request)
+        self._started = False
+
+    async def start(self) -> None:
+        # Only the HTTP client: Bot.initialize() would call getMe, and its error message
+        # contains the token.
+        if not self._started:
+            await self._request.initialize()
+            self._started = True
+
+    async def close(self) -> None:
+        if self._started:
+            await self._request.shutdown()
+            self._started = False
+
+    async def send(self, chat_id: str, reply: Reply) -> SendResult:
+        await self.start()
+        markup = None
+        if reply.choices:
+            buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]
+            width = max(1, reply.columns)
+            markup = InlineKeyboardMarkup(
+                [buttons[i : i + width] for i in range(0, len(buttons), width)]
+            )
+        pieces = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+        message_id: str | None = None
+        for n, piece in enumerate(pieces):
+            try:
+                message = await self._bot.send_message(
+                    chat_id, piece, reply_markup=markup if n == len(pieces) - 1 else None
+                )
+            except TelegramError as exc:
+                result = classify(exc)
+                if n and result.outcome is Outcome.RETRY:
+                    # Part of the notice already arrived: repeating would duplicate it.
+                    return SendResult(Outcome.UNKNOWN, error=f"after part {n}: {result.error}")
+                return result
+            message_id = str(message.message_id)
+        return SendResult(Outcome.SENT, message_id=message_id)

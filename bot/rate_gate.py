@@ -1,0 +1,62 @@
+"""Pacing for one bot token: a global ceiling per second, one message per second per chat,
+and the platform's "retry after" pause for everyone.
+
+Times are `time.monotonic()` seconds. Every one-second window is widened by a small margin,
+because what counts is when requests arrive at the platform, a few milliseconds after they
+leave here: at 25/s with a 20 ms margin the sustained rate is 25/1.02 ≈ 24.5/s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+
+class RateGate:
+    def __init__(
+        self, max_per_second: float, *, per_chat_interval: float = 1.0, margin: float = 0.02,
+        chat_margin: float = 0.25,
+    ) -> None:
+        if max_per_second <= 0:
+            raise ValueError("max_per_second must be positive")
+        # N sends per window W: 25/s -> 25 per 1 s; 0.5/s -> 1 per 2 s.
+        self.allowance = max(1, math.floor(max_per_second))
+        self.window = self.allowance / max_per_second + margin
+        # Spread sends over the window instead of bursting the whole allowance at once.
+        self.spacing = 1 / (max_per_second * 1.5)
+        # Per chat the margin is generous: one person never needs two notices within a
+        # second, and a slow event loop can delay one request more than the next.
+        self.per_chat = per_chat_interval + chat_margin if per_chat_interval > 0 else 0.0
+        self.paused_until = 0.0
+        self._sent: deque[float] = deque()
+        self._last = -math.inf
+        self._chats: dict[str, float] = {}
+
+    def global_ready_at(self, now: float) -> float:
+        """The earliest moment any message may leave (pause, ceiling and spacing)."""
+        while self._sent and now - self._sent[0] >= self.window:
+            self._sent.popleft()
+        at = max(now, self.paused_until, self._last + self.spacing)
+        if len(self._sent) >= self.allowance:
+            at = max(at, self._sent[-self.allowance] + self.window)
+        return at
+
+    def ready_at(self, chat_id: str, now: float) -> float:
+        """The earliest moment a message to `chat_id` may leave."""
+        at = self.global_ready_at(now)
+        last_chat = self._chats.get(chat_id)
+        if last_chat is not None:
+            at = max(at, last_chat + self.per_chat)
+        return at
+
+    def record(self, chat_id: str, at: float) -> None:
+        self._sent.append(at)
+        self._last = max(self._last, at)
+        if self.per_chat:
+            self._chats[chat_id] = at
+            if len(self._chats) > 4096:  # forget chats whose interval is long over
+                horizon = at - self.per_chat
+                self._chats = {c: t for c, t in self._chats.items() if t > horizon}
+
+    def pause(self, until: float) -> None:
+        self.paused_until = max(self.paused_until, until)

@@ -1,0 +1,497 @@
+"""The notice sender: drains the outbox (models/notices.py) through the channel transports,
+within each platform's limits, and records every outcome.
+
+Per channel, one loop that holds the token's lock (bot/sender_lock.py) and repeats:
+1. claim a small batch of due rows — state 'sending', claimed_by = this process — in one
+   committed transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; BEGIN IMMEDIATE on SQLite);
+2. for each row, when the rate gate allows: commit `started_at` (together with the outcomes
+   of earlier sends), then send; at most `concurrency` rows are started but not yet recorded.
+
+So after a crash every row is in one of three places: never claimed (pending), claimed but
+not started (re-queued by the next holder: certainly not sent), or started without an
+outcome — at most `concurrency` rows, marked 'unknown' and never repeated, because a send
+whose answer was lost may have arrived (Telegram has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from bot.db import Database
+from bot.rate_gate import RateGate
+from bot.sender_lock import sender_lock
+from bot.transport import Outcome, SendResult, Transport
+from handlers.types import Reply
+from models import notices
+from models.accounts import ChatAccount
+from models.holidays import SendWindow
+from models.notice_preferences import recipients
+from models.notices import Notice, SenderPause
+
+log = logging.getLogger(__name__)
+_TABLE = Notice.__table__
+Executor = AsyncSession | AsyncConnection
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    concurrency: int = 4  # rows started but not yet recorded, per channel
+    batch_size: int = 50
+    max_attempts: int = 5  # 5xx / connection failures before a row is 'failed'
+    backoff_base: float = 5.0  # seconds; doubles per attempt
+    backoff_max: float = 900.0
+    lease: timedelta = timedelta(minutes=5)
+    idle_poll: float = 2.0
+    lock_poll: float = 1.0
+    margin: float = 0.02  # seconds added to every pacing window (arrival jitter)
+    long_pause: float = 5.0  # a retry_after longer than this hands the batch back
+    hand_back_after: float = 0.2  # seconds a batch may idle on per-chat waits
+    group_window: float = 0.2  # sends whose slots fall this close share one start mark
+    drain_wait: float = 0.0  # drain(): keep waiting for retries due within this many seconds
+
+
+@dataclass
+class SenderStats:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    recovered_unknown: int = 0  # started by a dead sender, outcome unknown
+    requeued: int = 0  # claimed by a dead sender, never started
+    requests: int = 0
+
+
+@dataclass(slots=True)
+class _Row:
+    id: int
+    chat_id: str
+    text: str
+    relevant_until: datetime | None
+    attempts: int
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        transports: dict[str, Transport],
+        *,
+        limits: dict[str, float],
+        window: SendWindow,
+        config: SenderConfig | None = None,
+        clock: Callable[[], datetime] = system_clock,
+    ) -> None:
+        self.db = db
+        self.transports = transports
+        self.limits = limits
+        self.window = window
+        self.config = config or SenderConfig()
+        self.clock = clock
+        self.me = f"{uuid.uuid4().hex[:12]}"
+        self.stats = SenderStats()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; each channel runs on its own."""
+        await asyncio.gather(*(self._channel(ch, stop, until_idle=False)
+                               for ch in self.transports))
+
+    async def drain(self) -> SenderStats:
+        """Send everything that may go out now, then return (tests, benchmarks, one-shots)."""
+        stop = asyncio.Event()
+        await asyncio.gather(*(self._channel(ch, stop, until_idle=True)
+                               for ch in self.transports))
+        return self.stats
+
+    # --- one channel ----------------------------------------------------------------------
+
+    async def _channel(self, channel: str, stop: asyncio.Event, *, until_idle: bool) -> None:
+        transport = self.transports[channel]
+        identity = getattr(transport, "identity", channel)
+        lock = sender_lock(self.db, identity)
+        while not await lock.try_acquire():
+            if stop.is_set():
+                return
+            await _sleep(stop, self.config.lock_poll)
+        try:
+            gate = RateGate(self.limits.get(channel, 1.0), margin=self.config.margin)
+            await self._take_over(channel, identity, gate)
+            run = _ChannelRun(self, channel, identity, transport, gate)
+            while not stop.is_set():
+                if not await lock.alive():
+                    log.error("lost the %s sender lock; stopping this channel", channel)
+                    return
+                rows, wake = await self._claim(channel)
+                if rows:
+                    await run.send_batch(rows, stop)
+                    continue
+                if until_idle and wake > self.config.drain_wait:
+                    return
+                await _sleep(stop, min(self.config.idle_poll, max(wake, 0.05)))
+        finally:
+            await lock.release()
+
+    async def _take_over(self, channel: str, identity: str, gate: RateGate) -> None:
+        """Resolve what a previous holder left behind and learn its recent pace."""
+        now = self.clock()
+        async with self.db.transaction() as session:
+            base = and_(Notice.state == notices.SENDING, Notice.channel == channel,
+                        Notice.claimed_by != self.me)
+            never_started = await session.execute(
+                update(Notice).where(base, Notice.started_at.is_(None))
+                .values(state=notices.PENDING, claimed_by=None, lease_until=None)
+            )
+            in_flight = await session.execute(
+                update(Notice).where(base, Notice.started_at.is_not(None))
+                .values(state=notices.UNKNOWN, finished_at=now,
+                        last_error="the sender stopped while this message was being sent")
+            )
+            self.stats.requeued += max(never_started.rowcount or 0, 0)  # type: ignore[attr-defined]
+            self.stats.recovered_unknown += max(in_flight.rowcount or 0, 0)  # type: ignore[attr-defined]
+            # A predecessor that died (or stopped) a moment ago may still have sends in the
+            # platform's current window, and its reserved slots ran ahead of started_at by
+            # up to group_window: wait one full window after its last start.
+            latest = await session.scalar(
+                select(func.max(Notice.started_at)).where(
+                    Notice.channel == channel, Notice.started_at > now - timedelta(seconds=5)
+                )
+            )
+            mono = time.monotonic()
+            if latest is not None:
+                quiet_for = max(gate.window, gate.per_chat) + self.config.group_window
+                # Capped, so a clock that differs between hosts cannot stall the sender.
+                since = max((now - latest).total_seconds(), 0.0)
+                gate.pause(mono + max(quiet_for - since, 0.0))
+            paused = await session.scalar(
+                select(SenderPause.paused_until).where(SenderPause.key == identity)
+            )
+            if paused is not None and paused > now:
+                gate.pause(mono + (paused - now).total_seconds())
+
+    async def _claim(self, channel: str) -> tuple[list[_Row], float]:
+        """Up to batch_size due rows for this channel, marked 'sending' and committed.
+        Also returns seconds until something may become due (for the idle wait)."""
+        now = self.clock()
+        is_open = self.window.is_open(now)
+        async with self.db.transaction() as session:
+            query = (
+                select(Notice.id, Notice.official_id, Notice.relevant_until, Notice.text,
+                       Notice.attempts, Notice.channel)
+                .where(Notice.state == notices.PENDING, Notice.send_at <= now,
+                       or_(Notice.channel.is_(None), Notice.channel == channel))
+                .order_by(Notice.send_at, Notice.id)
+                .limit(self.config.batch_size)
+            )
+            if not is_open:
+                query = query.where(Notice.urgent.is_(True))
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=Notice)
+            candidates = (await session.execute(query)).all()
+            if not candidates:
+                return [], await self._next_wake(session, channel, now, is_open)
+            where, blocked = await recipients(session, [c.official_id for c in candidates])
+            rows: list[_Row] = []
+            outcome: dict[str, list[dict[str, Any]]] = {}
+            for c in candidates:
+                target = where.get(c.official_id)
+                if c.relevant_until is not None and c.relevant_until <= now:
+                    reason = notices.STALE.format(until=c.relevant_until.isoformat())
+                    outcome.setdefault(notices.DROPPED, []).append({"nid": c.id, "e": reason})
+                elif target is None:
+                    state = notices.BLOCKED if c.official_id in blocked else notices.DROPPED
+                    reason = "all linked accounts blocked the bot" if state == notices.BLOCKED \
+                        else notices.NOT_LINKED
+                    outcome.setdefault(state, []).append({"nid": c.id, "e": reason})
+                elif target.channel != channel:
+                    outcome.setdefault("moved", []).append({"nid": c.id, "ch": target.channel})
+                else:
+                    rows.append(_Row(c.id, target.chat_id, c.text, c.relevant_until,
+                                     c.attempts))
+            for state, params in outcome.items():
+                if state == "moved":
+                    await _execute(session, update(_TABLE).where(_TABLE.c.id == bindparam("nid"))
+                                   .values(channel=bindparam("ch")), params)
+                else:
+                    await _finish(session, state, params, now)
+            if rows:
+                await _execute(
+                    session,
+                    update(_TABLE).where(_TABLE.c.id == bindparam("nid")).values(
+                        state=notices.SENDING, claimed_by=self.me, channel=channel,
+                        chat_id=bindparam("chat"), lease_until=now + self.config.lease,
+                        started_at=None,
+                    ),
+                    [{"nid": r.id, "chat": r.chat_id} for r in rows],
+                )
+        return rows, 0.0
+
+    async def _next_wake(self, session: AsyncSession, channel: str, now: datetime,
+                         is_open: bool) -> float:
+        nxt = await session.scalar(
+            select(Notice.send_at).where(
+                Notice.state == notices.PENDING,
+                or_(Notice.channel.is_(None), Notice.channel == channel),
+            ).order_by(Notice.send_at).limit(1)
+        )
+        wake = math.inf if nxt is None else (nxt - now).total_seconds()
+        if not is_open:
+            wake = max(wake, (self.window.next_open(now) - now).total_seconds())
+        return wake
+
+    # --- outcomes ---------------------------------------------------------------------------
+
+    def _backoff(self, attempts: int) -> float:
+        return min(self.config.backoff_base * 2 ** max(attempts - 1, 0), self.config.backoff_max)
+
+
+class _ChannelRun:
+    """Sending one channel's claimed rows: pacing, start marks, outcome recording."""
+
+    def __init__(self, sender: Sender, channel: str, identity: str, transport: Transport,
+                 gate: RateGate) -> None:
+        self.s = sender
+        self.channel = channel
+        self.identity = identity
+        self.transport = transport
+        self.gate = gate
+        self.results: list[tuple[_Row, SendResult]] = []
+        self.unrecorded = 0  # started, outcome not yet committed
+        self.changed = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.blocked: set[str] = set()  # chats that answered "blocked" during this run
+        self.drops: list[dict[str, Any]] = []  # rows dropped without a send
+
+    async def send_batch(self, rows: list[_Row], stop: asyncio.Event) -> None:
+        queue = list(rows)
+        config = self.s.config
+        while queue or self.unrecorded or self.results or self.drops:
+            if stop.is_set() and queue:
+                await self._release(queue)
+                queue = []
+            # Outcomes waiting to be recorded free their places in the same transaction
+            # that marks new rows started, so the started-but-unrecorded rows never exceed
+            # `concurrency` in the database.
+            free = config.concurrency - self.unrecorded + len(self.results)
+            wait = 1.0
+            if queue and free > 0:
+                mono = time.monotonic()
+                if self.gate.paused_until - mono > config.long_pause:
+                    # A long "retry after": hand the rows back rather than sit on them.
+                    await self._release(queue, resume_in=self.gate.paused_until - mono)
+                    queue = []
+                    continue
+                group, earliest = self._reserve(queue, free, mono)
+                if group:
+                    # started_at is durable before any of these requests leaves; the
+                    # outcomes gathered so far ride along in the same transaction.
+                    await self._commit(group)
+                    for row, at in group:
+                        self.unrecorded += 1
+                        task = asyncio.create_task(self._send(row, at))
+                        self.tasks.add(task)
+                        task.add_done_callback(self.tasks.discard)
+                    continue
+                blocked_by_chats = self.gate.global_ready_at(mono) <= mono + config.group_window
+                if queue and blocked_by_chats and earliest - mono > config.hand_back_after:
+                    # Only rows for chats that just got a message are left (one per second
+                    # per chat): give them back and claim others instead of idling.
+                    await self._release(queue, resume_in=earliest - mono)
+                    queue = []
+                    continue
+                wait = earliest - mono if queue else 0.0
+            if (self.results or self.drops) and (
+                free <= 0 or wait > config.group_window or not queue
+            ):
+                await self._commit([])  # record outcomes now: nothing to start soon
+                continue
+            if self.unrecorded or queue:
+                await self._wait(wait)
+
+    def _reserve(self, queue: list[_Row], free: int,
+                 mono: float) -> tuple[list[tuple[_Row, float]], float]:
+        """Take up to `free` rows whose slot comes within `group_window`, reserving their
+        slots in the gate, so one transaction marks a few sends started instead of one."""
+        group: list[tuple[_Row, float]] = []
+        earliest = math.inf
+        horizon = mono + self.s.config.group_window
+        now = self.s.clock()
+        for row in list(queue):
+            if len(group) >= free:
+                break
+            if row.relevant_until is not None and row.relevant_until <= now:
+                reason = notices.STALE.format(until=row.relevant_until.isoformat())
+                self.drops.append({"nid": row.id, "e": reason, "st": notices.DROPPED})
+                queue.remove(row)
+                continue
+            if row.chat_id in self.blocked:
+                reason = "the chat blocked the bot earlier in this run"
+                self.drops.append({"nid": row.id, "e": reason, "st": notices.BLOCKED})
+                queue.remove(row)
+                continue
+            at = self.gate.ready_at(row.chat_id, mono)
+            if at <= horizon:
+                self.gate.record(row.chat_id, at)
+                group.append((row, at))
+                queue.remove(row)
+            else:
+                earliest = min(earliest, at)
+        return group, earliest
+
+    async def _wait(self, seconds: float) -> None:
+        self.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.changed.wait(), max(seconds, 0.001))
+
+    async def _send(self, row: _Row, at: float) -> None:
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if self.gate.paused_until > time.monotonic():
+            # A 429 arrived after this slot was reserved: the message has not left, so it
+            # waits out the pause and takes a fresh slot.
+            await asyncio.sleep(self.gate.paused_until - time.monotonic())
+            slot = self.gate.ready_at(row.chat_id, time.monotonic())
+            self.gate.record(row.chat_id, slot)
+            await asyncio.sleep(max(slot - time.monotonic(), 0))
+        try:
+            result = await self.transport.send(row.chat_id, Reply(row.text))
+        except Exception as exc:  # a transport bug must not lose the row's outcome
+            log.exception("transport %s raised", self.channel)
+            result = SendResult(Outcome.UNKNOWN, error=f"transport raised {type(exc).__name__}")
+        self.s.stats.requests += 1
+        self.results.append((row, result))
+        if result.retry_after:
+            self.gate.pause(time.monotonic() + result.retry_after)
+        if result.outcome is Outcome.BLOCKED:
+            self.blocked.add(row.chat_id)
+        self.changed.set()
+
+    async def _release(self, queue: list[_Row], resume_in: float = 0.0) -> None:
+        now = self.s.clock()
+        async with self.s.db.transaction() as session:
+            await _execute(
+                session,
+                update(_TABLE).where(_TABLE.c.id == bindparam("nid"),
+                                     _TABLE.c.claimed_by == self.s.me).values(
+                    state=notices.PENDING, claimed_by=None, lease_until=None,
+                    send_at=bindparam("at"),
+                ),
+                [{"nid": r.id, "at": now + timedelta(seconds=resume_in)} for r in queue],
+            )
+
+    async def _commit(self, starts: list[tuple[_Row, float]]) -> None:
+        """One transaction: the outcomes gathered so far, then the start marks of `starts`.
+        Start marks are committed before the requests leave — that is the whole point.
+        Core on a connection, not the ORM: this runs once per few notices."""
+        now = self.s.clock()
+        results, self.results = self.results, []
+        by_state: dict[str, list[dict[str, Any]]] = {}
+        retry: list[dict[str, Any]] = []
+        blocked_chats: set[str] = set()
+        pause_until: datetime | None = None
+        config = self.s.config
+        for row, result in results:
+            outcome = result.outcome
+            error = result.error
+            if outcome is Outcome.RETRY:
+                if result.retry_after:
+                    at = now + timedelta(seconds=result.retry_after)
+                    pause_until = max(pause_until or at, at)
+                    retry.append({"nid": row.id, "at": at, "n": row.attempts, "e": error})
+                    continue
+                attempts = row.attempts + 1
+                if attempts < config.max_attempts:
+                    at = now + timedelta(seconds=self.s._backoff(attempts))
+                    retry.append({"nid": row.id, "at": at, "n": attempts, "e": error})
+                    continue
+                outcome, error = Outcome.FAILED, f"gave up after {attempts} attempts: {error}"
+            if outcome is Outcome.BLOCKED:
+                blocked_chats.add(row.chat_id)
+            self.s.stats.outcomes[outcome.value] += 1
+            by_state.setdefault(outcome.value, []).append({"nid": row.id, "e": error})
+        for drop in self.drops:
+            self.s.stats.outcomes[drop["st"]] += 1
+            by_state.setdefault(drop["st"], []).append({"nid": drop["nid"], "e": drop["e"]})
+        self.drops = []
+        async with self.s.db.engine.begin() as session:
+            for state, params in by_state.items():
+                await _finish(session, state, params, now)
+            if retry:
+                await _execute(
+                    session,
+                    update(_TABLE).where(_TABLE.c.id == bindparam("nid")).values(
+                        state=notices.PENDING, send_at=bindparam("at"),
+                        attempts=bindparam("n"), last_error=bindparam("e"), claimed_by=None,
+                        lease_until=None, started_at=None,
+                    ),
+                    retry,
+                )
+                self.s.stats.outcomes["retry"] += len(retry)
+            if blocked_chats:
+                accounts = ChatAccount.__table__
+                await session.execute(
+                    update(accounts)
+                    .where(accounts.c.channel == self.channel,
+                           accounts.c.chat_id.in_(sorted(blocked_chats)),
+                           accounts.c.unreachable_at.is_(None))
+                    .values(unreachable_at=now)
+                )
+            if pause_until is not None:
+                await _save_pause(session, self.identity, pause_until, now)
+            await _execute(
+                session,
+                update(_TABLE).where(_TABLE.c.id == bindparam("nid"))
+                .values(started_at=now, attempts=bindparam("n")),
+                [{"nid": row.id, "n": row.attempts + 1} for row, _at in starts],
+            )
+        self.unrecorded -= len(results)
+
+
+async def _execute(session: Executor, statement: Any, params: list[dict[str, Any]]) -> None:
+    if params:
+        await session.execute(statement, params)
+
+
+async def _finish(session: Executor, state: str, params: list[dict[str, Any]],
+                  now: datetime) -> None:
+    await _execute(
+        session,
+        update(_TABLE).where(_TABLE.c.id == bindparam("nid")).values(
+            state=state, last_error=bindparam("e"), finished_at=now, lease_until=None,
+        ),
+        params,
+    )
+
+
+async def _save_pause(conn: AsyncConnection, key: str, until: datetime,
+                      now: datetime) -> None:
+    table = SenderPause.__table__
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(
+        insert(table).values(key=key, paused_until=until, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    await conn.execute(
+        update(table).where(table.c.key == key, table.c.paused_until < until)
+        .values(paused_until=until, updated_at=now)
+    )
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

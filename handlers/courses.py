@@ -1,0 +1,428 @@
+"""Journey 3, browsing: /khoahoc — upcoming courses page by page, filters by kind and
+"phù hợp với tôi", search by words (any diacritics, abbreviations) and the course card.
+
+Button values (all untrusted, re-validated here):
+  page:<filter>:<n>   a page of the list; filter is all | fit | k.<kind> | q.<word+word>
+  kinds:              the kind filter menu
+  find:               ask for search words (dialog step courses/search)
+  crs:<id>            a course card
+Registering and cancelling live in handlers/my_courses.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.common import addressed
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Choice, Reply
+from locales import _, format_date, format_number, ngettext
+from locales.folding import fold_words
+from models import registrations
+from models.courses import Course, Ineligibility, Window, ineligibility, query_terms, upcoming
+from models.courses import get as get_course
+from models.courses import window as course_window
+from models.evaluation import RuleStatus, Status, evaluate, group_by_kind, profile_of
+from models.registrations import Registration, RegStatus
+from models.rules import CATALOGUE_TTL_SECONDS, Catalogue, current_catalogue
+from models.training_records import records_of
+from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
+
+router.describe("khoahoc", "Upcoming courses: search and register", 20)
+router.menu_item("📚 Courses", "khoahoc", 20)
+
+PAGE_SIZE = 8
+MAX_VALUE_BYTES = 64  # Telegram's callback_data limit
+UNMET = (Status.DUE, Status.OVERDUE)
+# Short button labels for the kinds people filter by most; others use the catalogue's name.
+KIND_LABELS = {
+    "ly_luan_chinh_tri": N_("Political theory (LLCT)"),
+    "quan_ly_nha_nuoc": N_("State management (QLNN)"),
+    "theo_vi_tri_viec_lam": N_("Job skills"),
+    "cap_nhat_phap_luat_ky_nang": N_("Law update"),
+    "dao_duc_cong_vu": N_("Ethics"),
+    "quoc_phong_an_ninh": N_("Defence and security (QP-AN)"),
+    "ngoai_ngu": N_("Foreign language"),
+    "tin_hoc": N_("IT"),
+    "tieng_dan_toc": N_("Ethnic language"),
+    "khoa_hoc_cong_nghe_so": N_("Digital skills"),
+    "lanh_dao_quan_ly": N_("Leadership"),
+    "chuc_danh_nghe_nghiep": N_("Professional title"),
+}
+
+
+# --- what the official needs -------------------------------------------------------------
+
+
+@dataclass
+class Needs:
+    """The official's open requirements, to mark courses that satisfy one."""
+
+    catalogue: Catalogue
+    statuses: list[RuleStatus]
+
+    def unmet_kinds(self) -> frozenset[str]:
+        return frozenset(k for s in self.statuses if s.status in UNMET
+                         for k in s.rule.training_kinds)
+
+    def served_by(self, course: Course) -> list[RuleStatus]:
+        return [s for s in self.statuses if s.status in (*UNMET, Status.IN_PROGRESS)
+                and course.kind in s.rule.training_kinds]
+
+
+async def needs_of(ctx: Context) -> Needs:
+    official = ctx.official
+    assert official is not None
+    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+    records = group_by_kind(r.completion() for r in await records_of(ctx.session, official.id))
+    registered = await registrations.registered_courses_by_kind(ctx.session, official.id,
+                                                                ctx.today)
+    statuses = evaluate(catalogue, profile_of(official), records, ctx.today,
+                        registered_kinds=frozenset(registered))
+    return Needs(catalogue, statuses)
+
+
+def fits(course: Course, ctx: Context, needs: Needs) -> bool:
+    assert ctx.official is not None
+    return course.kind in needs.unmet_kinds() and not ineligibility(course, ctx.official)
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+@router.command("khoahoc", "courses", needs_link=True)
+async def on_courses(ctx: Context) -> list[Reply]:
+    if ctx.args:
+        return await show_search(ctx, ctx.args)
+    return [await page_reply(ctx, "all", 1)]
+
+
+@router.choice("page", needs_link=True)
+async def on_page(ctx: Context) -> list[Reply]:
+    _prefix, _sep, rest = (ctx.choice or "").partition(":")
+    flt, _sep, number = rest.rpartition(":")
+    if not number.isdigit() or not _valid_filter(flt):
+        return await router.special["stale"](ctx)
+    return [await page_reply(ctx, flt, int(number), replace=True)]
+
+
+def _valid_filter(flt: str) -> bool:
+    return flt in ("all", "fit") or (flt.startswith(("k.", "q.")) and len(flt) > 2)
+
+
+async def page_reply(ctx: Context, flt: str, page: int, *, replace: bool = False) -> Reply:
+    needs = await needs_of(ctx)
+    courses = await _filtered(ctx, flt, needs)
+    pages = max((len(courses) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    shown = courses[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    mine = await registrations.statuses_for(ctx.session, _official_id(ctx),
+                                            [c.id for c in shown])
+    lines = [_header(ctx, flt, needs, page, pages, len(courses))]
+    if not shown:
+        lines.append(_empty_text(ctx, flt))
+    for n, course in enumerate(shown, start=1):
+        lines.append(_list_line(n, course, ctx, needs, mine.get(course.id)))
+    if shown:
+        lines.append("")
+        lines.append(addressed(_("Press a number to see the course and register."),
+                               ctx.official))
+    choices = [Choice(str(n), f"crs:{c.id}") for n, c in enumerate(shown, start=1)]
+    if page > 1:
+        choices.append(Choice(_("◀️ Previous"), f"page:{flt}:{page - 1}"))
+    if page < pages:
+        choices.append(Choice(_("Next ▶️"), f"page:{flt}:{page + 1}"))
+    choices.append(Choice(_("🔎 Search"), "find:"))
+    choices.append(Choice(_("🗂 By kind"), "kinds:"))
+    if flt == "fit":
+        choices.append(Choice(_("📚 All courses"), "page:all:1"))
+    else:
+        choices.append(Choice(_("⭐ Suits me"), "page:fit:1"))
+    return Reply("\n".join(lines), choices=tuple(choices), columns=4, replace=replace)
+
+
+async def _filtered(ctx: Context, flt: str, needs: Needs) -> list[Course]:
+    if flt.startswith("k."):
+        return await upcoming(ctx.session, ctx.today, kinds=[flt[2:]])
+    if flt.startswith("q."):
+        return await upcoming(ctx.session, ctx.today, terms=flt[2:].split("+"))
+    if flt == "fit":
+        unmet = needs.unmet_kinds()
+        found = await upcoming(ctx.session, ctx.today, kinds=unmet) if unmet else []
+        return [c for c in found if fits(c, ctx, needs)]
+    return await upcoming(ctx.session, ctx.today)
+
+
+def _header(ctx: Context, flt: str, needs: Needs, page: int, pages: int, total: int) -> str:
+    if flt == "fit":
+        title = addressed(_("📚 Courses that meet {title}'s open requirements"), ctx.official)
+    elif flt.startswith("k."):
+        title = _("📚 Upcoming courses: {kind}").format(kind=kind_label(needs.catalogue,
+                                                                         flt[2:]))
+    elif flt.startswith("q."):
+        title = _("🔎 Courses matching “{words}”").format(words=" ".join(flt[2:].split("+")))
+    else:
+        title = _("📚 Upcoming courses")
+    count = ngettext("{n} course", "{n} courses", total).format(n=format_number(total))
+    return _("{title} — {count}, page {page}/{pages}").format(
+        title=title, count=count, page=page, pages=pages)
+
+
+def _empty_text(ctx: Context, flt: str) -> str:
+    if flt.startswith("q."):
+        return addressed(_("No upcoming course matches these words. {Title} could try other "
+                           "words, for example “QLNN”, “pháp luật” or “quốc phòng”."),
+                         ctx.official)
+    if flt == "fit":
+        return addressed(_("No upcoming course meets an open requirement of {title} right "
+                           "now. {Title} can still browse all courses."), ctx.official)
+    return _("No upcoming course is open at the moment.")
+
+
+def _list_line(n: int, course: Course, ctx: Context, needs: Needs,
+               reg: Registration | None) -> str:
+    star = "⭐ " if fits(course, ctx, needs) else ""
+    mark = ""
+    if reg is not None and reg.status == RegStatus.CONFIRMED:
+        mark = " · " + _("✅ registered")
+    elif reg is not None and reg.status == RegStatus.WAITLISTED:
+        mark = " · " + _("⏳ on the waitlist")
+    return (f"{n}. {star}{course.code} · {course.title}\n"
+            f"    🗓 {format_date(course.starts_on)} · {course.organiser} · "
+            f"{seats_text(course)}{mark}")
+
+
+def seats_text(course: Course) -> str:
+    if course.seats_left == 0:
+        return _("full")
+    return ngettext("{n} seat left", "{n} seats left", course.seats_left).format(
+        n=format_number(course.seats_left))
+
+
+def kind_label(catalogue: Catalogue, kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return _(label) if label else catalogue.kind_title(kind)
+
+
+@router.choice("kinds", needs_link=True)
+async def on_kinds(ctx: Context) -> list[Reply]:
+    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+    kinds = list(dict.fromkeys(c.kind for c in await upcoming(ctx.session, ctx.today)))
+    kinds.sort(key=lambda k: list(catalogue.kinds).index(k) if k in catalogue.kinds else 99)
+    choices = [Choice(kind_label(catalogue, k), f"page:k.{k}:1") for k in kinds
+               if len(f"page:k.{k}:1".encode()) <= MAX_VALUE_BYTES - 3]
+    choices.append(Choice(_("📚 All courses"), "page:all:1"))
+    return [Reply(addressed(_("Which kind of training?"), ctx.official),
+                  choices=tuple(choices), columns=2,
+                  replace=True)]
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+@router.choice("find", needs_link=True)
+async def on_find(ctx: Context) -> list[Reply]:
+    return ask_search_words(ctx)
+
+
+def ask_search_words(ctx: Context) -> list[Reply]:
+    ctx.dialog.go("courses", "search")
+    return [Reply(addressed(_("Please type a few words of the course name, for example "
+                              "“quản lý nhà nước”, “QLNN”, “pháp luật” or “tin học”. "
+                              "Diacritics are optional."), ctx.official))]
+
+
+@router.step("courses", "search")
+async def on_search_words(ctx: Context) -> list[Reply]:
+    if not query_terms(ctx.text):
+        return ask_search_words(ctx)
+    ctx.dialog.end()
+    return await show_search(ctx, ctx.text)
+
+
+async def show_search(ctx: Context, text: str) -> list[Reply]:
+    terms = query_terms(text)
+    if not terms:
+        return [await page_reply(ctx, "all", 1)]
+    return [await page_reply(ctx, search_filter(terms), 1)]
+
+
+def search_filter(terms: list[str]) -> str:
+    """The filter for a button value: as many words as fit in Telegram's 64 bytes."""
+    kept = list(terms)
+    while len(kept) > 1 and len(f"page:q.{'+'.join(kept)}:999".encode()) > MAX_VALUE_BYTES:
+        kept.pop()
+    flt = f"q.{'+'.join(kept)}"
+    while len(f"page:{flt}:999".encode()) > MAX_VALUE_BYTES:
+        flt = flt[:-1]
+    return flt
+
+
+@router.intent(
+    "khóa học", "lớp bồi dưỡng", "lớp học", "đăng ký học", "đăng ký khóa", "đăng ký",
+    "tìm khóa", "tìm lớp", "tìm khóa học", "courses", "course", "QLNN", "LLCT", "QP-AN",
+    "QPAN", "CNTT", "quản lý nhà nước", "lý luận chính trị", "quốc phòng an ninh",
+    "quốc phòng", "tin học", "ngoại ngữ", "tiếng dân tộc", "kỹ năng số", "chuyển đổi số",
+    "đạo đức công vụ", "cập nhật pháp luật", "cập nhật kiến thức pháp luật",
+    needs_link=True,
+)
+async def on_course_text(ctx: Context) -> list[Reply]:
+    if query_terms(ctx.text):
+        return await show_search(ctx, ctx.text)
+    if "tim" in fold_words(ctx.text):
+        return ask_search_words(ctx)
+    return [await page_reply(ctx, "all", 1)]
+
+
+# --- the card ----------------------------------------------------------------------------
+
+
+@router.choice("crs", needs_link=True)
+async def on_card(ctx: Context) -> list[Reply]:
+    course = await course_from_choice(ctx)
+    if course is None:
+        return await router.special["stale"](ctx)
+    return [await card_reply(ctx, course)]
+
+
+async def course_from_choice(ctx: Context) -> Course | None:
+    """The course a button names, or None for a malformed or unknown id."""
+    raw = (ctx.choice or "").split(":")
+    if len(raw) not in (2, 3) or (len(raw) == 3 and raw[2] != "y"):
+        return None
+    if not raw[1].isdigit() or len(raw[1]) > 12:
+        return None
+    return await get_course(ctx.session, int(raw[1]))
+
+
+async def card_reply(ctx: Context, course: Course, *, replace: bool = False) -> Reply:
+    official = ctx.official
+    assert official is not None
+    needs = await needs_of(ctx)
+    reg = await registrations.registration_of(ctx.session, course.id, official.id)
+    lines = card_lines(course, needs.catalogue)
+    served = needs.served_by(course)
+    if served:
+        lines.append(addressed(_("✅ Meets {title}'s requirements:"), official))
+        lines.extend(f"   • {s.rule.title.localized()}" for s in served)
+    choices: list[Choice] = []
+    state = course_window(course, ctx.today)
+    if reg is not None and reg.status == RegStatus.CONFIRMED:
+        lines.append(addressed(_("🟢 {Title} is registered for this course."), official))
+    elif reg is not None and reg.status == RegStatus.WAITLISTED:
+        place = await registrations.position(ctx.session, reg)
+        lines.append(addressed(_("⏳ {Title} is number {n} on the waitlist."), official,
+                               n=place))
+    elif reg is not None and reg.status in registrations.DONE:
+        lines.append(addressed(_("🎓 {Title} has taken part in this course."), official))
+    elif state is not Window.OPEN:
+        lines.append("⛔ " + window_text(course, state))
+    elif problems := ineligibility(course, official):
+        lines.append("⛔ " + ineligible_text(ctx, course, problems))
+    elif course.seats_left == 0:
+        choices.append(Choice(_("⏳ Join the waitlist"), f"reg:{course.id}"))
+    else:
+        choices.append(Choice(_("✍️ Register"), f"reg:{course.id}"))
+    if reg is not None and registrations.can_cancel(course, reg, ctx.today):
+        choices.append(Choice(_("❌ Cancel registration"), f"unreg:{course.id}"))
+    choices.append(Choice(_("📚 Course list"), "page:all:1"))
+    return Reply("\n".join(lines), choices=tuple(choices), columns=2, replace=replace)
+
+
+def card_lines(course: Course, catalogue: Catalogue) -> list[str]:
+    lines = [f"📚 {course.code} · {course.title}",
+             _("Kind: {kind}").format(kind=catalogue.kind_title(course.kind)),
+             _("Organiser: {organiser}").format(organiser=course.organiser)]
+    dates = _("{start} – {end}").format(start=format_date(course.starts_on),
+                                          end=format_date(course.ends_on))
+    if course.periods:
+        dates += " (" + ngettext("{n} period", "{n} periods", course.periods).format(
+            n=format_number(course.periods)) + ")"
+    lines.append(_("🗓 Dates: {dates}").format(dates=dates))
+    if course.online:
+        lines.append(_("💻 Online"))
+    else:
+        lines.append(_("📍 Place: {place}").format(place=course.place or _("to be announced")))
+    lines.append(_("🪑 Seats: {seats} (of {capacity})").format(
+        seats=seats_text(course), capacity=format_number(course.capacity)))
+    lines.append(_("⏰ Registration deadline: {date}").format(
+        date=format_date(course.registration_closes_on)))
+    audience = audience_text(course)
+    if audience:
+        lines.append(_("👥 For: {audience}").format(audience=audience))
+    return lines
+
+
+def audience_text(course: Course) -> str:
+    parts: list[str] = []
+    if course.eligible_categories:
+        parts.append(", ".join(_label(CATEGORIES, c) for c in course.eligible_categories))
+    if course.eligible_levels:
+        parts.append(", ".join(_label(LEVELS, c) for c in course.eligible_levels))
+    if course.eligible_ranks:
+        parts.append(_("rank {ranks}").format(
+            ranks=", ".join(_label(RANK_TIERS, r) for r in course.eligible_ranks)))
+    if course.eligible_unit is not None:
+        parts.append(_("officials of {unit}").format(unit=course.eligible_unit.name))
+    return "; ".join(parts)
+
+
+def _label(vocab: dict[str, str], code: str | None) -> str:
+    if code is None:
+        return _("not recorded")
+    return _(vocab[code]) if code in vocab else code
+
+
+# --- reasons, in words -------------------------------------------------------------------
+
+
+def window_text(course: Course, state: Window) -> str:
+    code = course.code
+    if state is Window.CANCELLED:
+        return _("Course {code} has been cancelled.").format(code=code)
+    if state is Window.STARTED:
+        return _("Course {code} started on {date}; registration is over.").format(
+            code=code, date=format_date(course.starts_on))
+    if state is Window.CLOSED:
+        return _("Registration for course {code} has been closed by the organiser.").format(
+            code=code)
+    if state is Window.PASSED:
+        return _("The registration deadline for course {code} was {date}.").format(
+            code=code, date=format_date(course.registration_closes_on))
+    opens = course.registration_opens_on or date.min
+    return _("Registration for course {code} opens on {date}.").format(
+        code=code, date=format_date(opens))
+
+
+def ineligible_text(ctx: Context, course: Course, problems: list[Ineligibility]) -> str:
+    reasons = [_reason(ctx, p) for p in problems]
+    return addressed(_("Course {code} is not open to {title}: {reasons}."), ctx.official,
+                     code=course.code, reasons="; ".join(reasons))
+
+
+def _reason(ctx: Context, problem: Ineligibility) -> str:
+    if problem.field == "level":
+        return addressed(_("it is for officials at {allowed}, and {title} works at {actual}"),
+                         ctx.official, allowed=_any(LEVELS, problem.allowed),
+                         actual=_label(LEVELS, problem.actual))
+    if problem.field == "category":
+        return addressed(_("it is for {allowed}, and {title} is a {actual}"), ctx.official,
+                         allowed=_any(CATEGORIES, problem.allowed),
+                         actual=_label(CATEGORIES, problem.actual))
+    if problem.field == "rank":
+        return addressed(_("it is for the ranks {allowed}, and {title}'s rank is {actual}"),
+                         ctx.official, allowed=_any(RANK_TIERS, problem.allowed),
+                         actual=_label(RANK_TIERS, problem.actual))
+    return addressed(_("it is only for officials of {allowed}, and {title} works at {actual}"),
+                     ctx.official, allowed=problem.allowed[0], actual=problem.actual or "")
+
+
+def _any(vocab: dict[str, str], codes: tuple[str, ...]) -> str:
+    return _(" or ").join(_label(vocab, c) for c in codes)
+
+
+def _official_id(ctx: Context) -> int:
+    assert ctx.official is not None
+    return ctx.official.id

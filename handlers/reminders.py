@@ -1,0 +1,139 @@
+"""Journey 4: /nhacnho — my upcoming notices, which optional kinds I receive, how long before
+a course I am reminded, and on which channel.
+
+Every button value is re-checked here against the linked official: a kind must be one the
+official may switch, a lead time one of the offered options, a channel one they are linked
+on. Anything else gets the stale answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from handlers.common import addressed
+from handlers.context import Context
+from handlers.router import router
+from handlers.types import Choice, Reply
+from locales import _, format_datetime, ngettext
+from models import notice_preferences as prefs
+from models import notices
+from models.holidays import SendWindow, send_window_from_env
+from models.vocabulary import N_
+
+router.describe("nhacnho", "My reminders and how I receive them", 40)
+router.menu_item("🔔 My reminders", "nhacnho", 40)
+
+_KIND_NAMES = {
+    notices.COURSE_START: N_("before a course I registered for starts"),
+    notices.REGISTRATION_DEADLINE: N_("before registration closes for a course I need"),
+    notices.COURSE_CHANGED: N_("when a course I registered for changes"),
+}
+_CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+_SHOWN = 10
+_PREVIEW_CHARS = 90
+
+
+@cache
+def _window() -> SendWindow:
+    return send_window_from_env()
+
+
+def _days(days: tuple[int, ...]) -> str:
+    return ", ".join(ngettext("{n} day", "{n} days", d).format(n=d) for d in days)
+
+
+async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
+    official = ctx.official
+    assert official is not None  # registered with needs_link
+    pref = await prefs.preferences_of(ctx.session, official.id)
+    upcoming = await notices.upcoming(ctx.session, official.id, now=ctx.now, limit=_SHOWN)
+    lines = [notice] if notice else []
+    lines.append(addressed(_("🔔 Reminders for {title}"), official))
+    if upcoming:
+        lines.append(_("Coming up:"))
+        window = _window()
+        for row in upcoming:
+            # Shown when it will really go out: quiet hours and holidays hold it.
+            at = window.next_open(max(row.send_at, ctx.now)) if not row.urgent else row.send_at
+            first = row.text.split("\n", 1)[0]
+            if len(first) > _PREVIEW_CHARS:
+                first = first[:_PREVIEW_CHARS - 1] + "…"
+            lines.append(f"• {format_datetime(at, ctx.tz)} — {first}")
+    else:
+        lines.append(addressed(_("No reminder is planned for {title} at the moment."),
+                               official))
+    lines.append("")
+    lines.append(_("Training deadline reminders: always on. They are the duty to train set "
+                   "by law (Decree 101/2017/NĐ-CP, amended by Decree 89/2021/NĐ-CP), so they "
+                   "cannot be switched off."))
+    choices = []
+    for kind in notices.OPTIONAL_KINDS:
+        on = pref.wants(kind)
+        state = _("on") if on else _("off")
+        lines.append(f"• {_(_KIND_NAMES[kind]).capitalize()}: {state}")
+        label = _("Switch off: {what}") if on else _("Switch on: {what}")
+        choices.append(Choice(label.format(what=_(_KIND_NAMES[kind])),
+                              f"rem:{'off' if on else 'on'}:{kind}"))
+    lines.append(_("Days before a course: {days}.").format(days=_days(pref.course_lead_days)))
+    choices.append(Choice(_("⏱ Change the days before a course"), "rem:lead"))
+    channels = await prefs.linked_channels(ctx.session, official.id)
+    if len(channels) > 1:
+        current = pref.channel if pref.channel in channels else None
+        where = _CHANNEL_NAMES.get(current or "", _("the chat I used last"))
+        lines.append(_("Reminders go to: {channel}.").format(channel=where))
+        for channel in channels:
+            if channel != current:
+                choices.append(Choice(
+                    _("Send reminders to {channel}").format(
+                        channel=_CHANNEL_NAMES.get(channel, channel)),
+                    f"rem:ch:{channel}"))
+    return [Reply("\n".join(lines), choices=tuple(choices))]
+
+
+@router.command("nhacnho", needs_link=True)
+@router.intent("nhắc nhở", "nhac nho", "lịch nhắc", "reminders", needs_link=True)
+async def on_reminders(ctx: Context) -> list[Reply]:
+    return await _overview(ctx)
+
+
+@router.choice("rem", needs_link=True)
+async def on_reminder_choice(ctx: Context) -> list[Reply]:
+    official = ctx.official
+    assert official is not None
+    _prefix, action, value = ((ctx.choice or "") + "::").split(":")[:3]
+    if action in ("on", "off") and value in notices.OPTIONAL_KINDS:
+        await prefs.set_kind(ctx.session, official.id, value, enabled=action == "on",
+                             now=ctx.now)
+        done = _("Switched on.") if action == "on" else _("Switched off.")
+        return await _overview(ctx, "✅ " + done)
+    if action == "lead" and not value:
+        return await _lead_menu(ctx)
+    if action == "lead" and value.isdigit() and int(value) in prefs.LEAD_DAY_OPTIONS:
+        current = set((await prefs.preferences_of(ctx.session, official.id)).course_lead_days)
+        current ^= {int(value)}
+        if not current:
+            return [Reply(addressed(
+                _("At least one reminder before a course is needed. To stop them, {title} "
+                  "can switch off course reminders instead."), official),
+                choices=(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"),))]
+        await prefs.set_lead_days(ctx.session, official.id, current, now=ctx.now)
+        return await _lead_menu(ctx)
+    if action == "ch" and value in await prefs.linked_channels(ctx.session, official.id):
+        await prefs.set_channel(ctx.session, official.id, value, now=ctx.now)
+        return await _overview(ctx, "✅ " + _("Reminders will go to {channel}.").format(
+            channel=_CHANNEL_NAMES.get(value, value)))
+    return await router.special["stale"](ctx)
+
+
+async def _lead_menu(ctx: Context) -> list[Reply]:
+    assert ctx.official is not None
+    pref = await prefs.preferences_of(ctx.session, ctx.official.id)
+    text = _("Days before a course: {days}. Press a number to add or remove it.").format(
+        days=_days(pref.course_lead_days))
+    choices = [
+        Choice(("✅ " if d in pref.course_lead_days else "▫️ ")
+               + ngettext("{n} day", "{n} days", d).format(n=d), f"rem:lead:{d}")
+        for d in prefs.LEAD_DAY_OPTIONS
+    ]
+    choices.append(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"))
+    return [Reply(text, choices=tuple(choices), columns=4, replace=True)]

@@ -1,0 +1,46 @@
+"""The scheduler's jobs: plain coroutines over a transaction factory, so tests call them
+directly with any clock, and APScheduler only decides when they run.
+
+Each job owns its transaction (architecture: one transaction per job, owned by the caller);
+the domain functions in models/notice_planning.py never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.notice_planning import (
+    PlanningSettings,
+    PlanStats,
+    plan_course_notices,
+    plan_requirement_notices,
+)
+
+log = logging.getLogger("scheduler")
+
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def plan_requirements(
+    transaction: Transaction, *, now: datetime, settings: PlanningSettings
+) -> PlanStats:
+    async with transaction() as session:
+        stats = await plan_requirement_notices(session, now=now, settings=settings)
+    log.info("requirement notices: %d officials evaluated, %d planned, %d withdrawn",
+             stats.officials, stats.planned, stats.withdrawn)
+    return stats
+
+
+async def plan_courses(
+    transaction: Transaction, *, now: datetime, settings: PlanningSettings
+) -> PlanStats:
+    async with transaction() as session:
+        stats = await plan_course_notices(session, now=now, settings=settings)
+    if stats.planned:
+        log.info("course notices planned: %s", dict(stats.by_kind))
+    return stats

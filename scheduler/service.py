@@ -1,0 +1,69 @@
+"""APScheduler 3 as a clock only: two jobs defined in code, an in-memory job store, nothing
+of the business in it. Deadlines live in our tables, so a restarted or second scheduler
+loses nothing and duplicates nothing (notices are insert-or-ignore on their key).
+
+Job options: `misfire_grace_time=None` because the default of one second silently skips a
+late run (platform facts A3, P11); `coalesce` so a backlog runs once; `max_instances=1`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from models.notice_planning import PlanningSettings
+from scheduler.jobs import Transaction, plan_courses, plan_requirements
+
+log = logging.getLogger("scheduler")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_scheduler(
+    transaction: Transaction,
+    settings: PlanningSettings,
+    *,
+    requirement_hours: str = "6-20",
+    course_minutes: int = 1,
+    clock: Callable[[], datetime] = system_clock,
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(
+        timezone=settings.tz,
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
+    async def requirements() -> None:
+        await plan_requirements(transaction, now=clock(), settings=settings)
+
+    async def courses() -> None:
+        await plan_courses(transaction, now=clock(), settings=settings)
+
+    tz: ZoneInfo = settings.tz
+    scheduler.add_job(requirements, CronTrigger(hour=requirement_hours, minute=5, timezone=tz),
+                      id="plan-requirements", next_run_time=datetime.now(tz))
+    scheduler.add_job(courses, IntervalTrigger(minutes=course_minutes, timezone=tz),
+                      id="plan-courses", next_run_time=datetime.now(tz))
+    return scheduler
+
+
+async def run_scheduler(
+    transaction: Transaction, settings: PlanningSettings, stop: asyncio.Event,
+    *, requirement_hours: str = "6-20",
+) -> None:
+    """Run the jobs until `stop` is set (both `python -m scheduler` and the bot use this)."""
+    scheduler = build_scheduler(transaction, settings, requirement_hours=requirement_hours)
+    scheduler.start()
+    log.info("scheduler started (%s)", settings.tz.key)
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)

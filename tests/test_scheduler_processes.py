@@ -1,0 +1,114 @@
+"""Two scheduler processes and two sender processes on one PostgreSQL database: every notice
+is planned once and sent once. Also: the scheduler's own engine behaves like the bot's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.db import Database, upgrade
+from models import notices
+from models.notices import Notice
+from models.rules import ensure_default_catalogue
+from scheduler.engine import SchedulerDatabase
+from tests.fake_bot_api import FakeBotApi
+from tests.notice_world import seed_people
+from tests.pg_server import PgServer
+from tests.sender_checks import delivered, per_chat_violations
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00 on 1 October in Việt Nam
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+async def run(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", *args, cwd=ROOT, env=ENV,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def finish(process: asyncio.subprocess.Process) -> dict[str, object]:
+    out, err = await asyncio.wait_for(process.communicate(), timeout=90)
+    assert process.returncode == 0, err.decode()[-2000:]
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+@pytest.fixture
+async def pg_db(pg_server: PgServer) -> AsyncIterator[Database]:
+    """PostgreSQL only: the multi-process guarantee is for the production database."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    pg_server.create_database(name)
+    await asyncio.to_thread(upgrade, pg_server.url(name))
+    database = Database(pg_server.url(name))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def test_two_schedulers_and_two_senders_send_each_notice_once(pg_db: Database) -> None:
+    db = pg_db
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, STAGE_DAY)
+        await seed_people(session, 300)
+    planners = [await run("tests.scheduler_child", db.url, "--now", STAGE_DAY.isoformat())
+                for _ in range(2)]
+    planned = [await finish(p) for p in planners]
+    async with db.transaction() as session:
+        total = await session.scalar(select(func.count()).select_from(Notice))
+    assert total == sum(int(p["planned"]) for p in planned)  # (ids, key) inserted once
+    assert total >= 300
+    async with FakeBotApi() as fake:
+        now = datetime(2026, 10, 1, 1, 30, tzinfo=UTC).isoformat()  # 08:30
+        senders = [await run("tests.sender_child", db.url, fake.base_url, "--rate", "200",
+                             "--now", now, "--drain-wait", "2") for _ in range(2)]
+        results = [await finish(s) for s in senders]
+    got = delivered(fake)
+    assert len(got) == total and max(got.values()) == 1  # zero duplicate sends
+    assert per_chat_violations(fake) == 0
+    async with db.transaction() as session:
+        states = dict((await session.execute(
+            select(Notice.state, func.count()).group_by(Notice.state))).all())
+    assert states == {notices.SENT: total}
+    assert sum(sum(r["outcomes"].values()) for r in results) == total  # type: ignore[union-attr]
+
+
+async def test_scheduler_engine_matches_the_bots_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    bot_db, sched_db = Database(url), SchedulerDatabase(url)
+    try:
+        found = []
+        for transaction in (bot_db.transaction, sched_db.transaction):
+            async with transaction() as session:
+                pragmas = [
+                    (await session.execute(text(f"PRAGMA {name}"))).scalar()
+                    for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+                ]
+                # After only reads, another writer is already shut out: BEGIN IMMEDIATE.
+                other = sqlite3.connect(path, timeout=0, isolation_level=None)
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    locked = False
+                    other.execute("ROLLBACK")
+                except sqlite3.OperationalError:
+                    locked = True
+                finally:
+                    other.close()
+                found.append((pragmas, locked))
+        assert found[0] == found[1]
+        assert found[0][1] is True
+    finally:
+        await bot_db.dispose()
+        await sched_db.dispose()
