@@ -14,6 +14,7 @@ import logging
 import signal
 import threading
 
+from bot import broadcast_progress
 from bot.config import Settings
 from bot.db import Database
 from bot.sender import Sender, SenderConfig
@@ -53,7 +54,8 @@ async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
     sender = Sender(db, transports, limits=limits, window=settings.send_window,
                     config=SenderConfig(concurrency=settings.sender_concurrency))
     try:
-        await sender.run(stop)
+        # The sender and the broadcasts' progress messages share the transports.
+        await asyncio.gather(sender.run(stop), broadcast_progress.run(db, transports, stop))
     finally:
         for transport in transports.values():
             close = getattr(transport, "close", None)

@@ -36,7 +36,7 @@ from bot.db import Database
 from bot.rate_gate import RateGate
 from bot.sender_lock import sender_lock
 from bot.transport import Outcome, SendResult, Transport
-from handlers.types import Reply
+from handlers.types import Choice, Reply
 from models import notices
 from models.accounts import ChatAccount
 from models.holidays import SendWindow
@@ -84,6 +84,7 @@ class _Row:
     text: str
     relevant_until: datetime | None
     attempts: int
+    choices: tuple[Choice, ...] = ()
 
 
 class Sender:
@@ -191,7 +192,7 @@ class Sender:
         async with self.db.transaction() as session:
             query = (
                 select(Notice.id, Notice.official_id, Notice.relevant_until, Notice.text,
-                       Notice.attempts, Notice.channel)
+                       Notice.attempts, Notice.channel, Notice.choices)
                 .where(Notice.state == notices.PENDING, Notice.send_at <= now,
                        or_(Notice.channel.is_(None), Notice.channel == channel))
                 .order_by(Notice.send_at, Notice.id)
@@ -220,8 +221,9 @@ class Sender:
                 elif target.channel != channel:
                     outcome.setdefault("moved", []).append({"nid": c.id, "ch": target.channel})
                 else:
+                    buttons = tuple(Choice(label, value) for label, value in c.choices or ())
                     rows.append(_Row(c.id, target.chat_id, c.text, c.relevant_until,
-                                     c.attempts))
+                                     c.attempts, buttons))
             for state, params in outcome.items():
                 if state == "moved":
                     await _execute(session, update(_TABLE).where(_TABLE.c.id == bindparam("nid"))
@@ -369,7 +371,7 @@ class _ChannelRun:
             self.gate.record(row.chat_id, slot)
             await asyncio.sleep(max(slot - time.monotonic(), 0))
         try:
-            result = await self.transport.send(row.chat_id, Reply(row.text))
+            result = await self.transport.send(row.chat_id, Reply(row.text, choices=row.choices))
         except Exception as exc:  # a transport bug must not lose the row's outcome
             log.exception("transport %s raised", self.channel)
             result = SendResult(Outcome.UNKNOWN, error=f"transport raised {type(exc).__name__}")

@@ -109,10 +109,18 @@ async def queue(
     `recipients`, `not_linked` and `unreachable` from the preview it showed."""
     recipients = await linked_chats(session, official_ids)
     texts: dict[str, str] = {}
+    buttons: dict[str, tuple[tuple[str, str], ...]] = {}
     for locale in set(recipients.values()):
         with use_locale(locale):
             texts[locale] = message_text(
                 broadcast, (course_line or {}).get(locale) if course_line else None
+            )
+            # The button starts the normal registration (card checks, then confirm), so
+            # every eligibility and deadline rule still applies to whoever presses it.
+            buttons[locale] = (
+                ((_("📝 Register"), f"reg:{broadcast.course_id}"),)
+                if broadcast.course_id is not None
+                else ()
             )
     rows = (
         notices.NewNotice(
@@ -123,6 +131,7 @@ async def queue(
             text=texts[locale],
             locale=locale,
             urgent=broadcast.urgent,
+            choices=buttons[locale],
         )
         for official_id, locale in recipients.items()
     )

@@ -19,12 +19,14 @@ rows whose send may have reached the person are told apart from those that never
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -100,6 +102,8 @@ class Notice(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
+    # Buttons under the message as [label, value] pairs, e.g. a broadcast's "Đăng ký".
+    choices: Mapped[list[list[str]] | None] = mapped_column(JSON)
     channel: Mapped[str | None] = mapped_column(String(20))
     chat_id: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(10), default=PENDING)
@@ -135,6 +139,7 @@ class NewNotice:
     locale: str = "vi"
     relevant_until: datetime | None = None
     urgent: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 async def recipient_locales(
@@ -210,6 +215,7 @@ def _row(n: NewNotice, now: datetime) -> dict[str, Any]:
         "official_id": n.official_id, "kind": n.kind, "subject": n.subject, "due_at": n.due_at,
         "send_at": n.due_at, "relevant_until": n.relevant_until, "urgent": n.urgent,
         "locale": n.locale, "text": n.text, "state": PENDING, "attempts": 0, "created_at": now,
+        "choices": [list(c) for c in n.choices] or None,
     }
 
 
@@ -224,11 +230,12 @@ async def _insert_sqlite(session: AsyncSession, chunk: Sequence[NewNotice], now:
 _PG_INSERT = text(
     """
     INSERT INTO notices (official_id, kind, subject, due_at, send_at, relevant_until, urgent,
-                         locale, text, state, attempts, created_at)
-    SELECT o, k, s, d, d, r, u, l, t, 'pending', 0, :now
+                         locale, text, choices, state, attempts, created_at)
+    SELECT o, k, s, d, d, r, u, l, t, CAST(c AS json), 'pending', 0, :now
     FROM unnest(CAST(:o AS integer[]), CAST(:k AS varchar[]), CAST(:s AS varchar[]),
                 CAST(:d AS timestamptz[]), CAST(:r AS timestamptz[]), CAST(:u AS boolean[]),
-                CAST(:l AS varchar[]), CAST(:t AS text[])) AS x(o, k, s, d, r, u, l, t)
+                CAST(:l AS varchar[]), CAST(:t AS text[]), CAST(:c AS text[]))
+         AS x(o, k, s, d, r, u, l, t, c)
     ON CONFLICT (official_id, kind, subject, due_at) DO NOTHING
     """
 )
@@ -250,6 +257,7 @@ async def _insert_pg(session: AsyncSession, chunk: Sequence[NewNotice], now: dat
             "u": [n.urgent for n in chunk],
             "l": [n.locale for n in chunk],
             "t": [n.text for n in chunk],
+            "c": [json.dumps([list(c) for c in n.choices]) if n.choices else None for n in chunk],
         },
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

@@ -109,13 +109,7 @@ class TelegramTransport:
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         await self.start()
-        markup = None
-        if reply.choices:
-            buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]
-            width = max(1, reply.columns)
-            markup = InlineKeyboardMarkup(
-                [buttons[i : i + width] for i in range(0, len(buttons), width)]
-            )
+        markup = _markup(reply)
         pieces = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
         message_id: str | None = None
         for n, piece in enumerate(pieces):
@@ -131,3 +125,27 @@ class TelegramTransport:
                 return result
             message_id = str(message.message_id)
         return SendResult(Outcome.SENT, message_id=message_id)
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> SendResult:
+        """Replace a message the bot sent (a broadcast's progress line)."""
+        await self.start()
+        try:
+            await self._bot.edit_message_text(
+                reply.text[: MessageLimit.MAX_TEXT_LENGTH],
+                chat_id=chat_id,
+                message_id=int(message_id),
+                reply_markup=_markup(reply),
+            )
+        except TelegramError as exc:
+            if "not modified" in str(exc).lower():
+                return SendResult(Outcome.SENT, message_id=message_id)
+            return classify(exc)
+        return SendResult(Outcome.SENT, message_id=message_id)
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]
+    width = max(1, reply.columns)
+    return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])

@@ -1,5 +1,5 @@
 """admin: HR admin roles scoped to a unit subtree; files waiting for an import confirmation;
-broadcasts
+broadcasts; buttons on notices
 
 Revision ID: 0006
 Revises: 0005
@@ -100,9 +100,13 @@ def upgrade() -> None:
             batch_op.f("ix_broadcasts_admin_official_id"), ["admin_official_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_broadcasts_state"), ["state"], unique=False)
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("choices", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.drop_column("choices")
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_broadcasts_state"))
         batch_op.drop_index(batch_op.f("ix_broadcasts_admin_official_id"))
