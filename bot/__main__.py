@@ -21,6 +21,9 @@ import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
 from bot.db import Database, upgrade
@@ -62,11 +65,22 @@ async def seed_demo(settings: Settings, db: Database) -> None:
         await ensure_default_catalogue(session, datetime.now(UTC))
         await seed_demo_training(session, seed=2026, today=today)
         await seed_demo_courses(session, seed=2026, today=today)
+        await _demo_admin(session)
     print(
         _("Demo province: {units} units, {officials} officials.").format(
             units=format_number(summary.units), officials=format_number(summary.officials)
         )
     )
+
+
+async def _demo_admin(session: Any) -> None:
+    """The demo's province HR officer (DB000006, Sở Nội vụ) can try the admin tools."""
+    from models import admins, officials, org_units
+
+    official = await officials.by_employee_code(session, "DB000006")
+    root = await session.scalar(select(org_units.OrgUnit).where(org_units.OrgUnit.depth == 0))
+    if official is not None and root is not None:
+        await admins.grant(session, official, root, actor="demo", now=datetime.now(UTC))
 
 
 async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | None:
@@ -150,6 +164,37 @@ async def import_file(
                 )
                 await after_import(session, kind, result, now)
             print(importer.format_result(result))
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def admin_command(settings: Settings, action: str, code: str, unit_code: str) -> int:
+    from models import admins, officials, org_units
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            if action == "list":
+                for official, unit in await admins.admins(session):
+                    print(
+                        f"{official.employee_code}\t{official.full_name}\t{unit.code}\t{unit.name}"
+                    )
+                return 0
+            official = await officials.by_employee_code(session, code)
+            unit = await org_units.by_code(session, unit_code)
+            if official is None:
+                print(
+                    _("No official with employee code {code}.").format(code=code), file=sys.stderr
+                )
+                return 1
+            if unit is None:
+                print(_("No unit with code {code}.").format(code=unit_code), file=sys.stderr)
+                return 1
+            change = admins.grant if action == "grant" else admins.revoke
+            changed = await change(session, official, unit, actor="cli", now=datetime.now(UTC))
+        print(_("Done.") if changed else _("Nothing to change."))
     finally:
         await db.dispose()
     return 0
@@ -256,6 +301,10 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("kind", choices=sorted(IMPORTERS))
     i.add_argument("file", type=Path)
     i.add_argument("--skip-bad-rows", action="store_true")
+    ad = sub.add_parser("admin", help="HR admin roles")
+    ad.add_argument("action", choices=["grant", "revoke", "list"])
+    ad.add_argument("employee_code", nargs="?", default="")
+    ad.add_argument("unit_code", nargs="?", default="")
     rl = sub.add_parser("rules", help="requirement rules catalogue")
     rl.add_argument("action", choices=["load"])
     rl.add_argument("file", type=Path)
@@ -320,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
             content = args.file.read_bytes()
             return asyncio.run(
                 import_file(settings, args.kind, args.file.name, content, args.skip_bad_rows)
+            )
+        if args.command == "admin":
+            if args.action != "list" and not (args.employee_code and args.unit_code):
+                print("python -m bot admin grant|revoke EMPLOYEE_CODE UNIT_CODE", file=sys.stderr)
+                return 2
+            return asyncio.run(
+                admin_command(settings, args.action, args.employee_code, args.unit_code)
             )
         if args.command == "rules":
             if not args.file.is_file():
