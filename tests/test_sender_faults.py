@@ -150,13 +150,13 @@ async def test_faults_end_terminal_with_no_request_inside_retry_after(db: Databa
         fake.flood_retry_after = 2
         fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2,
                        times=1)
-        sender, transport = make_sender(db, fake, RunningClock(DAY), rate=25, read_timeout=0.5,
+        sender, transport = make_sender(db, fake, RunningClock(DAY), rate=25, read_timeout=1.0,
                                         max_attempts=8)
 
         async def lose_three_answers_later() -> None:
             # After the 429 was answered, so its retry_after reached the sender.
             await fake.wait_for(lambda: len(fake.requests) >= 30, timeout=30)
-            fake.delay("sendMessage", 1.5, times=3)
+            fake.delay("sendMessage", 2.5, times=3)
 
         losing = asyncio.create_task(lose_three_answers_later())
         stats = await sender.drain()
@@ -165,11 +165,14 @@ async def test_faults_end_terminal_with_no_request_inside_retry_after(db: Databa
     counted = await states(db)
     assert sum(counted.values()) == 120
     assert set(counted) <= notices.TERMINAL  # nothing pending or sending
-    assert counted.get("unknown", 0) == 3  # the three held answers, never repeated
+    # The three held answers, never repeated. On a loaded machine another answer can also
+    # miss the read timeout; it is then "unknown" too, which is the point: never resent.
+    unknown = counted.get("unknown", 0)
+    assert 3 <= unknown <= 3 + sender.config.concurrency
     assert stats.outcomes["retry"] >= 1
     assert inside_retry_windows(fake, 2.0) == 0
     assert per_chat_violations(fake) == 0
     assert max_in_window([t for t, _c, _s in sends(fake)]) <= 25
     # Every notice recorded as sent arrived exactly once.
-    assert counted.get("sent", 0) + counted.get("failed", 0) + 3 == 120
+    assert counted.get("sent", 0) + counted.get("failed", 0) + unknown == 120
     assert max(delivered(fake).values()) == 1
