@@ -24,6 +24,7 @@ from locales import _, format_number
 from locales.folding import clean, fold_key
 from models import audit
 from models.courses import Course, CourseStatus, Mode, search_text_of
+from models.import_report import format_outcome
 from models.org_units import OrgUnit
 from models.registrations import Registration, promote_waitlist
 from models.roster_import import MSG_BAD_DATE, MSG_REQUIRED, MSG_TOO_LONG, RowError
@@ -84,7 +85,6 @@ MSG_RESULT = N_(
     "Courses imported from “{file}”: {created} new, {updated} updated, {unchanged}"
     " unchanged, {skipped} rows with errors skipped."
 )
-MSG_RESULT_FILE_ERROR = N_("Nothing was imported because the file could not be read.")
 MSG_RESULT_ROW_ERRORS = N_(
     "Nothing was imported because {bad} rows of “{file}” have errors. Please correct them and"
     " send the file again, or choose to import only the valid rows."
@@ -546,13 +546,4 @@ def format_plan_report(plan: CoursePlan, limit: int = 20) -> str:
 
 
 def format_result(result: CourseImportResult) -> str:
-    if not result.applied:
-        if result.file_error is not None:
-            return "\n".join([_(MSG_RESULT_FILE_ERROR), result.file_error.message()])
-        return _(MSG_RESULT_ROW_ERRORS).format(bad=format_number(result.bad_rows),
-                                               file=result.file_name)
-    return _(MSG_RESULT).format(
-        file=result.file_name, created=format_number(result.created),
-        updated=format_number(result.updated), unchanged=format_number(result.unchanged),
-        skipped=format_number(result.skipped),
-    )
+    return format_outcome(result, done=MSG_RESULT, refused=MSG_RESULT_ROW_ERRORS)

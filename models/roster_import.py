@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from locales import _, format_number
 from locales.folding import clean, fold_key
 from models import audit
+from models.import_report import format_outcome
 from models.officials import ROSTER_FIELDS, Official
 from models.org_units import OrgUnit
 from models.phones import normalize_phone
@@ -240,7 +241,6 @@ MSG_RESULT = N_(
     "Roster imported from “{file}”: {created} new, {updated} updated, {unchanged} unchanged,"
     " {skipped} rows with errors skipped."
 )
-MSG_RESULT_FILE_ERROR = N_("Nothing was imported because the file could not be read.")
 MSG_RESULT_ROW_ERRORS = N_(
     "Nothing was imported because {bad} rows of “{file}” have errors. Please correct them and"
     " send the file again, or choose to import only the valid rows."
@@ -940,19 +940,7 @@ def format_plan_report(plan: RosterPlan, limit: int = 20) -> str:
 
 
 def format_result(result: RosterResult) -> str:
-    if not result.applied:
-        if result.file_error is not None:
-            return "\n".join([_(MSG_RESULT_FILE_ERROR), result.file_error.message()])
-        return _(MSG_RESULT_ROW_ERRORS).format(
-            bad=format_number(result.bad_rows), file=result.file_name
-        )
-    return _(MSG_RESULT).format(
-        file=result.file_name,
-        created=format_number(result.created),
-        updated=format_number(result.updated),
-        unchanged=format_number(result.unchanged),
-        skipped=format_number(result.skipped),
-    )
+    return format_outcome(result, done=MSG_RESULT, refused=MSG_RESULT_ROW_ERRORS)
 
 
 # --- files for people --------------------------------------------------------------------

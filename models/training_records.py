@@ -29,6 +29,7 @@ from locales.folding import clean, fold, fold_key
 from models import audit
 from models.base import Base, utcnow
 from models.evaluation import Completion
+from models.import_report import format_outcome
 from models.officials import Official
 from models.org_units import OrgUnit
 from models.roster_import import MSG_BAD_DATE, MSG_REQUIRED, MSG_TOO_LONG, RowError
@@ -71,7 +72,6 @@ MSG_RESULT = N_(
     "Training records imported from “{file}”: {created} new, {updated} updated, {unchanged}"
     " unchanged, {skipped} rows with errors skipped."
 )
-MSG_RESULT_FILE_ERROR = N_("Nothing was imported because the file could not be read.")
 MSG_RESULT_ROW_ERRORS = N_(
     "Nothing was imported because {bad} rows of “{file}” have errors. Please correct them and"
     " send the file again, or choose to import only the valid rows."
@@ -529,19 +529,7 @@ def format_plan_report(plan: TrainingPlan, limit: int = 20) -> str:
 
 
 def format_result(result: TrainingImportResult) -> str:
-    if not result.applied:
-        if result.file_error is not None:
-            return "\n".join([_(MSG_RESULT_FILE_ERROR), result.file_error.message()])
-        return _(MSG_RESULT_ROW_ERRORS).format(
-            bad=format_number(result.bad_rows), file=result.file_name
-        )
-    return _(MSG_RESULT).format(
-        file=result.file_name,
-        created=format_number(result.created),
-        updated=format_number(result.updated),
-        unchanged=format_number(result.unchanged),
-        skipped=format_number(result.skipped),
-    )
+    return format_outcome(result, done=MSG_RESULT, refused=MSG_RESULT_ROW_ERRORS)
 
 
 # --- demo records ------------------------------------------------------------------------
