@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 from tests.fake_bot_api import FakeBotApi
 
@@ -41,3 +45,21 @@ def inside_retry_windows(fake: FakeBotApi, retry_after: float) -> int:
 def delivered(fake: FakeBotApi) -> Counter[tuple[str, str]]:
     """How often each (chat, text) arrived."""
     return Counter((m.chat_id, m.text or "") for m in fake.sent)
+
+
+@contextlib.contextmanager
+def fake_in_own_thread() -> Iterator[FakeBotApi]:
+    """A FakeBotApi on its own thread and event loop. Arrival times are what the pacing
+    checks measure; sharing the sender's loop, the fake would read requests late whenever
+    the sender is busy, and stamp several that left apart as arriving together."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeBotApi().start(), loop).result(timeout=10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

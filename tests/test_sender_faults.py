@@ -20,6 +20,7 @@ from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import queue_notices, seed_people
 from tests.sender_checks import (
     delivered,
+    fake_in_own_thread,
     inside_retry_windows,
     max_in_window,
     per_chat_violations,
@@ -63,7 +64,7 @@ async def test_sends_due_notices_within_the_ceiling_and_one_per_chat_per_second(
         ids = await seed_people(session, 30)
         await queue_notices(session, ids, due=DAY - timedelta(minutes=5), per_official=3)
         await queue_notices(session, ids[:5], due=DAY + timedelta(hours=1), kind="later")
-    async with FakeBotApi() as fake:
+    with fake_in_own_thread() as fake:
         sender, transport = make_sender(db, fake, RunningClock(DAY), rate=20)
         stats = await sender.drain()
         await transport.close()
@@ -145,7 +146,7 @@ async def test_faults_end_terminal_with_no_request_inside_retry_after(db: Databa
     async with db.transaction() as session:
         ids = await seed_people(session, 60)
         await queue_notices(session, ids, due=DAY - timedelta(minutes=1), per_official=2)
-    async with FakeBotApi() as fake:
+    with fake_in_own_thread() as fake:
         fake.set_error_rate("sendMessage", 0.10, 502, seed=5)
         fake.flood_retry_after = 2
         fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2,
@@ -155,7 +156,10 @@ async def test_faults_end_terminal_with_no_request_inside_retry_after(db: Databa
 
         async def lose_three_answers_later() -> None:
             # After the 429 was answered, so its retry_after reached the sender.
-            await fake.wait_for(lambda: len(fake.requests) >= 30, timeout=30)
+            for _ in range(3000):
+                if len(fake.requests) >= 30:
+                    break
+                await asyncio.sleep(0.01)
             fake.delay("sendMessage", 2.5, times=3)
 
         losing = asyncio.create_task(lose_three_answers_later())
