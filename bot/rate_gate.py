@@ -29,6 +29,7 @@ class RateGate:
         self.per_chat = per_chat_interval + chat_margin if per_chat_interval > 0 else 0.0
         self.paused_until = 0.0
         self._sent: deque[float] = deque()
+        self._departed: deque[float] = deque()
         self._last = -math.inf
         self._chats: dict[str, float] = {}
 
@@ -57,6 +58,21 @@ class RateGate:
             if len(self._chats) > 4096:  # forget chats whose interval is long over
                 horizon = at - self.per_chat
                 self._chats = {c: t for c, t in self._chats.items() if t > horizon}
+
+    def departure_delay(self, now: float) -> float:
+        """Seconds to hold a message whose reserved slot has come, judged by when messages
+        really left. Slots are reserved ahead; a busy event loop wakes several senders late
+        at once, and late senders from one window would crowd into the next."""
+        while self._departed and now - self._departed[0] >= self.window:
+            self._departed.popleft()
+        delay = max(self.paused_until - now, 0.0)
+        if len(self._departed) >= self.allowance:
+            delay = max(delay, self._departed[-self.allowance] + self.window - now)
+        return delay
+
+    def depart(self, now: float) -> None:
+        """Note that a message leaves now; call with no await since `departure_delay`."""
+        self._departed.append(now)
 
     def pause(self, until: float) -> None:
         self.paused_until = max(self.paused_until, until)

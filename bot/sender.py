@@ -370,6 +370,9 @@ class _ChannelRun:
             slot = self.gate.ready_at(row.chat_id, time.monotonic())
             self.gate.record(row.chat_id, slot)
             await asyncio.sleep(max(slot - time.monotonic(), 0))
+        while (hold := self.gate.departure_delay(time.monotonic())) > 0:
+            await asyncio.sleep(hold)
+        self.gate.depart(time.monotonic())
         try:
             result = await self.transport.send(row.chat_id, Reply(row.text, choices=row.choices))
         except Exception as exc:  # a transport bug must not lose the row's outcome
