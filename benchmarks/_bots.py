@@ -41,7 +41,17 @@ def run_troly(base_url: str, file_url: str, database_url: str) -> None:
         telegram_api_base_url=base_url,
         telegram_file_base_url=file_url,
     )
-    telegram.run(settings, make_dispatcher(settings, Database(settings.database_url)))
+    profile_to = os.environ.get("BOT_PROFILE")  # a CPU profile of the whole run (pstats)
+    if not profile_to:
+        telegram.run(settings, make_dispatcher(settings, Database(settings.database_url)))
+        return
+    import cProfile
+    import time
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(telegram.run, settings,
+                     make_dispatcher(settings, Database(settings.database_url)))
+    profiler.dump_stats(profile_to)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ python -m bot db upgrade              apply migrations
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
 python -m bot link-code EMPLOYEE_CODE [--days N]
+python -m bot export registrations COURSE_CODE [--out FILE]
+                                      a course's registrations (whole province) as .xlsx
 """
 
 from __future__ import annotations
@@ -239,6 +241,56 @@ async def link_code(settings: Settings, employee_code: str, days: int) -> int:
     return 0
 
 
+async def export_registrations(settings: Settings, course_code: str, out: Path | None) -> int:
+    from models import courses
+    from models.registration_export import (
+        course_registrations,
+        record_export,
+        registrations_workbook,
+        whole_province,
+    )
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                course = await courses.by_code(session, course_code.upper())
+                if course is None:
+                    print(
+                        _("No course has the code “{code}”.").format(code=course_code),
+                        file=sys.stderr,
+                    )
+                    return 1
+                scope = await whole_province(session)
+                data = await course_registrations(session, course, scope)
+                now = datetime.now(UTC)
+                record_export(session, data, scope, actor="cli", at=now)
+                content = registrations_workbook(
+                    data,
+                    scope_name=", ".join(u.name for u in scope.units),
+                    tz=settings.timezone,
+                    now=now,
+                )
+            path = out or Path(f"dang-ky-{course.code}.xlsx")
+            path.write_bytes(content)
+            print(
+                _(
+                    "{n} registrations: {confirmed} confirmed, {waiting} on the waitlist, "
+                    "{cancelled} cancelled. Written to {path}."
+                ).format(
+                    n=format_number(len(data.rows)),
+                    confirmed=format_number(data.seated),
+                    waiting=format_number(data.waitlisted),
+                    cancelled=format_number(data.cancelled),
+                    path=path,
+                )
+            )
+    finally:
+        await db.dispose()
+    return 0
+
+
 def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
@@ -311,6 +363,10 @@ def parser() -> argparse.ArgumentParser:
     lc = sub.add_parser("link-code", help="issue a one-time link code")
     lc.add_argument("employee_code")
     lc.add_argument("--days", type=int, default=14)
+    ex = sub.add_parser("export", help="export data as .xlsx")
+    ex.add_argument("what", choices=["registrations"])
+    ex.add_argument("course_code")
+    ex.add_argument("--out", type=Path, help="file to write (default dang-ky-CODE.xlsx)")
     return p
 
 
@@ -384,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(load_rules(settings, args.file.read_bytes()))
         if args.command == "link-code":
             return asyncio.run(link_code(settings, args.employee_code, args.days))
+        if args.command == "export":
+            return asyncio.run(export_registrations(settings, args.course_code, args.out))
     except KeyboardInterrupt:
         return 130
     return 2

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from locales.i18n import SUPPORTED_LOCALES
 from models.holidays import SendWindow, send_window_from_env
 from models.notice_planning import PlanningSettings
+from models.unit_digest import DigestSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
 
@@ -168,6 +169,7 @@ def reminder_settings(env: dict[str, str]) -> dict[str, Any]:
     try:
         window = send_window_from_env(env)
         planning = PlanningSettings.from_env(env)
+        DigestSettings.from_env(env)  # checked at start-up; the scheduler reads it itself
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     try:

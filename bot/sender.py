@@ -37,7 +37,7 @@ from bot.rate_gate import RateGate
 from bot.sender_lock import sender_lock
 from bot.transport import Outcome, SendResult, Transport
 from handlers.types import Choice, Reply
-from models import notices
+from models import dialogs, notices
 from models.accounts import ChatAccount
 from models.holidays import SendWindow
 from models.notice_preferences import recipients
@@ -370,7 +370,10 @@ class _ChannelRun:
             slot = self.gate.ready_at(row.chat_id, time.monotonic())
             self.gate.record(row.chat_id, slot)
             await asyncio.sleep(max(slot - time.monotonic(), 0))
-        while (hold := self.gate.departure_delay(time.monotonic())) > 0:
+        for _ in range(1000):  # each wait ends as the oldest departure leaves the window
+            hold = self.gate.departure_delay(time.monotonic())
+            if hold <= 0:
+                break
             await asyncio.sleep(hold)
         self.gate.depart(time.monotonic())
         try:
@@ -408,11 +411,15 @@ class _ChannelRun:
         by_state: dict[str, list[dict[str, Any]]] = {}
         retry: list[dict[str, Any]] = []
         blocked_chats: set[str] = set()
+        offers: list[tuple[str, list[list[str]]]] = []
         pause_until: datetime | None = None
         config = self.s.config
+        numbered = getattr(self.transport, "numbered_choices", False)
         for row, result in results:
             outcome = result.outcome
             error = result.error
+            if outcome is Outcome.SENT and numbered and row.choices:
+                offers.append((row.chat_id, [[c.label, c.value] for c in row.choices]))
             if outcome is Outcome.RETRY:
                 if result.retry_after:
                     at = now + timedelta(seconds=result.retry_after)
@@ -456,6 +463,9 @@ class _ChannelRun:
                            accounts.c.unreachable_at.is_(None))
                     .values(unreachable_at=now)
                 )
+            if offers:
+                await dialogs.offer_after_notice(session, channel=self.channel, offers=offers,
+                                                 now=now)
             if pause_until is not None:
                 await _save_pause(session, self.identity, pause_until, now)
             await _execute(

@@ -35,6 +35,9 @@ class Transport(Protocol):
     """One chat platform's outbound side."""
 
     channel: str
+    # True when choices arrive as a numbered list, not buttons (Zalo): the sender then
+    # remembers a delivered notice's choices so "1" picks one (models.dialogs).
+    numbered_choices: bool
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         """Send one reply (text, choices, attachments) to one chat and classify the result.

@@ -5,9 +5,11 @@ Importing the package registers every feature on `handlers.router.router`.
 
 from handlers import (  # noqa: F401
     admin,
+    admin_export,
     admin_files,
     broadcast,
     courses,
+    digest,
     help,
     language,
     my_courses,

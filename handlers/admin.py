@@ -24,6 +24,7 @@ async def on_admin(ctx: Context) -> list[Reply]:
         Choice(_("📣 Send an announcement"), "cmd:thongbao"),
         Choice(_("📥 Import an Excel/CSV file"), "adm:import"),
         Choice(_("📊 Compliance report"), "cmd:baocao"),
+        Choice(_("📋 Course registrations (Excel)"), "regx:ask"),
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), "adm:grant"))

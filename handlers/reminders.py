@@ -16,7 +16,7 @@ from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime, ngettext
 from models import notice_preferences as prefs
-from models import notices
+from models import notices, unit_digest
 from models.holidays import SendWindow, send_window_from_env
 from models.vocabulary import N_
 
@@ -27,6 +27,7 @@ _KIND_NAMES = {
     notices.COURSE_START: N_("before a course I registered for starts"),
     notices.REGISTRATION_DEADLINE: N_("before registration closes for a course I need"),
     notices.COURSE_CHANGED: N_("when a course I registered for changes"),
+    prefs.UNIT_DIGEST: N_("every week about my staff's overdue training (unit heads)"),
 }
 _CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
 _SHOWN = 10
@@ -67,7 +68,12 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
                    "by law (Decree 101/2017/NĐ-CP, amended by Decree 89/2021/NĐ-CP), so they "
                    "cannot be switched off."))
     choices = []
-    for kind in notices.OPTIONAL_KINDS:
+    kinds = list(notices.OPTIONAL_KINDS)
+    # The digest switch only for those who get it (or switched it off and may want it back).
+    if (prefs.UNIT_DIGEST in pref.disabled_kinds
+            or await unit_digest.is_head(ctx.session, official)):
+        kinds.append(prefs.UNIT_DIGEST)
+    for kind in kinds:
         on = pref.wants(kind)
         state = _("on") if on else _("off")
         lines.append(f"• {_(_KIND_NAMES[kind]).capitalize()}: {state}")
@@ -101,7 +107,7 @@ async def on_reminder_choice(ctx: Context) -> list[Reply]:
     official = ctx.official
     assert official is not None
     _prefix, action, value = ((ctx.choice or "") + "::").split(":")[:3]
-    if action in ("on", "off") and value in notices.OPTIONAL_KINDS:
+    if action in ("on", "off") and value in prefs.SWITCHABLE_KINDS:
         await prefs.set_kind(ctx.session, official.id, value, enabled=action == "on",
                              now=ctx.now)
         done = _("Switched on.") if action == "on" else _("Switched off.")

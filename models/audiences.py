@@ -19,7 +19,7 @@ from models.accounts import ChatAccount
 from models.admins import Scope
 from models.compliance import load_population
 from models.courses import Course
-from models.evaluation import Status, evaluate
+from models.evaluation import Status, evaluate_rule
 from models.officials import Official
 from models.org_units import OrgUnit
 from models.registrations import ACTIVE, DONE, Registration
@@ -116,13 +116,19 @@ def _eligible_for(query: Select[tuple[int]], course: Course) -> Select[tuple[int
 async def _owing(
     session: AsyncSession, scope: Scope, rule_id: str, today: date, catalogue: Catalogue
 ) -> tuple[int, ...]:
+    # Only the one rule: evaluating the whole catalogue for a province took 1.6 s.
+    rule = catalogue.rules_by_id[rule_id]
     owing: list[int] = []
     for unit in scope.units:
-        for profile, records in await load_population(session, as_of=today, unit=unit):
-            for status in evaluate(catalogue, profile, records, today):
-                if status.rule.id == rule_id and status.status in (Status.DUE, Status.OVERDUE):
-                    owing.append(profile.official_id)
+        population = await load_population(session, as_of=today, unit=unit,
+                                           kinds=rule.training_kinds)
+        for profile, records in population:
+            if evaluate_rule(rule, profile, records, today).status in _OWING:
+                owing.append(profile.official_id)
     return tuple(sorted(set(owing)))
+
+
+_OWING = (Status.DUE, Status.OVERDUE)
 
 
 async def reach(session: AsyncSession, official_ids: tuple[int, ...]) -> Reach:

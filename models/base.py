@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -53,11 +53,13 @@ def utcnow() -> datetime:
 
 
 async def insert_ignore(
-    session: AsyncSession, table: Table, values: dict[str, Any], keys: list[str]
+    session: AsyncSession | AsyncConnection, table: Table, values: dict[str, Any],
+    keys: list[str],
 ) -> None:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: create-if-missing without a
     read-then-write race between processes."""
-    dialect = session.get_bind().dialect.name
+    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
+    dialect = bind.dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
         insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)

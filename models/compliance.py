@@ -8,7 +8,7 @@ and what an official sees can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,13 +72,19 @@ def evaluation_day(year: int, today: date) -> date:
 
 
 async def load_population(
-    session: AsyncSession, *, as_of: date, unit: OrgUnit | None = None
+    session: AsyncSession, *, as_of: date, unit: OrgUnit | None = None,
+    unit_ids: Collection[int] | None = None, kinds: Collection[str] | None = None,
 ) -> Population:
     """Active officials in the subtree with their completions up to `as_of`, grouped by kind
-    (oldest first), in two queries."""
+    (oldest first), in two queries. `unit_ids` narrows it to officials whose own unit is one
+    of those (not their subtrees); the caller keeps the list short enough for one IN. `kinds`
+leaves out completions of other training kinds (for callers judging a few rules)."""
     in_scope = [Official.active.is_(True)]
     if unit is not None:
         in_scope.append(OrgUnit.path.startswith(unit.path, autoescape=True))
+    if unit_ids is not None:
+        in_scope.append(Official.unit_id.in_(sorted(unit_ids)))
+    record_filters = [] if kinds is None else [TrainingRecord.kind.in_(sorted(kinds))]
     records = await session.execute(
         select(
             TrainingRecord.official_id,
@@ -90,7 +96,7 @@ async def load_population(
         )
         .join(Official, Official.id == TrainingRecord.official_id)
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
-        .where(TrainingRecord.completed_on <= as_of, *in_scope)
+        .where(TrainingRecord.completed_on <= as_of, *in_scope, *record_filters)
         .order_by(TrainingRecord.completed_on)
     )
     grouped: dict[int, dict[str, list[Completion]]] = {}

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, String, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,3 +79,26 @@ def touch(state: DialogState, now: datetime) -> None:
     30-minute expiry does not need more, and it saves a write on most updates."""
     if (state.flow is not None or state.choices) and now - state.updated_at > TOUCH_RESOLUTION:
         state.updated_at = now
+
+
+async def offer_after_notice(
+    conn: AsyncConnection, *, channel: str, offers: list[tuple[str, list[list[str]]]], now: datetime
+) -> None:
+    """Remember the choices a delivered notice showed as a numbered list (channels without
+    buttons), so the person can answer "1" as they would to a reply. `conn` is inside
+    the caller's transaction. The flow in progress,
+    if any, is left alone; the choices expire like any others (DIALOG_TTL)."""
+    table = DialogState.__table__
+    for chat_id, choices in offers:
+        await insert_ignore(
+            conn,
+            table,  # type: ignore[arg-type]
+            {"channel": channel, "chat_id": chat_id, "data": {}, "choices": choices,
+             "updated_at": now},
+            ["channel", "chat_id"],
+        )
+        await conn.execute(
+            update(table)
+            .where(table.c.channel == channel, table.c.chat_id == chat_id)
+            .values(choices=choices, updated_at=now)
+        )

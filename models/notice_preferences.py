@@ -21,6 +21,10 @@ from models.base import Base, insert_ignore
 
 DEFAULT_COURSE_LEAD_DAYS: tuple[int, ...] = (3, 1)
 LEAD_DAY_OPTIONS: tuple[int, ...] = (14, 7, 3, 1)
+# The weekly unit-head digest (models/unit_digest.py): optional, and only unit heads get it.
+UNIT_DIGEST = "digest"
+# Everything /nhacnho may switch off.
+SWITCHABLE_KINDS: tuple[str, ...] = (*notices.OPTIONAL_KINDS, UNIT_DIGEST)
 
 
 class NoticePreference(Base):
@@ -87,7 +91,7 @@ async def _row_for_update(
 async def set_kind(
     session: AsyncSession, official_id: int, kind: str, *, enabled: bool, now: datetime
 ) -> Preferences:
-    if kind not in notices.OPTIONAL_KINDS:
+    if kind not in SWITCHABLE_KINDS:
         raise ValueError(f"{kind!r} cannot be switched off")
     row = await _row_for_update(session, official_id, now)
     disabled = set(row.disabled_kinds or ())

@@ -1,4 +1,5 @@
-"""Files HR takes away from a compliance report: an .xlsx workbook and a bar chart (PNG).
+"""Files HR takes away: a compliance report's .xlsx workbook and bar chart (PNG), and the
+sheet styling every HR workbook shares (bold header rows, column widths, saving).
 
 Rendered server-side (matplotlib's Agg canvas, no display, no global pyplot state), with
 Vietnamese labels; DejaVu Sans, bundled with matplotlib, has every Vietnamese glyph.
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from locales import _
 from locales.i18n import format_percent
@@ -21,6 +23,34 @@ from models.compliance_breakdown import Breakdown
 
 _GOOD = PatternFill("solid", fgColor="C6EFCE")
 _BAD = PatternFill("solid", fgColor="FFC7CE")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TITLE_FONT = Font(bold=True, size=13)
+
+
+# --- shared sheet styling ----------------------------------------------------------------
+
+
+def bold_row(sheet: Worksheet, row: int, fill: PatternFill | None = None) -> None:
+    """Make a header row bold (and shaded, when a fill is given)."""
+    for cell in sheet[row]:
+        cell.font = Font(bold=True)
+        if fill is not None:
+            cell.fill = fill
+
+
+def set_widths(sheet: Worksheet, widths: list[int]) -> None:
+    """Column widths from column A on, in characters."""
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- compliance ----------------------------------------------------------------------------
 
 
 def _share(item: TargetCompliance) -> float | None:
@@ -39,7 +69,7 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
             )
         ]
     )
-    summary["A1"].font = Font(bold=True, size=13)
+    summary["A1"].font = TITLE_FONT
     summary.append([_("As of {date}").format(date=data.scope.as_of.strftime("%d/%m/%Y"))])
     summary.append([])
     header = [
@@ -51,11 +81,10 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
         _("Achieved"),
     ]
     summary.append(header)
-    for cell in summary[4]:
-        cell.font = Font(bold=True)
+    bold_row(summary, 4)
     for item in data.scope.targets:
         _target_row(summary, item)
-    _widths(summary, [60, 14, 18, 18, 10, 10])
+    set_widths(summary, [60, 14, 18, 18, 10, 10])
 
     for title, rows in (
         (_("By unit"), [(unit.name, report) for unit, report in data.by_unit]),
@@ -64,14 +93,11 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
         sheet = wb.create_sheet(title[:31])
         targets = data.scope.targets
         sheet.append([_("Group"), _("Officials")] + [t.target.title.localized() for t in targets])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        bold_row(sheet, 1)
         for name, report in rows:
             _group_row(sheet, name, report)
-        _widths(sheet, [40, 12] + [24] * len(targets))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        set_widths(sheet, [40, 12] + [24] * len(targets))
+    return workbook_bytes(wb)
 
 
 def _target_row(sheet: object, item: TargetCompliance) -> None:
@@ -102,11 +128,6 @@ def _group_row(sheet: object, name: str, report: ComplianceReport) -> None:
         cell.number_format = "0.0%"
         if item.achieved is not None:
             cell.fill = _GOOD if item.achieved else _BAD
-
-
-def _widths(sheet: object, widths: list[int]) -> None:
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width  # type: ignore[attr-defined]
 
 
 def compliance_chart(report: ComplianceReport, scope_name: str) -> bytes:

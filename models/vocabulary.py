@@ -63,6 +63,29 @@ LEADERSHIP_TIERS: dict[str, str] = {
     "quan_ly_don_vi_su_nghiep": N_("manager of a public service unit"),
 }
 
+# Who outranks whom inside one org unit (higher is more senior; equal ranks are peers). The
+# unit-head digest (models/unit_digest.py) takes the most senior tier present in a unit as
+# its heads. A tier missing here never makes anyone a head.
+LEADERSHIP_SENIORITY: dict[str, int] = {
+    "lanh_dao_chu_chot_tinh": 6,
+    "giam_doc_so": 5,
+    "lanh_dao_chu_chot_xa": 4,
+    "quan_ly_don_vi_su_nghiep": 4,
+    "pho_giam_doc_so": 3,
+    "truong_phong": 2,
+    "pho_truong_phong": 1,
+}
+
+# Within one leadership tier, post titles that name the head of the unit, folded. Rosters
+# code a hospital's director, deputies and heads of department all as
+# quan_ly_don_vi_su_nghiep, and a commune's party secretary, chairs and their deputies all as
+# lanh_dao_chu_chot_xa; the title tells who leads the unit.
+HEAD_TITLE_PREFIXES: tuple[str, ...] = (
+    "bi thu", "chu tich", "giam doc", "hieu truong", "vien truong", "cuc truong",
+    "chi cuc truong", "chanh van phong", "chanh thanh tra", "truong ban", "thu truong",
+)
+DEPUTY_TITLE_PREFIX = "pho "
+
 GENDERS: dict[str, str] = {"male": N_("male"), "female": N_("female")}
 
 # Vietnamese words HR staff write in spreadsheets, folded, mapped to codes.

@@ -1,8 +1,8 @@
 """`python -m scheduler`: plan notices on a clock, in its own process.
 
 Settings come from the environment (docs/reminders.md): DATABASE_URL, TIMEZONE,
-REQUIREMENT_NOTICE_DAYS, NOTICE_SEND_TIME, PLANNING_HOURS, ... Migrations are the bot's job
-(`python -m bot db upgrade`); this process only reads and writes rows.
+REQUIREMENT_NOTICE_DAYS, NOTICE_SEND_TIME, PLANNING_HOURS, DIGEST_WEEKDAY, ... Migrations are
+the bot's job (`python -m bot db upgrade`); this process only reads and writes rows.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import signal
 import sys
 
 from models.notice_planning import PlanningSettings
+from models.unit_digest import DigestSettings
 from scheduler.engine import SchedulerDatabase
 from scheduler.service import run_scheduler
 
@@ -25,6 +26,7 @@ async def main() -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = PlanningSettings.from_env()
+        digest = DigestSettings.from_env()
         db = SchedulerDatabase(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     except ValueError as exc:
         print(exc, file=sys.stderr)
@@ -35,7 +37,8 @@ async def main() -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await run_scheduler(db.transaction, settings, stop,
-                            requirement_hours=os.environ.get("PLANNING_HOURS", "6-20"))
+                            requirement_hours=os.environ.get("PLANNING_HOURS", "6-20"),
+                            digest=digest)
     finally:
         await db.dispose()
     return 0

@@ -20,6 +20,7 @@ from models.notice_planning import (
     plan_course_notices,
     plan_requirement_notices,
 )
+from models.unit_digest import DigestSettings, DigestStats, plan_unit_digests
 
 log = logging.getLogger("scheduler")
 
@@ -43,4 +44,15 @@ async def plan_courses(
         stats = await plan_course_notices(session, now=now, settings=settings)
     if stats.planned:
         log.info("course notices planned: %s", dict(stats.by_kind))
+    return stats
+
+
+async def plan_digests(
+    transaction: Transaction, *, now: datetime, settings: DigestSettings
+) -> DigestStats:
+    """This week's unit-head digests (a no-op before the week's moment and once planned)."""
+    async with transaction() as session:
+        stats = await plan_unit_digests(session, now=now, settings=settings)
+    if stats.planned:
+        log.info("unit-head digests: %d planned for %d units", stats.planned, stats.units)
     return stats

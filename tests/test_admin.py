@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -147,15 +148,19 @@ async def test_non_admin_file_is_politely_refused(db: Database, world: dict) -> 
     assert "Chỉ cán bộ tổ chức" in await nam.send_file("x.csv", ROSTER.encode())
 
 
-async def test_compliance_report_with_chart_and_workbook(
-    db: Database, world: dict, tmp_path: object
-) -> None:
+ARTIFACTS = Path(__file__).resolve().parent.parent / "data" / "test-artifacts"
+
+
+async def test_compliance_report_with_chart_and_workbook(db: Database, world: dict) -> None:
     ha = await person(db, "9006", "0912000006")
     text = await ha.say("/baocao")
     assert "Tỉnh Điện Biên" in text and "chỉ tiêu" in text and "Theo cấp" in text
     files = {a.file_name: a for r in ha.last for a in r.attachments}
     png = next(a for name, a in files.items() if name.endswith(".png"))
     assert png.content.startswith(b"\x89PNG") and png.is_image
+    # Kept for people to look at (data/ is not in git): the chart exactly as sent.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{db.dialect}-{png.file_name}").write_bytes(png.content)
     book = load_workbook(
         io.BytesIO(next(a for n, a in files.items() if n.endswith(".xlsx")).content)
     )

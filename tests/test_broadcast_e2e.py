@@ -1,10 +1,13 @@
 """A broadcast end to end: queued from the chat, sent by the real sender through the fake
 Bot API, progress edited in place, a "Register" button that starts registration, and a
-restart mid-way that gives nobody a second copy."""
+restart mid-way (a graceful stop, and a SIGKILL of a sender process) that gives nobody a
+second copy."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections import Counter
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -12,12 +15,13 @@ from sqlalchemy import select
 from bot import broadcast_progress
 from bot.db import Database
 from bot.sender import Sender
-from models import admins, broadcasts
+from models import admins, broadcasts, notices
 from models.courses import Course
 from models.rules import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.fake_bot_api import FakeBotApi
 from tests.test_sender_faults import RunningClock, make_sender
+from tests.test_sender_restart import CONCURRENCY, start_sender
 from tests.transcript import Clock, Person, make_dispatcher
 
 DAY = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Việt Nam
@@ -126,3 +130,39 @@ async def run_until_some_sent(sender: Sender) -> None:
             break
     stop.set()
     await asyncio.wait_for(task, timeout=20)
+
+
+async def test_broadcast_survives_a_sigkilled_sender_without_second_copies(db: Database) -> None:
+    admin, _staff = await setup(db)
+    await queue_broadcast(admin)
+    async with FakeBotApi() as fake:
+        # Slow answers (4 in flight x 0.2 s) leave time to kill the sender part-way.
+        fake.delay("sendMessage", 0.2)
+        killed = await start_sender(db.url, fake.base_url)
+        await fake.wait_for(lambda: len(fake.sent) >= 10, timeout=30)
+        killed.send_signal(signal.SIGKILL)
+        await killed.wait()
+        assert len(fake.sent) < STAFF, "the kill must happen part-way"
+        fake.delay("sendMessage", 0.0)
+        final = await start_sender(db.url, fake.base_url)
+        _out, err = await asyncio.wait_for(final.communicate(), timeout=60)
+        assert final.returncode == 0, err.decode()[-2000:]
+        transport = make_sender(db, fake, RunningClock(DAY))[1]
+        await broadcast_progress.refresh_once(db, {"telegram": transport})
+        await transport.close()
+    async with db.transaction() as session:
+        rows = list(await session.execute(
+            select(notices.Notice.chat_id, notices.Notice.state)
+            .where(notices.Notice.kind == notices.BROADCAST)
+        ))
+    assert len(rows) == STAFF
+    assert {state for _chat, state in rows} <= notices.TERMINAL
+    copies = Counter(m.chat_id for m in fake.sent if m.chat_id != admin.user_id)
+    assert max(copies.values()) == 1  # nobody twice
+    unknown = [chat for chat, state in rows if state == notices.UNKNOWN]
+    # Only what was in flight at the kill has no certain outcome; everything else arrived.
+    assert len(unknown) <= CONCURRENCY
+    assert all(copies[chat] == 1 for chat, state in rows if state == notices.SENT)
+    assert sum(copies.values()) >= STAFF - len(unknown)
+    report = [m for m in fake.sent if m.chat_id == admin.user_id]
+    assert report and "Đã gửi xong thông báo số" in (report[-1].text or "")

@@ -20,7 +20,7 @@ def test_reserved_slots_never_exceed_the_allowance_in_any_window() -> None:
 def test_late_senders_are_held_by_real_departures() -> None:
     # Slots for 0.0 .. 0.96 were reserved; the loop was busy and all woke at 0.9.
     gate = RateGate(25, margin=0.0)
-    for n in range(25):
+    for _ in range(25):
         assert gate.departure_delay(0.9) == 0.0
         gate.depart(0.9)
     # The 26th may not leave until the first of those is a full window old.

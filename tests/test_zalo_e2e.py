@@ -298,3 +298,47 @@ async def test_linked_on_telegram_and_zalo_at_once(
         ).all()
     assert sorted(a.channel for a in linked) == ["telegram", "zalo"]
     assert "DB000001" in await telegram.say("/hoso")  # the Telegram link still works
+
+
+async def test_a_notice_with_a_choice_can_be_answered_by_number(
+    fake: FakeZaloApi, db: Database, deputy: int
+) -> None:
+    """Zalo has no buttons: a broadcast's "Đăng ký" arrives as "[1]", and typing 1 starts
+    the registration just as pressing the button does on Telegram."""
+    from bot.sender import Sender, SenderConfig
+    from models import notices
+    from models.courses import Course
+    from models.holidays import SendWindow
+    from tests.test_sender_faults import RunningClock
+
+    async with db.transaction() as session:
+        course = Course(
+            code="K-2026-77", title="Bồi dưỡng kiến thức quản lý nhà nước", kind="qlnn",
+            organiser="Sở Nội vụ", place="Hội trường Sở Nội vụ", starts_on=date(2026, 12, 15),
+            ends_on=date(2026, 12, 18), periods=32, capacity=30,
+            registration_closes_on=date(2026, 12, 10),
+        )
+        session.add(course)
+        await session.flush()
+        await notices.enqueue_many(session, [notices.NewNotice(
+            official_id=deputy, kind=notices.BROADCAST, subject="bc:1", due_at=NOW,
+            text="📣 Thông báo của Sở Nội vụ: mời anh đăng ký lớp K-2026-77.",
+            choices=(("📝 Đăng ký", f"reg:{course.id}"),),
+        )])
+    code = await issue(db, deputy)
+    async with polling_bot(fake, db) as bot:
+        user = ZaloUser(fake, bot)
+        await user.say(code)
+        transport = ZaloTransport(make_api(fake), max_per_second=20, tz=TZ)
+        sender = Sender(db, {"zalo": transport}, limits={"zalo": 20},
+                        window=SendWindow(quiet=None), config=SenderConfig(drain_wait=0),
+                        clock=RunningClock(NOW))
+        try:
+            stats = await sender.drain()
+        finally:
+            await transport.close()
+        assert stats.outcomes["sent"] == 1
+        notice = fake.sent[-1]
+        assert notice.chat_id == USER and "[1] 📝 Đăng ký" in (notice.text or "")
+        text = await user.say("1")
+    assert "K-2026-77" in text and "Bồi dưỡng kiến thức quản lý nhà nước" in text

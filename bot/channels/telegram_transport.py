@@ -1,8 +1,9 @@
 """Telegram's outbound side for proactive sends (notices, broadcasts): one message to one
 chat, classified so the outbox knows whether it may try again.
 
-A PTB `Bot` with its own HTTPXRequest, separate from the interactive Application, so a
-broadcast can never exhaust the connections that answer people. No rate limiter here: the
+A PTB `Bot` with its own connection pool (aiohttp: bot/channels/aiohttp_request.py),
+separate from the interactive Application, so a broadcast can never exhaust the connections
+that answer people. No rate limiter here: the
 sender (bot/sender.py) paces sends and honours retry_after for everyone.
 
 Classification (platform facts T11–T13, T22, D7):
@@ -30,16 +31,16 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest
 from bot.channels.text import split_text
 from bot.transport import Outcome, SendResult
 from handlers.types import Reply
 
 CHANNEL = "telegram"
 # Exceptions raised before any byte of the request could reach Telegram.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, *NOT_SENT)
 
 
 def token_identity(channel: str, token: str) -> str:
@@ -74,6 +75,7 @@ def classify(exc: TelegramError) -> SendResult:
 
 class TelegramTransport:
     channel = CHANNEL
+    numbered_choices = False
 
     def __init__(
         self,
@@ -85,12 +87,11 @@ class TelegramTransport:
         read_timeout: float = 10.0,
     ) -> None:
         self.identity = token_identity(CHANNEL, token)
-        self._request = HTTPXRequest(
-            connection_pool_size=connections,
+        self._request = AiohttpRequest(
+            connections=connections,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             write_timeout=read_timeout,
-            pool_timeout=connect_timeout,
         )
         self._bot = Bot(token, base_url=base_url, request=self._request)
         self._started = False

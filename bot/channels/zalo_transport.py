@@ -93,6 +93,7 @@ class ZaloTransport:
     """`bot.transport.Transport` for Zalo. The caller sets the recipient's locale."""
 
     channel = CHANNEL
+    numbered_choices = True
 
     def __init__(
         self,

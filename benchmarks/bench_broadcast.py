@@ -1,0 +1,144 @@
+"""A province-wide broadcast, end to end against the fake Bot API. Prints numbers; not a test.
+
+    .venv/bin/python benchmarks/bench_broadcast.py                       # 24,150 at 25/s
+    .venv/bin/python benchmarks/bench_broadcast.py --rate 1000 --server-limit 0
+
+Seeds the demo province (24,150 officials), links every official, then as the province
+admin: resolves the audience "everyone" and counts who is reachable (the preview an admin
+waits for), writes the outbox rows, and lets a sender in its own process drain them. The
+fake server enforces Telegram's flood limit (30/s by default) and answers 429 above it.
+Goals (issue #6): preview <= 1 s; sustained rate >= 0.97 x ceiling; no one-second window
+above the ceiling; no 429 while the ceiling is under the server's limit; sender CPU <= 1 ms
+per message; with a raised ceiling the pipeline itself goes >= 1,000 messages/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select, text  # noqa: E402
+
+from benchmarks._sender_run import database_url, report, run_sender  # noqa: E402
+from bot.db import Database, upgrade  # noqa: E402
+from models import audiences, broadcasts  # noqa: E402
+from models.admins import Scope  # noqa: E402
+from models.demo import seed_demo_province  # noqa: E402
+from models.officials import Official  # noqa: E402
+from models.org_units import OrgUnit  # noqa: E402
+from models.rules import current_catalogue, ensure_default_catalogue  # noqa: E402
+from models.training_records import seed_demo_training  # noqa: E402
+from tests.fake_bot_api import FakeBotApi  # noqa: E402
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Việt Nam, a Thursday
+TODAY = date(2026, 11, 26)
+
+LINK_ALL = """
+INSERT INTO chat_accounts (channel, external_user_id, chat_id, official_id, linked_at,
+                           failed_link_attempts, created_at, last_seen_at)
+SELECT 'telegram', CAST(5000000 + id AS text), CAST(5000000 + id AS text), id, :at, 0,
+       :at, :at
+FROM officials
+"""
+
+TEXT = ("Sở Nội vụ thông báo: lớp bồi dưỡng kiến thức pháp luật năm 2026 mở đăng ký đến "
+        "hết ngày 10/12/2026. Đề nghị anh/chị chưa hoàn thành đăng ký sớm.")
+
+
+async def prepare(db: Database, size: int) -> None:
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, NOW)
+        await seed_demo_province(session, size=size, today=TODAY)
+        await seed_demo_training(session, seed=2026, today=TODAY)
+        await session.execute(text(LINK_ALL), {"at": NOW})
+
+
+async def preview_and_queue(db: Database, limit: int | None,
+                            rule_id: str) -> tuple[int, float, float, float]:
+    """(queued, preview seconds for "everyone", preview seconds for "still owes the
+    yearly law refresher", queue seconds) as the province admin."""
+    async with db.transaction() as session:
+        root = await session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        admin = await session.scalar(select(Official).where(Official.employee_code == "DB000006"))
+        assert root is not None and admin is not None
+        scope = Scope((root,))
+        catalogue = await current_catalogue(session)
+
+        t0 = time.perf_counter()
+        ids = await audiences.resolve(session, audiences.Audience("all"), scope, today=TODAY,
+                                      catalogue=catalogue)
+        assert ids is not None
+        reach = await audiences.reach(session, ids)
+        preview_all = time.perf_counter() - t0
+
+        rule = catalogue.rules_by_id[rule_id]
+        t0 = time.perf_counter()
+        owing = await audiences.resolve(session, audiences.Audience("owes", rule.id), scope,
+                                        today=TODAY, catalogue=catalogue)
+        await audiences.reach(session, owing or ())
+        preview_owes = time.perf_counter() - t0
+        print(f"audience: {len(ids):,} officials, {reach.reachable:,} reachable; "
+              f"{len(owing or ()):,} still owe “{rule.id}”")
+
+        if limit:
+            ids = ids[:limit]
+        t0 = time.perf_counter()
+        broadcast = broadcasts.Broadcast(
+            admin_official_id=admin.id, scope_unit_id=root.id, scope_name=root.name,
+            audience_kind="all", text=TEXT, admin_channel="telegram", admin_chat_id="1",
+            recipients=len(ids), not_linked=reach.not_linked, unreachable=reach.unreachable,
+            created_at=NOW,
+        )
+        session.add(broadcast)
+        await session.flush()
+        queued = await broadcasts.queue(session, broadcast, ids, now=NOW, actor="bench")
+    return queued, preview_all, preview_owes, time.perf_counter() - t0
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url, server = await database_url(args.database, Path(tmp))
+        try:
+            await asyncio.to_thread(upgrade, url)
+            db = Database(url)
+            await prepare(db, args.officials)
+            queued, preview_all, preview_owes, queue_s = await preview_and_queue(db, args.limit,
+                                                                        args.rule)
+            await db.dispose()
+            async with FakeBotApi() as fake:
+                if args.server_limit:
+                    fake.max_per_second = args.server_limit
+                    fake.max_per_chat_per_second = 1
+                stats = await run_sender(url, fake, rate=args.rate,
+                                         concurrency=args.concurrency, now=NOW.isoformat(),
+                                         batch=args.batch)
+        finally:
+            if server is not None:
+                server.stop()
+    print(f"database: {args.database}; concurrency {args.concurrency}; "
+          f"server limit {args.server_limit or 'none'}/s")
+    print(f"preview, everyone in the province: {preview_all:.2f} s (goal <= 1 s); "
+          f"“still owes a requirement”: {preview_owes:.2f} s")
+    print(f"outbox rows written: {queued:,} in {queue_s:.2f} s")
+    report(fake, stats, args.rate)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--officials", type=int, default=24150)
+    p.add_argument("--limit", type=int, default=None, help="send to the first N only")
+    p.add_argument("--rate", type=float, default=25)
+    p.add_argument("--server-limit", type=float, default=30, help="0: no flood limit")
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--batch", type=int, default=50, help="rows a sender claims at a time")
+    p.add_argument("--rule", default="DB-SEED-03", help="the rule of the “still owes” preview")
+    p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    asyncio.run(main(p.parse_args()))

@@ -1,0 +1,143 @@
+"""📋 A course's registrations as an .xlsx, for HR admins, limited to their scope.
+
+Reached from /quantri. Every update re-reads the sender's admin scope from the database;
+a button carries only a course id, which is looked up again (unknown → stale):
+  regx:ask      offer recent and upcoming courses with registrations in my scope,
+                or type a course code
+  regx:<id>     export that course's registrations inside my scope
+  regx:cancel   leave the dialog
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from handlers.admin_access import actor_of, admin_scope, denied
+from handlers.common import addressed
+from handlers.context import Context
+from handlers.reports import XLSX
+from handlers.router import router
+from handlers.types import Attachment, Choice, Reply
+from locales import _, format_number
+from models import courses
+from models.admins import Scope
+from models.courses import Course
+from models.registration_export import (
+    course_registrations,
+    courses_with_registrations,
+    record_export,
+    registrations_workbook,
+)
+
+FLOW = "reg_export"
+SHOWN = 10
+RECENT = timedelta(days=60)  # courses that ended within this are still offered
+
+
+@router.choice("regx", needs_link=True)
+async def on_export_choice(ctx: Context) -> list[Reply]:
+    scope = await admin_scope(ctx, "regx")
+    if scope is None:
+        if ctx.dialog.flow == FLOW:
+            ctx.dialog.end()
+        return denied(ctx)
+    arg = (ctx.choice or "").partition(":")[2]
+    if arg == "ask":
+        ctx.dialog.go(FLOW, "code")
+        return await _ask(
+            ctx,
+            scope,
+            addressed(
+                _("📋 Registrations for which course? {Title} can type the course code."),
+                ctx.official,
+            ),
+        )
+    if arg == "cancel":
+        ctx.dialog.end()
+        return [Reply(_("Cancelled. Nothing was changed."))]
+    # At most 9 ASCII digits: anything else is no id of ours (and would overflow INTEGER).
+    course_id = int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else None
+    course = await courses.get(ctx.session, course_id) if course_id is not None else None
+    if course is None:
+        return await router.special["stale"](ctx)
+    return await _export(ctx, scope, course)
+
+
+@router.step(FLOW, "code")
+async def on_code_typed(ctx: Context) -> list[Reply]:
+    scope = await admin_scope(ctx, "regx")
+    if scope is None:
+        ctx.dialog.end()
+        return denied(ctx)
+    typed = ctx.text.strip()
+    course = await courses.by_code(ctx.session, typed.upper()[:40])
+    if course is None:
+        return await _ask(
+            ctx,
+            scope,
+            _("No course has the code “{code}”.").format(code=typed[:40])
+            + " "
+            + _("Please type the code again."),
+        )
+    return await _export(ctx, scope, course)
+
+
+async def _ask(ctx: Context, scope: Scope, prompt: str) -> list[Reply]:
+    offered = await courses_with_registrations(
+        ctx.session, scope, since=ctx.today - RECENT, limit=SHOWN
+    )
+    lines = [prompt]
+    if offered:
+        hint = _("Or choose one of the recent and upcoming courses with registrations in "
+                 "{title}'s scope:")
+    else:
+        hint = _("No recent or upcoming course has registrations in {title}'s scope yet.")
+    lines.append(addressed(hint, ctx.official))
+    choices = [Choice(f"{c.code} — {c.title}"[:60], f"regx:{c.id}") for c in offered]
+    choices.append(Choice(_("❌ Cancel"), "regx:cancel"))
+    return [Reply("\n".join(lines), choices=tuple(choices))]
+
+
+async def _export(ctx: Context, scope: Scope, course: Course) -> list[Reply]:
+    assert ctx.official is not None
+    ctx.dialog.end()
+    data = await course_registrations(ctx.session, course, scope)
+    record_export(
+        ctx.session,
+        data,
+        scope,
+        actor=actor_of(ctx),
+        actor_official_id=ctx.official.id,
+        at=ctx.now,
+    )
+    heading = f"📋 {course.code} · {course.title}"
+    if not data.rows:
+        text = addressed(
+            _("Nobody in {title}'s scope has registered for this course, so there is no file "
+              "to send."),
+            ctx.official,
+        )
+        return [Reply(f"{heading}\n{text}")]
+    summary = addressed(
+        _("{n} people registered within {title}'s scope: {confirmed} confirmed, {waiting} "
+          "on the waitlist."),
+        ctx.official,
+        n=format_number(len(data.rows) - data.cancelled),
+        confirmed=format_number(data.seated),
+        waiting=format_number(data.waitlisted),
+    )
+    if data.cancelled:
+        summary += " " + _("{n} cancelled registrations are listed too.").format(
+            n=format_number(data.cancelled)
+        )
+    scope_name = ", ".join(u.name for u in scope.units)
+    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
+    safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", course.code)
+    attachment = Attachment(
+        file_name=f"dang-ky-{safe_code}-{stamp}.xlsx",
+        content=registrations_workbook(data, scope_name=scope_name, tz=ctx.tz, now=ctx.now),
+        mime_type=XLSX,
+        summary=_("Workbook: the registrations for course {code}.").format(code=course.code),
+    )
+    return [Reply(f"{heading}\n{summary}", attachments=(attachment,))]
