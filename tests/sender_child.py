@@ -55,7 +55,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     await transport.close()
     await db.dispose()
     return {
-        "outcomes": dict(stats.outcomes), "requests": stats.requests,
+        "outcomes": dict(stats.outcomes), "requests": stats.requests, "commits": stats.commits,
         "recovered_unknown": stats.recovered_unknown, "requeued": stats.requeued,
         "cpu": cpu, "wall": wall,
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
