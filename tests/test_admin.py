@@ -169,3 +169,27 @@ async def test_compliance_report_with_chart_and_workbook(db: Database, world: di
     tua = await person(db, "9010", "0912000010")
     assert "Xã Sín Thầu" in await tua.say("/baocao")
     assert "Tỉnh Điện Biên —" not in tua.text
+
+
+async def test_report_on_the_demo_province(db: Database) -> None:
+    """/baocao over the seeded demo province (3,000 officials with their training): real
+    shares, both ✅ and ⚠️, and the chart kept in data/test-artifacts for people to see."""
+    from bot.__main__ import _demo_admin
+    from models.demo import seed_demo_province
+    from models.training_records import seed_demo_training
+
+    clock = Clock(now=datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+    today = clock().date()
+    async with db.transaction() as session:
+        await seed_demo_province(session, size=3000, today=today)
+        await ensure_default_catalogue(session, clock())
+        await seed_demo_training(session, seed=2026, today=today)
+        await _demo_admin(session)
+    ha = Person(make_dispatcher(db, clock), "9106")
+    await ha.share_contact("0912000006")
+    text = await ha.say("/baocao")
+    assert "3.000 cán bộ; tính đến ngày 26/11/2026." in text
+    assert "✅" in text and "⚠️" in text and "Còn xa chỉ tiêu nhất:" in text
+    png = next(a for r in ha.last for a in r.attachments if a.file_name.endswith(".png"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{db.dialect}-demo-{png.file_name}").write_bytes(png.content)
