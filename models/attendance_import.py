@@ -26,7 +26,7 @@ from locales import _, format_number
 from locales.folding import clean, fold_key
 from models import audit
 from models.courses import Course, CourseStatus
-from models.import_report import format_outcome
+from models.import_report import ImportResult, begin_apply, format_outcome
 from models.officials import Official
 from models.org_units import OrgUnit
 from models.registrations import ACTIVE, DONE, Registration, RegStatus
@@ -127,15 +127,8 @@ class AttendancePlan:
 
 
 @dataclass
-class AttendanceResult:
-    file_name: str
-    applied: bool
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    file_error: TableError | None = None
-    bad_rows: int = 0
+class AttendanceResult(ImportResult):
+    """What applying a plan did."""
 
 
 class _Bad(Exception):
@@ -269,13 +262,9 @@ async def apply_import(
     now: datetime,
     skip_bad_rows: bool = False,
 ) -> AttendanceResult:
-    if now.tzinfo is None:
-        raise ValueError("apply_import needs an aware datetime")
-    bad = len(plan.bad_rows)
-    if plan.file_error is not None or (plan.errors and not skip_bad_rows):
-        return AttendanceResult(plan.file_name, False, skipped=bad,
-                                file_error=plan.file_error, bad_rows=bad)
-    result = AttendanceResult(plan.file_name, True, skipped=bad, bad_rows=bad)
+    result = begin_apply(AttendanceResult, plan, now=now, skip_bad_rows=skip_bad_rows)
+    if not result.applied:
+        return result
     source = f"course-attendance:{plan.file_name}"[:200]
     for mark in plan.rows:
         reg = await session.get(Registration, mark.registration_id, populate_existing=True)

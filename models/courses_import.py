@@ -24,7 +24,13 @@ from locales import _, format_number
 from locales.folding import clean, fold_key
 from models import audit
 from models.courses import Course, CourseStatus, Mode, search_text_of
-from models.import_report import format_outcome
+from models.import_report import (
+    ImportResult,
+    begin_apply,
+    changed_values,
+    format_outcome,
+    rows_by_key,
+)
 from models.org_units import OrgUnit
 from models.registrations import Registration, promote_waitlist
 from models.roster_import import MSG_BAD_DATE, MSG_REQUIRED, MSG_TOO_LONG, RowError
@@ -185,15 +191,7 @@ class CoursePlan:
 
 
 @dataclass
-class CourseImportResult:
-    file_name: str
-    applied: bool
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    file_error: TableError | None = None
-    bad_rows: int = 0
+class CourseImportResult(ImportResult):
     promoted: list[Registration] = field(default_factory=list)  # people to tell
 
 
@@ -238,7 +236,7 @@ async def plan_import(
         old = existing.get(planned.code)
         if old is None:
             plan.to_create += 1
-        elif _changes(old, planned.values):
+        elif changed_values(old, planned.values, _MUTABLE):
             plan.to_update += 1
         else:
             plan.unchanged += 1
@@ -440,21 +438,10 @@ async def _units(session: AsyncSession, rows: Sequence[TableRow]) -> dict[str, O
 
 
 async def _existing(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    wanted = sorted({c for c in codes if c})
-    found: dict[str, dict[str, Any]] = {}
     columns = [Course.id, Course.code, Course.seats_taken] + [
         getattr(Course, name) for name in _MUTABLE
     ]
-    for start in range(0, len(wanted), 900):
-        rows = await session.execute(select(*columns).where(Course.code.in_(wanted[start:
-                                                                                  start + 900])))
-        for row in rows:
-            found[row.code] = dict(row._mapping)
-    return found
-
-
-def _changes(old: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k in _MUTABLE and old[k] != v}
+    return await rows_by_key(session, Course.code, columns, codes)
 
 
 # --- applying ----------------------------------------------------------------------------
@@ -469,13 +456,9 @@ async def apply_import(
     skip_bad_rows: bool = False,
 ) -> CourseImportResult:
     """Insert new courses and update changed ones, in the caller's transaction."""
-    if now.tzinfo is None:
-        raise ValueError("apply_import needs an aware datetime")
-    bad = len(plan.bad_rows)
-    if plan.file_error is not None or (plan.errors and not skip_bad_rows):
-        return CourseImportResult(plan.file_name, False, skipped=bad,
-                                  file_error=plan.file_error, bad_rows=bad)
-    result = CourseImportResult(plan.file_name, True, skipped=bad, bad_rows=bad)
+    result = begin_apply(CourseImportResult, plan, now=now, skip_bad_rows=skip_bad_rows)
+    if not result.applied:
+        return result
     catalogue = await current_catalogue(session)
     # Looked up again, not taken from the plan: a chat admin confirms minutes later.
     existing = await _existing(session, [p.code for p in plan.rows])
@@ -492,7 +475,7 @@ async def apply_import(
             ))
             result.created += 1
             continue
-        changed = _changes(old, planned.values)
+        changed = changed_values(old, planned.values, _MUTABLE)
         if not changed:
             result.unchanged += 1
             continue

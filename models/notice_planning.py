@@ -268,7 +268,7 @@ async def stream_people(
         after = high
 
 
-async def _registered_kinds(
+async def registered_kinds(
     session: AsyncSession, low: int, high: int, today: date
 ) -> dict[int, frozenset[str]]:
     conn = await session.connection()
@@ -410,7 +410,7 @@ async def plan_requirement_notices(
                                                    global_slots, event_rules, low,
                                                    bool(deadline_courses))):
         ids = [p.profile.official_id for p in people]
-        registered = await _registered_kinds(session, ids[0], ids[-1], today)
+        registered = await registered_kinds(session, ids[0], ids[-1], today)
         prefs = await preferences_for(session, ids) if deadline_courses else {}
         batch: list[NewNotice] = []
         resolved: set[tuple[int, str]] = set()
@@ -687,7 +687,7 @@ async def plan_change_notices(
         chunk = ids[start:start + 900]
         async for people, records in stream_people(session, as_of=today, extra=[], s=s,
                                                    only_ids=chunk):
-            registered = await _registered_kinds(session, chunk[0], chunk[-1], today)
+            registered = await registered_kinds(session, chunk[0], chunk[-1], today)
             for person in people:
                 oid = person.profile.official_id
                 statuses = evaluate(catalogue, person.profile, records.get(oid, {}), today,

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from locales import _, format_number
 from locales.folding import clean, fold_key
 from models import audit
-from models.import_report import format_outcome
+from models.import_report import ImportResult, begin_apply, format_outcome
 from models.officials import ROSTER_FIELDS, Official
 from models.org_units import OrgUnit
 from models.phones import normalize_phone
@@ -314,17 +314,9 @@ class OfficialChange:
 
 
 @dataclass
-class RosterResult:
-    file_name: str
-    applied: bool
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
+class RosterResult(ImportResult):
     created_codes: list[str] = field(default_factory=list)
     changes: list[OfficialChange] = field(default_factory=list)  # the updated officials
-    file_error: TableError | None = None
-    bad_rows: int = 0
 
     @property
     def affected(self) -> int:
@@ -814,17 +806,9 @@ async def apply_import(
     Writes nothing when the file could not be read, or when any row is bad and
     `skip_bad_rows` is False. Rows whose values equal the stored ones are not touched.
     """
-    if now.tzinfo is None:
-        raise ValueError("apply_import needs an aware datetime")
-    if plan.file_error is not None or (plan.errors and not skip_bad_rows):
-        return RosterResult(
-            file_name=plan.file_name, applied=False, skipped=plan.bad_row_count,
-            file_error=plan.file_error, bad_rows=plan.bad_row_count,
-        )
-    result = RosterResult(
-        file_name=plan.file_name, applied=True, skipped=plan.bad_row_count,
-        bad_rows=plan.bad_row_count,
-    )
+    result = begin_apply(RosterResult, plan, now=now, skip_bad_rows=skip_bad_rows)
+    if not result.applied:
+        return result
     # Looked up again, not taken from the plan: a chat admin confirms minutes later.
     existing = await _load_existing(session, [row.employee_code for row in plan.rows])
     inserts: list[dict[str, Any]] = []

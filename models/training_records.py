@@ -29,7 +29,13 @@ from locales.folding import clean, fold, fold_key
 from models import audit
 from models.base import Base, utcnow
 from models.evaluation import Completion
-from models.import_report import format_outcome
+from models.import_report import (
+    ImportResult,
+    begin_apply,
+    changed_values,
+    format_outcome,
+    rows_by_key,
+)
 from models.officials import Official
 from models.org_units import OrgUnit
 from models.roster_import import MSG_BAD_DATE, MSG_REQUIRED, MSG_TOO_LONG, RowError
@@ -215,15 +221,8 @@ class TrainingPlan:
 
 
 @dataclass
-class TrainingImportResult:
-    file_name: str
-    applied: bool
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    file_error: TableError | None = None
-    bad_rows: int = 0
+class TrainingImportResult(ImportResult):
+    """What applying a plan did."""
 
 
 async def plan_import(
@@ -275,7 +274,7 @@ async def plan_import(
         old = existing.get(planned.import_key)
         if old is None:
             plan.to_create += 1
-        elif _changes(old, planned.values):
+        elif changed_values(old, planned.values, _MUTABLE):
             plan.to_update += 1
         else:
             plan.unchanged += 1
@@ -421,21 +420,10 @@ _MUTABLE = ("program_code", "title", "periods", "certificate_no", "provider")
 
 
 async def _existing(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
     columns = [TrainingRecord.id, TrainingRecord.import_key] + [
         getattr(TrainingRecord, name) for name in _MUTABLE
     ]
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = list(keys[start : start + _LOOKUP_CHUNK])
-        rows = await session.execute(select(*columns).where(TrainingRecord.import_key.in_(chunk)))
-        for row in rows:
-            found[row.import_key] = dict(row._mapping)
-    return found
-
-
-def _changes(old: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    # Only columns the file has: a file without "Số chứng chỉ" keeps the stored number.
-    return {k: v for k, v in values.items() if k in _MUTABLE and old[k] != v}
+    return await rows_by_key(session, TrainingRecord.import_key, columns, keys)
 
 
 # --- applying ----------------------------------------------------------------------------
@@ -450,13 +438,9 @@ async def apply_import(
     skip_bad_rows: bool = False,
 ) -> TrainingImportResult:
     """Insert new completions and update changed ones, in the caller's transaction."""
-    if now.tzinfo is None:
-        raise ValueError("apply_import needs an aware datetime")
-    bad = len(plan.bad_rows)
-    if plan.file_error is not None or (plan.errors and not skip_bad_rows):
-        return TrainingImportResult(plan.file_name, False, skipped=bad,
-                                    file_error=plan.file_error, bad_rows=bad)
-    result = TrainingImportResult(plan.file_name, True, skipped=bad, bad_rows=bad)
+    result = begin_apply(TrainingImportResult, plan, now=now, skip_bad_rows=skip_bad_rows)
+    if not result.applied:
+        return result
     # Looked up again, not taken from the plan: a chat admin confirms minutes later.
     existing = await _existing(session, [p.import_key for p in plan.rows])
     inserts: list[dict[str, Any]] = []
@@ -471,7 +455,7 @@ async def apply_import(
                 "updated_at": now,
             })
             continue
-        changed = _changes(old, planned.values)
+        changed = changed_values(old, planned.values, _MUTABLE)
         if changed:
             updates.append({"id": old["id"], **changed, "updated_at": now})
         else:

@@ -40,8 +40,7 @@ from models import audit, notices
 from models import notice_texts as texts
 from models.compliance import load_population
 from models.evaluation import RuleStatus, Status, evaluate
-from models.notice_planning import VN_TZ
-from models.notice_planning import _registered_kinds as registered_kinds
+from models.notice_planning import VN_TZ, registered_kinds
 from models.notice_preferences import UNIT_DIGEST, Preferences, preferences_for, recipients
 from models.notices import NewNotice
 from models.officials import Official
