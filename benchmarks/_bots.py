@@ -1,7 +1,7 @@
 """The two bots the /hoso benchmark compares, each run in its own process.
 
-    python benchmarks/_bots.py echo   BASE_URL FILE_URL
-    python benchmarks/_bots.py troly  BASE_URL FILE_URL DATABASE_URL
+python benchmarks/_bots.py echo   BASE_URL FILE_URL
+python benchmarks/_bots.py troly  BASE_URL FILE_URL DATABASE_URL
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def run_troly(base_url: str, file_url: str, database_url: str) -> None:
     import time
 
     profiler = cProfile.Profile(time.process_time)
-    profiler.runcall(telegram.run, settings,
-                     make_dispatcher(settings, Database(settings.database_url)))
+    profiler.runcall(
+        telegram.run, settings, make_dispatcher(settings, Database(settings.database_url))
+    )
     profiler.dump_stats(profile_to)
 
 

@@ -14,8 +14,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_bot_api import FakeBotApi  # noqa: E402
-from tests.sender_checks import max_in_window, per_chat_violations, sends  # noqa: E402
+from tests.fake_bot_api import FakeBotApi
+from tests.sender_checks import max_in_window, per_chat_violations, sends
 
 
 async def database_url(kind: str, workdir: Path) -> tuple[str, Any]:
@@ -28,8 +28,9 @@ async def database_url(kind: str, workdir: Path) -> tuple[str, Any]:
     return server.url("bench"), server
 
 
-async def run_sender(url: str, fake: FakeBotApi, *, rate: float, concurrency: int,
-                     now: str, batch: int = 50) -> dict[str, Any]:
+async def run_sender(
+    url: str, fake: FakeBotApi, *, rate: float, concurrency: int, now: str, batch: int = 50
+) -> dict[str, Any]:
     """Drain every due notice with a sender in a child process; its statistics.
 
     The fake server runs in this process and stamps each request when it handles it; a
@@ -39,20 +40,33 @@ async def run_sender(url: str, fake: FakeBotApi, *, rate: float, concurrency: in
     gc.freeze()
     gc.disable()
     try:
-        return await _run_child(url, fake, rate=rate, concurrency=concurrency, now=now,
-                                batch=batch)
+        return await _run_child(url, fake, rate=rate, concurrency=concurrency, now=now, batch=batch)
     finally:
         gc.enable()
         gc.unfreeze()
 
 
-async def _run_child(url: str, fake: FakeBotApi, *, rate: float, concurrency: int,
-                     now: str, batch: int) -> dict[str, Any]:
+async def _run_child(
+    url: str, fake: FakeBotApi, *, rate: float, concurrency: int, now: str, batch: int
+) -> dict[str, Any]:
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.sender_child", url, fake.base_url,
-        "--rate", str(rate), "--concurrency", str(concurrency), "--batch", str(batch),
-        "--now", now, "--drain-wait", "0",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.sender_child",
+        url,
+        fake.base_url,
+        "--rate",
+        str(rate),
+        "--concurrency",
+        str(concurrency),
+        "--batch",
+        str(batch),
+        "--now",
+        now,
+        "--drain-wait",
+        "0",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     out, _ = await child.communicate()
@@ -68,10 +82,14 @@ def report(fake: FakeBotApi, stats: dict[str, Any], rate: float) -> None:
     too_many = sum(1 for _t, _chat, status in sends(fake) if status == 429)
     print(f"{n:,} messages delivered at ceiling {rate:g}/s")
     print(f"sustained rate: {sustained:.2f}/s = {sustained / rate:.3f} x ceiling (goal >= 0.97)")
-    print(f"busiest one-second window: {worst} (ceiling {rate:g}; windows above: "
-          f"{'none' if worst <= rate else 'SOME'})")
+    print(
+        f"busiest one-second window: {worst} (ceiling {rate:g}; windows above: "
+        f"{'none' if worst <= rate else 'SOME'})"
+    )
     print(f"429 answers: {too_many}; per-chat violations: {per_chat_violations(fake)}")
     cpu_ms = stats["cpu"] * 1000 / n
-    print(f"sender CPU: {cpu_ms:.3f} ms per message (goal <= 1 ms; {stats['cpu']:.2f} s CPU, "
-          f"{stats['wall']:.1f} s wall, peak RSS {stats['maxrss_kb'] / 1024:.0f} MB)")
+    print(
+        f"sender CPU: {cpu_ms:.3f} ms per message (goal <= 1 ms; {stats['cpu']:.2f} s CPU, "
+        f"{stats['wall']:.1f} s wall, peak RSS {stats['maxrss_kb'] / 1024:.0f} MB)"
+    )
     print(f"outcomes: {stats['outcomes']}; {stats['commits']:,} outbox transactions")

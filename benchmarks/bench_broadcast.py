@@ -25,18 +25,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select, text
 
-from benchmarks._sender_run import database_url, report, run_sender  # noqa: E402
-from bot.db import Database, upgrade  # noqa: E402
-from models import audiences, broadcasts  # noqa: E402
-from models.admins import Scope  # noqa: E402
-from models.demo import seed_demo_province  # noqa: E402
-from models.officials import Official  # noqa: E402
-from models.org_units import OrgUnit  # noqa: E402
-from models.rules import current_catalogue, ensure_default_catalogue  # noqa: E402
-from models.training_records import seed_demo_training  # noqa: E402
-from tests.fake_bot_api import FakeBotApi  # noqa: E402
+from benchmarks._sender_run import database_url, report, run_sender
+from bot.db import Database, upgrade
+from models.demo.province import seed_demo_province
+from models.notices import (
+    audiences,
+    broadcasts,
+)
+from models.org.admins import Scope
+from models.org.officials import Official
+from models.org.units import OrgUnit
+from models.requirements.catalogue import current_catalogue, ensure_default_catalogue
+from models.requirements.training_records import seed_demo_training
+from tests.fake_bot_api import FakeBotApi
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Việt Nam, a Thursday
 TODAY = date(2026, 11, 26)
@@ -49,8 +52,10 @@ SELECT 'telegram', CAST(5000000 + id AS text), CAST(5000000 + id AS text), id, :
 FROM officials
 """
 
-TEXT = ("Sở Nội vụ thông báo: lớp bồi dưỡng kiến thức pháp luật năm 2026 mở đăng ký đến "
-        "hết ngày 10/12/2026. Đề nghị anh/chị chưa hoàn thành đăng ký sớm.")
+TEXT = (
+    "Sở Nội vụ thông báo: lớp bồi dưỡng kiến thức pháp luật năm 2026 mở đăng ký đến "
+    "hết ngày 10/12/2026. Đề nghị anh/chị chưa hoàn thành đăng ký sớm."
+)
 
 
 async def prepare(db: Database, size: int) -> None:
@@ -61,8 +66,9 @@ async def prepare(db: Database, size: int) -> None:
         await session.execute(text(LINK_ALL), {"at": NOW})
 
 
-async def preview_and_queue(db: Database, limit: int | None,
-                            rule_id: str) -> tuple[int, float, float, float]:
+async def preview_and_queue(
+    db: Database, limit: int | None, rule_id: str
+) -> tuple[int, float, float, float]:
     """(queued, preview seconds for "everyone", preview seconds for "still owes the
     yearly law refresher", queue seconds) as the province admin."""
     async with db.transaction() as session:
@@ -73,28 +79,39 @@ async def preview_and_queue(db: Database, limit: int | None,
         catalogue = await current_catalogue(session)
 
         t0 = time.perf_counter()
-        ids = await audiences.resolve(session, audiences.Audience("all"), scope, today=TODAY,
-                                      catalogue=catalogue)
+        ids = await audiences.resolve(
+            session, audiences.Audience("all"), scope, today=TODAY, catalogue=catalogue
+        )
         assert ids is not None
         reach = await audiences.reach(session, ids)
         preview_all = time.perf_counter() - t0
 
         rule = catalogue.rules_by_id[rule_id]
         t0 = time.perf_counter()
-        owing = await audiences.resolve(session, audiences.Audience("owes", rule.id), scope,
-                                        today=TODAY, catalogue=catalogue)
+        owing = await audiences.resolve(
+            session, audiences.Audience("owes", rule.id), scope, today=TODAY, catalogue=catalogue
+        )
         await audiences.reach(session, owing or ())
         preview_owes = time.perf_counter() - t0
-        print(f"audience: {len(ids):,} officials, {reach.reachable:,} reachable; "
-              f"{len(owing or ()):,} still owe “{rule.id}”")
+        print(
+            f"audience: {len(ids):,} officials, {reach.reachable:,} reachable; "
+            f"{len(owing or ()):,} still owe “{rule.id}”"
+        )
 
         if limit:
             ids = ids[:limit]
         t0 = time.perf_counter()
         broadcast = broadcasts.Broadcast(
-            admin_official_id=admin.id, scope_unit_id=root.id, scope_name=root.name,
-            audience_kind="all", text=TEXT, admin_channel="telegram", admin_chat_id="1",
-            recipients=len(ids), not_linked=reach.not_linked, unreachable=reach.unreachable,
+            admin_official_id=admin.id,
+            scope_unit_id=root.id,
+            scope_name=root.name,
+            audience_kind="all",
+            text=TEXT,
+            admin_channel="telegram",
+            admin_chat_id="1",
+            recipients=len(ids),
+            not_linked=reach.not_linked,
+            unreachable=reach.unreachable,
             created_at=NOW,
         )
         session.add(broadcast)
@@ -110,23 +127,33 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.to_thread(upgrade, url)
             db = Database(url)
             await prepare(db, args.officials)
-            queued, preview_all, preview_owes, queue_s = await preview_and_queue(db, args.limit,
-                                                                        args.rule)
+            queued, preview_all, preview_owes, queue_s = await preview_and_queue(
+                db, args.limit, args.rule
+            )
             await db.dispose()
             async with FakeBotApi() as fake:
                 if args.server_limit:
                     fake.max_per_second = args.server_limit
                     fake.max_per_chat_per_second = 1
-                stats = await run_sender(url, fake, rate=args.rate,
-                                         concurrency=args.concurrency, now=NOW.isoformat(),
-                                         batch=args.batch)
+                stats = await run_sender(
+                    url,
+                    fake,
+                    rate=args.rate,
+                    concurrency=args.concurrency,
+                    now=NOW.isoformat(),
+                    batch=args.batch,
+                )
         finally:
             if server is not None:
                 server.stop()
-    print(f"database: {args.database}; concurrency {args.concurrency}; "
-          f"server limit {args.server_limit or 'none'}/s")
-    print(f"preview, everyone in the province: {preview_all:.2f} s (goal <= 1 s); "
-          f"“still owes a requirement”: {preview_owes:.2f} s")
+    print(
+        f"database: {args.database}; concurrency {args.concurrency}; "
+        f"server limit {args.server_limit or 'none'}/s"
+    )
+    print(
+        f"preview, everyone in the province: {preview_all:.2f} s (goal <= 1 s); "
+        f"“still owes a requirement”: {preview_owes:.2f} s"
+    )
     print(f"outbox rows written: {queued:,} in {queue_s:.2f} s")
     report(fake, stats, args.rate)
 

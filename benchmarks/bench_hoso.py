@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.db import Database, upgrade  # noqa: E402
-from models import accounts  # noqa: E402
-from models.demo import seed_demo_province  # noqa: E402
-from models.officials import Official  # noqa: E402
-from tests.fake_bot_api import FakeBotApi  # noqa: E402
+from bot.db import Database, upgrade
+from models.chat import accounts
+from models.demo.province import seed_demo_province
+from models.org.officials import Official
+from tests.fake_bot_api import FakeBotApi
 
 TICKS = os.sysconf("SC_CLK_TCK")
 FIRST_USER = 7_000_000

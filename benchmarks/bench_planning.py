@@ -28,14 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select, text
 
-from bot.db import Database, upgrade  # noqa: E402
-from models.demo import seed_demo_province  # noqa: E402
-from models.notice_planning import PlanningSettings, plan_requirement_notices  # noqa: E402
-from models.notices import Notice  # noqa: E402
-from models.rules import ensure_default_catalogue  # noqa: E402
-from models.training_records import seed_demo_training  # noqa: E402
+from bot.db import Database, upgrade
+from models.demo.province import seed_demo_province
+from models.notices.outbox import Notice
+from models.notices.planning import PlanningSettings, plan_requirement_notices
+from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.training_records import seed_demo_training
 
 STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00, 1 October 2026, Việt Nam
 TODAY = date(2026, 10, 1)
@@ -79,17 +79,27 @@ async def prepare_sqlite(db: Database, size: int) -> None:
 async def prepare_postgres(db: Database, size: int) -> None:
     async with db.transaction() as session:
         await ensure_default_catalogue(session, STAGE_DAY)
-        unit = (await session.execute(text(
-            "INSERT INTO org_units (code, name, level, kind, path, depth, ethnic_minority_area)"
-            " VALUES ('T', 'Tỉnh', 'province', 'province', '/1/', 0, false) RETURNING id"
-        ))).scalar_one()
+        unit = (
+            await session.execute(
+                text(
+                    "INSERT INTO org_units"
+                    " (code, name, level, kind, path, depth, ethnic_minority_area)"
+                    " VALUES ('T', 'Tỉnh', 'province', 'province', '/1/', 0, false) RETURNING id"
+                )
+            )
+        ).scalar_one()
     step = 500_000
     for first in range(1, size + 1, step):
         async with db.transaction() as session:
-            await session.execute(text(GENERATE), {
-                "unit": unit, "at": STAGE_DAY, "first": first,
-                "last": min(first + step - 1, size),
-            })
+            await session.execute(
+                text(GENERATE),
+                {
+                    "unit": unit,
+                    "at": STAGE_DAY,
+                    "first": first,
+                    "last": min(first + step - 1, size),
+                },
+            )
     async with db.transaction() as session:
         await session.execute(text(LINK_ALL), {"at": STAGE_DAY})
         await session.execute(text(TRAINING), {"at": STAGE_DAY})
@@ -104,8 +114,7 @@ async def bench(db: Database, use_tracemalloc: bool) -> None:
         tracemalloc.start()
     started = time.perf_counter()
     async with db.transaction() as session:
-        stats = await plan_requirement_notices(session, now=STAGE_DAY,
-                                               settings=PlanningSettings())
+        stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=PlanningSettings())
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if use_tracemalloc else None
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -113,15 +122,18 @@ async def bench(db: Database, use_tracemalloc: bool) -> None:
         rows = await session.scalar(select(func.count()).select_from(Notice))
     started = time.perf_counter()
     async with db.transaction() as session:
-        again = await plan_requirement_notices(session, now=STAGE_DAY,
-                                               settings=PlanningSettings())
+        again = await plan_requirement_notices(session, now=STAGE_DAY, settings=PlanningSettings())
     second = time.perf_counter() - started
-    print(f"planned {stats.planned:,} notices ({rows:,} rows) for {stats.officials:,} "
-          f"officials in {elapsed:.2f} s = {stats.officials / elapsed:,.0f} officials/s")
+    print(
+        f"planned {stats.planned:,} notices ({rows:,} rows) for {stats.officials:,} "
+        f"officials in {elapsed:.2f} s = {stats.officials / elapsed:,.0f} officials/s"
+    )
     print(f"second run: {again.planned} new rows in {second:.2f} s (nothing planned twice)")
-    print(f"peak RSS growth while planning: {(rss_after - rss_before) / 1024:.0f} MB "
-          f"(process peak {rss_after / 1024:.0f} MB)"
-          + (f"; tracemalloc peak {peak / 1e6:.1f} MB" if peak is not None else ""))
+    print(
+        f"peak RSS growth while planning: {(rss_after - rss_before) / 1024:.0f} MB "
+        f"(process peak {rss_after / 1024:.0f} MB)"
+        + (f"; tracemalloc peak {peak / 1e6:.1f} MB" if peak is not None else "")
+    )
     print(f"by kind: {stats.by_kind}")
 
 
@@ -144,8 +156,10 @@ async def main(args: argparse.Namespace) -> None:
                 await prepare_sqlite(db, args.officials)
             else:
                 await prepare_postgres(db, args.officials)
-            print(f"database: {args.database}; {args.officials:,} officials prepared in "
-                  f"{time.perf_counter() - started:.1f} s")
+            print(
+                f"database: {args.database}; {args.officials:,} officials prepared in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
             await bench(db, args.tracemalloc)
             await db.dispose()
         finally:

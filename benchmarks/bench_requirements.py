@@ -25,17 +25,17 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from bot.db import Database, upgrade  # noqa: E402
-from bot.dispatch import Dispatcher  # noqa: E402
-from handlers.types import Incoming  # noqa: E402
-from models import accounts  # noqa: E402
-from models.compliance import compliance, load_population, tally  # noqa: E402
-from models.demo import seed_demo_province  # noqa: E402
-from models.officials import Official  # noqa: E402
-from models.rules import current_catalogue, ensure_default_catalogue  # noqa: E402
-from models.training_records import TrainingRecord, seed_demo_training  # noqa: E402
+from bot.db import Database, upgrade
+from bot.dispatch import Dispatcher
+from handlers.types import Incoming
+from models.chat import accounts
+from models.demo.province import seed_demo_province
+from models.org.officials import Official
+from models.requirements.catalogue import current_catalogue, ensure_default_catalogue
+from models.requirements.compliance import compliance, load_population, tally
+from models.requirements.training_records import TrainingRecord, seed_demo_training
 
 NOW = datetime.now(UTC)
 TODAY = NOW.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
@@ -64,11 +64,15 @@ async def bench_evaluation(db: Database, rounds: int) -> None:
         started = time.process_time()
         officials, counts = tally(catalogue, population, TODAY)
         best = min(best, time.process_time() - started)
-    print(f"evaluation only:        {officials / best:,.0f} officials/s "
-          f"({officials:,} officials, {len(catalogue.rules)} rules, best of {rounds}; "
-          "goal >= 50,000)")
-    print(f"load (2 queries) + eval: {officials / (loaded + best):,.0f} officials/s "
-          f"(load {loaded:.2f} s)")
+    print(
+        f"evaluation only:        {officials / best:,.0f} officials/s "
+        f"({officials:,} officials, {len(catalogue.rules)} rules, best of {rounds}; "
+        "goal >= 50,000)"
+    )
+    print(
+        f"load (2 queries) + eval: {officials / (loaded + best):,.0f} officials/s "
+        f"(load {loaded:.2f} s)"
+    )
     for rule in catalogue.rules:
         applicable, met = counts[rule.id]
         share = f"{met / applicable:6.1%}" if applicable else "     –"
@@ -83,8 +87,10 @@ async def bench_compliance(db: Database) -> None:
     print(f"compliance, whole province: {elapsed:.2f} s (goal <= 2 s)")
     for target in report.targets:
         share = f"{target.share:.1%}" if target.share is not None else "–"
-        print(f"    {target.target.id:<5} {share:>6} of {target.applicable:,} "
-              f"(threshold {target.target.threshold:.0%}) achieved={target.achieved}")
+        print(
+            f"    {target.target.id:<5} {share:>6} of {target.applicable:,} "
+            f"(threshold {target.target.threshold:.0%}) achieved={target.achieved}"
+        )
 
 
 async def bench_yeucau(db: Database, updates: int, users: int) -> None:
@@ -109,8 +115,10 @@ async def bench_yeucau(db: Database, updates: int, users: int) -> None:
         replies = await dispatcher.handle(incoming(i))
     cpu = (time.process_time() - cpu0) * 1000 / updates
     wall = (time.perf_counter() - wall0) * 1000 / updates
-    print(f"/yeucau: {cpu:.2f} ms CPU per update ({wall:.2f} ms wall, {updates:,} updates; "
-          "goal <= 5 ms)")
+    print(
+        f"/yeucau: {cpu:.2f} ms CPU per update ({wall:.2f} ms wall, {updates:,} updates; "
+        "goal <= 5 ms)"
+    )
     print("    sample reply: " + replies[0].text.splitlines()[0])
 
 
@@ -138,8 +146,10 @@ async def main() -> None:
         try:
             started = time.perf_counter()
             people, records = await prepare(db, args.officials)
-            print(f"database: {args.database}; {people:,} officials, {records:,} training "
-                  f"records (seeded in {time.perf_counter() - started:.1f} s); today {TODAY}")
+            print(
+                f"database: {args.database}; {people:,} officials, {records:,} training "
+                f"records (seeded in {time.perf_counter() - started:.1f} s); today {TODAY}"
+            )
             await bench_evaluation(db, args.rounds)
             await bench_compliance(db)
             await bench_yeucau(db, args.updates, args.users)

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._sender_run import database_url, report, run_sender  # noqa: E402
-from bot.db import Database, upgrade  # noqa: E402
-from tests.fake_bot_api import FakeBotApi  # noqa: E402
-from tests.notice_world import queue_notices, seed_people  # noqa: E402
+from benchmarks._sender_run import database_url, report, run_sender
+from bot.db import Database, upgrade
+from tests.fake_bot_api import FakeBotApi
+from tests.notice_world import queue_notices, seed_people
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -39,8 +39,9 @@ async def main(args: argparse.Namespace) -> None:
                 await queue_notices(session, ids, due=NOW - timedelta(minutes=1))
             await db.dispose()
             async with FakeBotApi() as fake:
-                stats = await run_sender(url, fake, rate=args.rate,
-                                         concurrency=args.concurrency, now=NOW.isoformat())
+                stats = await run_sender(
+                    url, fake, rate=args.rate, concurrency=args.concurrency, now=NOW.isoformat()
+                )
         finally:
             if server is not None:
                 server.stop()

@@ -31,7 +31,7 @@ from bot.config import ConfigError, Settings
 from bot.db import Database, upgrade
 from bot.dispatch import Dispatcher
 from locales import _, format_number, use_locale
-from models.importers import IMPORTERS, after_import
+from models.imports.kinds import IMPORTERS, after_import
 
 log = logging.getLogger("bot")
 
@@ -56,10 +56,10 @@ def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
 
 
 async def seed_demo(settings: Settings, db: Database) -> None:
-    from models.courses_demo import seed_demo_courses
-    from models.demo import seed_demo_province
-    from models.rules import ensure_default_catalogue
-    from models.training_records import seed_demo_training
+    from models.demo.courses import seed_demo_courses
+    from models.demo.province import seed_demo_province
+    from models.requirements.catalogue import ensure_default_catalogue
+    from models.requirements.training_records import seed_demo_training
 
     today = datetime.now(settings.timezone).date()
     async with db.transaction() as session:
@@ -77,7 +77,8 @@ async def seed_demo(settings: Settings, db: Database) -> None:
 
 async def _demo_admin(session: Any) -> None:
     """The demo's province HR officer (DB000006, Sở Nội vụ) can try the admin tools."""
-    from models import admins, officials, org_units
+    from models.org import admins, officials
+    from models.org import units as org_units
 
     official = await officials.by_employee_code(session, "DB000006")
     root = await session.scalar(select(org_units.OrgUnit).where(org_units.OrgUnit.depth == 0))
@@ -86,7 +87,8 @@ async def _demo_admin(session: Any) -> None:
 
 
 async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | None:
-    from models import link_codes, officials
+    from models.chat import link_codes
+    from models.org import officials
 
     async with db.transaction() as session:
         official = await officials.by_employee_code(session, employee_code)
@@ -103,7 +105,8 @@ async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | 
 
 
 async def link_console(db: Database, employee_code: str, user_id: str) -> bool:
-    from models import accounts, officials
+    from models.chat import accounts
+    from models.org import officials
 
     async with db.transaction() as session:
         official = await officials.by_employee_code(session, employee_code)
@@ -172,7 +175,8 @@ async def import_file(
 
 
 async def admin_command(settings: Settings, action: str, code: str, unit_code: str) -> int:
-    from models import admins, officials, org_units
+    from models.org import admins, officials
+    from models.org import units as org_units
 
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
@@ -203,7 +207,7 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
 
 
 async def load_rules(settings: Settings, content: bytes) -> int:
-    from models.rules import format_load_result, load_catalogue_file
+    from models.requirements.catalogue import format_load_result, load_catalogue_file
 
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
@@ -242,8 +246,8 @@ async def link_code(settings: Settings, employee_code: str, days: int) -> int:
 
 
 async def export_registrations(settings: Settings, course_code: str, out: Path | None) -> int:
-    from models import courses
-    from models.registration_export import (
+    from models.courses import catalogue as courses
+    from models.exports.registrations import (
         course_registrations,
         record_export,
         registrations_workbook,

@@ -19,9 +19,9 @@ from bot.db import Database
 from bot.transport import Outcome, Transport
 from handlers.types import Choice, Reply
 from locales import _, use_locale
-from models import broadcasts
-from models.accounts import ChatAccount
 from models.base import utcnow
+from models.chat.accounts import ChatAccount
+from models.notices import broadcasts
 
 log = logging.getLogger(__name__)
 

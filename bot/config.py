@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from locales.i18n import SUPPORTED_LOCALES
-from models.holidays import SendWindow, send_window_from_env
-from models.notice_planning import PlanningSettings
-from models.unit_digest import DigestSettings
+from models.notices.digest import DigestSettings
+from models.notices.planning import PlanningSettings
+from models.notices.send_window import SendWindow, send_window_from_env
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
 

@@ -22,7 +22,8 @@ from handlers.routing import route
 from handlers.types import Incoming, Reply
 from locales import _, use_locale
 from locales.i18n import normalize_locale
-from models import chats, dialogs
+from models.chat import dialogs
+from models.chat import locked_chat as chats
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ def build_transports(settings: Settings) -> tuple[dict[str, Transport], dict[str
         from bot.channels.telegram_transport import TelegramTransport
 
         transports["telegram"] = TelegramTransport(
-            settings.telegram_token, base_url=settings.telegram_api_base_url,
+            settings.telegram_token,
+            base_url=settings.telegram_api_base_url,
             connections=settings.sender_concurrency + 2,
         )
         limits["telegram"] = settings.telegram_max_per_second
@@ -51,8 +52,13 @@ async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
         await stop.wait()
         return
     db = Database(settings.database_url)
-    sender = Sender(db, transports, limits=limits, window=settings.send_window,
-                    config=SenderConfig(concurrency=settings.sender_concurrency))
+    sender = Sender(
+        db,
+        transports,
+        limits=limits,
+        window=settings.send_window,
+        config=SenderConfig(concurrency=settings.sender_concurrency),
+    )
     try:
         # The sender and the broadcasts' progress messages share the transports.
         await asyncio.gather(sender.run(stop), broadcast_progress.run(db, transports, stop))
@@ -68,8 +74,9 @@ async def run_background(settings: Settings, stop: asyncio.Event) -> None:
     db = Database(settings.database_url)
     try:
         await asyncio.gather(
-            run_scheduler(db.transaction, settings.planning, stop,
-                          requirement_hours=settings.planning_hours),
+            run_scheduler(
+                db.transaction, settings.planning, stop, requirement_hours=settings.planning_hours
+            ),
             run_sender(settings, stop),
         )
     finally:

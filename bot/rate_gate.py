@@ -14,7 +14,11 @@ from collections import deque
 
 class RateGate:
     def __init__(
-        self, max_per_second: float, *, per_chat_interval: float = 1.0, margin: float = 0.02,
+        self,
+        max_per_second: float,
+        *,
+        per_chat_interval: float = 1.0,
+        margin: float = 0.02,
         chat_margin: float = 0.25,
     ) -> None:
         if max_per_second <= 0:

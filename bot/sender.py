@@ -1,4 +1,4 @@
-"""The notice sender: drains the outbox (models/notices.py) through the channel transports,
+"""The notice sender: drains the outbox (models/notices/outbox.py) through the channel transports,
 within each platform's limits, and records every outcome.
 
 Per channel, one loop that holds the token's lock (bot/sender_lock.py) and repeats:
@@ -37,11 +37,12 @@ from bot.rate_gate import RateGate
 from bot.sender_lock import sender_lock
 from bot.transport import Outcome, SendResult, Transport
 from handlers.types import Choice, Reply
-from models import dialogs, notices
-from models.accounts import ChatAccount
-from models.holidays import SendWindow
-from models.notice_preferences import recipients
-from models.notices import Notice, SenderPause
+from models.chat import dialogs
+from models.chat.accounts import ChatAccount
+from models.notices import outbox as notices
+from models.notices.outbox import Notice, SenderPause
+from models.notices.preferences import recipients
+from models.notices.send_window import SendWindow
 
 log = logging.getLogger(__name__)
 _TABLE = Notice.__table__
@@ -110,14 +111,12 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; each channel runs on its own."""
-        await asyncio.gather(*(self._channel(ch, stop, until_idle=False)
-                               for ch in self.transports))
+        await asyncio.gather(*(self._channel(ch, stop, until_idle=False) for ch in self.transports))
 
     async def drain(self) -> SenderStats:
         """Send everything that may go out now, then return (tests, benchmarks, one-shots)."""
         stop = asyncio.Event()
-        await asyncio.gather(*(self._channel(ch, stop, until_idle=True)
-                               for ch in self.transports))
+        await asyncio.gather(*(self._channel(ch, stop, until_idle=True) for ch in self.transports))
         return self.stats
 
     # --- one channel ----------------------------------------------------------------------
@@ -152,16 +151,24 @@ class Sender:
         """Resolve what a previous holder left behind and learn its recent pace."""
         now = self.clock()
         async with self.db.transaction() as session:
-            base = and_(Notice.state == notices.SENDING, Notice.channel == channel,
-                        Notice.claimed_by != self.me)
+            base = and_(
+                Notice.state == notices.SENDING,
+                Notice.channel == channel,
+                Notice.claimed_by != self.me,
+            )
             never_started = await session.execute(
-                update(Notice).where(base, Notice.started_at.is_(None))
+                update(Notice)
+                .where(base, Notice.started_at.is_(None))
                 .values(state=notices.PENDING, claimed_by=None, lease_until=None)
             )
             in_flight = await session.execute(
-                update(Notice).where(base, Notice.started_at.is_not(None))
-                .values(state=notices.UNKNOWN, finished_at=now,
-                        last_error="the sender stopped while this message was being sent")
+                update(Notice)
+                .where(base, Notice.started_at.is_not(None))
+                .values(
+                    state=notices.UNKNOWN,
+                    finished_at=now,
+                    last_error="the sender stopped while this message was being sent",
+                )
             )
             self.stats.requeued += max(never_started.rowcount or 0, 0)  # type: ignore[attr-defined]
             self.stats.recovered_unknown += max(in_flight.rowcount or 0, 0)  # type: ignore[attr-defined]
@@ -192,10 +199,20 @@ class Sender:
         is_open = self.window.is_open(now)
         async with self.db.transaction() as session:
             query = (
-                select(Notice.id, Notice.official_id, Notice.relevant_until, Notice.text,
-                       Notice.attempts, Notice.channel, Notice.choices)
-                .where(Notice.state == notices.PENDING, Notice.send_at <= now,
-                       or_(Notice.channel.is_(None), Notice.channel == channel))
+                select(
+                    Notice.id,
+                    Notice.official_id,
+                    Notice.relevant_until,
+                    Notice.text,
+                    Notice.attempts,
+                    Notice.channel,
+                    Notice.choices,
+                )
+                .where(
+                    Notice.state == notices.PENDING,
+                    Notice.send_at <= now,
+                    or_(Notice.channel.is_(None), Notice.channel == channel),
+                )
                 .order_by(Notice.send_at, Notice.id)
                 .limit(self.config.batch_size)
             )
@@ -216,40 +233,58 @@ class Sender:
                     outcome.setdefault(notices.DROPPED, []).append({"nid": c.id, "e": reason})
                 elif target is None:
                     state = notices.BLOCKED if c.official_id in blocked else notices.DROPPED
-                    reason = "all linked accounts blocked the bot" if state == notices.BLOCKED \
+                    reason = (
+                        "all linked accounts blocked the bot"
+                        if state == notices.BLOCKED
                         else notices.NOT_LINKED
+                    )
                     outcome.setdefault(state, []).append({"nid": c.id, "e": reason})
                 elif target.channel != channel:
                     outcome.setdefault("moved", []).append({"nid": c.id, "ch": target.channel})
                 else:
                     buttons = tuple(Choice(label, value) for label, value in c.choices or ())
-                    rows.append(_Row(c.id, target.chat_id, c.text, c.relevant_until,
-                                     c.attempts, buttons))
+                    rows.append(
+                        _Row(c.id, target.chat_id, c.text, c.relevant_until, c.attempts, buttons)
+                    )
             for state, params in outcome.items():
                 if state == "moved":
-                    await _execute(session, update(_TABLE).where(_TABLE.c.id == bindparam("nid"))
-                                   .values(channel=bindparam("ch")), params)
+                    await _execute(
+                        session,
+                        update(_TABLE)
+                        .where(_TABLE.c.id == bindparam("nid"))
+                        .values(channel=bindparam("ch")),
+                        params,
+                    )
                 else:
                     await _finish(session, state, params, now)
             if rows:
                 await _execute(
                     session,
-                    update(_TABLE).where(_TABLE.c.id == bindparam("nid")).values(
-                        state=notices.SENDING, claimed_by=self.me, channel=channel,
-                        chat_id=bindparam("chat"), lease_until=now + self.config.lease,
+                    update(_TABLE)
+                    .where(_TABLE.c.id == bindparam("nid"))
+                    .values(
+                        state=notices.SENDING,
+                        claimed_by=self.me,
+                        channel=channel,
+                        chat_id=bindparam("chat"),
+                        lease_until=now + self.config.lease,
                         started_at=None,
                     ),
                     [{"nid": r.id, "chat": r.chat_id} for r in rows],
                 )
         return rows, 0.0
 
-    async def _next_wake(self, session: AsyncSession, channel: str, now: datetime,
-                         is_open: bool) -> float:
+    async def _next_wake(
+        self, session: AsyncSession, channel: str, now: datetime, is_open: bool
+    ) -> float:
         nxt = await session.scalar(
-            select(Notice.send_at).where(
+            select(Notice.send_at)
+            .where(
                 Notice.state == notices.PENDING,
                 or_(Notice.channel.is_(None), Notice.channel == channel),
-            ).order_by(Notice.send_at).limit(1)
+            )
+            .order_by(Notice.send_at)
+            .limit(1)
         )
         wake = math.inf if nxt is None else (nxt - now).total_seconds()
         if not is_open:
@@ -265,8 +300,9 @@ class Sender:
 class _ChannelRun:
     """Sending one channel's claimed rows: pacing, start marks, outcome recording."""
 
-    def __init__(self, sender: Sender, channel: str, identity: str, transport: Transport,
-                 gate: RateGate) -> None:
+    def __init__(
+        self, sender: Sender, channel: str, identity: str, transport: Transport, gate: RateGate
+    ) -> None:
         self.s = sender
         self.channel = channel
         self.identity = identity
@@ -333,8 +369,9 @@ class _ChannelRun:
             if self.unrecorded or queue:
                 await self._wait(wait)
 
-    def _reserve(self, queue: list[_Row], free: int,
-                 mono: float) -> tuple[list[tuple[_Row, float]], float]:
+    def _reserve(
+        self, queue: list[_Row], free: int, mono: float
+    ) -> tuple[list[tuple[_Row, float]], float]:
         """Take up to `free` rows whose slot comes within `group_window`, reserving their
         slots in the gate, so one transaction marks a few sends started instead of one."""
         group: list[tuple[_Row, float]] = []
@@ -403,9 +440,12 @@ class _ChannelRun:
         async with self.s.db.transaction() as session:
             await _execute(
                 session,
-                update(_TABLE).where(_TABLE.c.id == bindparam("nid"),
-                                     _TABLE.c.claimed_by == self.s.me).values(
-                    state=notices.PENDING, claimed_by=None, lease_until=None,
+                update(_TABLE)
+                .where(_TABLE.c.id == bindparam("nid"), _TABLE.c.claimed_by == self.s.me)
+                .values(
+                    state=notices.PENDING,
+                    claimed_by=None,
+                    lease_until=None,
                     send_at=bindparam("at"),
                 ),
                 [{"nid": r.id, "at": now + timedelta(seconds=resume_in)} for r in queue],
@@ -456,10 +496,16 @@ class _ChannelRun:
             if retry:
                 await _execute(
                     session,
-                    update(_TABLE).where(_TABLE.c.id == bindparam("nid")).values(
-                        state=notices.PENDING, send_at=bindparam("at"),
-                        attempts=bindparam("n"), last_error=bindparam("e"), claimed_by=None,
-                        lease_until=None, started_at=None,
+                    update(_TABLE)
+                    .where(_TABLE.c.id == bindparam("nid"))
+                    .values(
+                        state=notices.PENDING,
+                        send_at=bindparam("at"),
+                        attempts=bindparam("n"),
+                        last_error=bindparam("e"),
+                        claimed_by=None,
+                        lease_until=None,
+                        started_at=None,
                     ),
                     retry,
                 )
@@ -468,19 +514,23 @@ class _ChannelRun:
                 accounts = ChatAccount.__table__
                 await session.execute(
                     update(accounts)
-                    .where(accounts.c.channel == self.channel,
-                           accounts.c.chat_id.in_(sorted(blocked_chats)),
-                           accounts.c.unreachable_at.is_(None))
+                    .where(
+                        accounts.c.channel == self.channel,
+                        accounts.c.chat_id.in_(sorted(blocked_chats)),
+                        accounts.c.unreachable_at.is_(None),
+                    )
                     .values(unreachable_at=now)
                 )
             if offers:
-                await dialogs.offer_after_notice(session, channel=self.channel, offers=offers,
-                                                 now=now)
+                await dialogs.offer_after_notice(
+                    session, channel=self.channel, offers=offers, now=now
+                )
             if pause_until is not None:
                 await _save_pause(session, self.identity, pause_until, now)
             await _execute(
                 session,
-                update(_TABLE).where(_TABLE.c.id == bindparam("nid"))
+                update(_TABLE)
+                .where(_TABLE.c.id == bindparam("nid"))
                 .values(started_at=now, attempts=bindparam("n")),
                 [{"nid": row.id, "n": row.attempts + 1} for row, _at in starts],
             )
@@ -492,27 +542,34 @@ async def _execute(session: Executor, statement: Any, params: list[dict[str, Any
         await session.execute(statement, params)
 
 
-async def _finish(session: Executor, state: str, params: list[dict[str, Any]],
-                  now: datetime) -> None:
+async def _finish(
+    session: Executor, state: str, params: list[dict[str, Any]], now: datetime
+) -> None:
     await _execute(
         session,
-        update(_TABLE).where(_TABLE.c.id == bindparam("nid")).values(
-            state=state, last_error=bindparam("e"), finished_at=now, lease_until=None,
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("nid"))
+        .values(
+            state=state,
+            last_error=bindparam("e"),
+            finished_at=now,
+            lease_until=None,
         ),
         params,
     )
 
 
-async def _save_pause(conn: AsyncConnection, key: str, until: datetime,
-                      now: datetime) -> None:
+async def _save_pause(conn: AsyncConnection, key: str, until: datetime, now: datetime) -> None:
     table = SenderPause.__table__
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     await conn.execute(
-        insert(table).values(key=key, paused_until=until, updated_at=now)
+        insert(table)
+        .values(key=key, paused_until=until, updated_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )
     await conn.execute(
-        update(table).where(table.c.key == key, table.c.paused_until < until)
+        update(table)
+        .where(table.c.key == key, table.c.paused_until < until)
         .values(paused_until=until, updated_at=now)
     )
 

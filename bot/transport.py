@@ -36,7 +36,7 @@ class Transport(Protocol):
 
     channel: str
     # True when choices arrive as a numbered list, not buttons (Zalo): the sender then
-    # remembers a delivered notice's choices so "1" picks one (models.dialogs).
+    # remembers a delivered notice's choices so "1" picks one (models.chat.dialogs).
     numbered_choices: bool
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:

@@ -8,8 +8,9 @@ from handlers.context import Context
 from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _
-from models import admins, officials, org_units
-from models.importers import IMPORTERS
+from models.imports.kinds import IMPORTERS
+from models.org import admins, officials
+from models.org import units as org_units
 
 router.describe("quantri", "HR admin tools (HR officers only)", 70)
 

@@ -7,7 +7,7 @@ from handlers.context import Context
 from handlers.types import Reply
 from locales import _
 from models import audit
-from models.admins import Scope, scope_of
+from models.org.admins import Scope, scope_of
 
 
 async def admin_scope(ctx: Context, action: str) -> Scope | None:

@@ -20,15 +20,15 @@ from handlers.reports import XLSX
 from handlers.router import router
 from handlers.types import Attachment, Choice, Reply
 from locales import _, format_number
-from models import courses
-from models.admins import Scope
-from models.courses import Course
-from models.registration_export import (
+from models.courses import catalogue as courses
+from models.courses.catalogue import Course
+from models.exports.registrations import (
     course_registrations,
     courses_with_registrations,
     record_export,
     registrations_workbook,
 )
+from models.org.admins import Scope
 
 FLOW = "reg_export"
 SHOWN = 10
@@ -89,8 +89,10 @@ async def _ask(ctx: Context, scope: Scope, prompt: str) -> list[Reply]:
     )
     lines = [prompt]
     if offered:
-        hint = _("Or choose one of the recent and upcoming courses with registrations in "
-                 "{title}'s scope:")
+        hint = _(
+            "Or choose one of the recent and upcoming courses with registrations in "
+            "{title}'s scope:"
+        )
     else:
         hint = _("No recent or upcoming course has registrations in {title}'s scope yet.")
     lines.append(addressed(hint, ctx.official))
@@ -114,14 +116,18 @@ async def _export(ctx: Context, scope: Scope, course: Course) -> list[Reply]:
     heading = f"📋 {course.code} · {course.title}"
     if not data.rows:
         text = addressed(
-            _("Nobody in {title}'s scope has registered for this course, so there is no file "
-              "to send."),
+            _(
+                "Nobody in {title}'s scope has registered for this course, so there is no file "
+                "to send."
+            ),
             ctx.official,
         )
         return [Reply(f"{heading}\n{text}")]
     summary = addressed(
-        _("{n} people registered within {title}'s scope: {confirmed} confirmed, {waiting} "
-          "on the waitlist."),
+        _(
+            "{n} people registered within {title}'s scope: {confirmed} confirmed, {waiting} "
+            "on the waitlist."
+        ),
         ctx.official,
         n=format_number(len(data.rows) - data.cancelled),
         confirmed=format_number(data.seated),

@@ -11,8 +11,8 @@ from handlers.context import Context
 from handlers.router import router
 from handlers.types import Attachment, Choice, Reply
 from locales import _
-from models import uploads
-from models.importers import IMPORTERS, after_import
+from models.imports import uploads
+from models.imports.kinds import IMPORTERS, after_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

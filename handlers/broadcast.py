@@ -17,12 +17,12 @@ from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _, format_date, format_number, use_locale
 from locales.folding import fold_key
-from models import audiences, broadcasts
-from models.admins import Scope
-from models.courses import Course, CourseStatus
-from models.officials import Official
-from models.org_units import OrgUnit
-from models.rules import CATALOGUE_TTL_SECONDS, current_catalogue
+from models.courses.catalogue import Course, CourseStatus
+from models.notices import audiences, broadcasts
+from models.org.admins import Scope
+from models.org.officials import Official
+from models.org.units import OrgUnit
+from models.requirements.catalogue import CATALOGUE_TTL_SECONDS, current_catalogue
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 
 router.describe("thongbao", "Send an announcement (HR officers only)", 72)

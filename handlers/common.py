@@ -6,7 +6,7 @@ from handlers.context import Context
 from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _
-from models.officials import Official
+from models.org.officials import Official
 
 
 def title_of(official: Official | None) -> str:

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.types import Incoming
-from models.accounts import ChatAccount
-from models.dialogs import DialogState
-from models.officials import Official
+from models.chat.accounts import ChatAccount
+from models.chat.dialogs import DialogState
+from models.org.officials import Official
 
 
 @dataclass

@@ -20,14 +20,21 @@ from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _, format_date, format_number, ngettext
 from locales.folding import fold_words
-from models import registrations
-from models.courses import Course, Ineligibility, Window, ineligibility, query_terms, upcoming
-from models.courses import get as get_course
-from models.courses import window as course_window
-from models.evaluation import RuleStatus, Status, evaluate, group_by_kind, profile_of
-from models.registrations import Registration, RegStatus
-from models.rules import CATALOGUE_TTL_SECONDS, Catalogue, current_catalogue
-from models.training_records import records_of
+from models.courses import registrations
+from models.courses.catalogue import (
+    Course,
+    Ineligibility,
+    Window,
+    ineligibility,
+    query_terms,
+    upcoming,
+)
+from models.courses.catalogue import get as get_course
+from models.courses.catalogue import window as course_window
+from models.courses.registrations import Registration, RegStatus
+from models.requirements.catalogue import CATALOGUE_TTL_SECONDS, Catalogue, current_catalogue
+from models.requirements.evaluation import RuleStatus, Status, evaluate, group_by_kind, profile_of
+from models.requirements.training_records import records_of
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 
 router.describe("khoahoc", "Upcoming courses: search and register", 20)
@@ -64,12 +71,16 @@ class Needs:
     statuses: list[RuleStatus]
 
     def unmet_kinds(self) -> frozenset[str]:
-        return frozenset(k for s in self.statuses if s.status in UNMET
-                         for k in s.rule.training_kinds)
+        return frozenset(
+            k for s in self.statuses if s.status in UNMET for k in s.rule.training_kinds
+        )
 
     def served_by(self, course: Course) -> list[RuleStatus]:
-        return [s for s in self.statuses if s.status in (*UNMET, Status.IN_PROGRESS)
-                and course.kind in s.rule.training_kinds]
+        return [
+            s
+            for s in self.statuses
+            if s.status in (*UNMET, Status.IN_PROGRESS) and course.kind in s.rule.training_kinds
+        ]
 
 
 async def needs_of(ctx: Context) -> Needs:
@@ -77,10 +88,10 @@ async def needs_of(ctx: Context) -> Needs:
     assert official is not None
     catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
     records = group_by_kind(r.completion() for r in await records_of(ctx.session, official.id))
-    registered = await registrations.registered_courses_by_kind(ctx.session, official.id,
-                                                                ctx.today)
-    statuses = evaluate(catalogue, profile_of(official), records, ctx.today,
-                        registered_kinds=frozenset(registered))
+    registered = await registrations.registered_courses_by_kind(ctx.session, official.id, ctx.today)
+    statuses = evaluate(
+        catalogue, profile_of(official), records, ctx.today, registered_kinds=frozenset(registered)
+    )
     return Needs(catalogue, statuses)
 
 
@@ -118,8 +129,7 @@ async def page_reply(ctx: Context, flt: str, page: int, *, replace: bool = False
     pages = max((len(courses) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     shown = courses[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    mine = await registrations.statuses_for(ctx.session, _official_id(ctx),
-                                            [c.id for c in shown])
+    mine = await registrations.statuses_for(ctx.session, _official_id(ctx), [c.id for c in shown])
     lines = [_header(ctx, flt, needs, page, pages, len(courses))]
     if not shown:
         lines.append(_empty_text(ctx, flt))
@@ -127,8 +137,7 @@ async def page_reply(ctx: Context, flt: str, page: int, *, replace: bool = False
         lines.append(_list_line(n, course, ctx, needs, mine.get(course.id)))
     if shown:
         lines.append("")
-        lines.append(addressed(_("Press a number to see the course and register."),
-                               ctx.official))
+        lines.append(addressed(_("Press a number to see the course and register."), ctx.official))
     choices = [Choice(str(n), f"crs:{c.id}") for n, c in enumerate(shown, start=1)]
     if page > 1:
         choices.append(Choice(_("◀️ Previous"), f"page:{flt}:{page - 1}"))
@@ -159,46 +168,57 @@ def _header(ctx: Context, flt: str, needs: Needs, page: int, pages: int, total: 
     if flt == "fit":
         title = addressed(_("📚 Courses that meet {title}'s open requirements"), ctx.official)
     elif flt.startswith("k."):
-        title = _("📚 Upcoming courses: {kind}").format(kind=kind_label(needs.catalogue,
-                                                                         flt[2:]))
+        title = _("📚 Upcoming courses: {kind}").format(kind=kind_label(needs.catalogue, flt[2:]))
     elif flt.startswith("q."):
         title = _("🔎 Courses matching “{words}”").format(words=" ".join(flt[2:].split("+")))
     else:
         title = _("📚 Upcoming courses")
     count = ngettext("{n} course", "{n} courses", total).format(n=format_number(total))
     return _("{title} — {count}, page {page}/{pages}").format(
-        title=title, count=count, page=page, pages=pages)
+        title=title, count=count, page=page, pages=pages
+    )
 
 
 def _empty_text(ctx: Context, flt: str) -> str:
     if flt.startswith("q."):
-        return addressed(_("No upcoming course matches these words. {Title} could try other "
-                           "words, for example “QLNN”, “pháp luật” or “quốc phòng”."),
-                         ctx.official)
+        return addressed(
+            _(
+                "No upcoming course matches these words. {Title} could try other "
+                "words, for example “QLNN”, “pháp luật” or “quốc phòng”."
+            ),
+            ctx.official,
+        )
     if flt == "fit":
-        return addressed(_("No upcoming course meets an open requirement of {title} right "
-                           "now. {Title} can still browse all courses."), ctx.official)
+        return addressed(
+            _(
+                "No upcoming course meets an open requirement of {title} right "
+                "now. {Title} can still browse all courses."
+            ),
+            ctx.official,
+        )
     return _("No upcoming course is open at the moment.")
 
 
-def _list_line(n: int, course: Course, ctx: Context, needs: Needs,
-               reg: Registration | None) -> str:
+def _list_line(n: int, course: Course, ctx: Context, needs: Needs, reg: Registration | None) -> str:
     star = "⭐ " if fits(course, ctx, needs) else ""
     mark = ""
     if reg is not None and reg.status == RegStatus.CONFIRMED:
         mark = " · " + _("✅ registered")
     elif reg is not None and reg.status == RegStatus.WAITLISTED:
         mark = " · " + _("⏳ on the waitlist")
-    return (f"{n}. {star}{course.code} · {course.title}\n"
-            f"    🗓 {format_date(course.starts_on)} · {course.organiser} · "
-            f"{seats_text(course)}{mark}")
+    return (
+        f"{n}. {star}{course.code} · {course.title}\n"
+        f"    🗓 {format_date(course.starts_on)} · {course.organiser} · "
+        f"{seats_text(course)}{mark}"
+    )
 
 
 def seats_text(course: Course) -> str:
     if course.seats_left == 0:
         return _("full")
     return ngettext("{n} seat left", "{n} seats left", course.seats_left).format(
-        n=format_number(course.seats_left))
+        n=format_number(course.seats_left)
+    )
 
 
 def kind_label(catalogue: Catalogue, kind: str) -> str:
@@ -211,12 +231,20 @@ async def on_kinds(ctx: Context) -> list[Reply]:
     catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
     kinds = list(dict.fromkeys(c.kind for c in await upcoming(ctx.session, ctx.today)))
     kinds.sort(key=lambda k: list(catalogue.kinds).index(k) if k in catalogue.kinds else 99)
-    choices = [Choice(kind_label(catalogue, k), f"page:k.{k}:1") for k in kinds
-               if len(f"page:k.{k}:1".encode()) <= MAX_VALUE_BYTES - 3]
+    choices = [
+        Choice(kind_label(catalogue, k), f"page:k.{k}:1")
+        for k in kinds
+        if len(f"page:k.{k}:1".encode()) <= MAX_VALUE_BYTES - 3
+    ]
     choices.append(Choice(_("📚 All courses"), "page:all:1"))
-    return [Reply(addressed(_("Which kind of training?"), ctx.official),
-                  choices=tuple(choices), columns=2,
-                  replace=True)]
+    return [
+        Reply(
+            addressed(_("Which kind of training?"), ctx.official),
+            choices=tuple(choices),
+            columns=2,
+            replace=True,
+        )
+    ]
 
 
 # --- search ------------------------------------------------------------------------------
@@ -229,9 +257,18 @@ async def on_find(ctx: Context) -> list[Reply]:
 
 def ask_search_words(ctx: Context) -> list[Reply]:
     ctx.dialog.go("courses", "search")
-    return [Reply(addressed(_("Please type a few words of the course name, for example "
-                              "“quản lý nhà nước”, “QLNN”, “pháp luật” or “tin học”. "
-                              "Diacritics are optional."), ctx.official))]
+    return [
+        Reply(
+            addressed(
+                _(
+                    "Please type a few words of the course name, for example "
+                    "“quản lý nhà nước”, “QLNN”, “pháp luật” or “tin học”. "
+                    "Diacritics are optional."
+                ),
+                ctx.official,
+            )
+        )
+    ]
 
 
 @router.step("courses", "search")
@@ -261,11 +298,34 @@ def search_filter(terms: list[str]) -> str:
 
 
 @router.intent(
-    "khóa học", "lớp bồi dưỡng", "lớp học", "đăng ký học", "đăng ký khóa", "đăng ký",
-    "tìm khóa", "tìm lớp", "tìm khóa học", "courses", "course", "QLNN", "LLCT", "QP-AN",
-    "QPAN", "CNTT", "quản lý nhà nước", "lý luận chính trị", "quốc phòng an ninh",
-    "quốc phòng", "tin học", "ngoại ngữ", "tiếng dân tộc", "kỹ năng số", "chuyển đổi số",
-    "đạo đức công vụ", "cập nhật pháp luật", "cập nhật kiến thức pháp luật",
+    "khóa học",
+    "lớp bồi dưỡng",
+    "lớp học",
+    "đăng ký học",
+    "đăng ký khóa",
+    "đăng ký",
+    "tìm khóa",
+    "tìm lớp",
+    "tìm khóa học",
+    "courses",
+    "course",
+    "QLNN",
+    "LLCT",
+    "QP-AN",
+    "QPAN",
+    "CNTT",
+    "quản lý nhà nước",
+    "lý luận chính trị",
+    "quốc phòng an ninh",
+    "quốc phòng",
+    "tin học",
+    "ngoại ngữ",
+    "tiếng dân tộc",
+    "kỹ năng số",
+    "chuyển đổi số",
+    "đạo đức công vụ",
+    "cập nhật pháp luật",
+    "cập nhật kiến thức pháp luật",
     needs_link=True,
 )
 async def on_course_text(ctx: Context) -> list[Reply]:
@@ -313,8 +373,7 @@ async def card_reply(ctx: Context, course: Course, *, replace: bool = False) -> 
         lines.append(addressed(_("🟢 {Title} is registered for this course."), official))
     elif reg is not None and reg.status == RegStatus.WAITLISTED:
         place = await registrations.position(ctx.session, reg)
-        lines.append(addressed(_("⏳ {Title} is number {n} on the waitlist."), official,
-                               n=place))
+        lines.append(addressed(_("⏳ {Title} is number {n} on the waitlist."), official, n=place))
     elif reg is not None and reg.status in registrations.DONE:
         lines.append(addressed(_("🎓 {Title} has taken part in this course."), official))
     elif state is not Window.OPEN:
@@ -332,23 +391,37 @@ async def card_reply(ctx: Context, course: Course, *, replace: bool = False) -> 
 
 
 def card_lines(course: Course, catalogue: Catalogue) -> list[str]:
-    lines = [f"📚 {course.code} · {course.title}",
-             _("Kind: {kind}").format(kind=catalogue.kind_title(course.kind)),
-             _("Organiser: {organiser}").format(organiser=course.organiser)]
-    dates = _("{start} – {end}").format(start=format_date(course.starts_on),
-                                          end=format_date(course.ends_on))
+    lines = [
+        f"📚 {course.code} · {course.title}",
+        _("Kind: {kind}").format(kind=catalogue.kind_title(course.kind)),
+        _("Organiser: {organiser}").format(organiser=course.organiser),
+    ]
+    dates = _("{start} – {end}").format(
+        start=format_date(course.starts_on), end=format_date(course.ends_on)
+    )
     if course.periods:
-        dates += " (" + ngettext("{n} period", "{n} periods", course.periods).format(
-            n=format_number(course.periods)) + ")"
+        dates += (
+            " ("
+            + ngettext("{n} period", "{n} periods", course.periods).format(
+                n=format_number(course.periods)
+            )
+            + ")"
+        )
     lines.append(_("🗓 Dates: {dates}").format(dates=dates))
     if course.online:
         lines.append(_("💻 Online"))
     else:
         lines.append(_("📍 Place: {place}").format(place=course.place or _("to be announced")))
-    lines.append(_("🪑 Seats: {seats} (of {capacity})").format(
-        seats=seats_text(course), capacity=format_number(course.capacity)))
-    lines.append(_("⏰ Registration deadline: {date}").format(
-        date=format_date(course.registration_closes_on)))
+    lines.append(
+        _("🪑 Seats: {seats} (of {capacity})").format(
+            seats=seats_text(course), capacity=format_number(course.capacity)
+        )
+    )
+    lines.append(
+        _("⏰ Registration deadline: {date}").format(
+            date=format_date(course.registration_closes_on)
+        )
+    )
     audience = audience_text(course)
     if audience:
         lines.append(_("👥 For: {audience}").format(audience=audience))
@@ -362,8 +435,11 @@ def audience_text(course: Course) -> str:
     if course.eligible_levels:
         parts.append(", ".join(_label(LEVELS, c) for c in course.eligible_levels))
     if course.eligible_ranks:
-        parts.append(_("rank {ranks}").format(
-            ranks=", ".join(_label(RANK_TIERS, r) for r in course.eligible_ranks)))
+        parts.append(
+            _("rank {ranks}").format(
+                ranks=", ".join(_label(RANK_TIERS, r) for r in course.eligible_ranks)
+            )
+        )
     if course.eligible_unit is not None:
         parts.append(_("officials of {unit}").format(unit=course.eligible_unit.name))
     return "; ".join(parts)
@@ -384,39 +460,60 @@ def window_text(course: Course, state: Window) -> str:
         return _("Course {code} has been cancelled.").format(code=code)
     if state is Window.STARTED:
         return _("Course {code} started on {date}; registration is over.").format(
-            code=code, date=format_date(course.starts_on))
+            code=code, date=format_date(course.starts_on)
+        )
     if state is Window.CLOSED:
         return _("Registration for course {code} has been closed by the organiser.").format(
-            code=code)
+            code=code
+        )
     if state is Window.PASSED:
         return _("The registration deadline for course {code} was {date}.").format(
-            code=code, date=format_date(course.registration_closes_on))
+            code=code, date=format_date(course.registration_closes_on)
+        )
     opens = course.registration_opens_on or date.min
     return _("Registration for course {code} opens on {date}.").format(
-        code=code, date=format_date(opens))
+        code=code, date=format_date(opens)
+    )
 
 
 def ineligible_text(ctx: Context, course: Course, problems: list[Ineligibility]) -> str:
     reasons = [_reason(ctx, p) for p in problems]
-    return addressed(_("Course {code} is not open to {title}: {reasons}."), ctx.official,
-                     code=course.code, reasons="; ".join(reasons))
+    return addressed(
+        _("Course {code} is not open to {title}: {reasons}."),
+        ctx.official,
+        code=course.code,
+        reasons="; ".join(reasons),
+    )
 
 
 def _reason(ctx: Context, problem: Ineligibility) -> str:
     if problem.field == "level":
-        return addressed(_("it is for officials at {allowed}, and {title} works at {actual}"),
-                         ctx.official, allowed=_any(LEVELS, problem.allowed),
-                         actual=_label(LEVELS, problem.actual))
+        return addressed(
+            _("it is for officials at {allowed}, and {title} works at {actual}"),
+            ctx.official,
+            allowed=_any(LEVELS, problem.allowed),
+            actual=_label(LEVELS, problem.actual),
+        )
     if problem.field == "category":
-        return addressed(_("it is for {allowed}, and {title} is a {actual}"), ctx.official,
-                         allowed=_any(CATEGORIES, problem.allowed),
-                         actual=_label(CATEGORIES, problem.actual))
+        return addressed(
+            _("it is for {allowed}, and {title} is a {actual}"),
+            ctx.official,
+            allowed=_any(CATEGORIES, problem.allowed),
+            actual=_label(CATEGORIES, problem.actual),
+        )
     if problem.field == "rank":
-        return addressed(_("it is for the ranks {allowed}, and {title}'s rank is {actual}"),
-                         ctx.official, allowed=_any(RANK_TIERS, problem.allowed),
-                         actual=_label(RANK_TIERS, problem.actual))
-    return addressed(_("it is only for officials of {allowed}, and {title} works at {actual}"),
-                     ctx.official, allowed=problem.allowed[0], actual=problem.actual or "")
+        return addressed(
+            _("it is for the ranks {allowed}, and {title}'s rank is {actual}"),
+            ctx.official,
+            allowed=_any(RANK_TIERS, problem.allowed),
+            actual=_label(RANK_TIERS, problem.actual),
+        )
+    return addressed(
+        _("it is only for officials of {allowed}, and {title} works at {actual}"),
+        ctx.official,
+        allowed=problem.allowed[0],
+        actual=problem.actual or "",
+    )
 
 
 def _any(vocab: dict[str, str], codes: tuple[str, ...]) -> str:

@@ -1,6 +1,6 @@
-"""The "🔔 Remind …" buttons under the weekly unit-head digest (models/unit_digest.py).
+"""The "🔔 Remind …" buttons under the weekly unit-head digest (models/notices/digest.py).
 
-A button names a staff member, but its value is untrusted: models.unit_digest.nudge checks
+A button names a staff member, but its value is untrusted: models.notices.digest.nudge checks
 that the linked official pressing it is now a head of that person's unit and that the
 person is still on the list today. Anything else gets a polite "this list is out of date",
 is audited, and sends nothing.
@@ -13,10 +13,10 @@ from handlers.context import Context
 from handlers.router import router
 from handlers.types import Reply
 from locales import _, ngettext
-from models import notice_texts as texts
-from models import unit_digest
-from models.rules import CATALOGUE_TTL_SECONDS, current_catalogue
-from models.unit_digest import NudgeOutcome, NudgeResult
+from models.notices import digest as unit_digest
+from models.notices import texts
+from models.notices.digest import NudgeOutcome, NudgeResult
+from models.requirements.catalogue import CATALOGUE_TTL_SECONDS, current_catalogue
 
 
 @router.choice("nudge", needs_link=True)
@@ -25,19 +25,29 @@ async def on_nudge(ctx: Context) -> list[Reply]:
     assert official is not None  # registered with needs_link
     catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
     result = await unit_digest.nudge(
-        ctx.session, official, (ctx.choice or "").partition(":")[2], now=ctx.now,
-        actor=f"{ctx.account.channel}:{official.employee_code}", catalogue=catalogue,
+        ctx.session,
+        official,
+        (ctx.choice or "").partition(":")[2],
+        now=ctx.now,
+        actor=f"{ctx.account.channel}:{official.employee_code}",
+        catalogue=catalogue,
     )
     return [Reply(_answer(ctx, result))]
 
 
 def _answer(ctx: Context, result: NudgeResult) -> str:
     if not result.allowed:
-        return addressed(_("Sorry, {title}: this list is out of date, so no reminder was sent. "
-                           "Next week's digest will have the current list."), ctx.official)
+        return addressed(
+            _(
+                "Sorry, {title}: this list is out of date, so no reminder was sent. "
+                "Next week's digest will have the current list."
+            ),
+            ctx.official,
+        )
     if not result.nudged:
-        return addressed(_("Nobody on the list needs a reminder any more. Thank you, {title}."),
-                         ctx.official)
+        return addressed(
+            _("Nobody on the list needs a reminder any more. Thank you, {title}."), ctx.official
+        )
     if not result.everyone:
         [one] = result.nudged
         person = one.person
@@ -46,22 +56,37 @@ def _answer(ctx: Context, result: NudgeResult) -> str:
         elif one.outcome is NudgeOutcome.ALREADY:
             message = _("{Title} {name} has already been reminded this week.")
         else:
-            message = _("{Title} {name} has not linked a chat with the assistant yet, so the "
-                        "reminder cannot be delivered. Please remind {title} in person.")
+            message = _(
+                "{Title} {name} has not linked a chat with the assistant yet, so the "
+                "reminder cannot be delivered. Please remind {title} in person."
+            )
         return texts.addressed(message, person.gender, name=person.full_name)
     sent = result.count(NudgeOutcome.SENT)
     already = result.count(NudgeOutcome.ALREADY)
     lines = []
     if sent or not already:
-        lines.append(ngettext("✅ Reminders were sent to {n} person.",
-                              "✅ Reminders were sent to {n} people.", sent).format(n=sent))
+        lines.append(
+            ngettext(
+                "✅ Reminders were sent to {n} person.",
+                "✅ Reminders were sent to {n} people.",
+                sent,
+            ).format(n=sent)
+        )
     if already:
-        lines.append(ngettext("{n} person had already been reminded this week.",
-                              "{n} people had already been reminded this week.",
-                              already).format(n=already))
-    unreachable = [n.person.full_name for n in result.nudged
-                   if n.outcome is NudgeOutcome.UNREACHABLE]
+        lines.append(
+            ngettext(
+                "{n} person had already been reminded this week.",
+                "{n} people had already been reminded this week.",
+                already,
+            ).format(n=already)
+        )
+    unreachable = [
+        n.person.full_name for n in result.nudged if n.outcome is NudgeOutcome.UNREACHABLE
+    ]
     if unreachable:
-        lines.append(_("Not linked with the assistant yet, so please remind them in person: "
-                       "{names}.").format(names=", ".join(unreachable)))
+        lines.append(
+            _(
+                "Not linked with the assistant yet, so please remind them in person: {names}."
+            ).format(names=", ".join(unreachable))
+        )
     return "\n".join(lines)

@@ -21,12 +21,12 @@ from handlers.courses import (
 from handlers.router import router
 from handlers.types import Attachment, Choice, Reply
 from locales import _, format_date
-from models import registrations
-from models.calendar import course_ics
-from models.courses import Course, Window, ineligibility
-from models.courses import window as course_window
-from models.registrations import Outcome, RegStatus, Result
-from models.rules import Rule
+from models.courses import registrations
+from models.courses.calendar import course_ics
+from models.courses.catalogue import Course, Window, ineligibility
+from models.courses.catalogue import window as course_window
+from models.courses.registrations import Outcome, RegStatus, Result
+from models.requirements.catalogue import Rule
 
 router.describe("cuatoi", "My course registrations", 30)
 router.menu_item("🗂 My courses", "cuatoi", 30)
@@ -50,8 +50,9 @@ async def on_register(ctx: Context) -> list[Reply]:
     if _confirmed(ctx):
         official = ctx.official
         assert official is not None
-        result = await registrations.register(ctx.session, course.id, official,
-                                              today=ctx.today, now=ctx.now)
+        result = await registrations.register(
+            ctx.session, course.id, official, today=ctx.today, now=ctx.now
+        )
         return _register_replies(ctx, result)
     return [await _ask_register(ctx, course)]
 
@@ -73,16 +74,32 @@ async def _ask_register(ctx: Context, course: Course) -> Reply:
     what = f"{course.code} · {course.title}"
     if course.seats_left == 0:
         place = await registrations.waitlist_length(ctx.session, course.id) + 1
-        text = addressed(_("Course {course} is full. {Title} would be about number {n} on the "
-                           "waitlist; when a seat frees up, the first in line gets it "
-                           "automatically and is told. Join the waitlist?"), official,
-                         course=what, n=place)
+        text = addressed(
+            _(
+                "Course {course} is full. {Title} would be about number {n} on the "
+                "waitlist; when a seat frees up, the first in line gets it "
+                "automatically and is told. Join the waitlist?"
+            ),
+            official,
+            course=what,
+            n=place,
+        )
     else:
-        text = addressed(_("Register {title} for course {course}, starting {date}?"), official,
-                         course=what, date=format_date(course.starts_on))
-    return Reply(text, choices=(Choice(_("✅ Confirm"), f"reg:{course.id}:y"),
-                                Choice(_("↩️ Not now"), f"crs:{course.id}")),
-                 columns=2, replace=True)
+        text = addressed(
+            _("Register {title} for course {course}, starting {date}?"),
+            official,
+            course=what,
+            date=format_date(course.starts_on),
+        )
+    return Reply(
+        text,
+        choices=(
+            Choice(_("✅ Confirm"), f"reg:{course.id}:y"),
+            Choice(_("↩️ Not now"), f"crs:{course.id}"),
+        ),
+        columns=2,
+        replace=True,
+    )
 
 
 def _already(status: str) -> Outcome:
@@ -96,20 +113,45 @@ def _already(status: str) -> Outcome:
 def _register_replies(ctx: Context, result: Result) -> list[Reply]:
     official, course, reg = ctx.official, result.course, result.registration
     if course is None:
-        return [Reply(_("This course no longer exists. Nothing was changed."),
-                      choices=(Choice(_("📚 Course list"), _COURSE_LIST),), replace=True)]
+        return [
+            Reply(
+                _("This course no longer exists. Nothing was changed."),
+                choices=(Choice(_("📚 Course list"), _COURSE_LIST),),
+                replace=True,
+            )
+        ]
     if result.outcome is Outcome.CONFIRMED and reg is not None:
-        text = addressed(_("{Title} is registered for course {code}. It starts on {date}; "
-                           "{title} can cancel until {deadline}. The calendar file below "
-                           "adds it to {title}'s phone calendar."), official,
-                         code=course.code, date=format_date(course.starts_on),
-                         deadline=format_date(course.registration_closes_on))
-        return [Reply(text, choices=_after_choices(), columns=2, replace=True,
-                      attachments=(calendar_attachment(ctx, course, reg.id),))]
+        text = addressed(
+            _(
+                "{Title} is registered for course {code}. It starts on {date}; "
+                "{title} can cancel until {deadline}. The calendar file below "
+                "adds it to {title}'s phone calendar."
+            ),
+            official,
+            code=course.code,
+            date=format_date(course.starts_on),
+            deadline=format_date(course.registration_closes_on),
+        )
+        return [
+            Reply(
+                text,
+                choices=_after_choices(),
+                columns=2,
+                replace=True,
+                attachments=(calendar_attachment(ctx, course, reg.id),),
+            )
+        ]
     if result.outcome is Outcome.WAITLISTED:
-        text = addressed(_("Course {code} is full, so {title} is on the waitlist at number {n}. "
-                           "When a seat frees up, the first in line gets it automatically and "
-                           "is told."), official, code=course.code, n=result.position)
+        text = addressed(
+            _(
+                "Course {code} is full, so {title} is on the waitlist at number {n}. "
+                "When a seat frees up, the first in line gets it automatically and "
+                "is told."
+            ),
+            official,
+            code=course.code,
+            n=result.position,
+        )
         return [Reply(text, choices=_after_choices(), columns=2, replace=True)]
     return [_refusal(ctx, result)]
 
@@ -119,23 +161,38 @@ def _refusal(ctx: Context, result: Result) -> Reply:
     official, course = ctx.official, result.course
     assert course is not None
     if result.outcome is Outcome.ALREADY_CONFIRMED:
-        text = addressed(_("{Title} is already registered for course {code}. Nothing was "
-                           "changed."), official, code=course.code)
+        text = addressed(
+            _("{Title} is already registered for course {code}. Nothing was changed."),
+            official,
+            code=course.code,
+        )
     elif result.outcome is Outcome.ALREADY_WAITLISTED:
-        text = addressed(_("{Title} is already on the waitlist of course {code}, at number "
-                           "{n}. Nothing was changed."), official, code=course.code,
-                         n=result.position)
+        text = addressed(
+            _(
+                "{Title} is already on the waitlist of course {code}, at number "
+                "{n}. Nothing was changed."
+            ),
+            official,
+            code=course.code,
+            n=result.position,
+        )
     elif result.outcome is Outcome.ALREADY_DONE:
-        text = addressed(_("{Title} has already taken part in course {code}. Nothing was "
-                           "changed."), official, code=course.code)
+        text = addressed(
+            _("{Title} has already taken part in course {code}. Nothing was changed."),
+            official,
+            code=course.code,
+        )
     elif result.outcome is Outcome.INELIGIBLE:
         text = ineligible_text(ctx, course, result.problems) + " " + _("Nothing was changed.")
     else:
         assert result.window is not None
         text = window_text(course, result.window) + " " + _("Nothing was changed.")
-    return Reply(text, choices=(Choice(_("📚 Course list"), _COURSE_LIST),
-                                Choice(_("🗂 My courses"), _MY_COURSES)),
-                 columns=2, replace=True)
+    return Reply(
+        text,
+        choices=(Choice(_("📚 Course list"), _COURSE_LIST), Choice(_("🗂 My courses"), _MY_COURSES)),
+        columns=2,
+        replace=True,
+    )
 
 
 def _after_choices() -> tuple[Choice, ...]:
@@ -145,19 +202,32 @@ def _after_choices() -> tuple[Choice, ...]:
 def calendar_attachment(ctx: Context, course: Course, registration_id: int) -> Attachment:
     place = _("Online") if course.online else (course.place or _("to be announced"))
     summary = f"{course.code} · {course.title}"
-    description = "\n".join([
-        _("Organiser: {organiser}").format(organiser=course.organiser),
-        _("Registration deadline: {date}").format(
-            date=format_date(course.registration_closes_on)),
-        _("Course code: {code}").format(code=course.code),
-    ])
-    content = course_ics(course, registration_id, now=ctx.now, summary=summary,
-                         location=place, description=description)
+    description = "\n".join(
+        [
+            _("Organiser: {organiser}").format(organiser=course.organiser),
+            _("Registration deadline: {date}").format(
+                date=format_date(course.registration_closes_on)
+            ),
+            _("Course code: {code}").format(code=course.code),
+        ]
+    )
+    content = course_ics(
+        course,
+        registration_id,
+        now=ctx.now,
+        summary=summary,
+        location=place,
+        description=description,
+    )
     shown = _("📅 {code}: {start} – {end}, {place}").format(
-        code=course.code, start=format_date(course.starts_on),
-        end=format_date(course.ends_on), place=place)
-    return Attachment(file_name=f"{course.code}.ics", content=content,
-                      mime_type="text/calendar", summary=shown)
+        code=course.code,
+        start=format_date(course.starts_on),
+        end=format_date(course.ends_on),
+        place=place,
+    )
+    return Attachment(
+        file_name=f"{course.code}.ics", content=content, mime_type="text/calendar", summary=shown
+    )
 
 
 # --- cancel ------------------------------------------------------------------------------
@@ -171,8 +241,9 @@ async def on_cancel(ctx: Context) -> list[Reply]:
     official = ctx.official
     assert official is not None
     if _confirmed(ctx):
-        result = await registrations.cancel(ctx.session, course.id, official,
-                                            today=ctx.today, now=ctx.now)
+        result = await registrations.cancel(
+            ctx.session, course.id, official, today=ctx.today, now=ctx.now
+        )
         return [_cancel_reply(ctx, result)]
     reg = await registrations.registration_of(ctx.session, course.id, official.id)
     if reg is None or reg.status not in registrations.ACTIVE:
@@ -182,29 +253,59 @@ async def on_cancel(ctx: Context) -> list[Reply]:
     if reg.status == RegStatus.WAITLISTED:
         text = addressed(_("Leave the waitlist of course {code}?"), official, code=course.code)
     else:
-        text = addressed(_("Cancel {title}'s registration for course {code}? The seat goes to "
-                           "the first person on the waitlist."), official, code=course.code)
-    return [Reply(text, choices=(Choice(_("✅ Yes, cancel"), f"unreg:{course.id}:y"),
-                                 Choice(_("↩️ Keep it"), _MY_COURSES)),
-                  columns=2, replace=True)]
+        text = addressed(
+            _(
+                "Cancel {title}'s registration for course {code}? The seat goes to "
+                "the first person on the waitlist."
+            ),
+            official,
+            code=course.code,
+        )
+    return [
+        Reply(
+            text,
+            choices=(
+                Choice(_("✅ Yes, cancel"), f"unreg:{course.id}:y"),
+                Choice(_("↩️ Keep it"), _MY_COURSES),
+            ),
+            columns=2,
+            replace=True,
+        )
+    ]
 
 
 def _cancel_reply(ctx: Context, result: Result) -> Reply:
     official, course = ctx.official, result.course
     if course is None:
-        return Reply(_("This course no longer exists. Nothing was changed."), replace=True,
-                     choices=_after_choices(), columns=2)
+        return Reply(
+            _("This course no longer exists. Nothing was changed."),
+            replace=True,
+            choices=_after_choices(),
+            columns=2,
+        )
     if result.outcome is Outcome.CANCELLED:
-        text = addressed(_("{Title} has cancelled the registration for course {code}."),
-                         official, code=course.code)
+        text = addressed(
+            _("{Title} has cancelled the registration for course {code}."),
+            official,
+            code=course.code,
+        )
     elif result.outcome is Outcome.TOO_LATE:
-        text = addressed(_("The cancellation deadline for course {code} was {date}, so it can "
-                           "no longer be cancelled here. {Title} please contact the HR office. "
-                           "Nothing was changed."), official, code=course.code,
-                         date=format_date(course.registration_closes_on))
+        text = addressed(
+            _(
+                "The cancellation deadline for course {code} was {date}, so it can "
+                "no longer be cancelled here. {Title} please contact the HR office. "
+                "Nothing was changed."
+            ),
+            official,
+            code=course.code,
+            date=format_date(course.registration_closes_on),
+        )
     else:
-        text = addressed(_("{Title} is not registered for course {code}, so there is nothing to "
-                           "cancel."), official, code=course.code)
+        text = addressed(
+            _("{Title} is not registered for course {code}, so there is nothing to cancel."),
+            official,
+            code=course.code,
+        )
     return Reply(text, choices=_after_choices(), columns=2, replace=True)
 
 
@@ -212,24 +313,41 @@ def _cancel_reply(ctx: Context, result: Result) -> Reply:
 
 
 @router.command("cuatoi", "mycourses", needs_link=True)
-@router.intent("của tôi", "khóa học của tôi", "lớp của tôi", "đã đăng ký", "hủy đăng ký",
-               "khóa đã đăng ký", "my courses", needs_link=True)
+@router.intent(
+    "của tôi",
+    "khóa học của tôi",
+    "lớp của tôi",
+    "đã đăng ký",
+    "hủy đăng ký",
+    "khóa đã đăng ký",
+    "my courses",
+    needs_link=True,
+)
 async def on_my_courses(ctx: Context) -> list[Reply]:
     official = ctx.official
     assert official is not None
     mine = await registrations.my_registrations(ctx.session, official.id, ctx.today)
     if not mine:
         text = addressed(_("{Title} has no course registration yet."), official)
-        return [Reply(text, choices=(Choice(_("⭐ Suits me"), "page:fit:1"),
-                                     Choice(_("📚 Course list"), _COURSE_LIST)), columns=2)]
+        return [
+            Reply(
+                text,
+                choices=(
+                    Choice(_("⭐ Suits me"), "page:fit:1"),
+                    Choice(_("📚 Course list"), _COURSE_LIST),
+                ),
+                columns=2,
+            )
+        ]
     lines = [addressed(_("🗂 {Title}'s course registrations"), official)]
     choices: list[Choice] = []
     for n, (reg, course) in enumerate(mine, start=1):
         lines.append(f"{n}. {course.code} · {course.title}")
         lines.append("    " + await _status_line(ctx, reg, course))
         if registrations.can_cancel(course, reg, ctx.today):
-            choices.append(Choice(_("❌ Cancel {code}").format(code=course.code),
-                                  f"unreg:{course.id}"))
+            choices.append(
+                Choice(_("❌ Cancel {code}").format(code=course.code), f"unreg:{course.id}")
+            )
     choices.append(Choice(_("📚 Course list"), _COURSE_LIST))
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 
@@ -240,7 +358,8 @@ async def _status_line(ctx: Context, reg: registrations.Registration, course: Co
         return _("❌ course cancelled by the organiser")
     if reg.status == RegStatus.CONFIRMED:
         return _("✅ registered · starts {date} · cancel until {deadline}").format(
-            date=start, deadline=format_date(course.registration_closes_on))
+            date=start, deadline=format_date(course.registration_closes_on)
+        )
     if reg.status == RegStatus.WAITLISTED:
         place = await registrations.position(ctx.session, reg)
         return _("⏳ waitlist number {n} · starts {date}").format(n=place, date=start)
@@ -259,4 +378,5 @@ def registered_text(rule: Rule, registered: Mapping[str, Course]) -> str | None:
         return None
     course = min(found, key=lambda c: c.starts_on)
     return _("registered for course {code}, starting {date}").format(
-        code=course.code, date=format_date(course.starts_on))
+        code=course.code, date=format_date(course.starts_on)
+    )

@@ -8,7 +8,7 @@ from handlers.requirements import completed_training_lines
 from handlers.router import router
 from handlers.types import Reply
 from locales import _, format_date
-from models import org_units
+from models.org import units as org_units
 from models.vocabulary import (
     CATEGORIES,
     EDUCATION_LEVELS,

@@ -15,9 +15,10 @@ from handlers.context import Context
 from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime, ngettext
-from models import notice_preferences as prefs
-from models import notices, unit_digest
-from models.holidays import SendWindow, send_window_from_env
+from models.notices import digest as unit_digest
+from models.notices import outbox as notices
+from models.notices import preferences as prefs
+from models.notices.send_window import SendWindow, send_window_from_env
 from models.vocabulary import N_
 
 router.describe("nhacnho", "My reminders and how I receive them", 40)
@@ -58,28 +59,31 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
             at = window.next_open(max(row.send_at, ctx.now)) if not row.urgent else row.send_at
             first = row.text.split("\n", 1)[0]
             if len(first) > _PREVIEW_CHARS:
-                first = first[:_PREVIEW_CHARS - 1] + "…"
+                first = first[: _PREVIEW_CHARS - 1] + "…"
             lines.append(f"• {format_datetime(at, ctx.tz)} — {first}")
     else:
-        lines.append(addressed(_("No reminder is planned for {title} at the moment."),
-                               official))
+        lines.append(addressed(_("No reminder is planned for {title} at the moment."), official))
     lines.append("")
-    lines.append(_("Training deadline reminders: always on. They are the duty to train set "
-                   "by law (Decree 101/2017/NĐ-CP, amended by Decree 89/2021/NĐ-CP), so they "
-                   "cannot be switched off."))
+    lines.append(
+        _(
+            "Training deadline reminders: always on. They are the duty to train set "
+            "by law (Decree 101/2017/NĐ-CP, amended by Decree 89/2021/NĐ-CP), so they "
+            "cannot be switched off."
+        )
+    )
     choices = []
     kinds = list(notices.OPTIONAL_KINDS)
     # The digest switch only for those who get it (or switched it off and may want it back).
-    if (prefs.UNIT_DIGEST in pref.disabled_kinds
-            or await unit_digest.is_head(ctx.session, official)):
+    if prefs.UNIT_DIGEST in pref.disabled_kinds or await unit_digest.is_head(ctx.session, official):
         kinds.append(prefs.UNIT_DIGEST)
     for kind in kinds:
         on = pref.wants(kind)
         state = _("on") if on else _("off")
         lines.append(f"• {_(_KIND_NAMES[kind]).capitalize()}: {state}")
         label = _("Switch off: {what}") if on else _("Switch on: {what}")
-        choices.append(Choice(label.format(what=_(_KIND_NAMES[kind])),
-                              f"rem:{'off' if on else 'on'}:{kind}"))
+        choices.append(
+            Choice(label.format(what=_(_KIND_NAMES[kind])), f"rem:{'off' if on else 'on'}:{kind}")
+        )
     lines.append(_("Days before a course: {days}.").format(days=_days(pref.course_lead_days)))
     choices.append(Choice(_("⏱ Change the days before a course"), "rem:lead"))
     channels = await prefs.linked_channels(ctx.session, official.id)
@@ -89,10 +93,14 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
         lines.append(_("Reminders go to: {channel}.").format(channel=where))
         for channel in channels:
             if channel != current:
-                choices.append(Choice(
-                    _("Send reminders to {channel}").format(
-                        channel=_CHANNEL_NAMES.get(channel, channel)),
-                    f"rem:ch:{channel}"))
+                choices.append(
+                    Choice(
+                        _("Send reminders to {channel}").format(
+                            channel=_CHANNEL_NAMES.get(channel, channel)
+                        ),
+                        f"rem:ch:{channel}",
+                    )
+                )
     return [Reply("\n".join(lines), choices=tuple(choices))]
 
 
@@ -108,8 +116,7 @@ async def on_reminder_choice(ctx: Context) -> list[Reply]:
     assert official is not None
     _prefix, action, value = ((ctx.choice or "") + "::").split(":")[:3]
     if action in ("on", "off") and value in prefs.SWITCHABLE_KINDS:
-        await prefs.set_kind(ctx.session, official.id, value, enabled=action == "on",
-                             now=ctx.now)
+        await prefs.set_kind(ctx.session, official.id, value, enabled=action == "on", now=ctx.now)
         done = _("Switched on.") if action == "on" else _("Switched off.")
         return await _overview(ctx, "✅ " + done)
     if action == "lead" and not value:
@@ -118,16 +125,28 @@ async def on_reminder_choice(ctx: Context) -> list[Reply]:
         current = set((await prefs.preferences_of(ctx.session, official.id)).course_lead_days)
         current ^= {int(value)}
         if not current:
-            return [Reply(addressed(
-                _("At least one reminder before a course is needed. To stop them, {title} "
-                  "can switch off course reminders instead."), official),
-                choices=(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"),))]
+            return [
+                Reply(
+                    addressed(
+                        _(
+                            "At least one reminder before a course is needed. To stop them, "
+                            "{title} "
+                            "can switch off course reminders instead."
+                        ),
+                        official,
+                    ),
+                    choices=(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"),),
+                )
+            ]
         await prefs.set_lead_days(ctx.session, official.id, current, now=ctx.now)
         return await _lead_menu(ctx)
     if action == "ch" and value in await prefs.linked_channels(ctx.session, official.id):
         await prefs.set_channel(ctx.session, official.id, value, now=ctx.now)
-        return await _overview(ctx, "✅ " + _("Reminders will go to {channel}.").format(
-            channel=_CHANNEL_NAMES.get(value, value)))
+        return await _overview(
+            ctx,
+            "✅ "
+            + _("Reminders will go to {channel}.").format(channel=_CHANNEL_NAMES.get(value, value)),
+        )
     return await router.special["stale"](ctx)
 
 
@@ -135,10 +154,14 @@ async def _lead_menu(ctx: Context) -> list[Reply]:
     assert ctx.official is not None
     pref = await prefs.preferences_of(ctx.session, ctx.official.id)
     text = _("Days before a course: {days}. Press a number to add or remove it.").format(
-        days=_days(pref.course_lead_days))
+        days=_days(pref.course_lead_days)
+    )
     choices = [
-        Choice(("✅ " if d in pref.course_lead_days else "▫️ ")
-               + ngettext("{n} day", "{n} days", d).format(n=d), f"rem:lead:{d}")
+        Choice(
+            ("✅ " if d in pref.course_lead_days else "▫️ ")
+            + ngettext("{n} day", "{n} days", d).format(n=d),
+            f"rem:lead:{d}",
+        )
         for d in prefs.LEAD_DAY_OPTIONS
     ]
     choices.append(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"))

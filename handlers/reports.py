@@ -10,9 +10,9 @@ from handlers.types import Attachment, Choice, Reply
 from locales import _, format_number
 from locales.i18n import format_percent
 from models import audit
-from models.compliance import ComplianceReport
-from models.compliance_breakdown import breakdown
-from models.report_files import compliance_chart, compliance_workbook
+from models.exports.compliance import compliance_chart, compliance_workbook
+from models.requirements.compliance import ComplianceReport
+from models.requirements.compliance_breakdown import breakdown
 from models.vocabulary import LEVELS
 
 router.describe("baocao", "Compliance report (HR officers only)", 75)

@@ -15,7 +15,18 @@ from handlers.my_courses import registered_text
 from handlers.router import router
 from handlers.types import Choice, Reply
 from locales import _, format_date, ngettext
-from models.evaluation import (
+from models.courses.registrations import registered_courses_by_kind
+from models.org.officials import Official
+from models.requirements.catalogue import (
+    CATALOGUE_TTL_SECONDS,
+    AttributeItem,
+    Catalogue,
+    Condition,
+    Item,
+    Rule,
+    current_catalogue,
+)
+from models.requirements.evaluation import (
     Profile,
     RuleStatus,
     Status,
@@ -26,18 +37,7 @@ from models.evaluation import (
     matched_facts,
     profile_of,
 )
-from models.officials import Official
-from models.registrations import registered_courses_by_kind
-from models.rules import (
-    CATALOGUE_TTL_SECONDS,
-    AttributeItem,
-    Catalogue,
-    Condition,
-    Item,
-    Rule,
-    current_catalogue,
-)
-from models.training_records import TrainingRecord, records_of
+from models.requirements.training_records import TrainingRecord, records_of
 from models.vocabulary import (
     CATEGORIES,
     EDUCATION_LEVELS,
@@ -79,15 +79,25 @@ async def _load(
 
 @router.command("yeucau", "requirements", needs_link=True)
 @router.intent(
-    "tôi cần học gì", "cần học gì", "phải học gì", "còn thiếu gì", "thiếu gì", "yêu cầu",
-    "yêu cầu bồi dưỡng", "còn nợ gì", "cần bồi dưỡng gì", "requirements", needs_link=True,
+    "tôi cần học gì",
+    "cần học gì",
+    "phải học gì",
+    "còn thiếu gì",
+    "thiếu gì",
+    "yêu cầu",
+    "yêu cầu bồi dưỡng",
+    "còn nợ gì",
+    "cần bồi dưỡng gì",
+    "requirements",
+    needs_link=True,
 )
 async def on_requirements(ctx: Context) -> list[Reply]:
     official, catalogue, profile, _records, grouped = await _load(ctx)
     # A confirmed seat in a matching course makes an unmet requirement "in progress".
     registered = await registered_courses_by_kind(ctx.session, official.id, ctx.today)
-    statuses = evaluate(catalogue, profile, grouped, ctx.today,
-                        registered_kinds=frozenset(registered))
+    statuses = evaluate(
+        catalogue, profile, grouped, ctx.today, registered_kinds=frozenset(registered)
+    )
     header = addressed(
         _("📋 Training requirements for {title} (year {year})"), official, year=ctx.today.year
     )
@@ -103,8 +113,7 @@ async def on_requirements(ctx: Context) -> list[Reply]:
         lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — {text}")
         choices.append(Choice(_("❓ Why #{n}?").format(n=n), f"why:{status.rule.id}"))
     lines.append("")
-    lines.append(addressed(_("Press “Why” to see why a requirement applies to {title}."),
-                           official))
+    lines.append(addressed(_("Press “Why” to see why a requirement applies to {title}."), official))
     return [Reply("\n".join(lines), choices=tuple(choices), columns=4)]
 
 
@@ -120,8 +129,12 @@ async def on_why(ctx: Context) -> list[Reply]:
     # gets the stale answer, never someone else's explanation.
     if status.status is Status.NOT_APPLICABLE:
         return await router.special["stale"](ctx)
-    return [Reply(explain(catalogue, status, official, profile, grouped, ctx.today),
-                  choices=(Choice(_("📋 Back to my requirements"), "cmd:yeucau"),))]
+    return [
+        Reply(
+            explain(catalogue, status, official, profile, grouped, ctx.today),
+            choices=(Choice(_("📋 Back to my requirements"), "cmd:yeucau"),),
+        )
+    ]
 
 
 # --- list wording ------------------------------------------------------------------------
@@ -179,17 +192,24 @@ def explain(
     if rule.description is not None:
         lines.append(rule.description.localized())
     reasons = [_reason(catalogue, c, v, official) for c, v in matched_facts(rule, profile)]
-    lines.append(addressed(_("This applies to {title} because {title} {reasons}."), official,
-                           reasons=", ".join(reasons)))
+    lines.append(
+        addressed(
+            _("This applies to {title} because {title} {reasons}."),
+            official,
+            reasons=", ".join(reasons),
+        )
+    )
     lines.append(_("What counts: {what}.").format(what=_requirement(catalogue, rule)))
     timing = _timing(rule, status)
     if timing:
         lines.append(timing)
     lines.append(_("Status: {status}.").format(status=status_text(status)))
     if status.status is not Status.DONE and not rule.any_of and len(rule.items) > 1:
-        missing = [_item(catalogue, item)
-                   for item, ok in item_status(rule, profile, records, status.period_start, today)
-                   if not ok]
+        missing = [
+            _item(catalogue, item)
+            for item, ok in item_status(rule, profile, records, status.period_start, today)
+            if not ok
+        ]
         if missing:
             lines.append(_("Still missing: {items}.").format(items="; ".join(missing)))
     if rule.advisory:
@@ -267,8 +287,13 @@ def _item(catalogue: Catalogue, item: Item) -> str:
         return _attribute(item.condition)
     text = catalogue.kind_title(item.kind)
     if item.min_periods:
-        text += " (" + ngettext("at least {n} period", "at least {n} periods",
-                                item.min_periods).format(n=item.min_periods) + ")"
+        text += (
+            " ("
+            + ngettext("at least {n} period", "at least {n} periods", item.min_periods).format(
+                n=item.min_periods
+            )
+            + ")"
+        )
     if item.certificate_required:
         text += " " + _("with a certificate")
     if item.program_code:
@@ -355,8 +380,9 @@ def _record_text(catalogue: Catalogue, record: TrainingRecord) -> str:
         text += f": {record.title}"
     details = []
     if record.periods:
-        details.append(ngettext("{n} period", "{n} periods", record.periods).format(
-            n=record.periods))
+        details.append(
+            ngettext("{n} period", "{n} periods", record.periods).format(n=record.periods)
+        )
     if record.certificate_no:
         details.append(_("certificate {number}").format(number=record.certificate_no))
     if details:

@@ -9,9 +9,11 @@ from handlers.types import Choice, Reply
 from locales import _, format_datetime
 from locales.folding import fold_key
 from locales.i18n import set_locale
-from models import accounts, link_codes, officials, org_units
-from models.link_codes import Outcome
-from models.phones import normalize_phone
+from models.chat import accounts, link_codes
+from models.chat.link_codes import Outcome
+from models.org import officials
+from models.org import units as org_units
+from models.org.phones import normalize_phone
 
 router.describe("start", "Start / main menu", 0)
 router.describe("huylienket", "Unlink this chat from my record", 80)

@@ -1,26 +1,25 @@
-"""The domain: tables and the operations on them, one module per concept.
+"""The domain, one sub-package per concept (see docs/architecture.md):
+
+- `org`: units (a tree of any depth), officials, admin roles, phones
+- `chat`: chat accounts, link codes, dialog state, the locked per-update read, de-duplication
+- `requirements`: the rule catalogue, completed training, evaluation, compliance
+- `courses`: courses, registrations and the waitlist, calendar files
+- `notices`: the outbox and its state machine, planning, preferences, texts, send window,
+  broadcasts, audiences, the unit-head digest
+- `imports` / `exports`: files HR sends in and takes away
+- `demo`: the demo province
 
 Importing this package registers every table on `Base.metadata` (Alembic needs them all).
 """
 
-from models import (  # noqa: F401
-    accounts,
-    admins,
-    audit,
-    broadcasts,
-    courses,
-    dialogs,
-    inbound_dedup,
-    link_codes,
-    notice_preferences,
-    notices,
-    officials,
-    org_units,
-    registrations,
-    rules,
-    training_records,
-    uploads,
-)
+from models import audit  # noqa: F401
 from models.base import Base
+from models.chat import accounts, dialogs, inbound_dedup, link_codes  # noqa: F401
+from models.courses import catalogue, registrations  # noqa: F401
+from models.imports import uploads  # noqa: F401
+from models.notices import broadcasts, outbox, preferences  # noqa: F401
+from models.org import admins, officials, units  # noqa: F401
+from models.requirements import catalogue as rules  # noqa: F401
+from models.requirements import training_records  # noqa: F401
 
 __all__ = ["Base"]

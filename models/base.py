@@ -53,7 +53,9 @@ def utcnow() -> datetime:
 
 
 async def insert_ignore(
-    session: AsyncSession | AsyncConnection, table: Table, values: dict[str, Any],
+    session: AsyncSession | AsyncConnection,
+    table: Table,
+    values: dict[str, Any],
     keys: list[str],
 ) -> None:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: create-if-missing without a

@@ -64,7 +64,7 @@ LEADERSHIP_TIERS: dict[str, str] = {
 }
 
 # Who outranks whom inside one org unit (higher is more senior; equal ranks are peers). The
-# unit-head digest (models/unit_digest.py) takes the most senior tier present in a unit as
+# unit-head digest (models/notices/digest.py) takes the most senior tier present in a unit as
 # its heads. A tier missing here never makes anyone a head.
 LEADERSHIP_SENIORITY: dict[str, int] = {
     "lanh_dao_chu_chot_tinh": 6,
@@ -81,8 +81,17 @@ LEADERSHIP_SENIORITY: dict[str, int] = {
 # quan_ly_don_vi_su_nghiep, and a commune's party secretary, chairs and their deputies all as
 # lanh_dao_chu_chot_xa; the title tells who leads the unit.
 HEAD_TITLE_PREFIXES: tuple[str, ...] = (
-    "bi thu", "chu tich", "giam doc", "hieu truong", "vien truong", "cuc truong",
-    "chi cuc truong", "chanh van phong", "chanh thanh tra", "truong ban", "thu truong",
+    "bi thu",
+    "chu tich",
+    "giam doc",
+    "hieu truong",
+    "vien truong",
+    "cuc truong",
+    "chi cuc truong",
+    "chanh van phong",
+    "chanh thanh tra",
+    "truong ban",
+    "thu truong",
 )
 DEPUTY_TITLE_PREFIX = "pho "
 

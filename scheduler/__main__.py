@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 
-from models.notice_planning import PlanningSettings
-from models.unit_digest import DigestSettings
+from models.notices.digest import DigestSettings
+from models.notices.planning import PlanningSettings
 from scheduler.engine import SchedulerDatabase
 from scheduler.service import run_scheduler
 
@@ -22,8 +22,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
 
 
 async def main() -> int:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = PlanningSettings.from_env()
         digest = DigestSettings.from_env()
@@ -36,9 +37,13 @@ async def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await run_scheduler(db.transaction, settings, stop,
-                            requirement_hours=os.environ.get("PLANNING_HOURS", "6-20"),
-                            digest=digest)
+        await run_scheduler(
+            db.transaction,
+            settings,
+            stop,
+            requirement_hours=os.environ.get("PLANNING_HOURS", "6-20"),
+            digest=digest,
+        )
     finally:
         await db.dispose()
     return 0

@@ -2,7 +2,7 @@
 directly with any clock, and APScheduler only decides when they run.
 
 Each job owns its transaction (architecture: one transaction per job, owned by the caller);
-the domain functions in models/notice_planning.py never commit.
+the domain functions in models/notices/planning.py never commit.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.notice_planning import (
+from models.notices.digest import DigestSettings, DigestStats, plan_unit_digests
+from models.notices.planning import (
     PlanningSettings,
     PlanStats,
     plan_course_notices,
     plan_requirement_notices,
 )
-from models.unit_digest import DigestSettings, DigestStats, plan_unit_digests
 
 log = logging.getLogger("scheduler")
 
@@ -32,8 +32,12 @@ async def plan_requirements(
 ) -> PlanStats:
     async with transaction() as session:
         stats = await plan_requirement_notices(session, now=now, settings=settings)
-    log.info("requirement notices: %d officials evaluated, %d planned, %d withdrawn",
-             stats.officials, stats.planned, stats.withdrawn)
+    log.info(
+        "requirement notices: %d officials evaluated, %d planned, %d withdrawn",
+        stats.officials,
+        stats.planned,
+        stats.withdrawn,
+    )
     return stats
 
 

@@ -18,8 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from models.notice_planning import PlanningSettings
-from models.unit_digest import DigestSettings
+from models.notices.digest import DigestSettings
+from models.notices.planning import PlanningSettings
 from scheduler.jobs import Transaction, plan_courses, plan_digests, plan_requirements
 
 log = logging.getLogger("scheduler")
@@ -55,30 +55,50 @@ def build_scheduler(
         await plan_digests(transaction, now=clock(), settings=digest)
 
     tz: ZoneInfo = settings.tz
-    scheduler.add_job(requirements, CronTrigger(hour=requirement_hours, minute=5, timezone=tz),
-                      id="plan-requirements", next_run_time=datetime.now(tz))
-    scheduler.add_job(courses, IntervalTrigger(minutes=course_minutes, timezone=tz),
-                      id="plan-courses", next_run_time=datetime.now(tz))
+    scheduler.add_job(
+        requirements,
+        CronTrigger(hour=requirement_hours, minute=5, timezone=tz),
+        id="plan-requirements",
+        next_run_time=datetime.now(tz),
+    )
+    scheduler.add_job(
+        courses,
+        IntervalTrigger(minutes=course_minutes, timezone=tz),
+        id="plan-courses",
+        next_run_time=datetime.now(tz),
+    )
     if digest.weekday is not None:
         # Weekly at the digest's moment, and once at start-up so a scheduler that was down
         # then still sends this week's (the job does nothing before the moment, and nothing
         # twice).
-        scheduler.add_job(digests, CronTrigger(day_of_week=digest.cron_day,
-                                               hour=digest.send_time.hour,
-                                               minute=digest.send_time.minute, timezone=tz),
-                          id="plan-digests", next_run_time=datetime.now(tz))
+        scheduler.add_job(
+            digests,
+            CronTrigger(
+                day_of_week=digest.cron_day,
+                hour=digest.send_time.hour,
+                minute=digest.send_time.minute,
+                timezone=tz,
+            ),
+            id="plan-digests",
+            next_run_time=datetime.now(tz),
+        )
     return scheduler
 
 
 async def run_scheduler(
-    transaction: Transaction, settings: PlanningSettings, stop: asyncio.Event,
-    *, requirement_hours: str = "6-20", digest: DigestSettings | None = None,
+    transaction: Transaction,
+    settings: PlanningSettings,
+    stop: asyncio.Event,
+    *,
+    requirement_hours: str = "6-20",
+    digest: DigestSettings | None = None,
 ) -> None:
     """Run the jobs until `stop` is set (both `python -m scheduler` and the bot use this).
     `digest` defaults to the DIGEST_* environment variables."""
     digest = digest if digest is not None else DigestSettings.from_env()
-    scheduler = build_scheduler(transaction, settings, requirement_hours=requirement_hours,
-                                digest=digest)
+    scheduler = build_scheduler(
+        transaction, settings, requirement_hours=requirement_hours, digest=digest
+    )
     scheduler.start()
     log.info("scheduler started (%s)", settings.tz.key)
     try:

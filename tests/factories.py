@@ -7,19 +7,35 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.officials import Official
-from models.org_units import OrgUnit, add_unit
+from models.org.officials import Official
+from models.org.units import OrgUnit, add_unit
 
 
 async def small_province(session: AsyncSession) -> dict[str, OrgUnit]:
-    root = await add_unit(session, code="T11", name="Tỉnh Điện Biên", level="province",
-                          kind="province")
-    noi_vu = await add_unit(session, code="SNV", name="Sở Nội vụ", level="province",
-                            kind="department", parent=root)
-    tccb = await add_unit(session, code="SNV-TCCB", name="Phòng Tổ chức cán bộ",
-                          level="province", kind="division", parent=noi_vu)
-    sin_thau = await add_unit(session, code="03158", name="Xã Sín Thầu", level="commune",
-                              kind="commune", parent=root, ethnic_minority_area=True, zone="III")
+    root = await add_unit(
+        session, code="T11", name="Tỉnh Điện Biên", level="province", kind="province"
+    )
+    noi_vu = await add_unit(
+        session, code="SNV", name="Sở Nội vụ", level="province", kind="department", parent=root
+    )
+    tccb = await add_unit(
+        session,
+        code="SNV-TCCB",
+        name="Phòng Tổ chức cán bộ",
+        level="province",
+        kind="division",
+        parent=noi_vu,
+    )
+    sin_thau = await add_unit(
+        session,
+        code="03158",
+        name="Xã Sín Thầu",
+        level="commune",
+        kind="commune",
+        parent=root,
+        ethnic_minority_area=True,
+        zone="III",
+    )
     return {"root": root, "noi_vu": noi_vu, "tccb": tccb, "sin_thau": sin_thau}
 
 

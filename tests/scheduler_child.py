@@ -11,7 +11,7 @@ import asyncio
 import json
 from datetime import datetime
 
-from models.notice_planning import PlanningSettings
+from models.notices.planning import PlanningSettings
 from scheduler.engine import SchedulerDatabase
 from scheduler.jobs import plan_courses, plan_requirements
 
@@ -23,8 +23,7 @@ async def main(args: argparse.Namespace) -> dict[str, int]:
     planned = 0
     try:
         for _ in range(args.runs):
-            planned += (await plan_requirements(db.transaction, now=now,
-                                                settings=settings)).planned
+            planned += (await plan_requirements(db.transaction, now=now, settings=settings)).planned
             planned += (await plan_courses(db.transaction, now=now, settings=settings)).planned
     finally:
         await db.dispose()

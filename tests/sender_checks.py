@@ -31,8 +31,7 @@ def per_chat_violations(fake: FakeBotApi, interval: float = 1.0) -> int:
     by_chat: dict[str | None, list[float]] = defaultdict(list)
     for t, chat, _status in sends(fake):
         by_chat[chat].append(t)
-    return sum(1 for ts in by_chat.values() for a, b in itertools.pairwise(ts)
-               if b - a < interval)
+    return sum(1 for ts in by_chat.values() for a, b in itertools.pairwise(ts) if b - a < interval)
 
 
 def inside_retry_windows(fake: FakeBotApi, retry_after: float) -> int:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from bot.channels.telegram_transport import TelegramTransport
 from bot.db import Database
 from bot.sender import Sender, SenderConfig
-from models.holidays import SendWindow
+from models.notices.send_window import SendWindow
 
 TOKEN = "123456:NOTICE-TEST"
 
@@ -32,14 +32,28 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         return start_wall + timedelta(seconds=time.monotonic() - t0)
 
     db = Database(args.db_url)
-    transport = TelegramTransport(TOKEN, base_url=args.base_url,
-                                  connections=args.concurrency + 2,
-                                  read_timeout=args.read_timeout)
-    config = SenderConfig(concurrency=args.concurrency, batch_size=args.batch,
-                          backoff_base=0.2, backoff_max=1.0, drain_wait=args.drain_wait,
-                          lock_poll=0.1)
-    sender = Sender(db, {"telegram": transport}, limits={"telegram": args.rate},
-                    window=SendWindow(quiet=None), config=config, clock=clock)
+    transport = TelegramTransport(
+        TOKEN,
+        base_url=args.base_url,
+        connections=args.concurrency + 2,
+        read_timeout=args.read_timeout,
+    )
+    config = SenderConfig(
+        concurrency=args.concurrency,
+        batch_size=args.batch,
+        backoff_base=0.2,
+        backoff_max=1.0,
+        drain_wait=args.drain_wait,
+        lock_poll=0.1,
+    )
+    sender = Sender(
+        db,
+        {"telegram": transport},
+        limits={"telegram": args.rate},
+        window=SendWindow(quiet=None),
+        config=config,
+        clock=clock,
+    )
     profile_to = os.environ.get("SENDER_PROFILE")  # benchmarks: CPU profile of the drain
     profiler = cProfile.Profile(time.process_time) if profile_to else None
     cpu0 = time.process_time()
@@ -55,9 +69,13 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     await transport.close()
     await db.dispose()
     return {
-        "outcomes": dict(stats.outcomes), "requests": stats.requests, "commits": stats.commits,
-        "recovered_unknown": stats.recovered_unknown, "requeued": stats.requeued,
-        "cpu": cpu, "wall": wall,
+        "outcomes": dict(stats.outcomes),
+        "requests": stats.requests,
+        "commits": stats.commits,
+        "recovered_unknown": stats.recovered_unknown,
+        "requeued": stats.requeued,
+        "cpu": cpu,
+        "wall": wall,
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 

@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.db import Database
-from models import admins
 from models.audit import AuditEntry
-from models.officials import Official
-from models.rules import ensure_default_catalogue
+from models.org import admins
+from models.org.officials import Official
+from models.requirements.catalogue import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
 
@@ -175,8 +175,8 @@ async def test_report_on_the_demo_province(db: Database) -> None:
     """/baocao over the seeded demo province (3,000 officials with their training): real
     shares, both ✅ and ⚠️, and the chart kept in data/test-artifacts for people to see."""
     from bot.__main__ import _demo_admin
-    from models.demo import seed_demo_province
-    from models.training_records import seed_demo_training
+    from models.demo.province import seed_demo_province
+    from models.requirements.training_records import seed_demo_training
 
     clock = Clock(now=datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
     today = clock().date()

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database
-from models import admins, broadcasts
-from models.accounts import ChatAccount
-from models.notices import BROADCAST, DROPPED, PENDING, Notice
-from models.rules import ensure_default_catalogue
+from models.chat.accounts import ChatAccount
+from models.notices import broadcasts
+from models.notices.outbox import BROADCAST, DROPPED, PENDING, Notice
+from models.org import admins
+from models.requirements.catalogue import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
 
@@ -24,21 +25,37 @@ async def world(db: Database) -> dict[str, object]:
         units = await small_province(session)
         await ensure_default_catalogue(session, now)
         hr = await make_official(
-            session, units["tccb"], employee_code="DB000006", full_name="Phạm Thu Hà",
-            gender="female", phone="+84912000006",
+            session,
+            units["tccb"],
+            employee_code="DB000006",
+            full_name="Phạm Thu Hà",
+            gender="female",
+            phone="+84912000006",
         )
         commune_hr = await make_official(
-            session, units["sin_thau"], employee_code="DB000010", full_name="Giàng A Tủa",
-            phone="+84912000010", level="commune",
+            session,
+            units["sin_thau"],
+            employee_code="DB000010",
+            full_name="Giàng A Tủa",
+            phone="+84912000010",
+            level="commune",
         )
         for i in range(5):
             await make_official(
-                session, units["sin_thau"], employee_code=f"DB10000{i}", full_name=f"Lò Văn {i}",
-                phone=f"+8491300000{i}", level="commune",
+                session,
+                units["sin_thau"],
+                employee_code=f"DB10000{i}",
+                full_name=f"Lò Văn {i}",
+                phone=f"+8491300000{i}",
+                level="commune",
             )
         await make_official(
-            session, units["tccb"], employee_code="DB200000", full_name="Lê Thị Mai",
-            gender="female", phone="+84914000000",
+            session,
+            units["tccb"],
+            employee_code="DB200000",
+            full_name="Lê Thị Mai",
+            gender="female",
+            phone="+84914000000",
         )
         await admins.grant(session, hr, units["root"], actor="test", now=now)
         await admins.grant(session, commune_hr, units["sin_thau"], actor="test", now=now)

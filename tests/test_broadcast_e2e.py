@@ -15,9 +15,11 @@ from sqlalchemy import select
 from bot import broadcast_progress
 from bot.db import Database
 from bot.sender import Sender
-from models import admins, broadcasts, notices
-from models.courses import Course
-from models.rules import ensure_default_catalogue
+from models.courses.catalogue import Course
+from models.notices import broadcasts
+from models.notices import outbox as notices
+from models.org import admins
+from models.requirements.catalogue import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.fake_bot_api import FakeBotApi
 from tests.test_sender_faults import RunningClock, make_sender
@@ -151,10 +153,13 @@ async def test_broadcast_survives_a_sigkilled_sender_without_second_copies(db: D
         await broadcast_progress.refresh_once(db, {"telegram": transport})
         await transport.close()
     async with db.transaction() as session:
-        rows = list(await session.execute(
-            select(notices.Notice.chat_id, notices.Notice.state)
-            .where(notices.Notice.kind == notices.BROADCAST)
-        ))
+        rows = list(
+            await session.execute(
+                select(notices.Notice.chat_id, notices.Notice.state).where(
+                    notices.Notice.kind == notices.BROADCAST
+                )
+            )
+        )
     assert len(rows) == STAFF
     assert {state for _chat, state in rows} <= notices.TERMINAL
     copies = Counter(m.chat_id for m in fake.sent if m.chat_id != admin.user_id)

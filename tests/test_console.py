@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.channels import console
 from bot.db import Database
-from models import link_codes
-from models.officials import Official
+from models.chat import link_codes
+from models.org.officials import Official
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, make_dispatcher
 

@@ -12,21 +12,27 @@ from sqlalchemy import func, select
 
 from bot.db import Database
 from locales import use_locale
-from models import attendance_import, courses_import, registrations
-from models.courses import Course, build_search_text, query_terms, upcoming
-from models.courses_demo import seed_demo_courses
-from models.demo import seed_demo_province
-from models.training_records import TrainingRecord
+from models.courses import registrations
+from models.courses.catalogue import Course, build_search_text, query_terms, upcoming
+from models.demo.courses import seed_demo_courses
+from models.demo.province import seed_demo_province
+from models.imports import attendance as attendance_import
+from models.imports import courses as courses_import
+from models.requirements.training_records import TrainingRecord
 from tests.courses_world import NOW, TODAY, World, build_world
 
-HEADER = ("Mã khóa học,Tên khóa học,Loại bồi dưỡng,Đơn vị tổ chức,Hình thức,Địa điểm,"
-          "Ngày khai giảng,Ngày bế giảng,Số tiết,Số chỗ,Hạn đăng ký,Đối tượng,Ngạch,Mã đơn vị\n")
-GOOD = (HEADER
-        + "K-2027-05,Bồi dưỡng QLNN ngạch chuyên viên chính,QLNN,Trường Chính trị tỉnh Điện Biên,"
-          "trực tiếp,Trường Chính trị tỉnh,08/03/2027,30/03/2027,320,40,01/03/2027,công chức,"
-          "\"CV, CVC\",\n"
-        + "K-2027-06,Cập nhật pháp luật (trực tuyến),cập nhật pháp luật,Sở Tư pháp,trực tuyến,,"
-          "15/03/2027,16/03/2027,16,300,,,,SNV\n")
+HEADER = (
+    "Mã khóa học,Tên khóa học,Loại bồi dưỡng,Đơn vị tổ chức,Hình thức,Địa điểm,"
+    "Ngày khai giảng,Ngày bế giảng,Số tiết,Số chỗ,Hạn đăng ký,Đối tượng,Ngạch,Mã đơn vị\n"
+)
+GOOD = (
+    HEADER
+    + "K-2027-05,Bồi dưỡng QLNN ngạch chuyên viên chính,QLNN,Trường Chính trị tỉnh Điện Biên,"
+    "trực tiếp,Trường Chính trị tỉnh,08/03/2027,30/03/2027,320,40,01/03/2027,công chức,"
+    '"CV, CVC",\n'
+    + "K-2027-06,Cập nhật pháp luật (trực tuyến),cập nhật pháp luật,Sở Tư pháp,trực tuyến,,"
+    "15/03/2027,16/03/2027,16,300,,,,SNV\n"
+)
 
 
 @pytest.fixture
@@ -34,13 +40,19 @@ async def world(db: Database) -> World:
     return await build_world(db)
 
 
-async def _import(db: Database, kind: object, name: str, content: bytes,
-                  skip: bool = False) -> tuple[object, object]:
+async def _import(
+    db: Database, kind: object, name: str, content: bytes, skip: bool = False
+) -> tuple[object, object]:
     async with db.transaction() as session:
         with use_locale("vi"):
             plan = await kind.plan_import(session, name, content, today=TODAY)  # type: ignore[attr-defined]
-            result = await kind.apply_import(session, plan, actor="test", now=NOW,  # type: ignore[attr-defined]
-                                             skip_bad_rows=skip)
+            result = await kind.apply_import(
+                session,
+                plan,
+                actor="test",
+                now=NOW,  # type: ignore[attr-defined]
+                skip_bad_rows=skip,
+            )
     return plan, result
 
 
@@ -58,29 +70,41 @@ async def test_import_courses_then_again_changes_nothing(world: World, db: Datab
     assert plan.unchanged == 2 and result.unchanged == 2  # type: ignore[attr-defined]
     with use_locale("vi"):
         assert courses_import.format_result(result).startswith(  # type: ignore[arg-type]
-            "Đã nhập khóa học từ “khoa-hoc.csv”: 0 mới, 0 cập nhật, 2 không đổi")
+            "Đã nhập khóa học từ “khoa-hoc.csv”: 0 mới, 0 cập nhật, 2 không đổi"
+        )
 
 
 async def test_bad_course_rows_are_reported_and_nothing_is_written(
     world: World, db: Database
 ) -> None:
-    bad = (HEADER
-           + "K-2027-07,Lớp ngược ngày,QLNN,Sở Nội vụ,,,10/03/2027,01/03/2027,16,30,,,,\n"
-           + "K-2027-08,Lớp không chỗ,QLNN,Sở Nội vụ,,,10/03/2027,12/03/2027,16,0,,,,\n"
-           + "K-2027-09,Lớp loại lạ,Nấu ăn,Sở Nội vụ,,,10/03/2027,12/03/2027,16,10,,,,\n"
-           + "K-2027-10,Lớp tốt,tin học,Sở Nội vụ,,,10/03/2027,12/03/2027,16,10,,,,\n")
+    bad = (
+        HEADER
+        + "K-2027-07,Lớp ngược ngày,QLNN,Sở Nội vụ,,,10/03/2027,01/03/2027,16,30,,,,\n"
+        + "K-2027-08,Lớp không chỗ,QLNN,Sở Nội vụ,,,10/03/2027,12/03/2027,16,0,,,,\n"
+        + "K-2027-09,Lớp loại lạ,Nấu ăn,Sở Nội vụ,,,10/03/2027,12/03/2027,16,10,,,,\n"
+        + "K-2027-10,Lớp tốt,tin học,Sở Nội vụ,,,10/03/2027,12/03/2027,16,10,,,,\n"
+    )
     plan, result = await _import(db, courses_import, "loi.csv", bad.encode())
     with use_locale("vi"):
         report = courses_import.format_plan_report(plan)  # type: ignore[arg-type]
-    assert ("Dòng 2, cột “Ngày bế giảng”: ngày bế giảng 01/03/2027 trước ngày khai giảng "
-            "(10/03/2027); vui lòng kiểm tra lại ngày.") in report
-    assert ("Dòng 3, cột “Số chỗ”: “0” không phải số chỗ hợp lệ; vui lòng ghi số nguyên từ 1 "
-            "trở lên.") in report
+    assert (
+        "Dòng 2, cột “Ngày bế giảng”: ngày bế giảng 01/03/2027 trước ngày khai giảng "
+        "(10/03/2027); vui lòng kiểm tra lại ngày."
+    ) in report
+    assert (
+        "Dòng 3, cột “Số chỗ”: “0” không phải số chỗ hợp lệ; vui lòng ghi số nguyên từ 1 trở lên."
+    ) in report
     assert "Dòng 4, cột “Loại bồi dưỡng”: “Nấu ăn” không phải" in report
     assert not result.applied  # type: ignore[attr-defined]
     async with db.transaction() as session:
-        assert await session.scalar(select(func.count()).select_from(Course).where(
-            Course.code.in_(["K-2027-07", "K-2027-08", "K-2027-09", "K-2027-10"]))) == 0
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(Course)
+                .where(Course.code.in_(["K-2027-07", "K-2027-08", "K-2027-09", "K-2027-10"]))
+            )
+            == 0
+        )
     _plan, result = await _import(db, courses_import, "loi.csv", bad.encode(), skip=True)
     assert result.created == 1  # type: ignore[attr-defined]
 
@@ -91,12 +115,13 @@ async def test_raising_capacity_promotes_and_lowering_below_taken_is_refused(
     law = world.courses["law"]  # two seats
     for who in ("ha", "nhung", "an"):
         await world.person(who).press(f"reg:{law.id}:y")
-    row = ("K-2026-03,Cập nhật kiến thức pháp luật năm 2026,cập nhật pháp luật,Sở Tư pháp,,,"
-           "08/12/2026,10/12/2026,16,{n},01/12/2026,,,\n")
+    row = (
+        "K-2026-03,Cập nhật kiến thức pháp luật năm 2026,cập nhật pháp luật,Sở Tư pháp,,,"
+        "08/12/2026,10/12/2026,16,{n},01/12/2026,,,\n"
+    )
     plan, _ = await _import(db, courses_import, "a.csv", (HEADER + row.format(n=1)).encode())
     assert "ít hơn số 2 người đã được xếp chỗ" in courses_import.format_plan_report(plan)  # type: ignore[arg-type]
-    _plan, result = await _import(db, courses_import, "b.csv",
-                                  (HEADER + row.format(n=3)).encode())
+    _plan, result = await _import(db, courses_import, "b.csv", (HEADER + row.format(n=3)).encode())
     assert [r.official_id for r in result.promoted] == [world.people["an"].id]  # type: ignore[attr-defined]
     assert (await world.course("K-2026-03")).seats_taken == 3
 
@@ -105,30 +130,39 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
     law = world.courses["law"]
     an = world.person("an")
     await an.press(f"reg:{law.id}:y")
-    sheet = ("Mã khóa học,Mã cán bộ,Kết quả,Số chứng chỉ\n"
-             "K-2026-03,DB000001,Hoàn thành,CC-2026-001\n"
-             "K-2026-03,DB000002,hoàn thành,\n")
+    sheet = (
+        "Mã khóa học,Mã cán bộ,Kết quả,Số chứng chỉ\n"
+        "K-2026-03,DB000001,Hoàn thành,CC-2026-001\n"
+        "K-2026-03,DB000002,hoàn thành,\n"
+    )
     plan, _ = await _import(db, attendance_import, "kq.csv", sheet.encode())
     report = attendance_import.format_plan_report(plan)  # type: ignore[arg-type]
     assert "khóa K-2026-03 bế giảng ngày 10/12/2026" in report
     world.clock.advance(days=20)
     async with db.transaction() as session:
         with use_locale("vi"):
-            plan = await attendance_import.plan_import(session, "kq.csv", sheet.encode(),
-                                                       today=TODAY + timedelta(days=20))
+            plan = await attendance_import.plan_import(
+                session, "kq.csv", sheet.encode(), today=TODAY + timedelta(days=20)
+            )
     assert [e.row for e in plan.errors] == [3]  # Nhung holds no seat
     assert "Lò Thị Nhung không có chỗ trong khóa K-2026-03" in plan.errors[0].message()
     async with db.transaction() as session:
-        result = await attendance_import.apply_import(session, plan, actor="t", now=NOW,
-                                                      skip_bad_rows=True)
+        result = await attendance_import.apply_import(
+            session, plan, actor="t", now=NOW, skip_bad_rows=True
+        )
         assert result.created == 1
-        records = list(await session.scalars(select(TrainingRecord).where(
-            TrainingRecord.official_id == world.people["an"].id)))
+        records = list(
+            await session.scalars(
+                select(TrainingRecord).where(TrainingRecord.official_id == world.people["an"].id)
+            )
+        )
     assert [(r.kind, r.program_code, r.certificate_no, r.periods) for r in records] == [
-        ("cap_nhat_phap_luat_ky_nang", "K-2026-03", "CC-2026-001", 16)]
+        ("cap_nhat_phap_luat_ky_nang", "K-2026-03", "CC-2026-001", 16)
+    ]
     async with db.transaction() as session:
-        again = await attendance_import.plan_import(session, "kq.csv", sheet.encode(),
-                                                    today=TODAY + timedelta(days=20))
+        again = await attendance_import.plan_import(
+            session, "kq.csv", sheet.encode(), today=TODAY + timedelta(days=20)
+        )
         assert again.unchanged == 1
     text = await an.say("/yeucau")
     assert "✅ Cập nhật kiến thức pháp luật hằng năm — hoàn thành 10/12/2026" in text
@@ -136,7 +170,7 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
 
 async def test_demo_catalogue_is_deterministic(db: Database) -> None:
     async with db.transaction() as session:
-        from models.rules import ensure_default_catalogue
+        from models.requirements.catalogue import ensure_default_catalogue
 
         await ensure_default_catalogue(session, NOW)
         await seed_demo_province(session, size=600, today=TODAY)
@@ -149,22 +183,28 @@ async def test_demo_catalogue_is_deterministic(db: Database) -> None:
         assert any(c.registration_closes_on <= TODAY + timedelta(days=2) for c in shown)
         assert max(c.starts_on for c in shown) <= TODAY + timedelta(days=183)
         organisers = {c.organiser for c in shown}
-        assert {"Trường Chính trị tỉnh Điện Biên", "Sở Tư pháp tỉnh Điện Biên",
-                "Bộ Chỉ huy Quân sự tỉnh Điện Biên"} <= organisers
+        assert {
+            "Trường Chính trị tỉnh Điện Biên",
+            "Sở Tư pháp tỉnh Điện Biên",
+            "Bộ Chỉ huy Quân sự tỉnh Điện Biên",
+        } <= organisers
         full = next(c for c in shown if c.seats_left == 0)
         waiting = await registrations.waitlist_length(session, full.id)
         assert waiting == 3
 
 
-@pytest.mark.parametrize(("query", "terms"), [
-    ("QLNN", ["quan", "ly", "nha", "nuoc"]),
-    ("quản lý nhà nước", ["quan", "ly", "nha", "nuoc"]),
-    (unicodedata.normalize("NFD", "Quản lý nhà nước"), ["quan", "ly", "nha", "nuoc"]),
-    ("tìm khóa học QP-AN", ["quoc", "phong", "an", "ninh"]),
-    ("khoá học tin học", ["tin", "hoc"]),
-    ("lớp bồi dưỡng CNTT", ["cong", "nghe", "thong", "tin"]),
-    ("khóa học", []),
-])
+@pytest.mark.parametrize(
+    ("query", "terms"),
+    [
+        ("QLNN", ["quan", "ly", "nha", "nuoc"]),
+        ("quản lý nhà nước", ["quan", "ly", "nha", "nuoc"]),
+        (unicodedata.normalize("NFD", "Quản lý nhà nước"), ["quan", "ly", "nha", "nuoc"]),
+        ("tìm khóa học QP-AN", ["quoc", "phong", "an", "ninh"]),
+        ("khoá học tin học", ["tin", "hoc"]),
+        ("lớp bồi dưỡng CNTT", ["cong", "nghe", "thong", "tin"]),
+        ("khóa học", []),
+    ],
+)
 def test_query_terms_fold_and_expand(query: str, terms: list[str]) -> None:
     assert query_terms(query) == terms
 

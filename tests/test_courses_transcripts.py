@@ -12,9 +12,9 @@ from icalendar import Calendar
 from sqlalchemy import func, select, update
 
 from bot.db import Database
-from models import registrations
-from models.courses import Course
-from models.registrations import Registration
+from models.courses import registrations
+from models.courses.catalogue import Course
+from models.courses.registrations import Registration
 from tests.courses_world import NOW, TODAY, World, build_world
 
 
@@ -58,11 +58,18 @@ async def test_pagination_edits_the_list(world: World) -> None:
         handler.PAGE_SIZE = old
 
 
-@pytest.mark.parametrize("query", [
-    "quan ly nha nuoc", "QLNN", "Quản lý nhà nước", "quản lý nhà nước",
-    unicodedata.normalize("NFD", "Quản lý nhà nước"), "khoa hoc quan ly nha nuoc",
-    "tìm lớp QLNN",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "quan ly nha nuoc",
+        "QLNN",
+        "Quản lý nhà nước",
+        "quản lý nhà nước",
+        unicodedata.normalize("NFD", "Quản lý nhà nước"),
+        "khoa hoc quan ly nha nuoc",
+        "tìm lớp QLNN",
+    ],
+)
 async def test_free_text_search_finds_state_management(world: World, query: str) -> None:
     text = await world.person("an").say(query)
     assert "K-2026-14" in text
@@ -91,11 +98,15 @@ async def test_register_cancel_and_calendar(world: World, db: Database) -> None:
     assert "⏰ Hạn đăng ký: 01/12/2026" in text
     assert "👥 Đối tượng: công chức" in text
     text = await an.press_label("Đăng ký")
-    assert text == ("Anh xác nhận đăng ký khóa K-2026-14 · Bồi dưỡng kiến thức quản lý nhà "
-                    "nước ngạch chuyên viên, khai giảng 08/12/2026?")
+    assert text == (
+        "Anh xác nhận đăng ký khóa K-2026-14 · Bồi dưỡng kiến thức quản lý nhà "
+        "nước ngạch chuyên viên, khai giảng 08/12/2026?"
+    )
     text = await an.press_label("Xác nhận")
-    assert text.startswith("Anh đã đăng ký khóa K-2026-14. Khóa khai giảng ngày 08/12/2026; "
-                           "anh có thể hủy đăng ký đến hết ngày 01/12/2026.")
+    assert text.startswith(
+        "Anh đã đăng ký khóa K-2026-14. Khóa khai giảng ngày 08/12/2026; "
+        "anh có thể hủy đăng ký đến hết ngày 01/12/2026."
+    )
     attachment = an.last[0].attachments[0]
     assert attachment.mime_type == "text/calendar"
     assert attachment.summary is not None and "08/12/2026" in attachment.summary
@@ -148,8 +159,10 @@ async def test_requirements_show_in_progress_registration(world: World) -> None:
     assert "⏳" not in await an.say("/yeucau")
     await an.press(f"reg:{world.courses['law'].id}:y")
     text = await an.say("/yeucau")
-    assert ("⏳ Cập nhật kiến thức pháp luật hằng năm — đã đăng ký khóa K-2026-03, khai giảng "
-            "08/12/2026") in text
+    assert (
+        "⏳ Cập nhật kiến thức pháp luật hằng năm — đã đăng ký khóa K-2026-03, khai giảng "
+        "08/12/2026"
+    ) in text
 
 
 async def test_bad_buttons_change_nothing(world: World, db: Database) -> None:
@@ -163,8 +176,10 @@ async def test_bad_buttons_change_nothing(world: World, db: Database) -> None:
     text = await an.press(f"reg:{c['closed'].id}")
     assert text == "Khóa K-2026-22 đã hết hạn đăng ký (hạn 25/11/2026). Không có gì thay đổi."
     text = await an.press(f"reg:{c['commune'].id}:y")
-    assert text == ("Khóa K-2026-21 không dành cho anh: khóa dành cho cán bộ, công chức cấp "
-                    "xã, còn anh làm việc ở cấp tỉnh. Không có gì thay đổi.")
+    assert text == (
+        "Khóa K-2026-21 không dành cho anh: khóa dành cho cán bộ, công chức cấp "
+        "xã, còn anh làm việc ở cấp tỉnh. Không có gì thay đổi."
+    )
     text = await nhung.press(f"reg:{c['qpan'].id}:y")
     assert text.startswith("Khóa K-2026-20 không dành cho chị:")
     text = await an.press(f"unreg:{c['qlnn'].id}:y")
@@ -195,9 +210,11 @@ async def test_no_promotion_after_registration_closes(world: World, db: Database
     async with db.transaction() as session:
         await session.execute(update(Course).where(Course.id == law.id).values(capacity=3))
         late = await registrations.promote_waitlist(
-            session, law.id, today=TODAY + timedelta(days=6), now=NOW)
+            session, law.id, today=TODAY + timedelta(days=6), now=NOW
+        )
         started = await registrations.promote_waitlist(
-            session, law.id, today=law.starts_on, now=NOW)
+            session, law.id, today=law.starts_on, now=NOW
+        )
         in_time = await registrations.promote_waitlist(session, law.id, today=TODAY, now=NOW)
     assert late == [] and started == []
     assert [r.official_id for r in in_time] == [world.people["an"].id]

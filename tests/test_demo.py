@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database, upgrade
-from models.demo import DemoSummary, seed_demo_province
-from models.officials import Official
-from models.org_units import OrgUnit
-from models.phones import normalize_phone
+from models.demo.province import DemoSummary, seed_demo_province
+from models.org.officials import Official
+from models.org.phones import normalize_phone
+from models.org.units import OrgUnit
 
 TODAY = date(2026, 3, 16)
 E164_MOBILE = re.compile(r"^\+84[389]\d{8}$")
@@ -41,11 +41,27 @@ async def _officials(db: Database) -> list[Official]:
 
 def _roster_key(o: Official) -> tuple[Any, ...]:
     return (
-        o.employee_code, o.full_name, o.gender, o.birth_date, o.phone, o.category, o.unit.code,
-        o.level, o.rank_code, o.rank_tier, o.professional_title_code, o.rank_assigned_on,
-        o.post_title, o.leadership_tier, o.leadership_appointed_on, o.education_level,
-        o.professional_field_matches_post, o.political_theory_level, o.ethnicity,
-        tuple(o.languages), o.started_service_on,
+        o.employee_code,
+        o.full_name,
+        o.gender,
+        o.birth_date,
+        o.phone,
+        o.category,
+        o.unit.code,
+        o.level,
+        o.rank_code,
+        o.rank_tier,
+        o.professional_title_code,
+        o.rank_assigned_on,
+        o.post_title,
+        o.leadership_tier,
+        o.leadership_appointed_on,
+        o.education_level,
+        o.professional_field_matches_post,
+        o.political_theory_level,
+        o.ethnicity,
+        tuple(o.languages),
+        o.started_service_on,
     )
 
 
@@ -86,7 +102,9 @@ async def test_tree_has_communes_zones_legacy_districts_and_paths(db: Database) 
 
     async with db.transaction() as session:
         in_districts = await session.scalar(
-            select(func.count()).select_from(Official).join(OrgUnit)
+            select(func.count())
+            .select_from(Official)
+            .join(OrgUnit)
             .where(OrgUnit.level == "district")
         )
     assert in_districts == 0
@@ -113,8 +131,11 @@ async def test_roster_size_distribution_codes_and_phones(db: Database) -> None:
 
     leaders = [o for o in officials if o.leadership_tier]
     assert 0.03 < len(leaders) / 600 < 0.25
-    assert any((TODAY - o.leadership_appointed_on).days <= 365 for o in leaders
-               if o.leadership_appointed_on)
+    assert any(
+        (TODAY - o.leadership_appointed_on).days <= 365
+        for o in leaders
+        if o.leadership_appointed_on
+    )
     assert all(o.level == o.unit.level for o in officials)
     for o in officials:
         assert o.birth_date is not None and 1966 <= o.birth_date.year <= 2003
@@ -125,8 +146,11 @@ async def test_roster_size_distribution_codes_and_phones(db: Database) -> None:
             assert o.rank_tier is not None
     ethnicities = Counter(o.ethnicity for o in officials)
     assert {"Kinh", "Thái", "Mông"} <= set(ethnicities)
-    assert any(o.full_name.split()[1] == "A" for o in officials
-               if o.ethnicity == "Mông" and o.gender == "male")
+    assert any(
+        o.full_name.split()[1] == "A"
+        for o in officials
+        if o.ethnicity == "Mông" and o.gender == "male"
+    )
     assert any(o.post_title == "Giáo viên" for o in officials)
 
 
@@ -136,15 +160,28 @@ async def test_fixed_demo_officials(db: Database) -> None:
 
     an = people["DB000001"]
     assert (an.full_name, an.gender, an.post_title, an.category, an.level) == (
-        "Nguyễn Văn An", "male", "Chuyên viên", "cong_chuc", "province")
+        "Nguyễn Văn An",
+        "male",
+        "Chuyên viên",
+        "cong_chuc",
+        "province",
+    )
     assert an.unit.name == "Phòng Tổ chức cán bộ"
     assert (an.rank_code, an.ethnicity, an.education_level, an.political_theory_level) == (
-        "01.003", "Kinh", "dai_hoc", "trung_cap")
+        "01.003",
+        "Kinh",
+        "dai_hoc",
+        "trung_cap",
+    )
     assert an.phone == "+84912000001"
 
     nhung = people["DB000002"]
     assert (nhung.full_name, nhung.gender, nhung.post_title, nhung.level) == (
-        "Lò Thị Nhung", "female", "Phó Trưởng phòng", "province")
+        "Lò Thị Nhung",
+        "female",
+        "Phó Trưởng phòng",
+        "province",
+    )
     assert nhung.leadership_tier == "pho_truong_phong" and nhung.education_level == "cao_dang"
     assert nhung.ethnicity == "Thái" and nhung.phone == "+84912000002"
     assert nhung.leadership_appointed_on is not None
@@ -152,25 +189,45 @@ async def test_fixed_demo_officials(db: Database) -> None:
 
     tua = people["DB000003"]
     assert (tua.full_name, tua.gender, tua.category, tua.level, tua.ethnicity) == (
-        "Giàng A Tủa", "male", "cong_chuc", "commune", "Mông")
+        "Giàng A Tủa",
+        "male",
+        "cong_chuc",
+        "commune",
+        "Mông",
+    )
     assert tua.languages == ["Mông"] and tua.phone == "+84912000003"
 
     hoa = people["DB000004"]
     assert (hoa.full_name, hoa.gender, hoa.ethnicity, hoa.languages, hoa.level) == (
-        "Trần Thị Hoa", "female", "Kinh", [], "commune")
+        "Trần Thị Hoa",
+        "female",
+        "Kinh",
+        [],
+        "commune",
+    )
     assert hoa.phone == "+84912000004"
 
     minh = people["DB000005"]
     assert (minh.full_name, minh.gender, minh.category, minh.post_title, minh.ethnicity) == (
-        "Quàng Văn Minh", "male", "vien_chuc", "Giáo viên", "Thái")
+        "Quàng Văn Minh",
+        "male",
+        "vien_chuc",
+        "Giáo viên",
+        "Thái",
+    )
     assert minh.unit.name.startswith("Trường") and minh.phone == "+84912000005"
 
     ha = people["DB000006"]
     assert (ha.full_name, ha.gender, ha.post_title, ha.leadership_tier) == (
-        "Phạm Thu Hà", "female", "Trưởng phòng", "truong_phong")
+        "Phạm Thu Hà",
+        "female",
+        "Trưởng phòng",
+        "truong_phong",
+    )
     assert ha.unit_id == an.unit_id and ha.phone == "+84912000006"
 
     async with db.transaction() as session:
+
         def parent_name(unit: OrgUnit) -> Any:
             return session.scalar(select(OrgUnit.name).where(OrgUnit.id == unit.parent_id))
 
@@ -181,7 +238,8 @@ async def test_fixed_demo_officials(db: Database) -> None:
         assert await parent_name(minh.unit) == "Xã Tuần Giáo"
         # The fixed head of division is the only one: the generator left her post free.
         heads = await session.scalar(
-            select(func.count()).select_from(Official)
+            select(func.count())
+            .select_from(Official)
             .where(Official.unit_id == an.unit_id, Official.leadership_tier == "truong_phong")
         )
     assert heads == 1

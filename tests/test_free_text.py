@@ -23,8 +23,14 @@ async def linked(db: Database) -> Person:
 
 @pytest.mark.parametrize(
     "text",
-    ["hồ sơ", "ho so", "HO SO CUA TOI", unicodedata.normalize("NFD", "Hồ sơ của tôi"),
-     "h\u200bồ sơ", "cho tôi xem hồ sơ 🙏"],
+    [
+        "hồ sơ",
+        "ho so",
+        "HO SO CUA TOI",
+        unicodedata.normalize("NFD", "Hồ sơ của tôi"),
+        "h\u200bồ sơ",
+        "cho tôi xem hồ sơ 🙏",
+    ],
 )
 async def test_profile_intent_any_typing(linked: Person, text: str) -> None:
     assert "Mã cán bộ: DB000001" in await linked.say(text)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database
-from models import link_codes
-from models.accounts import ChatAccount
 from models.audit import AuditEntry
+from models.chat import link_codes
+from models.chat.accounts import ChatAccount
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
 
@@ -21,15 +21,21 @@ async def world(db: Database) -> dict[str, object]:
         units = await small_province(session)
         an = await make_official(session, units["tccb"])
         nhung = await make_official(
-            session, units["sin_thau"], employee_code="DB000002", full_name="Lò Thị Nhung",
-            gender="female", phone="+84912000002", post_title="Công chức Văn phòng – Thống kê",
-            ethnicity="Thái", languages=["Thái"],
+            session,
+            units["sin_thau"],
+            employee_code="DB000002",
+            full_name="Lò Thị Nhung",
+            gender="female",
+            phone="+84912000002",
+            post_title="Công chức Văn phòng – Thống kê",
+            ethnicity="Thái",
+            languages=["Thái"],
         )
     return {"an": an, "nhung": nhung, "units": units}
 
 
 async def issue_code(db: Database, official_id: int, clock: Clock, **kw: object) -> str:
-    from models.officials import Official
+    from models.org.officials import Official
 
     async with db.transaction() as session:
         official = await session.get(Official, official_id)
@@ -142,6 +148,8 @@ async def test_second_device_replaces_first(db: Database, world: dict) -> None:
     assert "DB000001" not in await first.say("/hoso")
     async with db.transaction() as session:
         linked = await session.scalar(
-            select(func.count()).select_from(ChatAccount).where(ChatAccount.official_id.is_not(None))
+            select(func.count())
+            .select_from(ChatAccount)
+            .where(ChatAccount.official_id.is_not(None))
         )
     assert linked == 1

@@ -10,10 +10,10 @@ from sqlalchemy import func, select, update
 
 from bot.config import ConfigError, Settings
 from bot.db import Database
-from models import notices
-from models.accounts import ChatAccount
-from models.holidays import SendWindow, load_holidays, parse_holidays, parse_quiet_hours
-from models.notices import Notice
+from models.chat.accounts import ChatAccount
+from models.notices import outbox as notices
+from models.notices.outbox import Notice
+from models.notices.send_window import SendWindow, load_holidays, parse_holidays, parse_quiet_hours
 from tests.notice_world import seed_people
 
 VN = SendWindow().tz
@@ -24,12 +24,18 @@ def local(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=VN)
 
 
-@pytest.mark.parametrize(("moment", "is_open"), [
-    (local(2026, 11, 26, 6, 59), False), (local(2026, 11, 26, 7, 0), True),
-    (local(2026, 11, 26, 20, 59), True), (local(2026, 11, 26, 21, 0), False),
-    (local(2026, 2, 18, 10, 0), False),  # Tết Bính Ngọ
-    (local(2026, 9, 2, 10, 0), False), (local(2026, 4, 26, 10, 0), False),
-])
+@pytest.mark.parametrize(
+    ("moment", "is_open"),
+    [
+        (local(2026, 11, 26, 6, 59), False),
+        (local(2026, 11, 26, 7, 0), True),
+        (local(2026, 11, 26, 20, 59), True),
+        (local(2026, 11, 26, 21, 0), False),
+        (local(2026, 2, 18, 10, 0), False),  # Tết Bính Ngọ
+        (local(2026, 9, 2, 10, 0), False),
+        (local(2026, 4, 26, 10, 0), False),
+    ],
+)
 def test_quiet_hours_and_holidays(moment: datetime, is_open: bool) -> None:
     assert WINDOW.is_open(moment) is is_open
 
@@ -45,10 +51,12 @@ def test_held_notices_go_out_at_seven_after_the_holiday() -> None:
 def test_settings_fail_fast_with_the_variable_named() -> None:
     assert parse_quiet_hours("off") is None
     assert parse_quiet_hours("22:30-06:00") == (time(22, 30), time(6, 0))
-    for env, variable in (({"QUIET_HOURS": "9pm"}, "QUIET_HOURS"),
-                          ({"REQUIREMENT_NOTICE_DAYS": "a,b"}, "REQUIREMENT_NOTICE_DAYS"),
-                          ({"TELEGRAM_MAX_PER_SECOND": "31"}, "TELEGRAM_MAX_PER_SECOND"),
-                          ({"SCHEDULER_IN_PROCESS": "maybe"}, "SCHEDULER_IN_PROCESS")):
+    for env, variable in (
+        ({"QUIET_HOURS": "9pm"}, "QUIET_HOURS"),
+        ({"REQUIREMENT_NOTICE_DAYS": "a,b"}, "REQUIREMENT_NOTICE_DAYS"),
+        ({"TELEGRAM_MAX_PER_SECOND": "31"}, "TELEGRAM_MAX_PER_SECOND"),
+        ({"SCHEDULER_IN_PROCESS": "maybe"}, "SCHEDULER_IN_PROCESS"),
+    ):
         with pytest.raises(ConfigError, match=variable):
             Settings.from_env(env)
     with pytest.raises(ValueError, match=r"announced\[0\]"):
@@ -59,14 +67,27 @@ async def test_enqueue_is_insert_or_ignore_in_the_recipients_language(db: Databa
     due = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
     async with db.transaction() as session:
         [vi, en] = await seed_people(session, 2)
-        await session.execute(update(ChatAccount).where(ChatAccount.official_id == en)
-                              .values(locale="en"))
+        await session.execute(
+            update(ChatAccount).where(ChatAccount.official_id == en).values(locale="en")
+        )
         for oid in (vi, en, vi):
             await notices.enqueue(
-                session, official_id=oid, kind=notices.COURSE_CHANGED, subject="course:1",
-                due_at=due, render=lambda o: notices_text(o.gender), relevant_until=due)
-        again = await notices.enqueue(session, official_id=vi, kind=notices.COURSE_CHANGED,
-                                      subject="course:1", due_at=due, text="x")
+                session,
+                official_id=oid,
+                kind=notices.COURSE_CHANGED,
+                subject="course:1",
+                due_at=due,
+                render=lambda o: notices_text(o.gender),
+                relevant_until=due,
+            )
+        again = await notices.enqueue(
+            session,
+            official_id=vi,
+            kind=notices.COURSE_CHANGED,
+            subject="course:1",
+            due_at=due,
+            text="x",
+        )
     assert again is False
     async with db.transaction() as session:
         count = await session.scalar(select(func.count()).select_from(Notice))
@@ -76,6 +97,6 @@ async def test_enqueue_is_insert_or_ignore_in_the_recipients_language(db: Databa
 
 
 def notices_text(gender: str | None) -> str:
-    from models.notice_texts import course_changed
+    from models.notices.texts import course_changed
 
     return course_changed(gender, "K-1", "QLNN", datetime(2026, 12, 8).date(), None)

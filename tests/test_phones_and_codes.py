@@ -3,14 +3,23 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.text import split_text
-from models.link_codes import display_code, normalize_code
-from models.phones import normalize_phone
+from models.chat.link_codes import display_code, normalize_code
+from models.org.phones import normalize_phone
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["0912345678", "0912 345 678", "0912.345.678", "+84 912 345 678", "84912345678",
-     "84 912 345 678", "(+84) 912-345-678", "912345678", "0084912345678"],
+    [
+        "0912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "+84 912 345 678",
+        "84912345678",
+        "84 912 345 678",
+        "(+84) 912-345-678",
+        "912345678",
+        "0084912345678",
+    ],
 )
 def test_vietnamese_phone_formats_are_one_number(raw: str) -> None:
     assert normalize_phone(raw) == "+84912345678"

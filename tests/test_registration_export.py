@@ -19,18 +19,19 @@ from bot.config import Settings
 from bot.db import Database
 from handlers.reports import XLSX
 from locales import use_locale
-from models import admins, registrations
-from models.admins import Scope, scope_of
 from models.audit import AuditEntry
-from models.courses import Course
-from models.officials import Official, by_employee_code
-from models.registration_export import (
+from models.courses import registrations
+from models.courses.catalogue import Course
+from models.courses.registrations import DUE_THIS_YEAR, OTHER, OVERDUE, Registration
+from models.exports.registrations import (
     course_registrations,
     registrations_workbook,
     whole_province,
 )
-from models.registrations import DUE_THIS_YEAR, OTHER, OVERDUE, Registration
-from models.rules import ensure_default_catalogue
+from models.org import admins
+from models.org.admins import Scope, scope_of
+from models.org.officials import Official, by_employee_code
+from models.requirements.catalogue import ensure_default_catalogue
 from tests.courses_world import NOW, TODAY, link, make_course
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
@@ -62,32 +63,50 @@ async def world(db: Database) -> dict[str, object]:
     async with db.transaction() as session:
         units = await small_province(session)
         await ensure_default_catalogue(session, NOW)
-        ha = await make_official(session, units["tccb"], employee_code="DB000006",
-                                 full_name="Phạm Thu Hà", gender="female",
-                                 phone="+84912000006")
-        tua = await make_official(session, units["sin_thau"], employee_code="DB000010",
-                                  full_name="Giàng A Tủa", phone="+84912000010",
-                                  level="commune", post_title="Công chức Văn phòng - Thống kê")
+        ha = await make_official(
+            session,
+            units["tccb"],
+            employee_code="DB000006",
+            full_name="Phạm Thu Hà",
+            gender="female",
+            phone="+84912000006",
+        )
+        tua = await make_official(
+            session,
+            units["sin_thau"],
+            employee_code="DB000010",
+            full_name="Giàng A Tủa",
+            phone="+84912000010",
+            level="commune",
+            post_title="Công chức Văn phòng - Thống kê",
+        )
         await admins.grant(session, ha, units["root"], actor="test", now=NOW)
         await admins.grant(session, tua, units["sin_thau"], actor="test", now=NOW)
         await link(session, ha, "9006")
         await link(session, tua, "9010")
-        law = await make_course(session, "K-2026-03",
-                                title="Cập nhật kiến thức pháp luật năm 2026", capacity=2)
+        law = await make_course(
+            session, "K-2026-03", title="Cập nhật kiến thức pháp luật năm 2026", capacity=2
+        )
         other = await make_course(session, "K-2026-30", title="Kỹ năng soạn thảo văn bản")
         await make_course(session, "K-2026-40", title="Khóa chưa ai đăng ký")
         people: dict[str, Official] = {}
         for n, (code, name, unit, minutes) in enumerate(PEOPLE):
             official = await make_official(
-                session, units[unit], employee_code=code, full_name=name,
-                phone=f"+8491200{n:04d}", level=units[unit].level,
+                session,
+                units[unit],
+                employee_code=code,
+                full_name=name,
+                phone=f"+8491200{n:04d}",
+                level=units[unit].level,
             )
             people[code] = official
             result = await registrations.register(
                 session, law.id, official, today=TODAY, now=NOW + timedelta(minutes=minutes)
             )
-            assert result.outcome in (registrations.Outcome.CONFIRMED,
-                                      registrations.Outcome.WAITLISTED)
+            assert result.outcome in (
+                registrations.Outcome.CONFIRMED,
+                registrations.Outcome.WAITLISTED,
+            )
         await link(session, people["DB000011"], "9011")
         # Waitlist order is priority first: Hùng (overdue), Mai (due this year), then Páo,
         # although Páo asked first.
@@ -103,13 +122,15 @@ async def world(db: Database) -> dict[str, object]:
         )
         assert cancelled.outcome is registrations.Outcome.CANCELLED
         # Only Nam (province) is registered for the other course.
-        await registrations.register(session, other.id, people["DB000011"], today=TODAY,
-                                     now=NOW + timedelta(hours=1))
+        await registrations.register(
+            session, other.id, people["DB000011"], today=TODAY, now=NOW + timedelta(hours=1)
+        )
     return {"units": units, "law_id": law.id, "other_id": other.id}
 
 
-async def _export(db: Database, employee_code: str, course_id: int,
-                  locale: str = "vi") -> tuple[list[list[object]], Worksheet, int]:
+async def _export(
+    db: Database, employee_code: str, course_id: int, locale: str = "vi"
+) -> tuple[list[list[object]], Worksheet, int]:
     async with db.transaction() as session:
         official = await by_employee_code(session, employee_code)
         scope = await scope_of(session, official)
@@ -118,8 +139,10 @@ async def _export(db: Database, employee_code: str, course_id: int,
         data = await course_registrations(session, course, scope)
         with use_locale(locale):
             content = registrations_workbook(
-                data, scope_name=", ".join(u.name for u in scope.units),
-                tz=TZ, now=NOW,
+                data,
+                scope_name=", ".join(u.name for u in scope.units),
+                tz=TZ,
+                now=NOW,
             )
     sheet = load_workbook(io.BytesIO(content)).active
     assert isinstance(sheet, Worksheet)
@@ -147,16 +170,27 @@ async def test_workbook_headers_rows_statuses_and_dates(db: Database, world: dic
     assert "Xuất lúc 10:00 26/11/2026" in block
     assert values[header - 1] == HEADERS_VI
     assert _rows(values, header) == [
-        (1, "DB000011", "Lê Văn Nam", "Phòng Tổ chức cán bộ, Sở Nội vụ", "Chuyên viên",
-         "0912000000", "Chính thức"),
-        (2, "DB000020", "Lò Thị Nhung", "Xã Sín Thầu", "Chuyên viên", "0912000001",
-         "Chính thức"),
-        (3, "DB000022", "Sùng A Hùng", "Xã Sín Thầu", "Chuyên viên", "0912000004",
-         "Chờ, vị trí 1"),
-        (4, "DB000012", "Trần Thị Mai", "Phòng Tổ chức cán bộ, Sở Nội vụ", "Chuyên viên",
-         "0912000003", "Chờ, vị trí 2"),
-        (5, "DB000021", "Giàng A Páo", "Xã Sín Thầu", "Chuyên viên", "0912000002",
-         "Chờ, vị trí 3"),
+        (
+            1,
+            "DB000011",
+            "Lê Văn Nam",
+            "Phòng Tổ chức cán bộ, Sở Nội vụ",
+            "Chuyên viên",
+            "0912000000",
+            "Chính thức",
+        ),
+        (2, "DB000020", "Lò Thị Nhung", "Xã Sín Thầu", "Chuyên viên", "0912000001", "Chính thức"),
+        (3, "DB000022", "Sùng A Hùng", "Xã Sín Thầu", "Chuyên viên", "0912000004", "Chờ, vị trí 1"),
+        (
+            4,
+            "DB000012",
+            "Trần Thị Mai",
+            "Phòng Tổ chức cán bộ, Sở Nội vụ",
+            "Chuyên viên",
+            "0912000003",
+            "Chờ, vị trí 2",
+        ),
+        (5, "DB000021", "Giàng A Páo", "Xã Sín Thầu", "Chuyên viên", "0912000002", "Chờ, vị trí 3"),
         (6, "DB000023", "Lò Văn Lan", "Xã Sín Thầu", "Chuyên viên", "0912000005", "Đã hủy"),
     ]
     # Registration times: real date cells, local wall-clock time (UTC+7), dd/mm/yyyy hh:mm.
@@ -179,8 +213,7 @@ async def test_waitlist_positions_match_what_people_are_told(db: Database, world
         regs = await session.execute(
             select(Registration, Official)
             .join(Official, Official.id == Registration.official_id)
-            .where(Registration.course_id == world["law_id"],
-                   Registration.status == "waitlisted")
+            .where(Registration.course_id == world["law_id"], Registration.status == "waitlisted")
         )
         for reg, official in regs.unique():
             n = await registrations.position(session, reg)
@@ -211,10 +244,22 @@ async def test_no_scope_sees_nobody(db: Database, world: dict) -> None:
 async def test_english_workbook(db: Database, world: dict) -> None:
     values, sheet, header = await _export(db, "DB000010", world["law_id"], locale="en")
     assert sheet.title == "Registrations"
-    assert values[header - 1] == ["No.", "Employee code", "Full name", "Unit", "Post / rank",
-                                  "Phone", "Status", "Registered at"]
+    assert values[header - 1] == [
+        "No.",
+        "Employee code",
+        "Full name",
+        "Unit",
+        "Post / rank",
+        "Phone",
+        "Status",
+        "Registered at",
+    ]
     assert [r[6] for r in _rows(values, header)] == [
-        "Confirmed", "On the waitlist, no. 1", "On the waitlist, no. 3", "Cancelled"]
+        "Confirmed",
+        "On the waitlist, no. 1",
+        "On the waitlist, no. 3",
+        "Cancelled",
+    ]
     assert values[0][0] == "Registrations for course K-2026-03"
 
 
@@ -238,8 +283,11 @@ def workbook_of(p: Person) -> tuple[list[list[object]], int]:
 
 async def audits(db: Database, action: str) -> list[AuditEntry]:
     async with db.transaction() as session:
-        return list(await session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+        return list(
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
 
 
 async def test_commune_admin_exports_from_the_menu(db: Database, world: dict) -> None:
@@ -315,8 +363,14 @@ async def test_non_admin_and_forged_buttons_get_nothing(db: Database, world: dic
     assert denied[1].detail["choice"] == "regx:ask"
     # An admin's forged or stale ids: the stale answer, nothing exported.
     ha = person(db, "9006")
-    for forged in ("regx:999999", "regx:abc", "regx:", "regx:²", "regx:99999999999999999999",
-                   f"regx:{world['law_id']}:x"):
+    for forged in (
+        "regx:999999",
+        "regx:abc",
+        "regx:",
+        "regx:²",
+        "regx:99999999999999999999",
+        f"regx:{world['law_id']}:x",
+    ):
         text = await ha.press(forged)
         assert "Nút này không còn hiệu lực" in text, forged
         assert not any(r.attachments for r in ha.last)
@@ -349,6 +403,8 @@ async def test_command_line_export(db: Database, world: dict, tmp_path: Path) ->
     assert await export_registrations(Settings(database_url=db.url), "K-0", out) == 1
     async with db.transaction() as session:
         count = await session.scalar(
-            select(func.count()).select_from(AuditEntry)
-            .where(AuditEntry.action == "export.registrations", AuditEntry.actor == "cli"))
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "export.registrations", AuditEntry.actor == "cli")
+        )
     assert count == 1

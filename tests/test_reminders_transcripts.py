@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from bot.db import Database
-from models import notices
-from models.accounts import ChatAccount
-from models.notice_preferences import preferences_of
-from models.notices import NewNotice, Notice, enqueue_many
+from models.chat.accounts import ChatAccount
+from models.notices import outbox as notices
+from models.notices.outbox import NewNotice, Notice, enqueue_many
+from models.notices.preferences import preferences_of
 from tests.notice_world import LINKED_AT, seed_people
 from tests.transcript import Clock, Person, make_dispatcher
 
@@ -21,12 +21,27 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Việt Nam
 async def setup(db: Database) -> tuple[Person, int]:
     async with db.transaction() as session:
         [oid] = await seed_people(session, 1)
-        await enqueue_many(session, [
-            NewNotice(oid, notices.COURSE_START, "course:7:lead3", NOW + timedelta(hours=13),
-                      "Nhắc anh: còn 3 ngày nữa khóa K-1 khai giảng.", "vi"),
-            NewNotice(oid, notices.REQUIREMENT_DUE, "rule:X:2026-12-31", NOW + timedelta(days=1),
-                      "Nhắc anh: còn 35 ngày nữa là hạn.", "vi"),
-        ])
+        await enqueue_many(
+            session,
+            [
+                NewNotice(
+                    oid,
+                    notices.COURSE_START,
+                    "course:7:lead3",
+                    NOW + timedelta(hours=13),
+                    "Nhắc anh: còn 3 ngày nữa khóa K-1 khai giảng.",
+                    "vi",
+                ),
+                NewNotice(
+                    oid,
+                    notices.REQUIREMENT_DUE,
+                    "rule:X:2026-12-31",
+                    NOW + timedelta(days=1),
+                    "Nhắc anh: còn 35 ngày nữa là hạn.",
+                    "vi",
+                ),
+            ],
+        )
     person = Person(make_dispatcher(db, Clock(NOW)), "100001")
     return person, oid
 
@@ -79,10 +94,18 @@ async def test_channel_choice_only_among_linked_channels(db: Database) -> None:
     text = await person.say("/nhacnho")
     assert "rem:ch:zalo" not in person.values  # linked on one channel only: no choice shown
     async with db.transaction() as session:
-        await session.execute(insert(ChatAccount).values(
-            channel="zalo", external_user_id="z1", chat_id="z1", official_id=oid,
-            linked_at=LINKED_AT, failed_link_attempts=0, created_at=LINKED_AT,
-            last_seen_at=LINKED_AT - timedelta(days=1)))
+        await session.execute(
+            insert(ChatAccount).values(
+                channel="zalo",
+                external_user_id="z1",
+                chat_id="z1",
+                official_id=oid,
+                linked_at=LINKED_AT,
+                failed_link_attempts=0,
+                created_at=LINKED_AT,
+                last_seen_at=LINKED_AT - timedelta(days=1),
+            )
+        )
     text = await person.say("/nhacnho")
     assert "rem:ch:zalo" in person.values and "ứng dụng tôi dùng gần nhất" in text
     text = await person.press("rem:ch:zalo")

@@ -10,23 +10,38 @@ import pytest
 from sqlalchemy import insert
 
 from bot.db import Database
-from models import accounts
-from models.officials import Official
-from models.rules import ensure_default_catalogue
-from models.training_records import TrainingRecord, import_key
+from models.chat import accounts
+from models.org.officials import Official
+from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.training_records import TrainingRecord, import_key
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 on 26/11/2026 in Việt Nam
 
 
-async def _record(session: Any, official: Official, kind: str, day: date, periods: int,
-                  cert: str | None = "CC-01", title: str | None = None) -> None:
-    await session.execute(insert(TrainingRecord).values(
-        official_id=official.id, kind=kind, completed_on=day, periods=periods,
-        certificate_no=cert, title=title, provider="Trường Chính trị tỉnh", source="test",
-        import_key=import_key(official.id, kind, day, None, title),
-    ))
+async def _record(
+    session: Any,
+    official: Official,
+    kind: str,
+    day: date,
+    periods: int,
+    cert: str | None = "CC-01",
+    title: str | None = None,
+) -> None:
+    await session.execute(
+        insert(TrainingRecord).values(
+            official_id=official.id,
+            kind=kind,
+            completed_on=day,
+            periods=periods,
+            certificate_no=cert,
+            title=title,
+            provider="Trường Chính trị tỉnh",
+            source="test",
+            import_key=import_key(official.id, kind, day, None, title),
+        )
+    )
 
 
 @pytest.fixture
@@ -36,45 +51,90 @@ async def world(db: Database) -> dict[str, Any]:
         units = await small_province(session)
         people = {
             "deputy": await make_official(
-                session, units["tccb"], employee_code="DB000001", full_name="Nguyễn Văn An",
-                leadership_tier="pho_truong_phong", post_title="Phó Trưởng phòng",
-                leadership_appointed_on=date(2026, 6, 26), education_level="cao_dang",
-                professional_field_matches_post=True, political_theory_level="trung_cap",
+                session,
+                units["tccb"],
+                employee_code="DB000001",
+                full_name="Nguyễn Văn An",
+                leadership_tier="pho_truong_phong",
+                post_title="Phó Trưởng phòng",
+                leadership_appointed_on=date(2026, 6, 26),
+                education_level="cao_dang",
+                professional_field_matches_post=True,
+                political_theory_level="trung_cap",
             ),
             "deputy13": await make_official(
-                session, units["tccb"], employee_code="DB000002", full_name="Trần Thị Bình",
-                gender="female", phone="+84912000002", leadership_tier="pho_truong_phong",
-                leadership_appointed_on=date(2025, 10, 26), education_level="dai_hoc",
+                session,
+                units["tccb"],
+                employee_code="DB000002",
+                full_name="Trần Thị Bình",
+                gender="female",
+                phone="+84912000002",
+                leadership_tier="pho_truong_phong",
+                leadership_appointed_on=date(2025, 10, 26),
+                education_level="dai_hoc",
                 professional_field_matches_post=True,
             ),
             "kinh": await make_official(
-                session, units["sin_thau"], employee_code="DB000003", full_name="Phạm Thị Hoa",
-                gender="female", phone="+84912000003", ethnicity="Kinh", languages=[],
-                education_level="trung_cap", professional_field_matches_post=True,
+                session,
+                units["sin_thau"],
+                employee_code="DB000003",
+                full_name="Phạm Thị Hoa",
+                gender="female",
+                phone="+84912000003",
+                ethnicity="Kinh",
+                languages=[],
+                education_level="trung_cap",
+                professional_field_matches_post=True,
                 political_theory_level="so_cap",
             ),
             "teacher": await make_official(
-                session, units["noi_vu"], employee_code="DB000004", full_name="Lò Văn Dũng",
-                phone="+84912000004", category="vien_chuc", ethnicity="Thái",
+                session,
+                units["noi_vu"],
+                employee_code="DB000004",
+                full_name="Lò Văn Dũng",
+                phone="+84912000004",
+                category="vien_chuc",
+                ethnicity="Thái",
             ),
             "teacher_no_ethics": await make_official(
-                session, units["noi_vu"], employee_code="DB000005", full_name="Quàng Thị Én",
-                gender="female", phone="+84912000005", category="vien_chuc",
+                session,
+                units["noi_vu"],
+                employee_code="DB000005",
+                full_name="Quàng Thị Én",
+                gender="female",
+                phone="+84912000005",
+                category="vien_chuc",
                 ethnicity="Thái",
             ),
         }
         await _record(session, people["deputy13"], "quoc_phong_an_ninh", date(2024, 5, 10), 96)
-        await _record(session, people["kinh"], "cap_nhat_phap_luat_ky_nang",
-                      date(2026, 5, 10), 16, title="Cập nhật Luật Cán bộ, công chức 2025")
+        await _record(
+            session,
+            people["kinh"],
+            "cap_nhat_phap_luat_ky_nang",
+            date(2026, 5, 10),
+            16,
+            title="Cập nhật Luật Cán bộ, công chức 2025",
+        )
         await _record(session, people["teacher"], "dao_duc_cong_vu", date(2026, 3, 1), 8)
         await _record(session, people["teacher"], "theo_vi_tri_viec_lam", date(2026, 9, 1), 16)
-        await _record(session, people["teacher_no_ethics"], "theo_vi_tri_viec_lam",
-                      date(2026, 9, 1), 16)
-        await _record(session, people["teacher_no_ethics"], "ly_luan_chinh_tri",
-                      date(2024, 6, 15), 480, title="Trung cấp lý luận chính trị")
+        await _record(
+            session, people["teacher_no_ethics"], "theo_vi_tri_viec_lam", date(2026, 9, 1), 16
+        )
+        await _record(
+            session,
+            people["teacher_no_ethics"],
+            "ly_luan_chinh_tri",
+            date(2024, 6, 15),
+            480,
+            title="Trung cấp lý luận chính trị",
+        )
         for n, official in enumerate(people.values()):
             account = await accounts.get_or_create(
-                session, channel="telegram", user_id=str(2000 + n), chat_id=str(2000 + n),
+                session,
+                channel="telegram",
+                user_id=str(2000 + n),
+                chat_id=str(2000 + n),
                 now=NOW,
             )
             await accounts.link(session, account, official, method="test", now=NOW)
@@ -92,12 +152,16 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     text = await an.say("/yeucau")
     lines = text.splitlines()
     assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
-    assert lines[1] == ("1. ❗ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — "
-                        "chưa đạt, hạn 31/12/2025 (quá hạn 330 ngày)")
-    assert lines[2] == ("2. ⚠️ Cập nhật kiến thức pháp luật hằng năm — chưa có, hạn 31/12/2026 "
-                        "(còn 35 ngày)")
-    assert lines[3] == ("3. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn "
-                        "26/06/2027 (còn 212 ngày)")
+    assert lines[1] == (
+        "1. ❗ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — "
+        "chưa đạt, hạn 31/12/2025 (quá hạn 330 ngày)"
+    )
+    assert lines[2] == (
+        "2. ⚠️ Cập nhật kiến thức pháp luật hằng năm — chưa có, hạn 31/12/2026 (còn 35 ngày)"
+    )
+    assert lines[3] == (
+        "3. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/06/2027 (còn 212 ngày)"
+    )
     assert "✅ Lý luận chính trị từ trung cấp (tiêu chuẩn lãnh đạo) — đã đạt" in text
     assert an.values[:3] == ["why:DB-SEED-01", "why:DB-SEED-03", "why:REG-171-LEADER-QLNN"]
     assert an.choices[0] == "❓ Vì sao mục 1?"
@@ -110,11 +174,14 @@ async def test_why_explains_conditions_target_and_basis(
     await an.say("/yeucau")
     text = await an.press("why:DB-SEED-03")
     assert ("Yêu cầu này áp dụng với anh vì anh làm việc ở cấp tỉnh, là công chức.") in text
-    assert ("Chỉ tiêu của tỉnh: hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức "
-            "pháp luật, kỹ năng, phương pháp thực thi công vụ.") in text
+    assert (
+        "Chỉ tiêu của tỉnh: hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức "
+        "pháp luật, kỹ năng, phương pháp thực thi công vụ."
+    ) in text
     assert "(mục tiêu của tỉnh)" in text
-    assert ("Nghị định 89/2021/NĐ-CP sửa đổi Nghị định 101/2017/NĐ-CP (văn bản đã kiểm chứng)"
-            in text)
+    assert (
+        "Nghị định 89/2021/NĐ-CP sửa đổi Nghị định 101/2017/NĐ-CP (văn bản đã kiểm chứng)" in text
+    )
     assert "Thực hiện hằng năm; hạn năm nay: 31/12/2026." in text
     assert "tối thiểu 8 tiết" in text
     assert "Số tiết tối thiểu mỗi năm do tỉnh chọn" in text
@@ -131,8 +198,10 @@ async def test_appointed_13_months_ago_is_overdue(db: Database, world: dict[str,
     binh = person(db, world, "deputy13")
     text = await binh.say("/yeucau")
     assert text.splitlines()[0] == "📋 Yêu cầu bồi dưỡng của chị (năm 2026)"
-    assert ("1. ❗ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/10/2026 "
-            "(quá hạn 31 ngày)") in text
+    assert (
+        "1. ❗ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/10/2026 "
+        "(quá hạn 31 ngày)"
+    ) in text
     assert "✅ Kiến thức quốc phòng – an ninh đối tượng 3 — hoàn thành 10/05/2024" in text
 
 
@@ -141,28 +210,37 @@ async def test_kinh_commune_official_without_local_language(
 ) -> None:
     hoa = person(db, world, "kinh")
     text = await hoa.say("còn thiếu gì nam nay")
-    assert ("❗ Sử dụng được tiếng dân tộc thiểu số tại địa phương — chưa đạt, hạn 31/12/2025"
-            in text)
-    assert ("✅ Cập nhật kiến thức, kỹ năng và đạo đức công vụ hằng năm (cấp xã) — hoàn thành "
-            "10/05/2026") in text
+    assert (
+        "❗ Sử dụng được tiếng dân tộc thiểu số tại địa phương — chưa đạt, hạn 31/12/2025" in text
+    )
+    assert (
+        "✅ Cập nhật kiến thức, kỹ năng và đạo đức công vụ hằng năm (cấp xã) — hoàn thành "
+        "10/05/2026"
+    ) in text
     text = await hoa.press("why:DB-SEED-06")
-    assert ("vì chị làm việc ở cấp xã, là công chức, là người dân tộc Kinh, công tác ở vùng "
-            "đồng bào dân tộc thiểu số và miền núi.") in text
-    assert ("Cần có: sử dụng được ít nhất một tiếng dân tộc thiểu số hoặc Tiếng dân tộc thiểu "
-            "số có chứng chỉ.") in text
+    assert (
+        "vì chị làm việc ở cấp xã, là công chức, là người dân tộc Kinh, công tác ở vùng "
+        "đồng bào dân tộc thiểu số và miền núi."
+    ) in text
+    assert (
+        "Cần có: sử dụng được ít nhất một tiếng dân tộc thiểu số hoặc Tiếng dân tộc thiểu "
+        "số có chứng chỉ."
+    ) in text
 
 
-async def test_public_employee_with_and_without_ethics(
-    db: Database, world: dict[str, Any]
-) -> None:
+async def test_public_employee_with_and_without_ethics(db: Database, world: dict[str, Any]) -> None:
     dung = person(db, world, "teacher")
     text = await dung.say("yeu cau")
-    assert ("1. ✅ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — hoàn thành "
-            "01/09/2026") in text
+    assert (
+        "1. ✅ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — hoàn thành "
+        "01/09/2026"
+    ) in text
     en = person(db, world, "teacher_no_ethics")
     text = await en.say("toi can hoc gi")
-    assert ("1. ⚠️ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — chưa có, hạn "
-            "31/12/2026 (còn 35 ngày)") in text
+    assert (
+        "1. ⚠️ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — chưa có, hạn "
+        "31/12/2026 (còn 35 ngày)"
+    ) in text
     text = await en.press("why:DB-SEED-04")
     assert "Còn thiếu: Đạo đức công vụ, đạo đức nghề nghiệp (tối thiểu 8 tiết)." in text
     assert "hằng năm ít nhất 60% viên chức" in text
@@ -178,13 +256,13 @@ async def test_year_boundary_follows_vietnam_time(db: Database, world: dict[str,
     clock.now = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)
     text = await hoa.say("/yeucau")
     assert "(năm 2027)" in text
-    assert ("Cập nhật kiến thức, kỹ năng và đạo đức công vụ hằng năm (cấp xã) — chưa có, hạn "
-            "31/12/2027 (còn 364 ngày)") in text
+    assert (
+        "Cập nhật kiến thức, kỹ năng và đạo đức công vụ hằng năm (cấp xã) — chưa có, hạn "
+        "31/12/2027 (còn 364 ngày)"
+    ) in text
 
 
-async def test_forged_or_foreign_why_buttons_are_stale(
-    db: Database, world: dict[str, Any]
-) -> None:
+async def test_forged_or_foreign_why_buttons_are_stale(db: Database, world: dict[str, Any]) -> None:
     an = person(db, world, "deputy")
     for value in ("why:DB-SEED-04", "why:NO-SUCH-RULE", "why:", "why:REG-101-ANNUAL-1W"):
         text = await an.press(value)
@@ -205,8 +283,10 @@ async def test_profile_lists_completed_training(db: Database, world: dict[str, A
     en = person(db, world, "teacher_no_ethics")
     text = await en.say("/hoso")
     assert "🎓 Bồi dưỡng đã hoàn thành:" in text
-    assert ("• 15/06/2024 — Lý luận chính trị: Trung cấp lý luận chính trị (480 tiết, chứng "
-            "chỉ số CC-01)") in text
+    assert (
+        "• 15/06/2024 — Lý luận chính trị: Trung cấp lý luận chính trị (480 tiết, chứng "
+        "chỉ số CC-01)"
+    ) in text
     an = person(db, world, "deputy")
     assert "🎓 Chưa có khóa bồi dưỡng nào được ghi nhận." in await an.say("/hoso")
 

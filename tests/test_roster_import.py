@@ -22,11 +22,10 @@ from sqlalchemy import event, func, select
 from bot.db import Database
 from locales import _, i18n
 from locales.folding import fold_key
-from models import roster_import, tabular
 from models.audit import AuditEntry
-from models.officials import ROSTER_FIELDS, Official
-from models.org_units import OrgUnit, add_unit
-from models.roster_import import (
+from models.imports import officials as roster_import
+from models.imports import table as tabular
+from models.imports.officials import (
     ACCEPTED_WORDS,
     COLUMN_HELP,
     ROSTER_COLUMNS,
@@ -39,6 +38,8 @@ from models.roster_import import (
     roster_template_xlsx,
     write_error_file,
 )
+from models.org.officials import ROSTER_FIELDS, Official
+from models.org.units import OrgUnit, add_unit
 from models.vocabulary import parse_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,15 +47,27 @@ PENDING = ROOT / "locales" / "pending" / "roster.vi.json"
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
 
-HEADER = ["Mã cán bộ", "Họ và tên", "Ngày sinh", "Số điện thoại", "Đối tượng", "Mã đơn vị",
-          "Chức vụ"]
+HEADER = [
+    "Mã cán bộ",
+    "Họ và tên",
+    "Ngày sinh",
+    "Số điện thoại",
+    "Đối tượng",
+    "Mã đơn vị",
+    "Chức vụ",
+]
 
 
 # --- helpers -----------------------------------------------------------------------------
 
 
-def csv_bytes(rows: Sequence[Sequence[Any]], *, delimiter: str = ";", encoding: str = "utf-8-sig",
-              header: Sequence[str] = HEADER) -> bytes:
+def csv_bytes(
+    rows: Sequence[Sequence[Any]],
+    *,
+    delimiter: str = ";",
+    encoding: str = "utf-8-sig",
+    header: Sequence[str] = HEADER,
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(header)
@@ -95,25 +108,46 @@ def xlsx_bytes(sheets: dict[str, Sequence[Sequence[Any]]]) -> bytes:
     return buffer.getvalue()
 
 
-def row(code: str, name: str = "Lò Thị Nhung", birth: Any = "05/09/1990",
-        phone: Any = "0912 345 678", category: str = "công chức", unit: str = "03158",
-        post: str = "Công chức Văn phòng – Thống kê") -> list[Any]:
+def row(
+    code: str,
+    name: str = "Lò Thị Nhung",
+    birth: Any = "05/09/1990",
+    phone: Any = "0912 345 678",
+    category: str = "công chức",
+    unit: str = "03158",
+    post: str = "Công chức Văn phòng – Thống kê",
+) -> list[Any]:
     return [code, name, birth, phone, category, unit, post]
 
 
 @pytest.fixture
 async def units(db: Database) -> dict[str, OrgUnit]:
     async with db.transaction() as session:
-        root = await add_unit(session, code="T11", name="Tỉnh Điện Biên", level="province",
-                              kind="province")
-        noi_vu = await add_unit(session, code="SNV", name="Sở Nội vụ", level="province",
-                                kind="department", parent=root)
-        tccb = await add_unit(session, code="SNV-TCCB", name="Phòng Tổ chức cán bộ",
-                              level="province", kind="division", parent=noi_vu)
-        sin_thau = await add_unit(session, code="03158", name="Xã Sín Thầu", level="commune",
-                                  kind="commune", parent=root)
-        old = await add_unit(session, code="H-TG", name="Huyện Tuần Giáo", level="district",
-                             parent=root, valid_to=date(2025, 6, 30))
+        root = await add_unit(
+            session, code="T11", name="Tỉnh Điện Biên", level="province", kind="province"
+        )
+        noi_vu = await add_unit(
+            session, code="SNV", name="Sở Nội vụ", level="province", kind="department", parent=root
+        )
+        tccb = await add_unit(
+            session,
+            code="SNV-TCCB",
+            name="Phòng Tổ chức cán bộ",
+            level="province",
+            kind="division",
+            parent=noi_vu,
+        )
+        sin_thau = await add_unit(
+            session, code="03158", name="Xã Sín Thầu", level="commune", kind="commune", parent=root
+        )
+        old = await add_unit(
+            session,
+            code="H-TG",
+            name="Huyện Tuần Giáo",
+            level="district",
+            parent=root,
+            valid_to=date(2025, 6, 30),
+        )
     return {"root": root, "noi_vu": noi_vu, "tccb": tccb, "sin_thau": sin_thau, "old": old}
 
 
@@ -122,8 +156,9 @@ async def plan(db: Database, content: bytes, name: str = "ds.csv", **kw: Any) ->
         return await plan_import(session, name, content, today=TODAY, **kw)
 
 
-async def run(db: Database, content: bytes, name: str = "ds.csv", *, skip: bool = False,
-              **kw: Any) -> tuple[RosterPlan, RosterResult]:
+async def run(
+    db: Database, content: bytes, name: str = "ds.csv", *, skip: bool = False, **kw: Any
+) -> tuple[RosterPlan, RosterResult]:
     async with db.transaction() as session:
         p = await plan_import(session, name, content, today=TODAY, **kw)
         result = await apply_import(session, p, actor="test", now=NOW, skip_bad_rows=skip)
@@ -156,7 +191,8 @@ def vi_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return pending.get(message) or self.base.gettext(message)
 
     monkeypatch.setattr(
-        i18n, "translations",
+        i18n,
+        "translations",
         lambda locale: Merged(real(locale)) if locale == "vi" else real(locale),
     )
     with i18n.use_locale("vi"):
@@ -169,13 +205,27 @@ def vi_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def test_csv_with_vietnamese_headers_imports_and_normalises(
     db: Database, units: dict
 ) -> None:
-    content = csv_bytes([
-        row("DB001", phone="0912 345 678"),
-        row("DB002", name="Nguyễn Văn An", phone="+84 912 345 678", birth="1/2/1985",
-            category="CC", unit="Xã Sín Thầu"),
-        row("DB003", name="Quàng Văn Bình", phone="84912345678", birth="1979-12-31",
-            category="viên chức", unit="snv-tccb"),
-    ])
+    content = csv_bytes(
+        [
+            row("DB001", phone="0912 345 678"),
+            row(
+                "DB002",
+                name="Nguyễn Văn An",
+                phone="+84 912 345 678",
+                birth="1/2/1985",
+                category="CC",
+                unit="Xã Sín Thầu",
+            ),
+            row(
+                "DB003",
+                name="Quàng Văn Bình",
+                phone="84912345678",
+                birth="1979-12-31",
+                category="viên chức",
+                unit="snv-tccb",
+            ),
+        ]
+    )
     p, result = await run(db, content)
     assert p.ok and p.sheet is None
     assert (result.created, result.updated, result.unchanged, result.skipped) == (3, 0, 0, 0)
@@ -192,29 +242,65 @@ async def test_csv_with_vietnamese_headers_imports_and_normalises(
     assert stored["DB001"].active is True and stored["DB001"].languages == []
 
 
-@pytest.mark.parametrize("header", [
-    ["Mã cán bộ", "Họ và tên", "Ngày sinh", "Số điện thoại", "Đối tượng", "Đơn vị", "Chức vụ"],
-    ["Ma can bo", "Ho va ten", "Ngay sinh", "So dien thoai", "Doi tuong", "Ma don vi",
-     "Chuc vu"],
-    ["MÃ CB", "HỌ TÊN", "NGÀY SINH", "SĐT", "LOẠI", "ĐƠN VỊ CÔNG TÁC", "CHỨC VỤ"],
-    [unicodedata.normalize("NFD", h) for h in HEADER],
-    ["employee_code", "full_name", "birth_date", "phone", "category", "unit_code", "post_title"],
-    ["Mã cán bộ (*)", "Họ và tên *", "Ngày sinh (dd/mm/yyyy)", "Điện thoại", "Đối tượng",
-     "Mã đơn vị", "Chức vụ\u200b"],
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Mã cán bộ", "Họ và tên", "Ngày sinh", "Số điện thoại", "Đối tượng", "Đơn vị", "Chức vụ"],
+        [
+            "Ma can bo",
+            "Ho va ten",
+            "Ngay sinh",
+            "So dien thoai",
+            "Doi tuong",
+            "Ma don vi",
+            "Chuc vu",
+        ],
+        ["MÃ CB", "HỌ TÊN", "NGÀY SINH", "SĐT", "LOẠI", "ĐƠN VỊ CÔNG TÁC", "CHỨC VỤ"],
+        [unicodedata.normalize("NFD", h) for h in HEADER],
+        [
+            "employee_code",
+            "full_name",
+            "birth_date",
+            "phone",
+            "category",
+            "unit_code",
+            "post_title",
+        ],
+        [
+            "Mã cán bộ (*)",
+            "Họ và tên *",
+            "Ngày sinh (dd/mm/yyyy)",
+            "Điện thoại",
+            "Đối tượng",
+            "Mã đơn vị",
+            "Chức vụ\u200b",
+        ],
+    ],
+)
 async def test_header_spellings(db: Database, units: dict, header: list[str]) -> None:
     p = await plan(db, csv_bytes([row("DB001")], header=header))
     assert p.ok, format_plan_report(p)
-    assert set(p.headers) == {"employee_code", "full_name", "birth_date", "phone", "category",
-                              "unit_code", "post_title"}
+    assert set(p.headers) == {
+        "employee_code",
+        "full_name",
+        "birth_date",
+        "phone",
+        "category",
+        "unit_code",
+        "post_title",
+    }
     assert p.headers["employee_code"] == unicodedata.normalize("NFC", header[0])
     assert p.rows[0].values["birth_date"] == date(1990, 9, 5)
 
 
 async def test_csv_encodings_and_delimiters(db: Database, units: dict) -> None:
     rows = [row("DB001", name="Lò Thị Nhung, con")]
-    for delimiter, encoding in ((",", "utf-8"), ("\t", "utf-16"), (";", "cp1258"),
-                                (",", "utf-16-le")):
+    for delimiter, encoding in (
+        (",", "utf-8"),
+        ("\t", "utf-16"),
+        (";", "cp1258"),
+        (",", "utf-16-le"),
+    ):
         p = await plan(db, csv_bytes(rows, delimiter=delimiter, encoding=encoding))
         assert p.ok, (delimiter, encoding, format_plan_report(p))
         assert p.rows[0].values["full_name"] == "Lò Thị Nhung, con"
@@ -224,19 +310,43 @@ async def test_csv_encodings_and_delimiters(db: Database, units: dict) -> None:
 
 
 async def test_xlsx_typed_cells_title_rows_and_sheet_choice(db: Database, units: dict) -> None:
-    content = xlsx_bytes({
-        "Ghi chú": [["Danh sách gửi Sở Nội vụ"], ["Người lập", "Ngày lập"]],
-        "DS cán bộ": [
-            ["DANH SÁCH CÁN BỘ, CÔNG CHỨC"],
-            [],
-            ["STT", *HEADER, "Tiếng dân tộc", "Chuyên ngành phù hợp vị trí", "Mã ngạch"],
-            [1, 1234, "Lò Thị Nhung", datetime(1990, 9, 5), 912345678, "Công chức", 3158,
-             "Chủ tịch UBND xã", "Thái; Mông / thái", "x", 1.003],
-            [],
-            [2, "DB002", "Nguyễn Văn An", 32874, "0912.345.678", "CB", "03158", None, None,
-             "không", "Chuyên viên chính"],
-        ],
-    })
+    content = xlsx_bytes(
+        {
+            "Ghi chú": [["Danh sách gửi Sở Nội vụ"], ["Người lập", "Ngày lập"]],
+            "DS cán bộ": [
+                ["DANH SÁCH CÁN BỘ, CÔNG CHỨC"],
+                [],
+                ["STT", *HEADER, "Tiếng dân tộc", "Chuyên ngành phù hợp vị trí", "Mã ngạch"],
+                [
+                    1,
+                    1234,
+                    "Lò Thị Nhung",
+                    datetime(1990, 9, 5),
+                    912345678,
+                    "Công chức",
+                    3158,
+                    "Chủ tịch UBND xã",
+                    "Thái; Mông / thái",
+                    "x",
+                    1.003,
+                ],
+                [],
+                [
+                    2,
+                    "DB002",
+                    "Nguyễn Văn An",
+                    32874,
+                    "0912.345.678",
+                    "CB",
+                    "03158",
+                    None,
+                    None,
+                    "không",
+                    "Chuyên viên chính",
+                ],
+            ],
+        }
+    )
     p, result = await run(db, content, "ds.xlsx")
     assert p.ok, format_plan_report(p)
     assert p.sheet == "DS cán bộ"
@@ -259,10 +369,12 @@ async def test_xlsx_typed_cells_title_rows_and_sheet_choice(db: Database, units:
 
 
 async def test_wrong_sheet_is_a_clear_error(db: Database, units: dict) -> None:
-    content = xlsx_bytes({
-        "Tổng hợp": [["Đơn vị", "Số lượng"], ["Sở Nội vụ", 12]],
-        "Khóa học": [["Mã khóa", "Tên khóa"], ["K-1", "QLNN"]],
-    })
+    content = xlsx_bytes(
+        {
+            "Tổng hợp": [["Đơn vị", "Số lượng"], ["Sở Nội vụ", 12]],
+            "Khóa học": [["Mã khóa", "Tên khóa"], ["K-1", "QLNN"]],
+        }
+    )
     p, result = await run(db, content, "tong-hop.xlsx")
     assert p.file_error is not None and p.file_error.msgid == tabular.MSG_WRONG_SHEET
     message = format_plan_report(p)
@@ -278,17 +390,21 @@ async def test_csv_missing_columns(db: Database, units: dict) -> None:
     assert "“Đối tượng”, “Mã đơn vị”" in format_plan_report(p)
 
 
-@pytest.mark.parametrize(("name", "content", "msgid"), [
-    ("ds.pdf", b"%PDF-1.4", tabular.MSG_UNSUPPORTED),
-    ("ds.csv", b"", tabular.MSG_EMPTY),
-    ("ds.xlsx", b"  \n", tabular.MSG_EMPTY),
-    ("ds.xlsx", b"PK\x03\x04 this is not really a zip", tabular.MSG_CORRUPT),
-    ("ds.xlsx", b"not a workbook at all", tabular.MSG_CORRUPT),
-    ("ds.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, tabular.MSG_OLD_EXCEL),
-    ("ds.csv", ";".join(HEADER).encode() + b"\n;;;\n", tabular.MSG_NO_DATA),
-])
-async def test_file_errors(db: Database, units: dict, name: str, content: bytes,
-                           msgid: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "msgid"),
+    [
+        ("ds.pdf", b"%PDF-1.4", tabular.MSG_UNSUPPORTED),
+        ("ds.csv", b"", tabular.MSG_EMPTY),
+        ("ds.xlsx", b"  \n", tabular.MSG_EMPTY),
+        ("ds.xlsx", b"PK\x03\x04 this is not really a zip", tabular.MSG_CORRUPT),
+        ("ds.xlsx", b"not a workbook at all", tabular.MSG_CORRUPT),
+        ("ds.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, tabular.MSG_OLD_EXCEL),
+        ("ds.csv", ";".join(HEADER).encode() + b"\n;;;\n", tabular.MSG_NO_DATA),
+    ],
+)
+async def test_file_errors(
+    db: Database, units: dict, name: str, content: bytes, msgid: str
+) -> None:
     p, result = await run(db, content, name, skip=True)
     assert p.file_error is not None and p.file_error.msgid == msgid
     assert name in format_plan_report(p)
@@ -307,17 +423,19 @@ async def test_xlsx_renamed_csv_is_read_as_xlsx(db: Database, units: dict) -> No
 
 
 async def test_row_errors_carry_row_column_and_value(db: Database, units: dict) -> None:
-    content = csv_bytes([
-        row("DB001", birth="31/02/1980"),           # row 2: impossible date
-        row("DB002", birth="05/09/2030"),           # row 3: future birth date
-        row("DB003", phone="12345"),                # row 4: bad phone
-        row("DB004", unit="X-KHONG-CO"),            # row 5: unknown unit
-        row("DB005", category="hợp đồng"),          # row 6: unknown category
-        row("DB006", name=""),                      # row 7: missing name
-        row("DB007", unit="H-TG"),                  # row 8: dissolved unit
-        row("DB008", birth="1890-01-01"),           # row 9: before 1900
-        row("DB009"),                               # row 10: fine
-    ])
+    content = csv_bytes(
+        [
+            row("DB001", birth="31/02/1980"),  # row 2: impossible date
+            row("DB002", birth="05/09/2030"),  # row 3: future birth date
+            row("DB003", phone="12345"),  # row 4: bad phone
+            row("DB004", unit="X-KHONG-CO"),  # row 5: unknown unit
+            row("DB005", category="hợp đồng"),  # row 6: unknown category
+            row("DB006", name=""),  # row 7: missing name
+            row("DB007", unit="H-TG"),  # row 8: dissolved unit
+            row("DB008", birth="1890-01-01"),  # row 9: before 1900
+            row("DB009"),  # row 10: fine
+        ]
+    )
     p = await plan(db, content)
     found = {(e.row, e.column, e.value, e.msgid) for e in p.errors}
     assert found == {
@@ -335,24 +453,31 @@ async def test_row_errors_carry_row_column_and_value(db: Database, units: dict) 
 
 
 async def test_vietnamese_error_wording(db: Database, units: dict, vi_catalogue: None) -> None:
-    content = csv_bytes([row(f"DB{i:03}") for i in range(1, 6)] + [
-        row("DB006", birth="31/02/1980"), row("DB007", category="hợp đồng"),
-    ])
+    content = csv_bytes(
+        [row(f"DB{i:03}") for i in range(1, 6)]
+        + [
+            row("DB006", birth="31/02/1980"),
+            row("DB007", category="hợp đồng"),
+        ]
+    )
     p = await plan(db, content)
     report = format_plan_report(p)
-    assert "Dòng 7, cột “Ngày sinh”: “31/02/1980” không phải là ngày hợp lệ (dd/mm/yyyy)." \
-        in report
-    assert "Dòng 8, cột “Đối tượng”: “hợp đồng” không phải là giá trị hợp lệ; anh/chị vui lòng" \
+    assert "Dòng 7, cột “Ngày sinh”: “31/02/1980” không phải là ngày hợp lệ (dd/mm/yyyy)." in report
+    assert (
+        "Dòng 8, cột “Đối tượng”: “hợp đồng” không phải là giá trị hợp lệ; anh/chị vui lòng"
         " dùng một trong các giá trị: cán bộ, công chức, viên chức." in report
+    )
     assert "Số dòng dữ liệu: 7; hợp lệ: 5; có lỗi: 2." in report
     # The locale of the reader applies, not the one active while the file was read.
     with i18n.use_locale("en"):
         assert "Row 7, column “Ngày sinh”: “31/02/1980” is not a valid date" in (
-            format_plan_report(p))
+            format_plan_report(p)
+        )
 
 
-async def test_report_lists_at_most_limit_errors(db: Database, units: dict,
-                                                vi_catalogue: None) -> None:
+async def test_report_lists_at_most_limit_errors(
+    db: Database, units: dict, vi_catalogue: None
+) -> None:
     content = csv_bytes([row(f"DB{i:03}", birth="32/01/1990") for i in range(30)])
     p = await plan(db, content)
     report = format_plan_report(p, limit=20)
@@ -366,40 +491,114 @@ async def test_duplicate_codes_flag_every_copy(db: Database, units: dict) -> Non
     p = await plan(db, content)
     duplicates = [e for e in p.errors if e.msgid == roster_import.MSG_DUPLICATE_CODE]
     assert [(e.row, e.column, e.params["rows"]) for e in duplicates] == [
-        (2, "Mã cán bộ", "2, 4"), (4, "Mã cán bộ", "2, 4"),
+        (2, "Mã cán bộ", "2, 4"),
+        (4, "Mã cán bộ", "2, 4"),
     ]
     assert [r.employee_code for r in p.rows] == ["DB002"]
 
 
 async def test_vocabulary_words_and_booleans(db: Database, units: dict) -> None:
-    header = [*HEADER, "Giới tính", "Trình độ chuyên môn", "Lý luận chính trị", "Cấp lãnh đạo",
-              "Tên ngạch", "Chuyên ngành phù hợp vị trí", "Cấp", "Đang công tác",
-              "Ngôn ngữ nhận tin", "Email"]
-    content = csv_bytes([
-        [*row("DB001"), "Nữ", "Thạc sĩ", "Cao cấp lý luận chính trị", "Phó trưởng phòng",
-         "CVC", "có", "Tỉnh", "x", "Tiếng Việt", "nhung.lt@dienbien.gov.vn"],
-        [*row("DB002"), "nam", "ThS", "trung cấp LLCT", "không", "chuyên viên", "KHÔNG",
-         "", "", "en", ""],
-        [*row("DB003"), "khác", "lớp 12", "chưa học", "trưởng ban", "x", "có lẽ", "thôn",
-         "nghỉ", "fr", "nhung@"],
-    ], header=header)
+    header = [
+        *HEADER,
+        "Giới tính",
+        "Trình độ chuyên môn",
+        "Lý luận chính trị",
+        "Cấp lãnh đạo",
+        "Tên ngạch",
+        "Chuyên ngành phù hợp vị trí",
+        "Cấp",
+        "Đang công tác",
+        "Ngôn ngữ nhận tin",
+        "Email",
+    ]
+    content = csv_bytes(
+        [
+            [
+                *row("DB001"),
+                "Nữ",
+                "Thạc sĩ",
+                "Cao cấp lý luận chính trị",
+                "Phó trưởng phòng",
+                "CVC",
+                "có",
+                "Tỉnh",
+                "x",
+                "Tiếng Việt",
+                "nhung.lt@dienbien.gov.vn",
+            ],
+            [
+                *row("DB002"),
+                "nam",
+                "ThS",
+                "trung cấp LLCT",
+                "không",
+                "chuyên viên",
+                "KHÔNG",
+                "",
+                "",
+                "en",
+                "",
+            ],
+            [
+                *row("DB003"),
+                "khác",
+                "lớp 12",
+                "chưa học",
+                "trưởng ban",
+                "x",
+                "có lẽ",
+                "thôn",
+                "nghỉ",
+                "fr",
+                "nhung@",
+            ],
+        ],
+        header=header,
+    )
     p = await plan(db, content)
     values = {r.employee_code: r.values for r in p.rows}
     assert values["DB001"] | {} == values["DB001"]
     one = values["DB001"]
-    assert (one["gender"], one["education_level"], one["political_theory_level"],
-            one["leadership_tier"], one["rank_tier"], one["professional_field_matches_post"],
-            one["level"], one["active"], one["preferred_locale"], one["email"]) == (
-        "female", "thac_si", "cao_cap", "pho_truong_phong", "chuyen_vien_chinh", True,
-        "province", True, "vi", "nhung.lt@dienbien.gov.vn")
+    assert (
+        one["gender"],
+        one["education_level"],
+        one["political_theory_level"],
+        one["leadership_tier"],
+        one["rank_tier"],
+        one["professional_field_matches_post"],
+        one["level"],
+        one["active"],
+        one["preferred_locale"],
+        one["email"],
+    ) == (
+        "female",
+        "thac_si",
+        "cao_cap",
+        "pho_truong_phong",
+        "chuyen_vien_chinh",
+        True,
+        "province",
+        True,
+        "vi",
+        "nhung.lt@dienbien.gov.vn",
+    )
     two = values["DB002"]
     assert two["leadership_tier"] is None and two["professional_field_matches_post"] is False
     assert two["level"] == "commune" and "active" not in two and two["email"] is None
     assert two["political_theory_level"] == "trung_cap" and two["preferred_locale"] == "en"
     bad = {e.column for e in p.errors if e.row == 4}
-    assert bad == {"Giới tính", "Trình độ chuyên môn", "Lý luận chính trị", "Cấp lãnh đạo",
-                   "Tên ngạch", "Chuyên ngành phù hợp vị trí", "Cấp", "Đang công tác",
-                   "Ngôn ngữ nhận tin", "Email"}
+    assert bad == {
+        "Giới tính",
+        "Trình độ chuyên môn",
+        "Lý luận chính trị",
+        "Cấp lãnh đạo",
+        "Tên ngạch",
+        "Chuyên ngành phù hợp vị trí",
+        "Cấp",
+        "Đang công tác",
+        "Ngôn ngữ nhận tin",
+        "Email",
+    }
 
 
 def test_accepted_words_parse() -> None:
@@ -424,8 +623,9 @@ async def test_scope_limits_units(db: Database, units: dict) -> None:
 async def test_scope_protects_officials_of_other_units(db: Database, units: dict) -> None:
     await run(db, csv_bytes([row("DB001", unit="03158")]))
     # Sở Nội vụ's admin cannot pull the commune's official into their own unit.
-    p, _result = await run(db, csv_bytes([row("DB001", unit="SNV-TCCB")]),
-                           scope_unit=units["noi_vu"])
+    p, _result = await run(
+        db, csv_bytes([row("DB001", unit="SNV-TCCB")]), scope_unit=units["noi_vu"]
+    )
     assert [e.msgid for e in p.errors] == [roster_import.MSG_OFFICIAL_OUT_OF_SCOPE]
     assert (await officials(db))["DB001"].unit_id == units["sin_thau"].id
 
@@ -470,8 +670,12 @@ async def test_reimport_changes_nothing(db: Database, units: dict) -> None:
 async def test_changed_row_is_one_update_with_fields(db: Database, units: dict) -> None:
     await run(db, csv_bytes([row("DB001"), row("DB002", name="Nguyễn Văn An")]))
     later = datetime(2027, 1, 1, tzinfo=UTC)
-    content = csv_bytes([row("DB001", post="Phó Chủ tịch UBND xã", unit="SNV-TCCB"),
-                         row("DB002", name="Nguyễn Văn An")])
+    content = csv_bytes(
+        [
+            row("DB001", post="Phó Chủ tịch UBND xã", unit="SNV-TCCB"),
+            row("DB002", name="Nguyễn Văn An"),
+        ]
+    )
     async with db.transaction() as session:
         p = await plan_import(session, "ds.csv", content, today=TODAY)
         result = await apply_import(session, p, actor="test", now=later)
@@ -479,8 +683,7 @@ async def test_changed_row_is_one_update_with_fields(db: Database, units: dict) 
     assert result.changed_codes == ["DB001"]
     change = result.changes[0]
     assert set(change.fields) == {"post_title", "unit_id", "level"}
-    assert change.fields["post_title"] == ("Công chức Văn phòng – Thống kê",
-                                           "Phó Chủ tịch UBND xã")
+    assert change.fields["post_title"] == ("Công chức Văn phòng – Thống kê", "Phó Chủ tịch UBND xã")
     assert change.fields["level"] == ("commune", "province")
     stored = await officials(db)
     assert stored["DB001"].post_title == "Phó Chủ tịch UBND xã"
@@ -501,15 +704,14 @@ async def test_columns_absent_from_the_file_are_left_alone(db: Database, units: 
 
 
 async def test_error_file_lists_bad_rows(db: Database, units: dict) -> None:
-    content = csv_bytes([row("DB001"), row("=HYPERLINK(\"x\")", birth="31/02/1980")])
+    content = csv_bytes([row("DB001"), row('=HYPERLINK("x")', birth="31/02/1980")])
     p = await plan(db, content)
     workbook = load_workbook(io.BytesIO(write_error_file(p)))
     sheet = workbook.active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == (_(roster_import.MSG_ERRORS_ROW), *HEADER,
-                       _(roster_import.MSG_ERRORS_COLUMN))
-    assert rows[1][0] == 3 and rows[1][1] == "=HYPERLINK(\"x\")"
+    assert rows[0] == (_(roster_import.MSG_ERRORS_ROW), *HEADER, _(roster_import.MSG_ERRORS_COLUMN))
+    assert rows[1][0] == 3 and rows[1][1] == '=HYPERLINK("x")'
     assert sheet.cell(row=2, column=2).data_type == "s"  # echoed as text, never a formula
     assert "31/02/1980" in str(rows[1][-1])
     assert len(rows) == 2
@@ -524,13 +726,34 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
     # An empty template is "no data", not a crash.
     p = await plan(db, template, "mau.xlsx")
     assert p.file_error is not None and p.file_error.msgid == tabular.MSG_NO_DATA
-    sheet.append([
-        "DB100", "Lò Thị Nhung", "nữ", datetime(1990, 9, 5), "0912345678",
-        "nhung.lt@dienbien.gov.vn", "công chức", "03158", "", "01.003", "chuyên viên",
-        "V.07.01.03", datetime(2015, 7, 1), "Công chức Văn phòng – Thống kê", "trưởng phòng",
-        "15/03/2021", "đại học", "có", "trung cấp", "Thái", "Thái, Mông", "01/10/2012", "vi",
-        "có",
-    ])
+    sheet.append(
+        [
+            "DB100",
+            "Lò Thị Nhung",
+            "nữ",
+            datetime(1990, 9, 5),
+            "0912345678",
+            "nhung.lt@dienbien.gov.vn",
+            "công chức",
+            "03158",
+            "",
+            "01.003",
+            "chuyên viên",
+            "V.07.01.03",
+            datetime(2015, 7, 1),
+            "Công chức Văn phòng – Thống kê",
+            "trưởng phòng",
+            "15/03/2021",
+            "đại học",
+            "có",
+            "trung cấp",
+            "Thái",
+            "Thái, Mông",
+            "01/10/2012",
+            "vi",
+            "có",
+        ]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     p, result = await run(db, buffer.getvalue(), "mau.xlsx")
@@ -539,14 +762,46 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
     assert p.headers == {c.field: c.header for c in ROSTER_COLUMNS}
     assert result.created == 1
     o = (await officials(db))["DB100"]
-    assert (o.gender, o.birth_date, o.phone, o.category, o.level, o.rank_code, o.rank_tier,
-            o.professional_title_code, o.rank_assigned_on, o.leadership_tier,
-            o.leadership_appointed_on, o.education_level, o.professional_field_matches_post,
-            o.political_theory_level, o.ethnicity, o.languages, o.started_service_on,
-            o.preferred_locale, o.active) == (
-        "female", date(1990, 9, 5), "+84912345678", "cong_chuc", "commune", "01.003",
-        "chuyen_vien", "V.07.01.03", date(2015, 7, 1), "truong_phong", date(2021, 3, 15),
-        "dai_hoc", True, "trung_cap", "Thái", ["Thái", "Mông"], date(2012, 10, 1), "vi", True,
+    assert (
+        o.gender,
+        o.birth_date,
+        o.phone,
+        o.category,
+        o.level,
+        o.rank_code,
+        o.rank_tier,
+        o.professional_title_code,
+        o.rank_assigned_on,
+        o.leadership_tier,
+        o.leadership_appointed_on,
+        o.education_level,
+        o.professional_field_matches_post,
+        o.political_theory_level,
+        o.ethnicity,
+        o.languages,
+        o.started_service_on,
+        o.preferred_locale,
+        o.active,
+    ) == (
+        "female",
+        date(1990, 9, 5),
+        "+84912345678",
+        "cong_chuc",
+        "commune",
+        "01.003",
+        "chuyen_vien",
+        "V.07.01.03",
+        date(2015, 7, 1),
+        "truong_phong",
+        date(2021, 3, 15),
+        "dai_hoc",
+        True,
+        "trung_cap",
+        "Thái",
+        ["Thái", "Mông"],
+        date(2012, 10, 1),
+        "vi",
+        True,
     )
     guide = [r[0] for r in workbook["Hướng dẫn"].iter_rows(min_row=2, values_only=True)]
     assert guide == headers
@@ -571,9 +826,13 @@ def _msgids() -> set[str]:
     for module in (tabular, roster_import):
         tree = ast.parse(Path(module.__file__ or "").read_text("utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("N_", "_") and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("N_", "_")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 found.add(node.args[0].value)
     return found
 
@@ -597,13 +856,19 @@ def test_every_msgid_has_a_vietnamese_translation() -> None:
 # --- scale -------------------------------------------------------------------------------
 
 
-async def test_24150_rows_plan_and_apply_in_batches(db: Database, units: dict,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+async def test_24150_rows_plan_and_apply_in_batches(
+    db: Database, units: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     unit_codes = ["03158", "SNV-TCCB", "SNV"]
     rows = [
-        row(f"DB{i:06}", name=f"Nguyễn Văn {i}", birth=f"{1 + i % 28}/{1 + i % 12}/19{60 + i % 40}",
-            phone=f"09{i:08}", category=("công chức", "viên chức", "cán bộ")[i % 3],
-            unit=unit_codes[i % 3])
+        row(
+            f"DB{i:06}",
+            name=f"Nguyễn Văn {i}",
+            birth=f"{1 + i % 28}/{1 + i % 12}/19{60 + i % 40}",
+            phone=f"09{i:08}",
+            category=("công chức", "viên chức", "cán bộ")[i % 3],
+            unit=unit_codes[i % 3],
+        )
         for i in range(24_150)
     ]
     content = csv_bytes(rows)
@@ -630,6 +895,8 @@ async def test_24150_rows_plan_and_apply_in_batches(db: Database, units: dict,
     assert first_statements < 120 and statements < 120
     assert "24.150" in format_plan_report(p)
     with capsys.disabled():
-        print(f"\n[{db.dialect}] 24,150 rows: import {first:.2f}s ({first_statements} statements),"
-              f" re-import {second:.2f}s")
+        print(
+            f"\n[{db.dialect}] 24,150 rows: import {first:.2f}s ({first_statements} statements),"
+            f" re-import {second:.2f}s"
+        )
     assert first < 60

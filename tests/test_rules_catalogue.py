@@ -12,9 +12,7 @@ from sqlalchemy import func, insert, select
 
 from bot.db import Database
 from locales import use_locale
-from models.compliance import compliance
-from models.evaluation import Status, evaluate, make_profile
-from models.rules import (
+from models.requirements.catalogue import (
     DEFAULT_CATALOGUE,
     RequirementCatalogue,
     RequirementRule,
@@ -26,7 +24,9 @@ from models.rules import (
     load_catalogue_file,
     read_document,
 )
-from models.training_records import TrainingRecord, import_key
+from models.requirements.compliance import compliance
+from models.requirements.evaluation import Status, evaluate, make_profile
+from models.requirements.training_records import TrainingRecord, import_key
 from tests.factories import make_official, small_province
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -53,9 +53,17 @@ def test_shipped_catalogue_is_honest_about_its_basis() -> None:
     # The yearly seed rules read their minimum from a province parameter, not a constant.
     for rule_id in ("DB-SEED-03", "DB-SEED-04", "DB-SEED-07"):
         assert [p.name for p in catalogue.rules_by_id[rule_id].parameters] == [
-            "yearly_update_min_periods", "yearly_due"]
+            "yearly_update_min_periods",
+            "yearly_due",
+        ]
     assert {t.id: t.threshold for t in catalogue.targets} == {
-        "T-01": 1.0, "T-03": 0.8, "T-04": 0.6, "T-05": 1.0, "T-06": 1.0, "T-07": 0.6}
+        "T-01": 1.0,
+        "T-03": 0.8,
+        "T-04": 0.6,
+        "T-05": 1.0,
+        "T-06": 1.0,
+        "T-07": 0.6,
+    }
 
 
 def test_a_province_parameter_changes_every_rule_that_uses_it() -> None:
@@ -69,8 +77,7 @@ def test_a_province_parameter_changes_every_rule_that_uses_it() -> None:
 
 def test_validation_reports_every_problem_by_rule() -> None:
     document = shipped()
-    rule(document, "DB-SEED-03")["applies_to"].append({"field": "salary", "op": "eq",
-                                                       "value": 1})
+    rule(document, "DB-SEED-03")["applies_to"].append({"field": "salary", "op": "eq", "value": 1})
     rule(document, "DB-SEED-04")["satisfied_by"]["all_of"][0]["training"] = "yoga"
     rule(document, "DB-SEED-05")["satisfied_by"]["all_of"][0]["value"] = {"param": "nope"}
     rule(document, "DB-SEED-06")["applies_to"][0]["op"] = "gte"
@@ -121,7 +128,8 @@ async def test_load_is_idempotent_and_tracks_changes(db: Database) -> None:
     assert (again.changed, again.unchanged) == (False, 14)
     with use_locale("vi"):
         assert format_load_result(again) == (
-            "Danh mục 2026.11-1 đang được áp dụng. Không có thay đổi nào.")
+            "Danh mục 2026.11-1 đang được áp dụng. Không có thay đổi nào."
+        )
     assert await _count(db, RequirementCatalogue) == 1
 
     document = shipped()
@@ -180,22 +188,25 @@ async def test_unit_subtree_conditions_resolve_codes(db: Database) -> None:
     assert catalogue.unresolved_units == {"NEW-UNIT"}
 
     def applies(path: str) -> bool:
-        profile = make_profile(official_id=1, level="province", category="cong_chuc",
-                               unit_path=path)
+        profile = make_profile(
+            official_id=1, level="province", category="cong_chuc", unit_path=path
+        )
         return bool(evaluate(catalogue, profile, {}, date(2026, 1, 1)))
 
     assert applies(units["tccb"].path)  # a division under Sở Nội vụ
     assert not applies(units["sin_thau"].path)
     assert not applies(units["root"].path)  # the province is above, not under, the unit
     async with db.transaction() as session:
-        from models.org_units import add_unit
+        from models.org.units import add_unit
 
-        new = await add_unit(session, code="NEW-UNIT", name="Ban mới", level="province",
-                             parent=units["root"])
+        new = await add_unit(
+            session, code="NEW-UNIT", name="Ban mới", level="province", parent=units["root"]
+        )
         again = await current_catalogue(session)
     assert again.unresolved_units == frozenset()
-    profile = make_profile(official_id=1, level="province", category="cong_chuc",
-                           unit_path=new.path)
+    profile = make_profile(
+        official_id=1, level="province", category="cong_chuc", unit_path=new.path
+    )
     assert evaluate(again, profile, {}, date(2026, 1, 1))
 
 
@@ -204,25 +215,38 @@ async def test_compliance_against_targets(db: Database) -> None:
         await ensure_default_catalogue(session, NOW)
         units = await small_province(session)
         staff = [
-            await make_official(session, units["tccb"], employee_code=f"P{n}",
-                                phone=f"+8491200010{n}")
+            await make_official(
+                session, units["tccb"], employee_code=f"P{n}", phone=f"+8491200010{n}"
+            )
             for n in range(5)
         ]
-        commune = await make_official(session, units["sin_thau"], employee_code="X1",
-                                      phone="+84912000201", languages=["Thái"])
-        updated = [(staff[0], date(2026, 3, 1)), (staff[1], date(2026, 4, 1)),
-                   (staff[2], date(2026, 5, 1)), (staff[3], date(2025, 5, 1)),
-                   (commune, date(2026, 2, 2))]
+        commune = await make_official(
+            session, units["sin_thau"], employee_code="X1", phone="+84912000201", languages=["Thái"]
+        )
+        updated = [
+            (staff[0], date(2026, 3, 1)),
+            (staff[1], date(2026, 4, 1)),
+            (staff[2], date(2026, 5, 1)),
+            (staff[3], date(2025, 5, 1)),
+            (commune, date(2026, 2, 2)),
+        ]
         for official, day in updated:
-            await session.execute(insert(TrainingRecord).values(
-                official_id=official.id, kind="cap_nhat_phap_luat_ky_nang", completed_on=day,
-                periods=8, source="test", import_key=import_key(official.id, "x", day, "", ""),
-            ))
+            await session.execute(
+                insert(TrainingRecord).values(
+                    official_id=official.id,
+                    kind="cap_nhat_phap_luat_ky_nang",
+                    completed_on=day,
+                    periods=8,
+                    source="test",
+                    import_key=import_key(official.id, "x", day, "", ""),
+                )
+            )
     async with db.transaction() as session:
         report = await compliance(session, year=2026, today=date(2026, 11, 26))
         last_year = await compliance(session, year=2025, today=date(2026, 11, 26))
-        commune_only = await compliance(session, year=2026, today=date(2026, 11, 26),
-                                        unit=units["sin_thau"])
+        commune_only = await compliance(
+            session, year=2026, today=date(2026, 11, 26), unit=units["sin_thau"]
+        )
     assert report.officials == 6
     t03 = next(t for t in report.targets if t.target.id == "T-03")
     assert (t03.applicable, t03.met, t03.achieved) == (5, 3, False)  # 60% < 80%
@@ -241,8 +265,12 @@ async def test_compliance_against_targets(db: Database) -> None:
 
 def test_statuses_match_compliance_meaning() -> None:
     # Compliance counts DONE only: "in progress" is not yet compliant.
-    profile = make_profile(official_id=1, level="province", category="cong_chuc",
-                           unit_path="/1/")
-    [status] = evaluate(default_catalogue(), profile, {}, date(2026, 5, 1),
-                        registered_kinds=frozenset({"cap_nhat_phap_luat_ky_nang"}))
+    profile = make_profile(official_id=1, level="province", category="cong_chuc", unit_path="/1/")
+    [status] = evaluate(
+        default_catalogue(),
+        profile,
+        {},
+        date(2026, 5, 1),
+        registered_kinds=frozenset({"cap_nhat_phap_luat_ky_nang"}),
+    )
     assert status.status is Status.IN_PROGRESS

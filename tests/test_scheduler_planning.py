@@ -8,21 +8,21 @@ from datetime import UTC, date, datetime
 from sqlalchemy import insert, select, update
 
 from bot.db import Database
-from models import notices
-from models.courses import Course, CourseStatus
-from models.notice_planning import (
+from models.courses.catalogue import Course, CourseStatus
+from models.courses.registrations import Registration, RegStatus
+from models.imports.officials import OfficialChange
+from models.notices import outbox as notices
+from models.notices.outbox import Notice
+from models.notices.planning import (
     PlanningSettings,
     plan_change_notices,
     plan_course_notices,
     stages_for,
 )
-from models.notice_preferences import set_kind, set_lead_days
-from models.notices import Notice
-from models.officials import Official
-from models.registrations import Registration, RegStatus
-from models.roster_import import OfficialChange
-from models.rules import ensure_default_catalogue
-from models.training_records import TrainingRecord, import_key
+from models.notices.preferences import set_kind, set_lead_days
+from models.org.officials import Official
+from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_courses, plan_requirements
 from tests.notice_world import seed_people
 
@@ -58,11 +58,18 @@ def test_default_stages_are_1_october_15_november_15_december() -> None:
 async def test_stage_day_plans_once_for_linked_officials_who_owe_it(db: Database) -> None:
     ids = await world(db)
     async with db.transaction() as session:  # one official already did this year's update
-        await session.execute(insert(TrainingRecord).values(
-            official_id=ids[0], kind="cap_nhat_phap_luat_ky_nang", completed_on=date(2026, 3, 1),
-            periods=16, source="test",
-            import_key=import_key(ids[0], "cap_nhat_phap_luat_ky_nang", date(2026, 3, 1),
-                                  None, None)))
+        await session.execute(
+            insert(TrainingRecord).values(
+                official_id=ids[0],
+                kind="cap_nhat_phap_luat_ky_nang",
+                completed_on=date(2026, 3, 1),
+                periods=16,
+                source="test",
+                import_key=import_key(
+                    ids[0], "cap_nhat_phap_luat_ky_nang", date(2026, 3, 1), None, None
+                ),
+            )
+        )
     first = await plan_requirements(db.transaction, now=at(2026, 10, 1, 6), settings=S)
     again = await plan_requirements(db.transaction, now=at(2026, 10, 1, 6, 30), settings=S)
     planned = await rows(db, subject="rule:DB-SEED-03:2026-12-31")
@@ -86,10 +93,16 @@ async def test_completion_before_the_moment_withdraws_the_pending_notice(db: Dat
     ids = await world(db)
     await plan_requirements(db.transaction, now=at(2026, 12, 15, 6), settings=S)
     async with db.transaction() as session:
-        await session.execute(insert(TrainingRecord).values(
-            official_id=ids[1], kind="quan_ly_nha_nuoc", completed_on=date(2026, 12, 14),
-            periods=40, source="test",
-            import_key=import_key(ids[1], "quan_ly_nha_nuoc", date(2026, 12, 14), None, None)))
+        await session.execute(
+            insert(TrainingRecord).values(
+                official_id=ids[1],
+                kind="quan_ly_nha_nuoc",
+                completed_on=date(2026, 12, 14),
+                periods=40,
+                source="test",
+                import_key=import_key(ids[1], "quan_ly_nha_nuoc", date(2026, 12, 14), None, None),
+            )
+        )
     stats = await plan_requirements(db.transaction, now=at(2026, 12, 15, 7), settings=S)
     assert stats.withdrawn >= 1  # the same course can meet two rules
     mine = await rows(db, official_id=ids[1], subject="rule:DB-SEED-03:2026-12-31")
@@ -107,8 +120,13 @@ async def test_overdue_notice_after_the_due_date(db: Database) -> None:
 async def test_event_based_due_date_is_planned_from_the_appointment(db: Database) -> None:
     await world(db)
     async with db.transaction() as session:
-        [leader] = await seed_people(session, 1, start=60, leadership_tier="truong_phong",
-                                     leadership_appointed_on=date(2025, 12, 20))
+        [leader] = await seed_people(
+            session,
+            1,
+            start=60,
+            leadership_tier="truong_phong",
+            leadership_appointed_on=date(2025, 12, 20),
+        )
     # Due 12 months after appointment: 20/12/2026; 16 days before is 04/12/2026.
     await plan_requirements(db.transaction, now=at(2026, 12, 4, 6), settings=S)
     mine = await rows(db, official_id=leader, subject="rule:REG-171-LEADER-QLNN:2026-12-20")
@@ -130,13 +148,25 @@ async def test_roster_change_produces_one_notice_listing_what_applies(db: Databa
 
 async def course(db: Database, **fields: object) -> int:
     values: dict[str, object] = {
-        "code": "K-2026-14", "title": "Bồi dưỡng QLNN ngạch chuyên viên chính",
-        "kind": "quan_ly_nha_nuoc", "organiser": "Trường Chính trị tỉnh", "mode": "in_person",
-        "place": "Hội trường A", "starts_on": date(2026, 12, 8), "ends_on": date(2026, 12, 12),
-        "capacity": 30, "seats_taken": 0, "registration_closes_on": date(2026, 12, 3),
-        "eligible_levels": [], "eligible_categories": [], "eligible_ranks": [],
-        "status": CourseStatus.OPEN, "search_text": "", "source": "test",
-        "created_at": at(2026, 11, 1), "updated_at": at(2026, 11, 1),
+        "code": "K-2026-14",
+        "title": "Bồi dưỡng QLNN ngạch chuyên viên chính",
+        "kind": "quan_ly_nha_nuoc",
+        "organiser": "Trường Chính trị tỉnh",
+        "mode": "in_person",
+        "place": "Hội trường A",
+        "starts_on": date(2026, 12, 8),
+        "ends_on": date(2026, 12, 12),
+        "capacity": 30,
+        "seats_taken": 0,
+        "registration_closes_on": date(2026, 12, 3),
+        "eligible_levels": [],
+        "eligible_categories": [],
+        "eligible_ranks": [],
+        "status": CourseStatus.OPEN,
+        "search_text": "",
+        "source": "test",
+        "created_at": at(2026, 11, 1),
+        "updated_at": at(2026, 11, 1),
     }
     values.update(fields)
     async with db.transaction() as session:
@@ -144,12 +174,21 @@ async def course(db: Database, **fields: object) -> int:
         return int(result.scalar_one())
 
 
-async def register(db: Database, course_id: int, official_id: int, status: str,
-                   **fields: object) -> None:
+async def register(
+    db: Database, course_id: int, official_id: int, status: str, **fields: object
+) -> None:
     async with db.transaction() as session:
-        await session.execute(insert(Registration).values(
-            course_id=course_id, official_id=official_id, status=status, priority=2,
-            requested_at=at(2026, 11, 2), updated_at=at(2026, 11, 2), **fields))
+        await session.execute(
+            insert(Registration).values(
+                course_id=course_id,
+                official_id=official_id,
+                status=status,
+                priority=2,
+                requested_at=at(2026, 11, 2),
+                updated_at=at(2026, 11, 2),
+                **fields,
+            )
+        )
 
 
 async def test_course_start_reminders_follow_each_officials_lead_times(db: Database) -> None:
@@ -172,8 +211,12 @@ async def test_course_start_reminders_follow_each_officials_lead_times(db: Datab
 
 async def test_registration_deadline_reaches_those_who_still_need_the_kind(db: Database) -> None:
     ids = await world(db)
-    course_id = await course(db, registration_closes_on=date(2026, 12, 3),
-                             starts_on=date(2026, 12, 10), ends_on=date(2026, 12, 12))
+    course_id = await course(
+        db,
+        registration_closes_on=date(2026, 12, 3),
+        starts_on=date(2026, 12, 10),
+        ends_on=date(2026, 12, 12),
+    )
     await register(db, course_id, ids[3], RegStatus.CONFIRMED)  # already registered
     await plan_requirements(db.transaction, now=at(2026, 12, 1, 6), settings=S)
     got = await rows(db, kind=notices.REGISTRATION_DEADLINE)
@@ -184,14 +227,23 @@ async def test_registration_deadline_reaches_those_who_still_need_the_kind(db: D
 async def test_promotion_and_cancellation_are_told_once(db: Database) -> None:
     ids = await world(db)
     course_id = await course(db)
-    await register(db, course_id, ids[0], RegStatus.CONFIRMED, promoted_at=at(2026, 11, 25),
-                   confirmed_at=at(2026, 11, 25))
+    await register(
+        db,
+        course_id,
+        ids[0],
+        RegStatus.CONFIRMED,
+        promoted_at=at(2026, 11, 25),
+        confirmed_at=at(2026, 11, 25),
+    )
     await register(db, course_id, ids[1], RegStatus.WAITLISTED)
     first = await plan_course_notices_now(db, at(2026, 11, 26, 9))
     assert first.by_kind == {notices.WAITLIST_PROMOTED: 1}
     async with db.transaction() as session:
-        await session.execute(update(Course).where(Course.id == course_id).values(
-            status=CourseStatus.CANCELLED, updated_at=at(2026, 11, 27, 9)))
+        await session.execute(
+            update(Course)
+            .where(Course.id == course_id)
+            .values(status=CourseStatus.CANCELLED, updated_at=at(2026, 11, 27, 9))
+        )
     await plan_course_notices_now(db, at(2026, 11, 27, 10))
     await plan_course_notices_now(db, at(2026, 11, 27, 11))
     cancelled = await rows(db, kind=notices.COURSE_CANCELLED)

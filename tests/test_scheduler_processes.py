@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.db import Database, upgrade
-from models import notices
-from models.notices import Notice
-from models.rules import ensure_default_catalogue
+from models.notices import outbox as notices
+from models.notices.outbox import Notice
+from models.requirements.catalogue import ensure_default_catalogue
 from scheduler.engine import SchedulerDatabase
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import seed_people
@@ -33,8 +33,13 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 async def run(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", *args, cwd=ROOT, env=ENV,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        *args,
+        cwd=ROOT,
+        env=ENV,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -62,8 +67,9 @@ async def test_two_schedulers_and_two_senders_send_each_notice_once(pg_db: Datab
     async with db.transaction() as session:
         await ensure_default_catalogue(session, STAGE_DAY)
         await seed_people(session, 300)
-    planners = [await run("tests.scheduler_child", db.url, "--now", STAGE_DAY.isoformat())
-                for _ in range(2)]
+    planners = [
+        await run("tests.scheduler_child", db.url, "--now", STAGE_DAY.isoformat()) for _ in range(2)
+    ]
     planned = [await finish(p) for p in planners]
     async with db.transaction() as session:
         total = await session.scalar(select(func.count()).select_from(Notice))
@@ -71,15 +77,28 @@ async def test_two_schedulers_and_two_senders_send_each_notice_once(pg_db: Datab
     assert total >= 300
     async with FakeBotApi() as fake:
         now = datetime(2026, 10, 1, 1, 30, tzinfo=UTC).isoformat()  # 08:30
-        senders = [await run("tests.sender_child", db.url, fake.base_url, "--rate", "200",
-                             "--now", now, "--drain-wait", "2") for _ in range(2)]
+        senders = [
+            await run(
+                "tests.sender_child",
+                db.url,
+                fake.base_url,
+                "--rate",
+                "200",
+                "--now",
+                now,
+                "--drain-wait",
+                "2",
+            )
+            for _ in range(2)
+        ]
         results = [await finish(s) for s in senders]
     got = delivered(fake)
     assert len(got) == total and max(got.values()) == 1  # zero duplicate sends
     assert per_chat_violations(fake) == 0
     async with db.transaction() as session:
-        states = dict((await session.execute(
-            select(Notice.state, func.count()).group_by(Notice.state))).all())
+        states = dict(
+            (await session.execute(select(Notice.state, func.count()).group_by(Notice.state))).all()
+        )
     assert states == {notices.SENT: total}
     assert sum(sum(r["outcomes"].values()) for r in results) == total  # type: ignore[union-attr]
 

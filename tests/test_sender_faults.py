@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from bot.channels.telegram_transport import TelegramTransport
 from bot.db import Database
 from bot.sender import Sender, SenderConfig
-from models import notices
-from models.accounts import ChatAccount
-from models.holidays import SendWindow, load_holidays
-from models.notices import Notice
+from models.chat.accounts import ChatAccount
+from models.notices import outbox as notices
+from models.notices.outbox import Notice
+from models.notices.send_window import SendWindow, load_holidays
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import queue_notices, seed_people
 from tests.sender_checks import (
@@ -40,14 +40,25 @@ class RunningClock:
         return self.start + timedelta(seconds=time.monotonic() - self.t0)
 
 
-def make_sender(db: Database, fake: FakeBotApi, clock: object, *, rate: float = 25,
-                read_timeout: float = 5.0, **config: object) -> tuple[Sender, TelegramTransport]:
+def make_sender(
+    db: Database,
+    fake: FakeBotApi,
+    clock: object,
+    *,
+    rate: float = 25,
+    read_timeout: float = 5.0,
+    **config: object,
+) -> tuple[Sender, TelegramTransport]:
     transport = TelegramTransport("1:T", base_url=fake.base_url, read_timeout=read_timeout)
     settings = {"backoff_base": 0.2, "backoff_max": 1.0, "drain_wait": 8.0, **config}
-    sender = Sender(db, {"telegram": transport}, limits={"telegram": rate},
-                    window=SendWindow(holidays=load_holidays()),
-                    config=SenderConfig(**settings),  # type: ignore[arg-type]
-                    clock=clock)  # type: ignore[arg-type]
+    sender = Sender(
+        db,
+        {"telegram": transport},
+        limits={"telegram": rate},
+        window=SendWindow(holidays=load_holidays()),
+        config=SenderConfig(**settings),  # type: ignore[arg-type]
+        clock=clock,
+    )  # type: ignore[arg-type]
     return sender, transport
 
 
@@ -81,8 +92,9 @@ async def test_quiet_hours_and_holidays_hold_notices_until_seven(db: Database) -
     async with db.transaction() as session:
         ids = await seed_people(session, 3)
         await queue_notices(session, ids[:2], due=night - timedelta(minutes=1))
-        await queue_notices(session, ids[2:], due=night - timedelta(minutes=1), kind="urgent",
-                            urgent=True)
+        await queue_notices(
+            session, ids[2:], due=night - timedelta(minutes=1), kind="urgent", urgent=True
+        )
     async with FakeBotApi() as fake:
         sender, transport = make_sender(db, fake, lambda: night, drain_wait=0)
         await sender.drain()
@@ -106,10 +118,20 @@ async def test_quiet_hours_and_holidays_hold_notices_until_seven(db: Database) -
 async def test_stale_notice_is_dropped_with_its_reason_and_fresh_one_sent(db: Database) -> None:
     async with db.transaction() as session:
         ids = await seed_people(session, 2)
-        await queue_notices(session, ids[:1], due=DAY - timedelta(days=3), kind="stale",
-                            relevant_until=DAY - timedelta(days=1))
-        await queue_notices(session, ids[1:], due=DAY - timedelta(days=3), kind="late",
-                            relevant_until=DAY + timedelta(days=1))
+        await queue_notices(
+            session,
+            ids[:1],
+            due=DAY - timedelta(days=3),
+            kind="stale",
+            relevant_until=DAY - timedelta(days=1),
+        )
+        await queue_notices(
+            session,
+            ids[1:],
+            due=DAY - timedelta(days=3),
+            kind="late",
+            relevant_until=DAY + timedelta(days=1),
+        )
     async with FakeBotApi() as fake:
         sender, transport = make_sender(db, fake, lambda: DAY, drain_wait=0)
         await sender.drain()
@@ -149,10 +171,12 @@ async def test_faults_end_terminal_with_no_request_inside_retry_after(db: Databa
     with fake_in_own_thread() as fake:
         fake.set_error_rate("sendMessage", 0.10, 502, seed=5)
         fake.flood_retry_after = 2
-        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2,
-                       times=1)
-        sender, transport = make_sender(db, fake, RunningClock(DAY), rate=25, read_timeout=1.0,
-                                        max_attempts=8)
+        fake.fail_next(
+            "sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2, times=1
+        )
+        sender, transport = make_sender(
+            db, fake, RunningClock(DAY), rate=25, read_timeout=1.0, max_attempts=8
+        )
 
         async def lose_three_answers_later() -> None:
             # After the 429 was answered, so its retry_after reached the sender.

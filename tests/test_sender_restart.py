@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.db import Database
-from models import notices
-from models.notices import Notice
+from models.notices import outbox as notices
+from models.notices.outbox import Notice
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import queue_notices, seed_people
 from tests.sender_checks import delivered, per_chat_violations
@@ -39,9 +39,22 @@ async def start_sender(db_url: str, base_url: str) -> asyncio.subprocess.Process
     # Every process's clock continues the same timeline, as real processes' clocks do.
     now = NOW + timedelta(seconds=time.monotonic() - STARTED)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.sender_child", db_url, base_url, "--rate", str(RATE),
-        "--concurrency", str(CONCURRENCY), "--now", now.isoformat(), "--drain-wait", "3",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.sender_child",
+        db_url,
+        base_url,
+        "--rate",
+        str(RATE),
+        "--concurrency",
+        str(CONCURRENCY),
+        "--now",
+        now.isoformat(),
+        "--drain-wait",
+        "3",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
@@ -67,8 +80,12 @@ async def test_sigkill_twenty_times_loses_nothing(db: Database) -> None:
         assert final.returncode == 0, err.decode()[-2000:]
     stats = json.loads(out.decode().strip().splitlines()[-1])
     async with db.transaction() as session:
-        rows = [((chat or "", text), state) for chat, text, state in
-                (await session.execute(select(Notice.chat_id, Notice.text, Notice.state)))]
+        rows = [
+            ((chat or "", text), state)
+            for chat, text, state in (
+                await session.execute(select(Notice.chat_id, Notice.text, Notice.state))
+            )
+        ]
     assert len(rows) == NOTICES
     assert {state for _text, state in rows} <= notices.TERMINAL
     got = delivered(fake)
@@ -86,6 +103,8 @@ async def test_sigkill_twenty_times_loses_nothing(db: Database) -> None:
     # test_sender_faults.py and benchmarks/bench_sender.py; at the raised 400/s used here to
     # finish quickly, a loaded 2-core machine's arrival jitter exceeds the 20 ms margin.)
     assert per_chat_violations(fake) == 0
-    print(f"\nkills={kills_in_flight} unknown={len(unknown)} "
-          f"(delivered anyway: {sum(1 for t in unknown if got[t])}) "
-          f"sent={sum(1 for _t, s in rows if s == notices.SENT)} last run={stats}")
+    print(
+        f"\nkills={kills_in_flight} unknown={len(unknown)} "
+        f"(delivered anyway: {sum(1 for t in unknown if got[t])}) "
+        f"sent={sum(1 for _t, s in rows if s == notices.SENT)} last run={stats}"
+    )

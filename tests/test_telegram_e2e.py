@@ -192,19 +192,24 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
     chart (sendPhoto) and a workbook (sendDocument) uploaded as multipart."""
     from sqlalchemy import select
 
-    from models import admins
-    from models.officials import Official
-    from models.org_units import OrgUnit
-    from models.rules import ensure_default_catalogue
+    from models.org import admins
+    from models.org.officials import Official
+    from models.org.units import OrgUnit
+    from models.requirements.catalogue import ensure_default_catalogue
 
     async with seeded.transaction() as session:
         root = await session.scalar(select(OrgUnit).where(OrgUnit.code == "T11"))
         tccb = await session.scalar(select(OrgUnit).where(OrgUnit.code == "SNV-TCCB"))
         assert root is not None and tccb is not None
         await ensure_default_catalogue(session, datetime.now(UTC))
-        hr = await make_official(session, tccb, employee_code="DB000006",
-                                 full_name="Phạm Thu Hà", gender="female",
-                                 phone="+84912000006")
+        hr = await make_official(
+            session,
+            tccb,
+            employee_code="DB000006",
+            full_name="Phạm Thu Hà",
+            gender="female",
+            phone="+84912000006",
+        )
         await admins.grant(session, hr, root, actor="test", now=datetime.now(UTC))
     app = build_application(settings_for(fake, seeded), make_dispatcher(seeded))
     async with app:
@@ -214,33 +219,43 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
             fake.push_contact(ADMIN, "+84912000006", ADMIN)
-            await fake.wait_for(lambda: any("Phạm Thu Hà" in (m.text or "")
-                                            for m in fake.sent_to(ADMIN)))
+            await fake.wait_for(
+                lambda: any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(ADMIN))
+            )
             count = len(fake.sent_to(ADMIN))
             fake.push_document(ADMIN, "danh sách cán bộ.csv", ROSTER.encode(), "text/csv")
             await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) > count)
             choose = fake.last_sent(ADMIN)
             count = len(fake.sent_to(ADMIN))
             fake.push_callback(ADMIN, choose.message_id, choose.callback_data("cán bộ"))
-            await fake.wait_for(lambda: any(
-                "Nhập dữ liệu" in str(m.reply_markup) for m in fake.sent_to(ADMIN)[count:]))
-            summary = next(m for m in fake.sent_to(ADMIN)[count:]
-                           if "Nhập dữ liệu" in str(m.reply_markup))
+            await fake.wait_for(
+                lambda: any(
+                    "Nhập dữ liệu" in str(m.reply_markup) for m in fake.sent_to(ADMIN)[count:]
+                )
+            )
+            summary = next(
+                m for m in fake.sent_to(ADMIN)[count:] if "Nhập dữ liệu" in str(m.reply_markup)
+            )
             count = len(fake.sent_to(ADMIN))
             fake.push_callback(ADMIN, summary.message_id, summary.callback_data("Nhập dữ liệu"))
-            await fake.wait_for(lambda: "thêm mới 1" in "\n".join(
-                m.text or "" for m in fake.sent_to(ADMIN)[count:]))
+            await fake.wait_for(
+                lambda: "thêm mới 1" in "\n".join(m.text or "" for m in fake.sent_to(ADMIN)[count:])
+            )
             count = len(fake.sent_to(ADMIN))
             fake.push_text(ADMIN, "/baocao")
-            await fake.wait_for(lambda: any(
-                m.document for m in fake.sent_to(ADMIN)[count:]), timeout=30)
+            await fake.wait_for(
+                lambda: any(m.document for m in fake.sent_to(ADMIN)[count:]), timeout=30
+            )
         finally:
             await app.updater.stop()
             await app.stop()
     async with seeded.transaction() as session:
-        assert await session.scalar(
-            select(Official.full_name).where(Official.employee_code == "DB700001")
-        ) == "Vũ Thị Lan"
+        assert (
+            await session.scalar(
+                select(Official.full_name).where(Official.employee_code == "DB700001")
+            )
+            == "Vũ Thị Lan"
+        )
     sent = fake.sent_to(ADMIN)[count:]
     photo = next(m for m in sent if m.photo)
     assert photo.photo is not None and photo.photo[1].startswith(b"\x89PNG")

@@ -20,8 +20,9 @@ def closed_port() -> int:
 
 
 async def test_nothing_listening_means_not_sent_so_retry() -> None:
-    transport = TelegramTransport(TOKEN, base_url=f"http://127.0.0.1:{closed_port()}/bot",
-                                  connect_timeout=1.0)
+    transport = TelegramTransport(
+        TOKEN, base_url=f"http://127.0.0.1:{closed_port()}/bot", connect_timeout=1.0
+    )
     result = await transport.send("42", Reply("Xin chào"))
     await transport.close()
     assert result.outcome is Outcome.RETRY
@@ -50,12 +51,13 @@ async def test_statuses_map_to_outcomes() -> None:
         limited = await transport.send("1", Reply("a"))
         assert limited.outcome is Outcome.RETRY and limited.retry_after == 3
         sent = await transport.send(
-            "1", Reply("Lớp “Bồi dưỡng” <b>2026</b> & hơn thế",
-                       choices=(Choice("📝 Đăng ký", "reg:7"),))
+            "1",
+            Reply(
+                "Lớp “Bồi dưỡng” <b>2026</b> & hơn thế", choices=(Choice("📝 Đăng ký", "reg:7"),)
+            ),
         )
         await transport.close()
     assert sent.outcome is Outcome.SENT and sent.message_id
     message = fake.last_sent("1")
     assert message.text == "Lớp “Bồi dưỡng” <b>2026</b> & hơn thế"  # sent as written
     assert message.callback_data("Đăng ký") == "reg:7"
-

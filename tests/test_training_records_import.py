@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 from bot.db import Database
 from locales import use_locale
-from models.training_records import (
+from models.requirements.training_records import (
     TrainingRecord,
     apply_import,
     format_plan_report,
@@ -40,26 +40,34 @@ async def world(db: Database) -> dict[str, Any]:
     async with db.transaction() as session:
         units = await small_province(session)
         an = await make_official(session, units["tccb"])
-        nhung = await make_official(session, units["sin_thau"], employee_code="DB000002",
-                                    full_name="Lò Thị Nhung", gender="female",
-                                    phone="+84912000002")
+        nhung = await make_official(
+            session,
+            units["sin_thau"],
+            employee_code="DB000002",
+            full_name="Lò Thị Nhung",
+            gender="female",
+            phone="+84912000002",
+        )
     return {"units": units, "an": an, "nhung": nhung}
 
 
 async def _records(db: Database) -> list[tuple[Any, ...]]:
     async with db.transaction() as session:
         rows = await session.execute(
-            select(TrainingRecord.official_id, TrainingRecord.kind, TrainingRecord.periods,
-                   TrainingRecord.completed_on, TrainingRecord.certificate_no)
-            .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
+            select(
+                TrainingRecord.official_id,
+                TrainingRecord.kind,
+                TrainingRecord.periods,
+                TrainingRecord.completed_on,
+                TrainingRecord.certificate_no,
+            ).order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
         )
         return [tuple(r) for r in rows]
 
 
 async def _import(db: Database, name: str, content: bytes, **kw: Any) -> tuple[Any, Any]:
     async with db.transaction() as session:
-        plan = await plan_import(session, name, content, kw.pop("scope_unit", None),
-                                 today=TODAY)
+        plan = await plan_import(session, name, content, kw.pop("scope_unit", None), today=TODAY)
         result = await apply_import(session, plan, actor="test", now=NOW, **kw)
     return plan, result
 
@@ -80,7 +88,8 @@ async def test_import_then_reimport_changes_nothing(db: Database, world: dict) -
     with use_locale("vi"):
         assert format_result(result) == (
             "Đã nhập kết quả bồi dưỡng từ “ket-qua.csv”: 0 mới, 0 cập nhật, 3 không đổi, bỏ qua "
-            "0 dòng có lỗi.")
+            "0 dòng có lỗi."
+        )
     assert len(await _records(db)) == 3
 
 
@@ -91,7 +100,8 @@ async def test_corrected_file_updates_in_place(db: Database, world: dict) -> Non
     assert (plan.to_create, plan.to_update, plan.unchanged) == (0, 1, 2)
     assert (result.created, result.updated) == (0, 1)
     assert (world["nhung"].id, "dao_duc_cong_vu", 12, date(2026, 3, 1), "DD-5") in (
-        await _records(db))
+        await _records(db)
+    )
 
 
 BAD = GOOD + (
@@ -110,10 +120,13 @@ async def test_bad_rows_are_reported_and_nothing_is_written(db: Database, world:
     with use_locale("vi"):
         report = format_plan_report(plan)
     assert "Số dòng dữ liệu: 8; hợp lệ: 3; có lỗi: 5." in report
-    assert ("Dòng 7, cột “Mã cán bộ”: không có cán bộ nào mang mã “DB999999”; anh/chị vui lòng "
-            "kiểm tra lại mã.") in report
+    assert (
+        "Dòng 7, cột “Mã cán bộ”: không có cán bộ nào mang mã “DB999999”; anh/chị vui lòng "
+        "kiểm tra lại mã."
+    ) in report
     assert "Dòng 8, cột “Loại bồi dưỡng”: “Yoga” không phải loại bồi dưỡng có trong danh mục" in (
-        report)
+        report
+    )
     assert "Dòng 9, cột “Ngày hoàn thành”: “01/02/2027” là ngày trong tương lai" in report
     assert "Dòng 10, cột “Số tiết”: “nhiều” không phải số tiết" in report
     assert "Dòng 11, cột “Ngày hoàn thành”: trùng với khóa bồi dưỡng ở dòng 4" in report
@@ -126,8 +139,7 @@ async def test_skip_bad_rows_imports_the_good_ones(db: Database, world: dict) ->
 
 
 async def test_scope_limits_an_admin_to_their_unit(db: Database, world: dict) -> None:
-    plan, result = await _import(db, "xa.csv", GOOD.encode(),
-                                 scope_unit=world["units"]["sin_thau"])
+    plan, result = await _import(db, "xa.csv", GOOD.encode(), scope_unit=world["units"]["sin_thau"])
     assert [e.row for e in plan.errors] == [4, 5]
     assert not result.applied
 
@@ -138,16 +150,26 @@ async def test_xlsx_with_real_date_and_number_cells(db: Database, world: dict) -
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.append(["Mã CB", "Nội dung bồi dưỡng", "Mã khóa học", "Thời lượng (tiết)",
-                  "Ngày bế giảng", "Số GCN"])
-    sheet.append(["DB000001", "Lý luận chính trị", "TC-LLCT-24", 480.0,
-                  datetime(2024, 6, 15), "LL-3"])
+    sheet.append(
+        [
+            "Mã CB",
+            "Nội dung bồi dưỡng",
+            "Mã khóa học",
+            "Thời lượng (tiết)",
+            "Ngày bế giảng",
+            "Số GCN",
+        ]
+    )
+    sheet.append(
+        ["DB000001", "Lý luận chính trị", "TC-LLCT-24", 480.0, datetime(2024, 6, 15), "LL-3"]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     plan, result = await _import(db, "ket-qua.xlsx", buffer.getvalue())
     assert plan.ok and result.created == 1
     assert await _records(db) == [
-        (world["an"].id, "ly_luan_chinh_tri", 480, date(2024, 6, 15), "LL-3")]
+        (world["an"].id, "ly_luan_chinh_tri", 480, date(2024, 6, 15), "LL-3")
+    ]
 
 
 async def test_unreadable_file_is_a_file_error(db: Database, world: dict) -> None:
@@ -163,11 +185,15 @@ async def test_demo_training_is_deterministic_and_idempotent(db: Database, world
     async with db.transaction() as session:
         units = world["units"]
         for n in range(20):
-            await make_official(session, units["tccb"] if n % 2 else units["sin_thau"],
-                                employee_code=f"D{n:04d}", phone=f"+849130000{n:02d}",
-                                category="vien_chuc" if n % 5 == 0 else "cong_chuc",
-                                leadership_tier="truong_phong" if n % 7 == 0 else None,
-                                leadership_appointed_on=date(2024, 1, 1))
+            await make_official(
+                session,
+                units["tccb"] if n % 2 else units["sin_thau"],
+                employee_code=f"D{n:04d}",
+                phone=f"+849130000{n:02d}",
+                category="vien_chuc" if n % 5 == 0 else "cong_chuc",
+                leadership_tier="truong_phong" if n % 7 == 0 else None,
+                leadership_appointed_on=date(2024, 1, 1),
+            )
         added = await seed_demo_training(session, seed=7, today=TODAY)
         assert await seed_demo_training(session, seed=7, today=TODAY) == 0
     first = await _records(db)

@@ -11,18 +11,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.db import Database
-from models import notices
-from models.accounts import ChatAccount
 from models.audit import AuditEntry
-from models.evaluation import RuleStatus, Status
-from models.notice_planning import PlanningSettings
-from models.notice_preferences import set_kind
-from models.notices import Notice
-from models.officials import Official
-from models.org_units import add_unit
-from models.rules import default_catalogue, ensure_default_catalogue
-from models.training_records import TrainingRecord, import_key
-from models.unit_digest import (
+from models.chat.accounts import ChatAccount
+from models.notices import outbox as notices
+from models.notices.digest import (
     DIGEST,
     NUDGE,
     DigestSettings,
@@ -31,6 +23,14 @@ from models.unit_digest import (
     digest_text,
     heads_among,
 )
+from models.notices.outbox import Notice
+from models.notices.planning import PlanningSettings
+from models.notices.preferences import set_kind
+from models.org.officials import Official
+from models.org.units import add_unit
+from models.requirements.catalogue import default_catalogue, ensure_default_catalogue
+from models.requirements.evaluation import RuleStatus, Status
+from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_digests
 from scheduler.service import build_scheduler
 from tests.factories import make_official, small_province
@@ -49,16 +49,31 @@ LINKED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def link(session: Any, official: Official, user_id: str) -> None:
-    await session.execute(insert(ChatAccount).values(
-        channel="telegram", external_user_id=user_id, chat_id=user_id, official_id=official.id,
-        linked_at=LINKED_AT, failed_link_attempts=0, created_at=LINKED_AT,
-        last_seen_at=LINKED_AT))
+    await session.execute(
+        insert(ChatAccount).values(
+            channel="telegram",
+            external_user_id=user_id,
+            chat_id=user_id,
+            official_id=official.id,
+            linked_at=LINKED_AT,
+            failed_link_attempts=0,
+            created_at=LINKED_AT,
+            last_seen_at=LINKED_AT,
+        )
+    )
 
 
 async def trained(session: Any, official: Official, kind: str, on: date) -> None:
-    await session.execute(insert(TrainingRecord).values(
-        official_id=official.id, kind=kind, completed_on=on, periods=16, source="test",
-        import_key=import_key(official.id, kind, on, None, None)))
+    await session.execute(
+        insert(TrainingRecord).values(
+            official_id=official.id,
+            kind=kind,
+            completed_on=on,
+            periods=16,
+            source="test",
+            import_key=import_key(official.id, kind, on, None, None),
+        )
+    )
 
 
 @pytest.fixture
@@ -68,41 +83,76 @@ async def world(db: Database) -> dict[str, int]:
     async with db.transaction() as session:
         await ensure_default_catalogue(session, LINKED_AT)
         units = await small_province(session)
-        ccvc = await add_unit(session, code="SNV-CCVC", name="Phòng Công chức, viên chức",
-                              level="province", kind="division", parent=units["noi_vu"])
+        ccvc = await add_unit(
+            session,
+            code="SNV-CCVC",
+            name="Phòng Công chức, viên chức",
+            level="province",
+            kind="division",
+            parent=units["noi_vu"],
+        )
         n = 0
 
-        async def person(key: str, unit: str, name: str, *, linked: bool = True,
-                         **fields: Any) -> Official:
+        async def person(
+            key: str, unit: str, name: str, *, linked: bool = True, **fields: Any
+        ) -> Official:
             nonlocal n
             n += 1
             where = ccvc if unit == "ccvc" else units[unit]
             official = await make_official(
-                session, where, employee_code=f"DB{n:06d}", full_name=name,
-                phone=f"+8491200{n:04d}", **fields)
+                session,
+                where,
+                employee_code=f"DB{n:06d}",
+                full_name=name,
+                phone=f"+8491200{n:04d}",
+                **fields,
+            )
             if linked:
                 await link(session, official, f"9{n:03d}")
             ids[key] = official.id
             return official
 
         # Phòng Tổ chức cán bộ: one head of division, three deputies, three staff.
-        await person("ha", "tccb", "Phạm Thu Hà", gender="female", leadership_tier="truong_phong",
-                     leadership_appointed_on=date(2024, 1, 1))
-        await person("nam", "tccb", "Lê Văn Nam", leadership_tier="pho_truong_phong",
-                     leadership_appointed_on=date(2025, 10, 1))  # overdue since 01/10/2026
-        await person("giang", "tccb", "Ngô Thị Giang", gender="female", linked=False,
-                     leadership_tier="pho_truong_phong",
-                     leadership_appointed_on=date(2025, 12, 20))  # due 20/12/2026
-        em = await person("em", "tccb", "Hoàng Văn Em", leadership_tier="pho_truong_phong",
-                          leadership_appointed_on=date(2026, 3, 1))  # due 01/03/2027: later
+        await person(
+            "ha",
+            "tccb",
+            "Phạm Thu Hà",
+            gender="female",
+            leadership_tier="truong_phong",
+            leadership_appointed_on=date(2024, 1, 1),
+        )
+        await person(
+            "nam",
+            "tccb",
+            "Lê Văn Nam",
+            leadership_tier="pho_truong_phong",
+            leadership_appointed_on=date(2025, 10, 1),
+        )  # overdue since 01/10/2026
+        await person(
+            "giang",
+            "tccb",
+            "Ngô Thị Giang",
+            gender="female",
+            linked=False,
+            leadership_tier="pho_truong_phong",
+            leadership_appointed_on=date(2025, 12, 20),
+        )  # due 20/12/2026
+        em = await person(
+            "em",
+            "tccb",
+            "Hoàng Văn Em",
+            leadership_tier="pho_truong_phong",
+            leadership_appointed_on=date(2026, 3, 1),
+        )  # due 01/03/2027: later
         await trained(session, em, "cap_nhat_phap_luat_ky_nang", date(2026, 5, 1))
         await person("binh", "tccb", "Trần Văn Bình")  # yearly update due 31/12/2026
         cuc = await person("cuc", "tccb", "Vũ Thị Cúc", gender="female")
         await trained(session, cuc, "cap_nhat_phap_luat_ky_nang", date(2026, 4, 2))
         # Sở Nội vụ itself: two deputy directors and no director, so both are heads.
         await person("pgd1", "noi_vu", "Đặng Văn Phúc", leadership_tier="pho_giam_doc_so")
-        await person("pgd2", "noi_vu", "Bùi Thị Quyên", gender="female",
-                     leadership_tier="pho_giam_doc_so")
+        await person(
+            "pgd2", "noi_vu", "Bùi Thị Quyên", gender="female", leadership_tier="pho_giam_doc_so"
+        )
         await person("hung", "noi_vu", "Lý Văn Hùng")
         # Phòng Công chức, viên chức: a head whose only staff member is up to date.
         await person("khoa", "ccvc", "Đinh Văn Khoa", leadership_tier="truong_phong")
@@ -110,11 +160,18 @@ async def world(db: Database) -> dict[str, int]:
         await trained(session, lan, "cap_nhat_phap_luat_ky_nang", date(2026, 2, 2))
         # The province itself: its key leader has no staff of the unit's own (the whole
         # province below must not land on them).
-        await person("chu_tich", "root", "Nguyễn Văn Tỉnh",
-                     leadership_tier="lanh_dao_chu_chot_tinh")
+        await person(
+            "chu_tich", "root", "Nguyễn Văn Tỉnh", leadership_tier="lanh_dao_chu_chot_tinh"
+        )
         # A commune whose key leader never linked a chat: no digest can reach them.
-        await person("xa", "sin_thau", "Giàng A Chử", leadership_tier="lanh_dao_chu_chot_xa",
-                     linked=False, level="commune")
+        await person(
+            "xa",
+            "sin_thau",
+            "Giàng A Chử",
+            leadership_tier="lanh_dao_chu_chot_xa",
+            linked=False,
+            level="commune",
+        )
         await person("xa_staff", "sin_thau", "Lò Văn Sình", level="commune")
     return ids
 
@@ -134,8 +191,11 @@ async def notice_rows(db: Database, **where: object) -> list[Notice]:
 
 async def audit_rows(db: Database, action: str) -> list[AuditEntry]:
     async with db.transaction() as session:
-        return list(await session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+        return list(
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
 
 
 def head_of(db: Database, world: dict[str, int], key: str, now: datetime = MONDAY) -> Person:
@@ -153,8 +213,9 @@ def test_the_most_senior_tier_present_heads_the_unit() -> None:
     assert heads((1, "pho_truong_phong"), (2, "pho_truong_phong"), (3, None)) == {1, 2}
     assert heads((1, "pho_giam_doc_so"), (2, "giam_doc_so"), (3, "truong_phong")) == {2}
     # Peers of equal rank are all heads.
-    assert heads((1, "lanh_dao_chu_chot_xa"), (2, "quan_ly_don_vi_su_nghiep"),
-                 (3, "pho_giam_doc_so")) == {1, 2}
+    assert heads(
+        (1, "lanh_dao_chu_chot_xa"), (2, "quan_ly_don_vi_su_nghiep"), (3, "pho_giam_doc_so")
+    ) == {1, 2}
     assert heads((1, "giam_doc_so"), (2, "lanh_dao_chu_chot_tinh")) == {2}
     # No ranked tier, or an unknown one: nobody.
     assert heads((1, None), (2, "chu_tich_hoi")) == frozenset()
@@ -163,21 +224,35 @@ def test_the_most_senior_tier_present_heads_the_unit() -> None:
 
 def test_within_one_tier_the_title_tells_the_head_from_deputies() -> None:
     manager, commune = "quan_ly_don_vi_su_nghiep", "lanh_dao_chu_chot_xa"
-    hospital = [(1, manager, "Giám đốc Bệnh viện đa khoa tỉnh"), (2, manager, "Phó Giám đốc"),
-                (3, manager, "Trưởng khoa Nội"), (4, None, "Bác sĩ")]
+    hospital = [
+        (1, manager, "Giám đốc Bệnh viện đa khoa tỉnh"),
+        (2, manager, "Phó Giám đốc"),
+        (3, manager, "Trưởng khoa Nội"),
+        (4, None, "Bác sĩ"),
+    ]
     assert heads_among(hospital) == {1}
-    ward = [(1, commune, "Bí thư Đảng ủy phường Him Lam"), (2, commune, "Phó Bí thư Đảng ủy"),
-            (3, commune, "Chủ tịch UBND phường"), (4, commune, "Phó Chủ tịch UBND phường")]
+    ward = [
+        (1, commune, "Bí thư Đảng ủy phường Him Lam"),
+        (2, commune, "Phó Bí thư Đảng ủy"),
+        (3, commune, "Chủ tịch UBND phường"),
+        (4, commune, "Phó Chủ tịch UBND phường"),
+    ]
     assert heads_among(ward) == {1, 3}
     # Typed without diacritics or in capitals, titles still count.
     assert heads_among([(1, commune, "PHO CHU TICH UBND"), (2, commune, "chu tich ubnd")]) == {2}
     # Without a head's title, heads of department and deputies lead together, deputies last.
-    assert heads_among([(1, manager, "Trưởng khoa Nội"), (2, manager, "Trưởng khoa Ngoại"),
-                        (3, manager, "Phó Trưởng khoa")]) == {1, 2}
+    assert heads_among(
+        [
+            (1, manager, "Trưởng khoa Nội"),
+            (2, manager, "Trưởng khoa Ngoại"),
+            (3, manager, "Phó Trưởng khoa"),
+        ]
+    ) == {1, 2}
     assert heads_among([(1, manager, "Phó Giám đốc"), (2, manager, None)]) == {2}
     # A more senior tier still wins over a head's title in a lower tier.
-    assert heads_among([(1, "truong_phong", "Giám đốc Trung tâm"),
-                        (2, "giam_doc_so", "Phó Giám đốc Sở")]) == {2}
+    assert heads_among(
+        [(1, "truong_phong", "Giám đốc Trung tâm"), (2, "giam_doc_so", "Phó Giám đốc Sở")]
+    ) == {2}
 
 
 # --- the weekly digest ------------------------------------------------------------------------
@@ -203,10 +278,14 @@ async def test_heads_get_their_own_units_staff_overdue_first(
     assert lines[0] == "📋 Tổng hợp bồi dưỡng hằng tuần — Phòng Tổ chức cán bộ"
     assert lines[1].startswith("Kính gửi chị, các cán bộ sau trong đơn vị đã quá hạn")
     assert "trong 30 ngày tới" in lines[1]
-    assert lines[2] == ("1. Lê Văn Nam — Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — "
-                        "quá hạn từ 01/10/2026 (và 1 yêu cầu khác)")
-    assert lines[3] == ("2. Ngô Thị Giang — Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — "
-                        "hạn 20/12/2026 (và 1 yêu cầu khác)")
+    assert lines[2] == (
+        "1. Lê Văn Nam — Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — "
+        "quá hạn từ 01/10/2026 (và 1 yêu cầu khác)"
+    )
+    assert lines[3] == (
+        "2. Ngô Thị Giang — Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — "
+        "hạn 20/12/2026 (và 1 yêu cầu khác)"
+    )
     assert lines[4] == "3. Trần Văn Bình — Cập nhật kiến thức pháp luật hằng năm — hạn 31/12/2026"
     assert "Chị có thể nhấn 🔔" in ha.text and "/nhacnho" in ha.text
     for absent in ("Phạm Thu Hà", "Hoàng Văn Em", "Vũ Thị Cúc", "Lý Văn Hùng"):
@@ -294,16 +373,19 @@ def test_long_lists_show_ten_people_and_count_the_rest() -> None:
 
 
 def test_settings_from_the_environment() -> None:
-    s = DigestSettings.from_env({"DIGEST_WEEKDAY": "fri", "DIGEST_SEND_TIME": "09:15",
-                                 "DIGEST_DUE_WITHIN_DAYS": "45"})
+    s = DigestSettings.from_env(
+        {"DIGEST_WEEKDAY": "fri", "DIGEST_SEND_TIME": "09:15", "DIGEST_DUE_WITHIN_DAYS": "45"}
+    )
     assert (s.weekday, s.send_time, s.window_days, s.cron_day) == (5, time(9, 15), 45, "fri")
     assert DigestSettings.from_env({}).weekday == 1
     assert DigestSettings.from_env({"DIGEST_WEEKDAY": "off"}).weekday is None
     assert DigestSettings.from_env({"DIGEST_WEEKDAY": "7"}).weekday == 7
-    for env, name in (({"DIGEST_WEEKDAY": "8"}, "DIGEST_WEEKDAY"),
-                      ({"DIGEST_WEEKDAY": "month"}, "DIGEST_WEEKDAY"),
-                      ({"DIGEST_SEND_TIME": "8h"}, "DIGEST_SEND_TIME"),
-                      ({"DIGEST_DUE_WITHIN_DAYS": "0"}, "DIGEST_DUE_WITHIN_DAYS")):
+    for env, name in (
+        ({"DIGEST_WEEKDAY": "8"}, "DIGEST_WEEKDAY"),
+        ({"DIGEST_WEEKDAY": "month"}, "DIGEST_WEEKDAY"),
+        ({"DIGEST_SEND_TIME": "8h"}, "DIGEST_SEND_TIME"),
+        ({"DIGEST_DUE_WITHIN_DAYS": "0"}, "DIGEST_DUE_WITHIN_DAYS"),
+    ):
         with pytest.raises(ValueError, match=name):
             DigestSettings.from_env(env)
 
@@ -312,14 +394,20 @@ def test_the_scheduler_runs_the_digest_weekly() -> None:
     async def never() -> None:
         raise AssertionError
 
-    scheduler = build_scheduler(never, PlanningSettings(),  # type: ignore[arg-type]
-                                digest=DigestSettings(weekday=2, send_time=time(8, 30)))
+    scheduler = build_scheduler(
+        never,
+        PlanningSettings(),  # type: ignore[arg-type]
+        digest=DigestSettings(weekday=2, send_time=time(8, 30)),
+    )
     job = scheduler.get_job("plan-digests")
     assert job is not None
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("tue", "8", "30")
-    off = build_scheduler(never, PlanningSettings(),  # type: ignore[arg-type]
-                          digest=DigestSettings(weekday=None))
+    off = build_scheduler(
+        never,
+        PlanningSettings(),  # type: ignore[arg-type]
+        digest=DigestSettings(weekday=None),
+    )
     assert off.get_job("plan-digests") is None
 
 
@@ -348,7 +436,9 @@ async def test_a_head_nudges_one_person_once_a_week(db: Database, world: dict[st
     next_week = head_of(db, world, "ha", local(2026, 12, 14, 10))
     assert "Đã gửi lời nhắc" in await next_week.press(f"nudge:{world['binh']}")
     assert [r.subject for r in await notice_rows(db, kind=NUDGE)] == [
-        "nudge:2026-W50", "nudge:2026-W51"]
+        "nudge:2026-W50",
+        "nudge:2026-W51",
+    ]
 
 
 async def test_nudging_someone_without_a_linked_chat(db: Database, world: dict[str, int]) -> None:
@@ -394,8 +484,19 @@ async def test_forged_and_out_of_date_nudges_send_nothing(
     ha = head_of(db, world, "ha")
     # Not on the list (up to date, or due later), the head herself, another unit's staff,
     # nonsense after the prefix.
-    for value in (world["cuc"], world["em"], world["ha"], world["hung"], 999999,
-                  "", "abc", "-1", "١٢", "all:1", "1;DROP"):
+    for value in (
+        world["cuc"],
+        world["em"],
+        world["ha"],
+        world["hung"],
+        999999,
+        "",
+        "abc",
+        "-1",
+        "١٢",
+        "all:1",
+        "1;DROP",
+    ):
         text = await ha.press(f"nudge:{value}")
         assert text.startswith("Xin lỗi chị, danh sách này đã cũ"), (value, text)
     assert (await head_of(db, world, "nam").press("nudge:all")).startswith(stale)
@@ -413,7 +514,10 @@ async def test_forged_and_out_of_date_nudges_send_nothing(
     refused = await audit_rows(db, "digest.nudge_refused")
     assert len(refused) == 3 + 11 + 1 + 1
     assert {r.detail["reason"] for r in refused} == {
-        "not a head of their unit", "not on the list", "bad value"}
+        "not a head of their unit",
+        "not on the list",
+        "bad value",
+    }
 
 
 async def test_a_head_who_lost_the_post_cannot_nudge(db: Database, world: dict[str, int]) -> None:
@@ -421,8 +525,14 @@ async def test_a_head_who_lost_the_post_cannot_nudge(db: Database, world: dict[s
         ha = await session.get(Official, world["ha"])
         assert ha is not None
         ha.leadership_tier = "pho_truong_phong"
-        await make_official(session, ha.unit, employee_code="DB000099", full_name="Tạ Văn Mới",
-                            phone="+84912009999", leadership_tier="truong_phong")
+        await make_official(
+            session,
+            ha.unit,
+            employee_code="DB000099",
+            full_name="Tạ Văn Mới",
+            phone="+84912009999",
+            leadership_tier="truong_phong",
+        )
     text = await head_of(db, world, "ha").press(f"nudge:{world['binh']}")
     assert text.startswith("Xin lỗi chị, danh sách này đã cũ")
     assert await notice_rows(db, kind=NUDGE) == []

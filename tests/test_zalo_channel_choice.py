@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.db import Database
-from models import accounts
-from models.channel_choice import preferred_channel
+from models.chat import accounts
+from models.notices.channel_choice import preferred_channel
 from tests.factories import make_official, small_province
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

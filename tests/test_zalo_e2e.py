@@ -20,9 +20,9 @@ from bot.channels.zalo_transport import ZaloTransport
 from bot.db import Database
 from bot.transport import Outcome
 from handlers.types import Reply
-from models import link_codes
-from models.accounts import ChatAccount
-from models.rules import ensure_default_catalogue
+from models.chat import link_codes
+from models.chat.accounts import ChatAccount
+from models.requirements.catalogue import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.fake_zalo_api import FakeZaloApi, SentMessage
 from tests.transcript import Clock, make_dispatcher
@@ -120,7 +120,7 @@ async def deputy(db: Database) -> int:
 
 
 async def issue(db: Database, official_id: int) -> str:
-    from models.officials import Official
+    from models.org.officials import Official
 
     async with db.transaction() as session:
         official = await session.get(Official, official_id)
@@ -306,33 +306,52 @@ async def test_a_notice_with_a_choice_can_be_answered_by_number(
     """Zalo has no buttons: a broadcast's "Đăng ký" arrives as "[1]", and typing 1 starts
     the registration just as pressing the button does on Telegram."""
     from bot.sender import Sender, SenderConfig
-    from models import notices
-    from models.courses import Course
-    from models.holidays import SendWindow
+    from models.courses.catalogue import Course
+    from models.notices import outbox as notices
+    from models.notices.send_window import SendWindow
     from tests.test_sender_faults import RunningClock
 
     async with db.transaction() as session:
         course = Course(
-            code="K-2026-77", title="Bồi dưỡng kiến thức quản lý nhà nước", kind="qlnn",
-            organiser="Sở Nội vụ", place="Hội trường Sở Nội vụ", starts_on=date(2026, 12, 15),
-            ends_on=date(2026, 12, 18), periods=32, capacity=30,
+            code="K-2026-77",
+            title="Bồi dưỡng kiến thức quản lý nhà nước",
+            kind="qlnn",
+            organiser="Sở Nội vụ",
+            place="Hội trường Sở Nội vụ",
+            starts_on=date(2026, 12, 15),
+            ends_on=date(2026, 12, 18),
+            periods=32,
+            capacity=30,
             registration_closes_on=date(2026, 12, 10),
         )
         session.add(course)
         await session.flush()
-        await notices.enqueue_many(session, [notices.NewNotice(
-            official_id=deputy, kind=notices.BROADCAST, subject="bc:1", due_at=NOW,
-            text="📣 Thông báo của Sở Nội vụ: mời anh đăng ký lớp K-2026-77.",
-            choices=(("📝 Đăng ký", f"reg:{course.id}"),),
-        )])
+        await notices.enqueue_many(
+            session,
+            [
+                notices.NewNotice(
+                    official_id=deputy,
+                    kind=notices.BROADCAST,
+                    subject="bc:1",
+                    due_at=NOW,
+                    text="📣 Thông báo của Sở Nội vụ: mời anh đăng ký lớp K-2026-77.",
+                    choices=(("📝 Đăng ký", f"reg:{course.id}"),),
+                )
+            ],
+        )
     code = await issue(db, deputy)
     async with polling_bot(fake, db) as bot:
         user = ZaloUser(fake, bot)
         await user.say(code)
         transport = ZaloTransport(make_api(fake), max_per_second=20, tz=TZ)
-        sender = Sender(db, {"zalo": transport}, limits={"zalo": 20},
-                        window=SendWindow(quiet=None), config=SenderConfig(drain_wait=0),
-                        clock=RunningClock(NOW))
+        sender = Sender(
+            db,
+            {"zalo": transport},
+            limits={"zalo": 20},
+            window=SendWindow(quiet=None),
+            config=SenderConfig(drain_wait=0),
+            clock=RunningClock(NOW),
+        )
         try:
             stats = await sender.drain()
         finally:

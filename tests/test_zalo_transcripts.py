@@ -26,8 +26,8 @@ from bot.channels.zalo import ZaloBot
 from bot.db import Database
 from bot.dispatch import Dispatcher
 from handlers.types import Incoming, Reply
-from models import accounts
-from models.officials import Official
+from models.chat import accounts
+from models.org.officials import Official
 from tests.fake_zalo_api import FakeZaloApi
 from tests.test_requirements_transcripts import NOW, world  # noqa: F401  (fixture)
 from tests.test_zalo_e2e import ZaloUser, fake, issue, polling_bot  # noqa: F401  (fixture)
@@ -158,7 +158,7 @@ async def test_course_journey_over_zalo(db: Database, fake: FakeZaloApi) -> None
     """Done-when of issue #7: link by code, /yeucau, browse and register by numbers."""
     from sqlalchemy import select
 
-    from models.registrations import Registration
+    from models.courses.registrations import Registration
     from tests.courses_world import build_world
 
     courses = await build_world(db)

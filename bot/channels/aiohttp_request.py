@@ -28,8 +28,7 @@ NOT_SENT: tuple[type[BaseException], ...] = (
 
 
 class AiohttpRequest(BaseRequest):
-    __slots__ = ("_connect_timeout", "_connections", "_read_timeout", "_session",
-                 "_write_timeout")
+    __slots__ = ("_connect_timeout", "_connections", "_read_timeout", "_session", "_write_timeout")
 
     def __init__(
         self,
@@ -90,8 +89,9 @@ class AiohttpRequest(BaseRequest):
         )
         data, headers = _body(request_data)
         try:
-            async with self._session.request(method, url, data=data, headers=headers,
-                                             timeout=timeout) as res:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as res:
                 return res.status, await res.read()
         except NOT_SENT as err:
             raise NetworkError(f"Could not connect: {type(err).__name__}") from err

@@ -5,7 +5,7 @@ replies are rendered as plain text with numbered choices (bot/channels/zalo_rend
 Updates from different chats are handled concurrently, one chat's strictly in order.
 
 Zalo has no update_id and may deliver an event twice, so every message id is recorded in
-the database (`models.inbound_dedup`) before it is handled: across processes, a duplicate
+the database (`models.chat.inbound_dedup`) before it is handled: across processes, a duplicate
 is dropped. Recording first means a crash mid-update loses that message rather than
 answering it twice; Zalo's own delivery is at-most-once anyway [reported].
 """
@@ -39,7 +39,7 @@ from bot.dispatch import Dispatcher
 from bot.transport import Outcome
 from handlers.types import Reply
 from locales import _, use_locale
-from models import inbound_dedup
+from models.chat import inbound_dedup
 
 log = logging.getLogger(__name__)
 

@@ -48,7 +48,8 @@ def upgrade() -> None:
         sa.CheckConstraint("capacity > 0", name=op.f("ck_courses_capacity_positive")),
         sa.CheckConstraint("ends_on >= starts_on", name=op.f("ck_courses_dates_ordered")),
         sa.ForeignKeyConstraint(
-            ["eligible_unit_id"], ["org_units.id"],
+            ["eligible_unit_id"],
+            ["org_units.id"],
             name=op.f("fk_courses_eligible_unit_id_org_units"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_courses")),
@@ -78,16 +79,19 @@ def upgrade() -> None:
             ["course_id"], ["courses.id"], name=op.f("fk_course_registrations_course_id_courses")
         ),
         sa.ForeignKeyConstraint(
-            ["official_id"], ["officials.id"],
+            ["official_id"],
+            ["officials.id"],
             name=op.f("fk_course_registrations_official_id_officials"),
         ),
         sa.ForeignKeyConstraint(
-            ["training_record_id"], ["training_records.id"],
+            ["training_record_id"],
+            ["training_records.id"],
             name=op.f("fk_course_registrations_training_record_id_training_records"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_course_registrations")),
         sa.UniqueConstraint(
-            "course_id", "official_id",
+            "course_id",
+            "official_id",
             name=op.f("uq_course_registrations_course_id_official_id"),
         ),
     )

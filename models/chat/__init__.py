@@ -1,0 +1,3 @@
+"""Chat accounts and what one chat needs per update: link codes, dialog state, the locked
+read of account, dialog and official, inbound de-duplication.
+"""

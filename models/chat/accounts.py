@@ -1,0 +1,134 @@
+"""Chat accounts: one row per (channel, user) that ever wrote to the bot, linked or not.
+
+Linking proves who someone is; an account is linked to at most one official, and an
+official has at most one linked account per channel (a new phone replaces the old one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models import audit
+from models.base import Base, insert_ignore
+from models.org.officials import Official
+
+
+class ChatAccount(Base):
+    __tablename__ = "chat_accounts"
+    __table_args__ = (UniqueConstraint("channel", "external_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("officials.id"), index=True)
+    linked_at: Mapped[datetime | None]
+    unlinked_at: Mapped[datetime | None]
+    link_method: Mapped[str | None] = mapped_column(String(20))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    failed_link_attempts: Mapped[int] = mapped_column(default=0)
+    link_blocked_until: Mapped[datetime | None]
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+SEEN_RESOLUTION = timedelta(minutes=10)
+
+
+async def get_or_create(
+    session: AsyncSession, *, channel: str, user_id: str, chat_id: str, now: datetime
+) -> ChatAccount:
+    query = (
+        select(ChatAccount)
+        .where(ChatAccount.channel == channel, ChatAccount.external_user_id == user_id)
+        .with_for_update()
+    )
+    account = await session.scalar(query)
+    if account is None:
+        # First contact: two processes may race here, so insert-or-ignore, then read.
+        await insert_ignore(
+            session,
+            ChatAccount.__table__,  # type: ignore[arg-type]
+            {
+                "channel": channel,
+                "external_user_id": user_id,
+                "chat_id": chat_id,
+                "failed_link_attempts": 0,
+                "created_at": now,
+                "last_seen_at": now,
+            },
+            ["channel", "external_user_id"],
+        )
+        account = await session.scalar(query)
+        assert account is not None
+    # last_seen_at is for operators ("who is active"), not for logic: avoid a write per update.
+    if now - account.last_seen_at > SEEN_RESOLUTION:
+        account.last_seen_at = now
+    if account.chat_id != chat_id:
+        account.chat_id = chat_id
+    return account
+
+
+async def linked_official(session: AsyncSession, account: ChatAccount) -> Official | None:
+    if account.official_id is None:
+        return None
+    official = await session.get(Official, account.official_id)
+    return official if official is not None and official.active else None
+
+
+async def link(
+    session: AsyncSession, account: ChatAccount, official: Official, *, method: str, now: datetime
+) -> None:
+    # One linked account per official and channel: a new device replaces the old one.
+    replaced = await session.execute(
+        update(ChatAccount)
+        .where(
+            ChatAccount.channel == account.channel,
+            ChatAccount.official_id == official.id,
+            ChatAccount.id != account.id,
+        )
+        .values(official_id=None, unlinked_at=now)
+    )
+    account.official_id = official.id
+    account.linked_at = now
+    account.unlinked_at = None
+    account.link_method = method
+    account.failed_link_attempts = 0
+    account.link_blocked_until = None
+    account.unreachable_at = None
+    if official.preferred_locale and not account.locale:
+        account.locale = official.preferred_locale
+    audit.record(
+        session,
+        actor=f"{account.channel}:{account.external_user_id}",
+        actor_official_id=official.id,
+        action="account.link",
+        subject=official.employee_code,
+        affected=1,
+        detail={"method": method, "replaced_accounts": replaced.rowcount or 0},
+        at=now,
+    )
+
+
+async def unlink(session: AsyncSession, account: ChatAccount, *, now: datetime) -> None:
+    official_id = account.official_id
+    account.official_id = None
+    account.unlinked_at = now
+    audit.record(
+        session,
+        actor=f"{account.channel}:{account.external_user_id}",
+        actor_official_id=official_id,
+        action="account.unlink",
+        affected=1,
+        at=now,
+    )
+
+
+async def accounts_of(session: AsyncSession, official_id: int) -> list[ChatAccount]:
+    rows = await session.scalars(select(ChatAccount).where(ChatAccount.official_id == official_id))
+    return list(rows)

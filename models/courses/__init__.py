@@ -1,0 +1,1 @@
+"""Courses, registrations with the waitlist, and calendar files."""

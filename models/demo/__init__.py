@@ -1,0 +1,1 @@
+"""The demo province: data only the demo uses."""

@@ -1,0 +1,1 @@
+"""Workbooks and charts people take away."""

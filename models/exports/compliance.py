@@ -1,0 +1,168 @@
+"""Files HR takes away: a compliance report's .xlsx workbook and bar chart (PNG), and the
+sheet styling every HR workbook shares (bold header rows, column widths, saving).
+
+Rendered server-side (matplotlib's Agg canvas, no display, no global pyplot state), with
+Vietnamese labels; DejaVu Sans, bundled with matplotlib, has every Vietnamese glyph.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from locales import _
+from locales.i18n import format_percent
+from models.requirements.compliance import ComplianceReport, TargetCompliance
+from models.requirements.compliance_breakdown import Breakdown
+
+_GOOD = PatternFill("solid", fgColor="C6EFCE")
+_BAD = PatternFill("solid", fgColor="FFC7CE")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TITLE_FONT = Font(bold=True, size=13)
+
+
+# --- shared sheet styling ----------------------------------------------------------------
+
+
+def bold_row(sheet: Worksheet, row: int, fill: PatternFill | None = None) -> None:
+    """Make a header row bold (and shaded, when a fill is given)."""
+    for cell in sheet[row]:
+        cell.font = Font(bold=True)
+        if fill is not None:
+            cell.fill = fill
+
+
+def set_widths(sheet: Worksheet, widths: list[int]) -> None:
+    """Column widths from column A on, in characters."""
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- compliance ----------------------------------------------------------------------------
+
+
+def _share(item: TargetCompliance) -> float | None:
+    return item.share
+
+
+def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
+    wb = Workbook()
+    summary = wb.active
+    assert summary is not None
+    summary.title = _("Summary")[:31]
+    summary.append(
+        [
+            _("Compliance with training targets, {year} — {scope}").format(
+                year=data.scope.year, scope=scope_name
+            )
+        ]
+    )
+    summary["A1"].font = TITLE_FONT
+    summary.append([_("As of {date}").format(date=data.scope.as_of.strftime("%d/%m/%Y"))])
+    summary.append([])
+    header = [
+        _("Target"),
+        _("Target share"),
+        _("Officials concerned"),
+        _("Officials meeting"),
+        _("Share"),
+        _("Achieved"),
+    ]
+    summary.append(header)
+    bold_row(summary, 4)
+    for item in data.scope.targets:
+        _target_row(summary, item)
+    set_widths(summary, [60, 14, 18, 18, 10, 10])
+
+    for title, rows in (
+        (_("By unit"), [(unit.name, report) for unit, report in data.by_unit]),
+        (_("By level"), [(level, report) for level, report in data.by_level]),
+    ):
+        sheet = wb.create_sheet(title[:31])
+        targets = data.scope.targets
+        sheet.append([_("Group"), _("Officials")] + [t.target.title.localized() for t in targets])
+        bold_row(sheet, 1)
+        for name, report in rows:
+            _group_row(sheet, name, report)
+        set_widths(sheet, [40, 12] + [24] * len(targets))
+    return workbook_bytes(wb)
+
+
+def _target_row(sheet: object, item: TargetCompliance) -> None:
+    share = _share(item)
+    achieved = item.achieved
+    sheet.append(
+        [  # type: ignore[attr-defined]
+            item.target.title.localized(),
+            item.target.threshold,
+            item.applicable,
+            item.met,
+            share,
+            "" if achieved is None else (_("yes") if achieved else _("no")),
+        ]
+    )
+    row = sheet.max_row  # type: ignore[attr-defined]
+    sheet.cell(row, 2).number_format = "0%"  # type: ignore[attr-defined]
+    sheet.cell(row, 5).number_format = "0.0%"  # type: ignore[attr-defined]
+    if achieved is not None:
+        sheet.cell(row, 6).fill = _GOOD if achieved else _BAD  # type: ignore[attr-defined]
+
+
+def _group_row(sheet: object, name: str, report: ComplianceReport) -> None:
+    sheet.append([name, report.officials] + [t.share for t in report.targets])  # type: ignore[attr-defined]
+    row = sheet.max_row  # type: ignore[attr-defined]
+    for col, item in enumerate(report.targets, start=3):
+        cell = sheet.cell(row, col)  # type: ignore[attr-defined]
+        cell.number_format = "0.0%"
+        if item.achieved is not None:
+            cell.fill = _GOOD if item.achieved else _BAD
+
+
+def compliance_chart(report: ComplianceReport, scope_name: str) -> bytes:
+    """Horizontal bars: the share achieved per target, with the target as a marker."""
+    # Imported here: matplotlib takes ~0.35 s to import, and every bot process would pay
+    # it at start-up for a report only admins ask for.
+    from matplotlib.figure import Figure
+
+    items = [t for t in report.targets if t.share is not None]
+    height = 1.6 + 0.75 * max(1, len(items))
+    fig = Figure(figsize=(9, height), dpi=110)
+    ax = fig.add_subplot()
+    labels = [textwrap.fill(t.target.title.localized(), 48) for t in items]
+    shares = [100 * (t.share or 0.0) for t in items]
+    colors = ["#2e7d32" if t.achieved else "#c62828" for t in items]
+    positions = list(range(len(items)))
+    ax.barh(positions, shares, color=colors, height=0.55)
+    for y, item, share in zip(positions, items, shares, strict=True):
+        goal = 100 * item.target.threshold
+        ax.plot([goal, goal], [y - 0.38, y + 0.38], color="#212121", linewidth=2)
+        label = format_percent(item.share or 0.0)
+        if share > 85:  # no room to the right of a long bar: write inside it
+            ax.text(share - 1, y, label, va="center", ha="right", fontsize=9, color="white")
+        else:
+            ax.text(share + 1, y, label, va="center", fontsize=9)
+    ax.set_yticks(positions, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(_("Share of officials concerned (%) — black line: the province's target"))
+    ax.set_title(
+        _("Training targets {year} — {scope}").format(year=report.year, scope=scope_name),
+        fontsize=11,
+    )
+    if not items:
+        ax.text(50, 0, _("No official in this scope is concerned by a target."), ha="center")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

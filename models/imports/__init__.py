@@ -1,0 +1,1 @@
+"""Files HR imports: one table reader, cell parsers, row errors and plans, one module per kind."""

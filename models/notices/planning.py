@@ -1,0 +1,952 @@
+"""Planning: which notices should exist now, written set-based into the outbox.
+
+Called by the scheduler's jobs (scheduler/jobs.py), each in one transaction the job owns.
+Nothing here sends or sleeps; `now` is always a parameter, so tests move time freely.
+
+Requirement notices. For a due date D the stages are D minus each of `stages_days` (default
+91, 46, 16 days: 1 Oct, 15 Nov, 15 Dec for 31 Dec) at `send_time`, plus one overdue notice
+`overdue_days` after D. A stage stays relevant until the next one begins (the last until D
+ends; the overdue one for `overdue_relevant_days`), so a planner that was down plans the
+stage that is current, never a superseded one. Each run plans only stages whose moment is
+within `horizon`, so a training import before the moment still withdraws the notice
+(`_withdraw_resolved`). Officials are streamed in id batches; only those whose due dates can
+have a current stage are read at all (yearly/by-date rules: everyone on stage days;
+event-based rules: a date-range filter on the event column).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import use_locale
+from models.chat.accounts import ChatAccount
+from models.courses.catalogue import Course, CourseStatus
+from models.courses.registrations import ACTIVE, Registration, RegStatus, pending_promotions
+from models.courses.registrations import mark_promotion_notified as _mark_promoted
+from models.notices import outbox as notices
+from models.notices import texts
+from models.notices.outbox import NewNotice
+from models.notices.preferences import LEAD_DAY_OPTIONS, Preferences, preferences_for
+from models.org.officials import Official
+from models.org.units import OrgUnit
+from models.requirements.catalogue import Catalogue, Rule, current_catalogue
+from models.requirements.evaluation import (
+    Completion,
+    Profile,
+    Status,
+    add_months,
+    evaluate,
+    evaluate_rule,
+    folded,
+)
+from models.requirements.training_records import TrainingRecord
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+COURSE_DAY_STARTS = time(7, 30)  # a course-start notice is pointless once the day began
+PERSON_FIELDS = frozenset(
+    {
+        "post_title",
+        "leadership_tier",
+        "leadership_appointed_on",
+        "rank_code",
+        "rank_tier",
+        "rank_assigned_on",
+        "professional_title_code",
+        "category",
+        "level",
+        "unit_id",
+    }
+)
+_EVENT_RULES = ("within_months_after_event", "once_before_event")
+_OPEN = (Status.DUE, Status.OVERDUE)
+_NO_LANGUAGES: frozenset[str] = frozenset()
+
+
+def _int_list(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
+    raw = env.get(name, default)
+    try:
+        values = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}, reverse=True))
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected whole numbers separated by commas") from exc
+    if not values or values[-1] < 1:
+        raise ValueError(f"{name}: expected at least one number, each 1 or more")
+    return values
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(env.get(name, str(default)))
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected a whole number") from exc
+    if not low <= value <= high:
+        raise ValueError(f"{name}: must be between {low} and {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    stages_days: tuple[int, ...] = (91, 46, 16)
+    overdue_days: int = 1
+    overdue_relevant_days: int = 14
+    send_time: time = time(8, 0)
+    horizon: timedelta = timedelta(hours=6)
+    registration_lead_days: int = 2
+    default_locale: str = "vi"
+    tz: ZoneInfo = VN_TZ
+    batch_size: int = 5000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PlanningSettings:
+        """Raises ValueError naming the variable; bot/config.py turns it into a ConfigError."""
+        env = os.environ if env is None else env
+        try:
+            send_time = time.fromisoformat(env.get("NOTICE_SEND_TIME", "08:00"))
+        except ValueError as exc:
+            raise ValueError("NOTICE_SEND_TIME: expected HH:MM, e.g. 08:00") from exc
+        try:
+            tz = ZoneInfo(env.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+        except (KeyError, ValueError) as exc:
+            raise ValueError("TIMEZONE: unknown time zone") from exc
+        return cls(
+            stages_days=_int_list(env, "REQUIREMENT_NOTICE_DAYS", "91,46,16"),
+            overdue_days=_int(env, "OVERDUE_NOTICE_DAYS", 1, 1, 366),
+            overdue_relevant_days=_int(env, "OVERDUE_NOTICE_RELEVANT_DAYS", 14, 1, 366),
+            send_time=send_time,
+            horizon=timedelta(hours=_int(env, "PLANNING_HORIZON_HOURS", 6, 1, 72)),
+            registration_lead_days=_int(env, "REGISTRATION_NOTICE_DAYS", 2, 1, 60),
+            default_locale=env.get("DEFAULT_LOCALE", "vi"),
+            tz=tz,
+        )
+
+    def at(self, day: date, moment: time | None = None) -> datetime:
+        return datetime.combine(day, moment or self.send_time, self.tz)
+
+
+class Stage(NamedTuple):
+    kind: str
+    days_before: int  # negative for the overdue notice
+    moment: datetime
+    relevant_until: datetime
+
+
+def stages_for(due: date, s: PlanningSettings) -> list[Stage]:
+    days = [d for d in s.stages_days if d >= 0]
+    moments = [s.at(due - timedelta(days=d)) for d in days]
+    ends = [*moments[1:], s.at(due + timedelta(days=1), time(0))]
+    stages = [
+        Stage(notices.REQUIREMENT_DUE, d, m, e) for d, m, e in zip(days, moments, ends, strict=True)
+    ]
+    overdue = s.at(due + timedelta(days=s.overdue_days))
+    stages.append(
+        Stage(
+            notices.REQUIREMENT_OVERDUE,
+            -s.overdue_days,
+            overdue,
+            overdue + timedelta(days=s.overdue_relevant_days),
+        )
+    )
+    return stages
+
+
+def current(stages: Sequence[Stage], now: datetime, s: PlanningSettings) -> list[Stage]:
+    """The stage to plan now: the latest whose moment is within the horizon and which is
+    still relevant. One at most: a stage about to begin supersedes the one before it."""
+    found = [st for st in stages if st.moment <= now + s.horizon and now < st.relevant_until]
+    return found[-1:]
+
+
+def lead_stages(
+    event: date, leads: Sequence[int], ends: datetime, s: PlanningSettings
+) -> list[tuple[int, datetime, datetime]]:
+    """(lead days, moment, relevant until) for reminders before an event, e.g. a course."""
+    ordered = sorted(set(leads), reverse=True)
+    moments = [s.at(event - timedelta(days=d)) for d in ordered]
+    return list(zip(ordered, moments, [*moments[1:], ends], strict=True))
+
+
+@dataclass
+class PlanStats:
+    officials: int = 0  # officials evaluated
+    planned: int = 0  # notice rows written (new)
+    withdrawn: int = 0  # pending notices dropped because the need went away
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: PlanStats) -> None:
+        self.officials += other.officials
+        self.planned += other.planned
+        self.withdrawn += other.withdrawn
+        for kind, n in other.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+
+
+# --- streaming the population ---------------------------------------------------------------
+
+
+class Person(NamedTuple):
+    profile: Profile
+    gender: str | None
+    locale: str
+
+
+def _reachable(official_id: Any, after: int | None = None) -> Any:
+    conditions = [ChatAccount.official_id == official_id, ChatAccount.unreachable_at.is_(None)]
+    if after is not None:
+        # Redundant for the result, but without it PostgreSQL merge-joins from the start of
+        # the accounts index on every batch: quadratic at national scale.
+        conditions.append(ChatAccount.official_id > after)
+    return exists().where(*conditions)
+
+
+def _account_locale() -> Any:
+    return (
+        select(ChatAccount.locale)
+        .where(ChatAccount.official_id == Official.id, ChatAccount.unreachable_at.is_(None))
+        .order_by(ChatAccount.last_seen_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def stream_people(
+    session: AsyncSession,
+    *,
+    as_of: date,
+    extra: Sequence[Any],
+    s: PlanningSettings,
+    only_ids: Sequence[int] | None = None,
+    kinds: frozenset[str] | None = None,
+    since: date | None = None,
+) -> AsyncIterator[tuple[list[Person], dict[int, dict[str, list[Completion]]]]]:
+    """Active officials with a reachable linked account, in id order, `batch_size` at a
+    time, with their completions up to `as_of` grouped by kind: memory stays flat.
+    `kinds`/`since` leave out completions no rule being planned can count (most of the
+    time spent here is turning rows into Python dates)."""
+    record_filters: list[Any] = [TrainingRecord.completed_on <= as_of]
+    if kinds is not None:
+        record_filters.append(TrainingRecord.kind.in_(sorted(kinds)))
+    if since is not None:
+        record_filters.append(TrainingRecord.completed_on >= since)
+    after = 0
+    while True:
+        query = (
+            select(
+                Official.id,
+                Official.level,
+                Official.category,
+                OrgUnit.path,
+                OrgUnit.ethnic_minority_area,
+                OrgUnit.zone,
+                Official.rank_code,
+                Official.rank_tier,
+                Official.leadership_tier,
+                Official.education_level,
+                Official.political_theory_level,
+                Official.professional_field_matches_post,
+                Official.ethnicity,
+                Official.languages,
+                Official.leadership_appointed_on,
+                Official.rank_assigned_on,
+                Official.started_service_on,
+                Official.birth_date,
+                Official.gender,
+                Official.preferred_locale,
+                _account_locale(),
+            )
+            .join(OrgUnit, OrgUnit.id == Official.unit_id)
+            .where(
+                Official.active.is_(True),
+                Official.id > after,
+                _reachable(Official.id, after),
+                *extra,
+            )
+            .order_by(Official.id)
+            .limit(s.batch_size)
+        )
+        if only_ids is not None:
+            query = query.where(Official.id.in_(list(only_ids)))
+        # Core on the session's connection: no ORM row processing for 5,000 plain tuples.
+        conn = await session.connection()
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return
+        people: list[Person] = []
+        for (
+            oid,
+            level,
+            category,
+            path,
+            minority,
+            zone,
+            rank_code,
+            rank_tier,
+            tier,
+            edu,
+            theory,
+            matches,
+            ethnicity,
+            languages,
+            appointed,
+            rank_on,
+            started,
+            born,
+            gender,
+            preferred,
+            account_locale,
+        ) in rows:
+            profile = Profile(
+                oid,
+                level,
+                category,
+                path,
+                bool(minority),
+                folded(zone) if zone else None,
+                folded(rank_code) if rank_code else None,
+                rank_tier,
+                tier,
+                tier is not None,
+                edu,
+                theory,
+                matches,
+                folded(ethnicity) if ethnicity else None,
+                frozenset(folded(x) for x in languages) if languages else _NO_LANGUAGES,
+                appointed,
+                rank_on,
+                started,
+                born,
+            )
+            locale = account_locale or preferred or s.default_locale
+            people.append(Person(profile, gender, locale if locale in ("vi", "en") else "vi"))
+        low, high = rows[0][0], rows[-1][0]
+        records: dict[int, dict[str, list[Completion]]] = {}
+        result = await conn.execute(
+            select(
+                TrainingRecord.official_id,
+                TrainingRecord.kind,
+                TrainingRecord.completed_on,
+                TrainingRecord.periods,
+                TrainingRecord.certificate_no,
+                TrainingRecord.program_code,
+            )
+            .where(TrainingRecord.official_id.between(low, high), *record_filters)
+            .order_by(TrainingRecord.completed_on)
+        )
+        for oid, kind, completed_on, periods, cert, program in result:
+            records.setdefault(oid, {}).setdefault(kind, []).append(
+                Completion(kind, completed_on, periods, cert, program)
+            )
+        yield people, records
+        after = high
+
+
+async def registered_kinds(
+    session: AsyncSession, low: int, high: int, today: date
+) -> dict[int, frozenset[str]]:
+    conn = await session.connection()
+    rows = await conn.execute(
+        select(Registration.official_id, Course.kind)
+        .join(Course, Course.id == Registration.course_id)
+        .where(
+            Registration.official_id.between(low, high),
+            Registration.status == RegStatus.CONFIRMED,
+            Course.status != CourseStatus.CANCELLED,
+            Course.ends_on >= today,
+        )
+    )
+    found: dict[int, set[str]] = {}
+    for oid, kind in rows:
+        found.setdefault(oid, set()).add(kind)
+    return {oid: frozenset(kinds) for oid, kinds in found.items()}
+
+
+# --- requirement and registration-deadline notices ------------------------------------------
+
+
+def _subject(rule: Rule, due: date) -> str:
+    return f"rule:{rule.id}:{due.isoformat()}"
+
+
+def _global_due_dates(rule: Rule, today: date) -> list[date]:
+    rec = rule.recurrence
+    if rec.type == "yearly" and rec.month_day is not None:
+        month, day = rec.month_day
+        found = []
+        for year in (today.year - 1, today.year):
+            try:
+                found.append(date(year, month, day))
+            except ValueError:  # 29 Feb in a common year
+                found.append(date(year, month, 28))
+        return found
+    if rec.type == "by_date" and rec.due_date is not None:
+        return [rec.due_date]
+    return []
+
+
+def _event_window(rule: Rule, low: date, high: date) -> Any:
+    """SQL: the event column puts the rule's due date within [low, high] (± a few days for
+    month arithmetic; the exact stage is decided in Python)."""
+    rec = rule.recurrence
+    column = getattr(Official, rec.event or "")
+    if rec.type == "once_before_event":
+        return column.between(low, high)
+    months = rec.months or 0
+    return column.between(
+        add_months(low, -months) - timedelta(days=3), add_months(high, -months) + timedelta(days=3)
+    )
+
+
+@dataclass(frozen=True)
+class _DeadlineCourse:
+    course_id: int
+    code: str
+    title: str
+    kind: str
+    closes: date
+    levels: frozenset[str]
+    categories: frozenset[str]
+    ranks: frozenset[str]
+    unit_path: str | None
+    rules: tuple[Rule, ...]
+    moment: datetime
+    relevant_until: datetime
+
+    def eligible(self, p: Profile) -> bool:
+        # The same conditions as models.courses.catalogue.ineligibility, on a Profile instead
+        # of an ORM object (planning never loads ORM officials).
+        return (
+            (not self.levels or p.level in self.levels)
+            and (not self.categories or p.category in self.categories)
+            and (not self.ranks or p.rank_tier in self.ranks)
+            and (self.unit_path is None or p.unit_path.startswith(self.unit_path))
+        )
+
+
+async def _deadline_courses(
+    session: AsyncSession, catalogue: Catalogue, now: datetime, s: PlanningSettings
+) -> list[_DeadlineCourse]:
+    today = now.astimezone(s.tz).date()
+    lead = s.registration_lead_days
+    rows = (
+        (
+            await session.execute(
+                select(Course, OrgUnit.path)
+                .outerjoin(OrgUnit, OrgUnit.id == Course.eligible_unit_id)
+                .where(
+                    Course.status == CourseStatus.OPEN,
+                    Course.registration_closes_on.between(today, today + timedelta(days=lead + 1)),
+                )
+            )
+        )
+        .unique()
+        .all()
+    )
+    found = []
+    for course, unit_path in rows:
+        moment = s.at(course.registration_closes_on - timedelta(days=lead))
+        until = s.at(course.registration_closes_on + timedelta(days=1), time(0))
+        if not (moment <= now + s.horizon and now < until):
+            continue
+        rules = tuple(
+            r for r in catalogue.rules if course.kind in r.training_kinds and not r.advisory
+        )
+        if rules:
+            found.append(
+                _DeadlineCourse(
+                    course.id,
+                    course.code,
+                    course.title,
+                    course.kind,
+                    course.registration_closes_on,
+                    frozenset(course.eligible_levels or ()),
+                    frozenset(course.eligible_categories or ()),
+                    frozenset(course.eligible_ranks or ()),
+                    unit_path,
+                    rules,
+                    moment,
+                    until,
+                )
+            )
+    return found
+
+
+async def plan_requirement_notices(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    settings: PlanningSettings | None = None,
+    catalogue: Catalogue | None = None,
+) -> PlanStats:
+    """Due-date, overdue and registration-deadline notices for every official, in the
+    caller's transaction. Running it twice plans nothing twice."""
+    s = settings or PlanningSettings()
+    catalogue = catalogue or await current_catalogue(session)
+    today = now.astimezone(s.tz).date()
+    rules = [r for r in catalogue.rules if not r.advisory]
+    global_slots: list[tuple[Rule, date, list[Stage]]] = []
+    for rule in rules:
+        for due in _global_due_dates(rule, today):
+            stages = current(stages_for(due, s), now, s)
+            if stages and rule.valid_on(min(today, due)):
+                global_slots.append((rule, due, stages))
+    low = today - timedelta(days=s.overdue_days + s.overdue_relevant_days + 1)
+    high = today + timedelta(days=max(s.stages_days) + 2)
+    event_rules = [
+        r
+        for r in rules
+        if r.recurrence.type in _EVENT_RULES and r.recurrence.event and r.valid_on(today)
+    ]
+    deadline_courses = await _deadline_courses(session, catalogue, now, s)
+    if global_slots or deadline_courses:
+        extra: list[Any] = []
+    elif event_rules:
+        extra = [or_(*(_event_window(r, low, high) for r in event_rules))]
+    else:
+        return PlanStats()
+    stats = PlanStats()
+    cache = texts.TextCache()
+    planned_rules = [r for r, _due, _st in global_slots] + event_rules
+    planned_rules += [r for c in deadline_courses for r in c.rules]
+    kinds = frozenset(k for r in planned_rules for k in r.training_kinds)
+    async for people, records in stream_people(
+        session,
+        as_of=today,
+        extra=extra,
+        s=s,
+        kinds=kinds,
+        since=_earliest_window(global_slots, event_rules, low, bool(deadline_courses)),
+    ):
+        ids = [p.profile.official_id for p in people]
+        registered = await registered_kinds(session, ids[0], ids[-1], today)
+        prefs = await preferences_for(session, ids) if deadline_courses else {}
+        batch: list[NewNotice] = []
+        resolved: set[tuple[int, str]] = set()
+        for person in people:
+            profile = person.profile
+            oid = profile.official_id
+            own = records.get(oid, {})
+            kinds = registered.get(oid, frozenset())
+            for rule, due, stages in global_slots:
+                status = evaluate_rule(rule, profile, own, min(today, due), kinds)
+                if status.status in _OPEN and status.due == due:
+                    batch += _requirement_rows(person, rule, due, stages, cache)
+                elif status.status is not Status.NOT_APPLICABLE:
+                    resolved.add((oid, _subject(rule, due)))
+            for rule in event_rules:
+                status = evaluate_rule(rule, profile, own, today, kinds)
+                if status.status in _OPEN and status.due is not None:
+                    stages = current(stages_for(status.due, s), now, s)
+                    batch += _requirement_rows(person, rule, status.due, stages, cache)
+                elif status.due is not None and status.status is not Status.NOT_APPLICABLE:
+                    resolved.add((oid, _subject(rule, status.due)))
+            for course in deadline_courses:
+                if not course.eligible(profile) or course.kind in kinds:
+                    continue
+                if not prefs.get(oid, Preferences()).wants(notices.REGISTRATION_DEADLINE):
+                    continue
+                batch += _deadline_rows(person, course, own, today, kinds, cache)
+        stats.officials += len(people)
+        stats.planned += await notices.enqueue_many(session, batch)
+        for row in batch:
+            stats.by_kind[row.kind] = stats.by_kind.get(row.kind, 0) + 1
+        stats.withdrawn += await _withdraw_resolved(session, ids[0], ids[-1], resolved, now)
+    return stats
+
+
+def _earliest_window(
+    global_slots: Sequence[tuple[Rule, date, list[Stage]]],
+    event_rules: Sequence[Rule],
+    low: date,
+    any_course: bool,
+) -> date | None:
+    """The oldest completion date any rule being planned can count; None: all of them."""
+    if any_course:
+        return None
+    starts: list[date] = []
+    for rule, due, _stages in global_slots:
+        if rule.recurrence.type != "yearly":
+            return None
+        starts.append(date(due.year, 1, 1))
+    for rule in event_rules:
+        if rule.recurrence.type != "within_months_after_event":
+            return None
+        starts.append(add_months(low, -(rule.recurrence.months or 0)) - timedelta(days=3))
+    return min(starts) if starts else None
+
+
+def _requirement_rows(
+    person: Person, rule: Rule, due: date, stages: Sequence[Stage], cache: texts.TextCache
+) -> list[NewNotice]:
+    rows = []
+    gender, locale = person.gender, person.locale
+    for stage in stages:
+        if stage.kind == notices.REQUIREMENT_OVERDUE:
+            key: tuple[Any, ...] = ("overdue", rule.id, due)
+            text = cache.get(
+                locale,
+                gender,
+                key,
+                lambda: texts.requirement_overdue(gender, rule.title.localized(), due),
+            )
+        else:
+            days = stage.days_before
+            key = ("due", rule.id, due, days)
+            text = cache.get(
+                locale,
+                gender,
+                key,
+                lambda days=days: texts.requirement_due(gender, rule.title.localized(), due, days),
+            )
+        rows.append(
+            NewNotice(
+                person.profile.official_id,
+                stage.kind,
+                _subject(rule, due),
+                stage.moment,
+                text,
+                locale,
+                stage.relevant_until,
+            )
+        )
+    return rows
+
+
+def _deadline_rows(
+    person: Person,
+    course: _DeadlineCourse,
+    records: Any,
+    today: date,
+    kinds: frozenset[str],
+    cache: texts.TextCache,
+) -> list[NewNotice]:
+    for rule in course.rules:
+        status = evaluate_rule(rule, person.profile, records, today, kinds)
+        if status.status in _OPEN:
+            gender, locale = person.gender, person.locale
+            text = cache.get(
+                locale,
+                gender,
+                ("deadline", course.course_id, rule.id),
+                lambda rule=rule, gender=gender: texts.registration_deadline(
+                    gender, course.code, course.title, course.closes, rule.title.localized()
+                ),
+            )
+            return [
+                NewNotice(
+                    person.profile.official_id,
+                    notices.REGISTRATION_DEADLINE,
+                    f"course:{course.course_id}",
+                    course.moment,
+                    text,
+                    locale,
+                    course.relevant_until,
+                )
+            ]
+    return []
+
+
+async def _withdraw_resolved(
+    session: AsyncSession, low: int, high: int, resolved: set[tuple[int, str]], now: datetime
+) -> int:
+    """Pending requirement notices whose requirement was met (or started) meanwhile."""
+    if not resolved:
+        return 0
+    rows = await session.execute(
+        select(notices.Notice.id, notices.Notice.official_id, notices.Notice.subject).where(
+            notices.Notice.official_id.between(low, high),
+            notices.Notice.state == notices.PENDING,
+            notices.Notice.kind.in_((notices.REQUIREMENT_DUE, notices.REQUIREMENT_OVERDUE)),
+        )
+    )
+    ids = [nid for nid, oid, subject in rows if (oid, subject) in resolved]
+    for start in range(0, len(ids), 900):
+        await session.execute(
+            update(notices.Notice)
+            .where(
+                notices.Notice.id.in_(ids[start : start + 900]),
+                notices.Notice.state == notices.PENDING,
+            )
+            .values(state=notices.DROPPED, last_error=notices.RESOLVED, finished_at=now)
+        )
+    return len(ids)
+
+
+# --- course notices ---------------------------------------------------------------------------
+
+
+async def plan_course_notices(
+    session: AsyncSession, *, now: datetime, settings: PlanningSettings | None = None
+) -> PlanStats:
+    """Course-start reminders (each official's lead times), waitlist promotions not yet told
+    and cancelled courses' registrants."""
+    s = settings or PlanningSettings()
+    stats = PlanStats()
+    for part in (
+        await _plan_course_starts(session, now, s),
+        await _plan_promotions(session, now, s),
+        await _plan_cancellations(session, now, s),
+    ):
+        stats.add(part)
+    return stats
+
+
+async def _people_info(
+    session: AsyncSession, ids: Sequence[int], s: PlanningSettings
+) -> dict[int, tuple[str | None, str]]:
+    locales = await notices.recipient_locales(session, ids, s.default_locale)
+    genders: dict[int, str | None] = {}
+    for start in range(0, len(ids), 900):
+        rows = await session.execute(
+            select(Official.id, Official.gender).where(Official.id.in_(ids[start : start + 900]))
+        )
+        genders.update({oid: gender for oid, gender in rows})
+    return {oid: (genders.get(oid), locales[oid]) for oid in ids}
+
+
+async def _write(session: AsyncSession, rows: list[NewNotice]) -> PlanStats:
+    stats = PlanStats(planned=await notices.enqueue_many(session, rows))
+    for row in rows:
+        stats.by_kind[row.kind] = stats.by_kind.get(row.kind, 0) + 1
+    return stats
+
+
+async def _plan_course_starts(
+    session: AsyncSession, now: datetime, s: PlanningSettings
+) -> PlanStats:
+    today = now.astimezone(s.tz).date()
+    result = await session.execute(
+        select(
+            Registration.official_id,
+            Course.id,
+            Course.code,
+            Course.title,
+            Course.starts_on,
+            Course.place,
+        )
+        .join(Course, Course.id == Registration.course_id)
+        .join(Official, Official.id == Registration.official_id)
+        .where(
+            Registration.status == RegStatus.CONFIRMED,
+            Course.status.notin_((CourseStatus.CANCELLED, CourseStatus.FINISHED)),
+            Course.starts_on.between(today, today + timedelta(days=max(LEAD_DAY_OPTIONS) + 1)),
+            Official.active.is_(True),
+            _reachable(Official.id),
+        )
+    )
+    rows = result.all()
+    ids = sorted({r[0] for r in rows})
+    prefs = await preferences_for(session, ids)
+    info = await _people_info(session, ids, s)
+    cache = texts.TextCache()
+    batch: list[NewNotice] = []
+    for oid, course_id, code, title, starts, place in rows:
+        pref = prefs.get(oid, Preferences())
+        if not pref.wants(notices.COURSE_START):
+            continue
+        gender, locale = info[oid]
+        ends = s.at(starts, COURSE_DAY_STARTS)
+        for lead, moment, until in lead_stages(starts, pref.course_lead_days, ends, s):
+            if not (moment <= now + s.horizon and now < until):
+                continue
+            text = cache.get(
+                locale,
+                gender,
+                ("start", course_id, lead),
+                partial(texts.course_start, gender, code, title, starts, lead, place),
+            )
+            batch.append(
+                NewNotice(
+                    oid,
+                    notices.COURSE_START,
+                    f"course:{course_id}:lead{lead}",
+                    moment,
+                    text,
+                    locale,
+                    until,
+                )
+            )
+    return await _write(session, batch)
+
+
+async def _plan_promotions(session: AsyncSession, now: datetime, s: PlanningSettings) -> PlanStats:
+    stats = PlanStats()
+    while promoted := await pending_promotions(session, limit=500):
+        info = await _people_info(session, [o.id for _r, _c, o in promoted], s)
+        batch = []
+        for reg, course, official in promoted:
+            gender, locale = info[official.id]
+            with use_locale(locale):
+                text = texts.waitlist_promoted(gender, course.code, course.title, course.starts_on)
+            moment = reg.promoted_at or now
+            batch.append(
+                NewNotice(
+                    official.id,
+                    notices.WAITLIST_PROMOTED,
+                    f"course:{course.id}",
+                    moment,
+                    text,
+                    locale,
+                    s.at(course.starts_on, COURSE_DAY_STARTS),
+                )
+            )
+        stats.add(await _write(session, batch))
+        await _mark_promoted(session, [reg.id for reg, _c, _o in promoted], now)
+    return stats
+
+
+async def _plan_cancellations(
+    session: AsyncSession, now: datetime, s: PlanningSettings
+) -> PlanStats:
+    today = now.astimezone(s.tz).date()
+    result = await session.execute(
+        select(
+            Registration.official_id,
+            Course.id,
+            Course.code,
+            Course.title,
+            Course.starts_on,
+            Course.updated_at,
+        )
+        .join(Course, Course.id == Registration.course_id)
+        .join(Official, Official.id == Registration.official_id)
+        .where(
+            Course.status == CourseStatus.CANCELLED,
+            Course.starts_on >= today,
+            Registration.status.in_(ACTIVE),
+            Official.active.is_(True),
+        )
+    )
+    rows = result.all()
+    info = await _people_info(session, sorted({r[0] for r in rows}), s)
+    batch = []
+    for oid, course_id, code, title, starts, changed_at in rows:
+        gender, locale = info[oid]
+        with use_locale(locale):
+            text = texts.course_cancelled(gender, code, title, starts)
+        batch.append(
+            NewNotice(
+                oid,
+                notices.COURSE_CANCELLED,
+                f"course:{course_id}",
+                changed_at,
+                text,
+                locale,
+                s.at(starts, COURSE_DAY_STARTS),
+            )
+        )
+    return await _write(session, batch)
+
+
+async def enqueue_course_changed(
+    session: AsyncSession,
+    course: Course,
+    *,
+    now: datetime,
+    settings: PlanningSettings | None = None,
+) -> int:
+    """Tell everyone holding or waiting for a seat that the course's dates or place changed.
+    For the courses feature to call in the transaction that changes the course."""
+    s = settings or PlanningSettings()
+    ids = list(
+        await session.scalars(
+            select(Registration.official_id).where(
+                Registration.course_id == course.id, Registration.status.in_(ACTIVE)
+            )
+        )
+    )
+    if not ids:
+        return 0
+    prefs = await preferences_for(session, ids)
+    ids = [i for i in ids if prefs.get(i, Preferences()).wants(notices.COURSE_CHANGED)]
+    info = await _people_info(session, ids, s)
+    batch = []
+    for oid in ids:
+        gender, locale = info[oid]
+        with use_locale(locale):
+            text = texts.course_changed(
+                gender, course.code, course.title, course.starts_on, course.place
+            )
+        batch.append(
+            NewNotice(
+                oid,
+                notices.COURSE_CHANGED,
+                f"course:{course.id}",
+                now,
+                text,
+                locale,
+                s.at(course.starts_on, COURSE_DAY_STARTS),
+            )
+        )
+    return await notices.enqueue_many(session, batch)
+
+
+# --- a person-level change (roster import) -----------------------------------------------------
+
+
+async def plan_change_notices(
+    session: AsyncSession,
+    changes: Sequence[Any],
+    *,
+    now: datetime,
+    settings: PlanningSettings | None = None,
+    catalogue: Catalogue | None = None,
+) -> int:
+    """One notice per official whose post, rank or position changed in a roster import,
+    listing the requirements that now apply and are not yet met. `changes` is
+    `RosterResult.changes` (OfficialChange: employee_code, official_id, fields); call it in
+    the import's transaction, after `apply_import`."""
+    s = settings or PlanningSettings()
+    relevant = {c.official_id: c for c in changes if PERSON_FIELDS & set(c.fields)}
+    if not relevant:
+        return 0
+    catalogue = catalogue or await current_catalogue(session)
+    today = now.astimezone(s.tz).date()
+    batch: list[NewNotice] = []
+    ids = sorted(relevant)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        async for people, records in stream_people(
+            session, as_of=today, extra=[], s=s, only_ids=chunk
+        ):
+            registered = await registered_kinds(session, chunk[0], chunk[-1], today)
+            for person in people:
+                oid = person.profile.official_id
+                statuses = evaluate(
+                    catalogue,
+                    person.profile,
+                    records.get(oid, {}),
+                    today,
+                    registered_kinds=registered.get(oid, frozenset()),
+                )
+                with use_locale(person.locale):
+                    lines = [
+                        (st.rule.title.localized(), st.due)
+                        for st in statuses
+                        if st.status in _OPEN and not st.rule.advisory
+                    ]
+                    if not lines:
+                        continue
+                    text = texts.person_change(person.gender, lines)
+                digest = hashlib.sha256(
+                    repr(sorted((k, repr(v[1])) for k, v in relevant[oid].fields.items())).encode()
+                ).hexdigest()[:16]
+                batch.append(
+                    NewNotice(
+                        oid,
+                        notices.PERSON_CHANGE,
+                        f"roster:{digest}",
+                        now,
+                        text,
+                        person.locale,
+                        now + timedelta(days=14),
+                    )
+                )
+    return await notices.enqueue_many(session, batch)

@@ -1,0 +1,241 @@
+"""Compliance: for a unit subtree and a year, the share of officials meeting each rule and
+each province target of the catalogue. The admin report builds on this.
+
+Two queries load the whole population (officials with their units, then every completion
+up to the evaluation day); evaluation is then the same pure code /yeucau uses, so the report
+and what an official sees can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.org.officials import Official
+from models.org.units import OrgUnit
+from models.requirements.catalogue import Catalogue, Rule, Target, current_catalogue
+from models.requirements.evaluation import Completion, Profile, Status, evaluate, folded
+from models.requirements.training_records import TrainingRecord
+
+Population = list[tuple[Profile, dict[str, list[Completion]]]]
+_NO_RECORDS: dict[str, list[Completion]] = {}
+_NO_LANGUAGES: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RuleCompliance:
+    rule: Rule
+    applicable: int  # officials the rule applied to on the evaluation day
+    met: int
+
+    @property
+    def share(self) -> float | None:
+        return self.met / self.applicable if self.applicable else None
+
+
+@dataclass(frozen=True)
+class TargetCompliance:
+    target: Target
+    applicable: int
+    met: int
+
+    @property
+    def share(self) -> float | None:
+        return self.met / self.applicable if self.applicable else None
+
+    @property
+    def achieved(self) -> bool | None:
+        """None when nobody in the subtree is concerned: no share to judge."""
+        share = self.share
+        return None if share is None else share >= self.target.threshold
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    year: int
+    as_of: date
+    unit_id: int | None
+    officials: int
+    rules: tuple[RuleCompliance, ...]
+    targets: tuple[TargetCompliance, ...]
+
+
+def evaluation_day(year: int, today: date) -> date:
+    """A past year is judged on its last day; the current year on today."""
+    if year > today.year:
+        raise ValueError(f"year {year} has not started yet")
+    return min(today, date(year, 12, 31))
+
+
+async def load_population(
+    session: AsyncSession,
+    *,
+    as_of: date,
+    unit: OrgUnit | None = None,
+    unit_ids: Collection[int] | None = None,
+    kinds: Collection[str] | None = None,
+) -> Population:
+    """Active officials in the subtree with their completions up to `as_of`, grouped by kind
+        (oldest first), in two queries. `unit_ids` narrows it to officials whose own unit is one
+        of those (not their subtrees); the caller keeps the list short enough for one IN. `kinds`
+    leaves out completions of other training kinds (for callers judging a few rules)."""
+    in_scope = [Official.active.is_(True)]
+    if unit is not None:
+        in_scope.append(OrgUnit.path.startswith(unit.path, autoescape=True))
+    if unit_ids is not None:
+        in_scope.append(Official.unit_id.in_(sorted(unit_ids)))
+    record_filters = [] if kinds is None else [TrainingRecord.kind.in_(sorted(kinds))]
+    records = await session.execute(
+        select(
+            TrainingRecord.official_id,
+            TrainingRecord.kind,
+            TrainingRecord.completed_on,
+            TrainingRecord.periods,
+            TrainingRecord.certificate_no,
+            TrainingRecord.program_code,
+        )
+        .join(Official, Official.id == TrainingRecord.official_id)
+        .join(OrgUnit, OrgUnit.id == Official.unit_id)
+        .where(TrainingRecord.completed_on <= as_of, *in_scope, *record_filters)
+        .order_by(TrainingRecord.completed_on)
+    )
+    grouped: dict[int, dict[str, list[Completion]]] = {}
+    for official_id, kind, completed_on, periods, certificate_no, program_code in records:
+        by_kind = grouped.get(official_id)
+        if by_kind is None:
+            by_kind = grouped[official_id] = {}
+        record = Completion(kind, completed_on, periods, certificate_no, program_code)
+        same_kind = by_kind.get(kind)
+        if same_kind is None:
+            by_kind[kind] = [record]
+        else:
+            same_kind.append(record)
+    officials = await session.execute(
+        select(
+            Official.id,
+            Official.level,
+            Official.category,
+            OrgUnit.path,
+            OrgUnit.ethnic_minority_area,
+            OrgUnit.zone,
+            Official.rank_code,
+            Official.rank_tier,
+            Official.leadership_tier,
+            Official.education_level,
+            Official.political_theory_level,
+            Official.professional_field_matches_post,
+            Official.ethnicity,
+            Official.languages,
+            Official.leadership_appointed_on,
+            Official.rank_assigned_on,
+            Official.started_service_on,
+            Official.birth_date,
+        )
+        .join(OrgUnit, OrgUnit.id == Official.unit_id)
+        .where(*in_scope)
+        .order_by(Official.id)
+    )
+    population: Population = []
+    profile = Profile
+    for (
+        official_id,
+        level,
+        category,
+        path,
+        minority_area,
+        zone,
+        rank_code,
+        rank_tier,
+        tier,
+        education,
+        theory,
+        field_matches,
+        ethnicity,
+        languages,
+        appointed,
+        rank_assigned,
+        started,
+        born,
+    ) in officials:
+        # Positional and inline (not make_profile): this runs once per official in a report.
+        person = profile(
+            official_id,
+            level,
+            category,
+            path,
+            bool(minority_area),
+            folded(zone) if zone else None,
+            folded(rank_code) if rank_code else None,
+            rank_tier,
+            tier,
+            tier is not None,
+            education,
+            theory,
+            field_matches,
+            folded(ethnicity) if ethnicity else None,
+            frozenset(folded(x) for x in languages) if languages else _NO_LANGUAGES,
+            appointed,
+            rank_assigned,
+            started,
+            born,
+        )
+        population.append((person, grouped.get(official_id, _NO_RECORDS)))
+    return population
+
+
+def tally(
+    catalogue: Catalogue,
+    population: Iterable[tuple[Profile, dict[str, list[Completion]]]],
+    as_of: date,
+) -> tuple[int, dict[str, tuple[int, int]]]:
+    """(officials, rule id -> (applicable, met)). Pure: the benchmark times this alone."""
+    applicable: dict[str, int] = dict.fromkeys(catalogue.rules_by_id, 0)
+    met: dict[str, int] = dict.fromkeys(catalogue.rules_by_id, 0)
+    count = 0
+    done = Status.DONE
+    for profile, records in population:
+        count += 1
+        for status in evaluate(catalogue, profile, records, as_of):
+            rule_id = status.rule.id
+            applicable[rule_id] += 1
+            if status.status is done:
+                met[rule_id] += 1
+    return count, {rid: (applicable[rid], met[rid]) for rid in applicable}
+
+
+def build_report(
+    catalogue: Catalogue,
+    year: int,
+    as_of: date,
+    unit_id: int | None,
+    officials: int,
+    counts: dict[str, tuple[int, int]],
+) -> ComplianceReport:
+    rules = tuple(RuleCompliance(r, *counts[r.id]) for r in catalogue.rules)
+    targets = tuple(TargetCompliance(t, *counts[t.rule_id]) for t in catalogue.targets)
+    return ComplianceReport(year, as_of, unit_id, officials, rules, targets)
+
+
+async def compliance(
+    session: AsyncSession,
+    *,
+    year: int,
+    today: date,
+    unit: OrgUnit | None = None,
+    catalogue: Catalogue | None = None,
+) -> ComplianceReport:
+    """Each rule's and each target's share for the subtree of `unit` (the whole roster when
+    None) in `year`. `today` is the local date; a past year is judged as of 31 December."""
+    as_of = evaluation_day(year, today)
+    catalogue = catalogue or await current_catalogue(session)
+    population = await load_population(session, as_of=as_of, unit=unit)
+    officials, counts = tally(catalogue, population, as_of)
+    return build_report(catalogue, year, as_of, unit.id if unit else None, officials, counts)
+
+
+def unmet_targets(report: ComplianceReport) -> Sequence[TargetCompliance]:
+    return [t for t in report.targets if t.achieved is False]
