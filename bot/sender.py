@@ -11,6 +11,9 @@ So after a crash every row is in one of three places: never claimed (pending), c
 not started (re-queued by the next holder: certainly not sent), or started without an
 outcome — at most `concurrency` rows, marked 'unknown' and never repeated, because a send
 whose answer was lost may have arrived (Telegram has no idempotency key).
+
+The rows' states and the SQL of every transition are models/notices/delivery.py; this
+module only decides when: pacing, concurrency and delivery through the transports.
 """
 
 from __future__ import annotations
@@ -22,15 +25,11 @@ import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
 from bot.rate_gate import RateGate
@@ -38,15 +37,12 @@ from bot.sender_lock import sender_lock
 from bot.transport import Outcome, SendResult, Transport
 from handlers.types import Choice, Reply
 from models.chat import dialogs
-from models.chat.accounts import ChatAccount
+from models.notices import delivery
 from models.notices import outbox as notices
-from models.notices.outbox import Notice, SenderPause
-from models.notices.preferences import recipients
+from models.notices.delivery import Claimed, Finished, Retry
 from models.notices.send_window import SendWindow
 
 log = logging.getLogger(__name__)
-_TABLE = Notice.__table__
-Executor = AsyncSession | AsyncConnection
 
 
 def system_clock() -> datetime:
@@ -87,6 +83,18 @@ class _Row:
     relevant_until: datetime | None
     attempts: int
     choices: tuple[Choice, ...] = ()
+
+    @classmethod
+    def of(cls, claimed: Claimed) -> _Row:
+        choices = tuple(Choice(label, value) for label, value in claimed.choices)
+        return cls(
+            claimed.id,
+            claimed.chat_id,
+            claimed.text,
+            claimed.relevant_until,
+            claimed.attempts,
+            choices,
+        )
 
 
 class Sender:
@@ -147,38 +155,32 @@ class Sender:
         finally:
             await lock.release()
 
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, writer_lock: bool = True) -> AsyncIterator[AsyncConnection]:
+        """Every transaction of the sender opens here, on a Core connection.
+
+        `writer_lock=False` (the per-group commits) goes straight to the engine and so
+        bypasses Database.transaction's in-process SQLite writer lock, as it always has.
+        """
+        if not writer_lock:
+            async with self.db.engine.begin() as conn:
+                yield conn
+            return
+        async with self.db.transaction() as session:
+            yield await session.connection()
+
     async def _take_over(self, channel: str, identity: str, gate: RateGate) -> None:
         """Resolve what a previous holder left behind and learn its recent pace."""
         now = self.clock()
-        async with self.db.transaction() as session:
-            base = and_(
-                Notice.state == notices.SENDING,
-                Notice.channel == channel,
-                Notice.claimed_by != self.me,
-            )
-            never_started = await session.execute(
-                update(Notice)
-                .where(base, Notice.started_at.is_(None))
-                .values(state=notices.PENDING, claimed_by=None, lease_until=None)
-            )
-            in_flight = await session.execute(
-                update(Notice)
-                .where(base, Notice.started_at.is_not(None))
-                .values(
-                    state=notices.UNKNOWN,
-                    finished_at=now,
-                    last_error="the sender stopped while this message was being sent",
-                )
-            )
-            self.stats.requeued += max(never_started.rowcount or 0, 0)  # type: ignore[attr-defined]
-            self.stats.recovered_unknown += max(in_flight.rowcount or 0, 0)  # type: ignore[attr-defined]
+        async with self.transaction() as conn:
+            left = await delivery.take_over(conn, channel=channel, me=self.me, now=now)
+            self.stats.requeued += left.requeued
+            self.stats.recovered_unknown += left.unknown
             # A predecessor that died (or stopped) a moment ago may still have sends in the
             # platform's current window, and its reserved slots ran ahead of started_at by
             # up to group_window: wait one full window after its last start.
-            latest = await session.scalar(
-                select(func.max(Notice.started_at)).where(
-                    Notice.channel == channel, Notice.started_at > now - timedelta(seconds=5)
-                )
+            latest = await delivery.last_start(
+                conn, channel=channel, since=now - timedelta(seconds=5)
             )
             mono = time.monotonic()
             if latest is not None:
@@ -186,9 +188,7 @@ class Sender:
                 # Capped, so a clock that differs between hosts cannot stall the sender.
                 since = max((now - latest).total_seconds(), 0.0)
                 gate.pause(mono + max(quiet_for - since, 0.0))
-            paused = await session.scalar(
-                select(SenderPause.paused_until).where(SenderPause.key == identity)
-            )
+            paused = await delivery.paused_until(conn, identity)
             if paused is not None and paused > now:
                 gate.pause(mono + (paused - now).total_seconds())
 
@@ -197,95 +197,24 @@ class Sender:
         Also returns seconds until something may become due (for the idle wait)."""
         now = self.clock()
         is_open = self.window.is_open(now)
-        async with self.db.transaction() as session:
-            query = (
-                select(
-                    Notice.id,
-                    Notice.official_id,
-                    Notice.relevant_until,
-                    Notice.text,
-                    Notice.attempts,
-                    Notice.channel,
-                    Notice.choices,
-                )
-                .where(
-                    Notice.state == notices.PENDING,
-                    Notice.send_at <= now,
-                    or_(Notice.channel.is_(None), Notice.channel == channel),
-                )
-                .order_by(Notice.send_at, Notice.id)
-                .limit(self.config.batch_size)
+        async with self.transaction() as conn:
+            claimed = await delivery.claim(
+                conn,
+                channel=channel,
+                me=self.me,
+                now=now,
+                limit=self.config.batch_size,
+                urgent_only=not is_open,
+                lease=self.config.lease,
             )
-            if not is_open:
-                query = query.where(Notice.urgent.is_(True))
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True, of=Notice)
-            candidates = (await session.execute(query)).all()
-            if not candidates:
-                return [], await self._next_wake(session, channel, now, is_open)
-            where, blocked = await recipients(session, [c.official_id for c in candidates])
-            rows: list[_Row] = []
-            outcome: dict[str, list[dict[str, Any]]] = {}
-            for c in candidates:
-                target = where.get(c.official_id)
-                if c.relevant_until is not None and c.relevant_until <= now:
-                    reason = notices.STALE.format(until=c.relevant_until.isoformat())
-                    outcome.setdefault(notices.DROPPED, []).append({"nid": c.id, "e": reason})
-                elif target is None:
-                    state = notices.BLOCKED if c.official_id in blocked else notices.DROPPED
-                    reason = (
-                        "all linked accounts blocked the bot"
-                        if state == notices.BLOCKED
-                        else notices.NOT_LINKED
-                    )
-                    outcome.setdefault(state, []).append({"nid": c.id, "e": reason})
-                elif target.channel != channel:
-                    outcome.setdefault("moved", []).append({"nid": c.id, "ch": target.channel})
-                else:
-                    buttons = tuple(Choice(label, value) for label, value in c.choices or ())
-                    rows.append(
-                        _Row(c.id, target.chat_id, c.text, c.relevant_until, c.attempts, buttons)
-                    )
-            for state, params in outcome.items():
-                if state == "moved":
-                    await _execute(
-                        session,
-                        update(_TABLE)
-                        .where(_TABLE.c.id == bindparam("nid"))
-                        .values(channel=bindparam("ch")),
-                        params,
-                    )
-                else:
-                    await _finish(session, state, params, now)
-            if rows:
-                await _execute(
-                    session,
-                    update(_TABLE)
-                    .where(_TABLE.c.id == bindparam("nid"))
-                    .values(
-                        state=notices.SENDING,
-                        claimed_by=self.me,
-                        channel=channel,
-                        chat_id=bindparam("chat"),
-                        lease_until=now + self.config.lease,
-                        started_at=None,
-                    ),
-                    [{"nid": r.id, "chat": r.chat_id} for r in rows],
-                )
-        return rows, 0.0
+            if claimed is None:
+                return [], await self._next_wake(conn, channel, now, is_open)
+        return [_Row.of(c) for c in claimed], 0.0
 
     async def _next_wake(
-        self, session: AsyncSession, channel: str, now: datetime, is_open: bool
+        self, conn: AsyncConnection, channel: str, now: datetime, is_open: bool
     ) -> float:
-        nxt = await session.scalar(
-            select(Notice.send_at)
-            .where(
-                Notice.state == notices.PENDING,
-                or_(Notice.channel.is_(None), Notice.channel == channel),
-            )
-            .order_by(Notice.send_at)
-            .limit(1)
-        )
+        nxt = await delivery.next_due(conn, channel=channel)
         wake = math.inf if nxt is None else (nxt - now).total_seconds()
         if not is_open:
             wake = max(wake, (self.window.next_open(now) - now).total_seconds())
@@ -313,7 +242,7 @@ class _ChannelRun:
         self.changed = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.blocked: set[str] = set()  # chats that answered "blocked" during this run
-        self.drops: list[dict[str, Any]] = []  # rows dropped without a send
+        self.drops: list[Finished] = []  # rows dropped without a send
 
     async def send_batch(self, rows: list[_Row], stop: asyncio.Event) -> None:
         queue = list(rows)
@@ -383,12 +312,12 @@ class _ChannelRun:
                 break
             if row.relevant_until is not None and row.relevant_until <= now:
                 reason = notices.STALE.format(until=row.relevant_until.isoformat())
-                self.drops.append({"nid": row.id, "e": reason, "st": notices.DROPPED})
+                self.drops.append(Finished(row.id, notices.DROPPED, reason))
                 queue.remove(row)
                 continue
             if row.chat_id in self.blocked:
                 reason = "the chat blocked the bot earlier in this run"
-                self.drops.append({"nid": row.id, "e": reason, "st": notices.BLOCKED})
+                self.drops.append(Finished(row.id, notices.BLOCKED, reason))
                 queue.remove(row)
                 continue
             at = self.gate.ready_at(row.chat_id, mono)
@@ -436,30 +365,18 @@ class _ChannelRun:
         self.changed.set()
 
     async def _release(self, queue: list[_Row], resume_in: float = 0.0) -> None:
-        now = self.s.clock()
-        async with self.s.db.transaction() as session:
-            await _execute(
-                session,
-                update(_TABLE)
-                .where(_TABLE.c.id == bindparam("nid"), _TABLE.c.claimed_by == self.s.me)
-                .values(
-                    state=notices.PENDING,
-                    claimed_by=None,
-                    lease_until=None,
-                    send_at=bindparam("at"),
-                ),
-                [{"nid": r.id, "at": now + timedelta(seconds=resume_in)} for r in queue],
-            )
+        at = self.s.clock() + timedelta(seconds=resume_in)
+        async with self.s.transaction() as conn:
+            await delivery.release(conn, [r.id for r in queue], me=self.s.me, at=at)
 
     async def _commit(self, starts: list[tuple[_Row, float]]) -> None:
         """One transaction: the outcomes gathered so far, then the start marks of `starts`.
-        Start marks are committed before the requests leave — that is the whole point.
-        Core on a connection, not the ORM: this runs once per few notices."""
+        Start marks are committed before the requests leave — that is the whole point."""
         now = self.s.clock()
         self.s.stats.commits += 1
         results, self.results = self.results, []
-        by_state: dict[str, list[dict[str, Any]]] = {}
-        retry: list[dict[str, Any]] = []
+        finished: list[Finished] = []
+        retry: list[Retry] = []
         blocked_chats: set[str] = set()
         offers: list[tuple[str, list[list[str]]]] = []
         pause_until: datetime | None = None
@@ -474,104 +391,38 @@ class _ChannelRun:
                 if result.retry_after:
                     at = now + timedelta(seconds=result.retry_after)
                     pause_until = max(pause_until or at, at)
-                    retry.append({"nid": row.id, "at": at, "n": row.attempts, "e": error})
+                    retry.append(Retry(row.id, at, row.attempts, error))
                     continue
                 attempts = row.attempts + 1
                 if attempts < config.max_attempts:
                     at = now + timedelta(seconds=self.s._backoff(attempts))
-                    retry.append({"nid": row.id, "at": at, "n": attempts, "e": error})
+                    retry.append(Retry(row.id, at, attempts, error))
                     continue
                 outcome, error = Outcome.FAILED, f"gave up after {attempts} attempts: {error}"
             if outcome is Outcome.BLOCKED:
                 blocked_chats.add(row.chat_id)
             self.s.stats.outcomes[outcome.value] += 1
-            by_state.setdefault(outcome.value, []).append({"nid": row.id, "e": error})
+            finished.append(Finished(row.id, outcome.value, error))
         for drop in self.drops:
-            self.s.stats.outcomes[drop["st"]] += 1
-            by_state.setdefault(drop["st"], []).append({"nid": drop["nid"], "e": drop["e"]})
+            self.s.stats.outcomes[drop.state] += 1
+        finished += self.drops
         self.drops = []
-        async with self.s.db.engine.begin() as session:
-            for state, params in by_state.items():
-                await _finish(session, state, params, now)
+        async with self.s.transaction(writer_lock=False) as conn:
+            await delivery.finish(conn, notices.SENDING, finished, now=now)
             if retry:
-                await _execute(
-                    session,
-                    update(_TABLE)
-                    .where(_TABLE.c.id == bindparam("nid"))
-                    .values(
-                        state=notices.PENDING,
-                        send_at=bindparam("at"),
-                        attempts=bindparam("n"),
-                        last_error=bindparam("e"),
-                        claimed_by=None,
-                        lease_until=None,
-                        started_at=None,
-                    ),
-                    retry,
-                )
+                await delivery.retry(conn, retry)
                 self.s.stats.outcomes["retry"] += len(retry)
-            if blocked_chats:
-                accounts = ChatAccount.__table__
-                await session.execute(
-                    update(accounts)
-                    .where(
-                        accounts.c.channel == self.channel,
-                        accounts.c.chat_id.in_(sorted(blocked_chats)),
-                        accounts.c.unreachable_at.is_(None),
-                    )
-                    .values(unreachable_at=now)
-                )
+            await delivery.mark_unreachable(
+                conn, channel=self.channel, chat_ids=blocked_chats, now=now
+            )
             if offers:
-                await dialogs.offer_after_notice(
-                    session, channel=self.channel, offers=offers, now=now
-                )
+                await dialogs.offer_after_notice(conn, channel=self.channel, offers=offers, now=now)
             if pause_until is not None:
-                await _save_pause(session, self.identity, pause_until, now)
-            await _execute(
-                session,
-                update(_TABLE)
-                .where(_TABLE.c.id == bindparam("nid"))
-                .values(started_at=now, attempts=bindparam("n")),
-                [{"nid": row.id, "n": row.attempts + 1} for row, _at in starts],
+                await delivery.save_pause(conn, self.identity, pause_until, now)
+            await delivery.mark_started(
+                conn, [(row.id, row.attempts) for row, _at in starts], now=now
             )
         self.unrecorded -= len(results)
-
-
-async def _execute(session: Executor, statement: Any, params: list[dict[str, Any]]) -> None:
-    if params:
-        await session.execute(statement, params)
-
-
-async def _finish(
-    session: Executor, state: str, params: list[dict[str, Any]], now: datetime
-) -> None:
-    await _execute(
-        session,
-        update(_TABLE)
-        .where(_TABLE.c.id == bindparam("nid"))
-        .values(
-            state=state,
-            last_error=bindparam("e"),
-            finished_at=now,
-            lease_until=None,
-        ),
-        params,
-    )
-
-
-async def _save_pause(conn: AsyncConnection, key: str, until: datetime, now: datetime) -> None:
-    table = SenderPause.__table__
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    await conn.execute(
-        insert(table)
-        .values(key=key, paused_until=until, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    await conn.execute(
-        update(table)
-        .where(table.c.key == key, table.c.paused_until < until)
-        .values(paused_until=until, updated_at=now)
-    )
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -56,6 +56,26 @@ DROPPED = "dropped"
 UNKNOWN = "unknown"
 TERMINAL = frozenset({SENT, BLOCKED, FAILED, DROPPED, UNKNOWN})
 
+# The drawing above as data: every state change (models/notices/delivery.py, drop_pending,
+# the planners' and broadcasts' withdrawals) is one of these.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    # claimed; withdrawn or found undeliverable before any send
+    PENDING: frozenset({SENDING, DROPPED, BLOCKED}),
+    # released, retried or re-queued unstarted; an outcome; dropped at the last moment
+    SENDING: frozenset({PENDING, SENT, BLOCKED, FAILED, UNKNOWN, DROPPED}),
+}
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+def check_transition(source: str, target: str) -> None:
+    """Refuse a state change the machine does not have (terminal states have none)."""
+    if target not in TRANSITIONS.get(source, frozenset()):
+        raise IllegalTransition(f"a notice cannot go from {source!r} to {target!r}")
+
+
 # Kinds. Requirement notices are the legally required duty to train: an official cannot
 # switch them off (handlers/reminders.py explains why). Everything else is optional.
 REQUIREMENT_DUE = "requirement_due"
@@ -229,9 +249,11 @@ def _row(n: NewNotice, now: datetime) -> dict[str, Any]:
 
 
 async def _insert_sqlite(session: AsyncSession, chunk: Sequence[NewNotice], now: datetime) -> int:
-    statement = insert(Notice.__table__).prefix_with("OR IGNORE")
-    result = await session.execute(statement, [_row(n, now) for n in chunk])
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    # On the connection: through the session, a list of rows would be an ORM bulk insert.
+    conn = await session.connection()
+    statement = insert(Notice).prefix_with("OR IGNORE")
+    result = await conn.execute(statement, [_row(n, now) for n in chunk])
+    return max(result.rowcount or 0, 0)
 
 
 # One statement with arrays instead of executemany: at national scale this is the
@@ -300,6 +322,7 @@ async def drop_pending(
     keep_due: Iterable[datetime] | None = None,
 ) -> int:
     """Withdraw notices that have not been claimed yet (a sending row is left to finish)."""
+    check_transition(PENDING, DROPPED)
     conditions = [
         Notice.official_id == official_id,
         Notice.state == PENDING,
