@@ -32,12 +32,17 @@ class SendResult:
 
 
 class Transport(Protocol):
-    """One chat platform's outbound side."""
+    """One chat platform's outbound side. The attributes are read-only to the sender (a
+    class attribute satisfies them)."""
 
-    channel: str
-    # True when choices arrive as a numbered list, not buttons (Zalo): the sender then
-    # remembers a delivered notice's choices so "1" picks one (models.chat.dialogs).
-    numbered_choices: bool
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def numbered_choices(self) -> bool:
+        """True when choices arrive as a numbered list, not buttons (Zalo): the sender then
+        remembers a delivered notice's choices so "1" picks one (models.chat.dialogs)."""
+        ...
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         """Send one reply (text, choices, attachments) to one chat and classify the result.

@@ -12,19 +12,9 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import Bot, BotCommand, Message, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -35,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.channels.text import split_text
+from bot.channels.telegram_messages import send_reply
 from bot.config import Settings
 from bot.dispatch import Dispatcher
 from handlers.router import router
@@ -138,45 +128,13 @@ def _kind_of(message: Message) -> str:
     return "other"
 
 
-def _markup(reply: Reply) -> Any:
-    if reply.choices:
-        buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]
-        width = max(1, reply.columns)
-        return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
-    if reply.request_contact:
-        return ReplyKeyboardMarkup(
-            [[KeyboardButton(reply.request_contact, request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-    if reply.remove_keyboard:
-        return ReplyKeyboardRemove()
-    return None
-
-
 async def send_replies(
-    app: Application, chat_id: int, replies: list[Reply], edit: Message | None = None
+    bot: Bot, chat_id: int, replies: list[Reply], edit: Message | None = None
 ) -> None:
-    bot = app.bot
     for reply in replies:
-        pieces = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
-        markup = _markup(reply)
-        for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            if edit is not None and reply.replace and len(pieces) == 1:
-                try:
-                    await edit.edit_text(piece, reply_markup=markup)
-                    edit = None
-                    continue
-                except BadRequest as exc:  # e.g. "message is not modified", too old to edit
-                    log.info("edit failed, sending instead: %s", exc.message)
-            await bot.send_message(chat_id, piece, reply_markup=markup if last else None)
-        for attachment in reply.attachments:
-            data = InputFile(attachment.content, filename=attachment.file_name)
-            if attachment.is_image:
-                await bot.send_photo(chat_id, data, caption=attachment.summary)
-            else:
-                await bot.send_document(chat_id, data, caption=attachment.summary)
+        async for sent in send_reply(bot, chat_id, reply, edit=edit):
+            if sent.edited:
+                edit = None  # one pressed message is edited at most once
 
 
 def build_application(settings: Settings, dispatcher: Dispatcher) -> Application:
@@ -231,7 +189,7 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     replies = await dispatcher.handle(incoming)
     edit = query.message if query is not None and isinstance(query.message, Message) else None
-    await send_replies(context.application, chat.id, replies, edit=edit)
+    await send_replies(context.application.bot, chat.id, replies, edit=edit)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

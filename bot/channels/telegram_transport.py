@@ -1,5 +1,6 @@
-"""Telegram's outbound side for proactive sends (notices, broadcasts): one message to one
-chat, classified so the outbox knows whether it may try again.
+"""Telegram's outbound side for proactive sends (notices, broadcasts): one reply (text,
+buttons, attachments) to one chat, classified so the outbox knows whether it may try again.
+Rendering and sending are the chat replies' own (bot/channels/telegram_messages.py).
 
 A PTB `Bot` with its own connection pool (aiohttp: bot/channels/aiohttp_request.py),
 separate from the interactive Application, so a broadcast can never exhaust the connections
@@ -20,7 +21,7 @@ import warnings
 from datetime import timedelta
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 from telegram.error import (
     BadRequest,
@@ -34,13 +35,18 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest
-from bot.channels.text import split_text
+from bot.channels.telegram_messages import PARSE_MODE, markup, send_reply
 from bot.transport import Outcome, SendResult
 from handlers.types import Reply
 
 CHANNEL = "telegram"
 # Exceptions raised before any byte of the request could reach Telegram.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, *NOT_SENT)
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    *NOT_SENT,
+)
 
 
 def token_identity(channel: str, token: str) -> str:
@@ -110,43 +116,36 @@ class TelegramTransport:
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         await self.start()
-        markup = _markup(reply)
-        pieces = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
         message_id: str | None = None
-        for n, piece in enumerate(pieces):
-            try:
-                message = await self._bot.send_message(
-                    chat_id, piece, reply_markup=markup if n == len(pieces) - 1 else None
-                )
-            except TelegramError as exc:
-                result = classify(exc)
-                if n and result.outcome is Outcome.RETRY:
-                    # Part of the notice already arrived: repeating would duplicate it.
-                    return SendResult(Outcome.UNKNOWN, error=f"after part {n}: {result.error}")
-                return result
-            message_id = str(message.message_id)
+        delivered = 0
+        try:
+            async for sent in send_reply(self._bot, chat_id, reply):
+                delivered += 1
+                if sent.text:
+                    message_id = str(sent.message_id)
+        except TelegramError as exc:
+            result = classify(exc)
+            if delivered and result.outcome is Outcome.RETRY:
+                # Part of the notice already arrived: repeating would duplicate it.
+                error = f"after part {delivered}: {result.error}"[:300]
+                return SendResult(Outcome.UNKNOWN, error=error)
+            return result
         return SendResult(Outcome.SENT, message_id=message_id)
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> SendResult:
         """Replace a message the bot sent (a broadcast's progress line)."""
         await self.start()
+        keyboard = markup(reply)
         try:
             await self._bot.edit_message_text(
                 reply.text[: MessageLimit.MAX_TEXT_LENGTH],
                 chat_id=chat_id,
                 message_id=int(message_id),
-                reply_markup=_markup(reply),
+                parse_mode=PARSE_MODE,
+                reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
             )
         except TelegramError as exc:
             if "not modified" in str(exc).lower():
                 return SendResult(Outcome.SENT, message_id=message_id)
             return classify(exc)
         return SendResult(Outcome.SENT, message_id=message_id)
-
-
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.choices:
-        return None
-    buttons = [InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]
-    width = max(1, reply.columns)
-    return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
