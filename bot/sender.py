@@ -381,7 +381,7 @@ class _ChannelRun:
         offers: list[tuple[str, list[list[str]]]] = []
         pause_until: datetime | None = None
         config = self.s.config
-        numbered = getattr(self.transport, "numbered_choices", False)
+        numbered = self.transport.numbered_choices
         for row, result in results:
             outcome = result.outcome
             error = result.error
