@@ -340,7 +340,7 @@ def run_all(settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý Bồi dưỡng")
+    p = argparse.ArgumentParser(prog="troly", description="Trợ lý Bồi dưỡng")
     sub = p.add_subparsers(dest="command")
     d = sub.add_parser("demo", help="console demo on the demo province")
     d.add_argument("--as", dest="login_as", default="DB000001", help="employee code to log in as")

@@ -1,126 +1,92 @@
-"""Keep the gettext catalogues in step with the code.
+"""The standard Babel workflow with this project's arguments, written down once.
 
-    python -m locales.catalog update   # extract msgids, merge locales/pending/*.<lang>.json
-    python -m locales.catalog check    # list msgids without a translation (exit 1 if any)
+    python -m locales.catalog update    # pybabel extract, then pybabel update
+    python -m locales.catalog compile   # pybabel compile (a check: the bot reads the .po files)
 
-Msgids are short English sentences. `en` translations are usually the msgid itself, but may
-differ where English needs other words (Vietnamese puts "anh/chị" where English has none).
+The same by hand, from the repository root:
+
+    pybabel extract -F babel.cfg -k describe:2 -k menu_item:1 --project=troly-boiduong \\
+        --sort-output -w 100 -o locales/messages.pot .
+    pybabel update -i locales/messages.pot -d locales -D messages -w 100 --ignore-obsolete
+    pybabel compile -d locales -D messages --statistics
+
+The .po files are the only source of translations: after `update`, fill in the new or fuzzy
+entries of every language (`en` too: an empty plural entry would print nothing).
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.frontend import CommandLineInterface
 
-from locales.i18n import DOMAIN, LOCALE_DIR, SUPPORTED_LOCALES
+from locales.i18n import DOMAIN, LOCALE_DIR
 
 ROOT = LOCALE_DIR.parent
-SOURCE_DIRS = ("bot", "handlers", "models", "scheduler", "locales")
-KEYWORDS = {
-    "_": None,
-    "gettext": None,
-    "ngettext": (1, 2),
-    "N_": None,
-    "describe": (2,),
-    "menu_item": (1,),
-}
+TEMPLATE = Path("locales") / f"{DOMAIN}.pot"
+# `_`, `gettext`, `ngettext` and `N_` are among Babel's default keywords; these are the
+# router's calls whose argument is a msgid (a command's description, a menu label).
+KEYWORDS = ("describe:2", "menu_item:1")
+WIDTH = "100"
 
 
-def extract() -> Catalog:
-    catalog = Catalog(project="troly-boiduong", fuzzy=False)
-    for folder in SOURCE_DIRS:
-        base = ROOT / folder
-        if not base.exists():
-            continue
-        for filename, lineno, message, comments, context in extract_from_dir(
-            base, method_map=[("**.py", "python")], keywords=KEYWORDS
-        ):
-            catalog.add(
-                message,
-                None,
-                [(f"{folder}/{filename}", lineno)],
-                auto_comments=comments,
-                context=context,
-            )
-    return catalog
+def extract_args(output: Path = TEMPLATE) -> list[str]:
+    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
+    return [
+        "extract",
+        "-F",
+        "babel.cfg",
+        *keywords,
+        "--project=troly-boiduong",
+        "--sort-output",
+        "-w",
+        WIDTH,
+        "-o",
+        str(output),
+        ".",
+    ]
 
 
-def po_path(locale: str) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def update_args() -> list[str]:
+    # Obsolete entries are dropped: fuzzy matching already offers a reworded msgid the old
+    # translation, and the test that every code msgid is translated stays exact.
+    return [
+        "update",
+        "-i",
+        str(TEMPLATE),
+        "-d",
+        "locales",
+        "-D",
+        DOMAIN,
+        "-w",
+        WIDTH,
+        "--ignore-obsolete",
+    ]
 
 
-def load(locale: str) -> Catalog:
-    path = po_path(locale)
-    if not path.exists():
-        return Catalog(locale=locale, fuzzy=False)
-    with path.open("rb") as fh:
-        return read_po(fh, locale=locale)
+def compile_args() -> list[str]:
+    return ["compile", "-d", "locales", "-D", DOMAIN, "--statistics"]
 
 
-def pending(locale: str) -> dict[str, str | list[str]]:
-    merged: dict[str, str | list[str]] = {}
-    for path in sorted((LOCALE_DIR / "pending").glob(f"*.{locale}.json")):
-        merged.update(json.loads(path.read_text(encoding="utf-8")))
-    return merged
+def pybabel(args: Sequence[str], *, quiet: bool = True) -> int:
+    """Run pybabel in this process, from the repository root (babel.cfg's paths are relative)."""
+    previous = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        status = CommandLineInterface().run(["pybabel", *(["--quiet"] if quiet else []), *args])
+    finally:
+        os.chdir(previous)
+    return int(status or 0)
 
 
-def update() -> None:
-    template = extract()
-    for locale in SUPPORTED_LOCALES:
-        old = load(locale)
-        extra = pending(locale)
-        new = Catalog(locale=locale, project="troly-boiduong", fuzzy=False)
-        for message in template:
-            if not message.id:
-                continue
-            key = message.id if isinstance(message.id, str) else message.id[0]
-            previous = old.get(message.id)
-            string: str | tuple[str, ...] | None = previous.string if previous else None
-            if key in extra:
-                value = extra[key]
-                string = tuple(value) if isinstance(value, list) else value
-            if not string and locale == "en":
-                string = message.id if isinstance(message.id, str) else tuple(message.id)
-            new.add(message.id, string, message.locations, auto_comments=message.auto_comments)
-        path = po_path(locale)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            write_po(fh, new, width=100, omit_header=False, sort_output=True)
-
-
-def missing(locale: str) -> list[str]:
-    """Msgids used in the code that have no (or only a fuzzy) translation."""
-    catalog = load(locale)
-    problems = []
-    for message in extract():
-        if not message.id:
-            continue
-        found = catalog.get(message.id)
-        key = message.id if isinstance(message.id, str) else message.id[0]
-        if found is None or found.fuzzy:
-            problems.append(key)
-            continue
-        strings = found.string if isinstance(found.string, tuple) else (found.string,)
-        if not all(strings):
-            problems.append(key)
-    return problems
-
-
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["update"]:
-        update()
-        return 0
-    if argv[:1] == ["check"]:
-        bad = {loc: missing(loc) for loc in SUPPORTED_LOCALES}
-        for loc, ids in bad.items():
-            for msgid in ids:
-                print(f"{loc}: untranslated: {msgid!r}")
-        return 1 if any(bad.values()) else 0
+def main(argv: Sequence[str]) -> int:
+    if list(argv) == ["update"]:
+        return pybabel(extract_args()) or pybabel(update_args())
+    if list(argv) == ["compile"]:
+        return pybabel(compile_args(), quiet=False)
     print(__doc__)
     return 2
 

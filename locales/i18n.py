@@ -1,7 +1,8 @@
 """Per-update locale selection and gettext lookups.
 
-Catalogues are read straight from the .po files at first use, so there is no compile step
-that could leave a stale .mo file behind on a server.
+Catalogues are read straight from the .po files at first use and compiled in memory, so a
+fresh clone needs no `pybabel compile` and no stale .mo file can outlive its .po on a server
+(.mo files are git-ignored; `python -m locales.catalog compile` only checks that they build).
 """
 
 from __future__ import annotations

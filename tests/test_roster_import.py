@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
-import gettext
 import io
-import json
 import re
 import time
 import unicodedata
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import event, func, select
 
@@ -43,7 +42,7 @@ from models.org.units import OrgUnit, add_unit
 from models.vocabulary import parse_code
 
 ROOT = Path(__file__).resolve().parent.parent
-PENDING = ROOT / "locales" / "pending" / "roster.vi.json"
+VI_PO = ROOT / "locales" / "vi" / "LC_MESSAGES" / "messages.po"
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
 
@@ -177,24 +176,7 @@ async def audit_count(db: Database) -> int:
 
 
 @pytest.fixture
-def vi_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Vietnamese as it will read once locales/pending/roster.vi.json is merged."""
-    pending: dict[str, str] = json.loads(PENDING.read_text("utf-8"))
-    real = i18n.translations
-
-    class Merged(gettext.NullTranslations):
-        def __init__(self, base: gettext.NullTranslations) -> None:
-            super().__init__()
-            self.base = base
-
-        def gettext(self, message: str) -> str:
-            return pending.get(message) or self.base.gettext(message)
-
-    monkeypatch.setattr(
-        i18n,
-        "translations",
-        lambda locale: Merged(real(locale)) if locale == "vi" else real(locale),
-    )
+def vi_catalogue() -> Iterator[None]:
     with i18n.use_locale("vi"):
         yield
 
@@ -838,11 +820,14 @@ def _msgids() -> set[str]:
 
 
 def test_every_msgid_has_a_vietnamese_translation() -> None:
-    pending: dict[str, str] = json.loads(PENDING.read_text("utf-8"))
+    with VI_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="vi")
+    vi = {m.id: m.string for m in catalog if isinstance(m.id, str) and isinstance(m.string, str)}
     msgids = _msgids()
-    assert msgids and msgids <= set(pending), sorted(msgids - set(pending))
+    assert msgids and msgids <= set(vi), sorted(msgids - set(vi))
     placeholder = re.compile(r"\{(\w+)\}")
-    for msgid, msgstr in pending.items():
+    for msgid in msgids:
+        msgstr = vi[msgid]
         assert set(placeholder.findall(msgid)) == set(placeholder.findall(msgstr)), msgid
         assert msgstr and msgstr != msgid
         assert "bạn" not in msgstr.lower().split()
