@@ -21,7 +21,7 @@ from models.notices.planning import (
 )
 from models.notices.preferences import set_kind, set_lead_days
 from models.org.officials import Official
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_courses, plan_requirements
 from tests.notice_world import seed_people

@@ -39,7 +39,6 @@ from models.notices.outbox import NewNotice
 from models.notices.preferences import LEAD_DAY_OPTIONS, Preferences, preferences_for
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, Rule, current_catalogue
 from models.requirements.evaluation import (
     Completion,
     Profile,
@@ -49,6 +48,8 @@ from models.requirements.evaluation import (
     evaluate_rule,
     folded,
 )
+from models.requirements.model import Catalogue, Rule
+from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
