@@ -652,10 +652,9 @@ async def _write(session: AsyncSession, rows: list[NewNotice]) -> PlanStats:
     return stats
 
 
-async def _plan_course_starts(
-    session: AsyncSession, now: datetime, s: PlanningSettings
-) -> PlanStats:
-    today = now.astimezone(s.tz).date()
+async def _registrants(session: AsyncSession, extra: Any, *conditions: Any) -> Sequence[Any]:
+    """(official id, course id, code, title, starts on, `extra`) for each registration of an
+    active official that meets `conditions`."""
     result = await session.execute(
         select(
             Registration.official_id,
@@ -663,19 +662,27 @@ async def _plan_course_starts(
             Course.code,
             Course.title,
             Course.starts_on,
-            Course.place,
+            extra,
         )
         .join(Course, Course.id == Registration.course_id)
         .join(Official, Official.id == Registration.official_id)
-        .where(
-            Registration.status == RegStatus.CONFIRMED,
-            Course.status.notin_((CourseStatus.CANCELLED, CourseStatus.FINISHED)),
-            Course.starts_on.between(today, today + timedelta(days=max(LEAD_DAY_OPTIONS) + 1)),
-            Official.active.is_(True),
-            _reachable(Official.id),
-        )
+        .where(*conditions, Official.active.is_(True))
     )
-    rows = result.all()
+    return result.all()
+
+
+async def _plan_course_starts(
+    session: AsyncSession, now: datetime, s: PlanningSettings
+) -> PlanStats:
+    today = now.astimezone(s.tz).date()
+    rows = await _registrants(
+        session,
+        Course.place,
+        Registration.status == RegStatus.CONFIRMED,
+        Course.status.notin_((CourseStatus.CANCELLED, CourseStatus.FINISHED)),
+        Course.starts_on.between(today, today + timedelta(days=max(LEAD_DAY_OPTIONS) + 1)),
+        _reachable(Official.id),
+    )
     ids = sorted({r[0] for r in rows})
     prefs = await preferences_for(session, ids)
     info = await _people_info(session, ids, s)
@@ -737,25 +744,13 @@ async def _plan_cancellations(
     session: AsyncSession, now: datetime, s: PlanningSettings
 ) -> PlanStats:
     today = now.astimezone(s.tz).date()
-    result = await session.execute(
-        select(
-            Registration.official_id,
-            Course.id,
-            Course.code,
-            Course.title,
-            Course.starts_on,
-            Course.updated_at,
-        )
-        .join(Course, Course.id == Registration.course_id)
-        .join(Official, Official.id == Registration.official_id)
-        .where(
-            Course.status == CourseStatus.CANCELLED,
-            Course.starts_on >= today,
-            Registration.status.in_(ACTIVE),
-            Official.active.is_(True),
-        )
+    rows = await _registrants(
+        session,
+        Course.updated_at,
+        Course.status == CourseStatus.CANCELLED,
+        Course.starts_on >= today,
+        Registration.status.in_(ACTIVE),
     )
-    rows = result.all()
     info = await _people_info(session, sorted({r[0] for r in rows}), s)
     batch = []
     for oid, course_id, code, title, starts, changed_at in rows:

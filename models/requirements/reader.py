@@ -11,13 +11,9 @@ from typing import Any
 
 from locales import _
 from models.requirements.model import Text
+from models.vocabulary import N_
 
-
-def N_(message: str) -> str:
-    """Mark a msgid for extraction; it is translated when the error is shown."""
-    return message
-
-
+# Translated when the error is shown, in the reader's locale (CatalogueError.message).
 MSG_YAML = N_("The catalogue could not be read as YAML: {error}")
 MSG_MAPPING = N_("{where}: expected a mapping (key: value).")
 MSG_LIST = N_("{where}: expected a list with at least one item.")
