@@ -37,7 +37,7 @@ from models.notices import (
 from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import current_catalogue, ensure_default_catalogue
+from models.requirements.store import current_catalogue, ensure_default_catalogue
 from models.requirements.training_records import seed_demo_training
 from tests.fake_bot_api import FakeBotApi
 

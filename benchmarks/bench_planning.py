@@ -34,7 +34,7 @@ from bot.db import Database, upgrade
 from models.demo.province import seed_demo_province
 from models.notices.outbox import Notice
 from models.notices.planning import PlanningSettings, plan_requirement_notices
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from models.requirements.training_records import seed_demo_training
 
 STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00, 1 October 2026, Việt Nam

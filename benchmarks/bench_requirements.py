@@ -33,8 +33,8 @@ from handlers.types import Incoming
 from models.chat import accounts
 from models.demo.province import seed_demo_province
 from models.org.officials import Official
-from models.requirements.catalogue import current_catalogue, ensure_default_catalogue
 from models.requirements.compliance import compliance, load_population, tally
+from models.requirements.store import current_catalogue, ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, seed_demo_training
 
 NOW = datetime.now(UTC)

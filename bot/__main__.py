@@ -58,7 +58,7 @@ def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
 async def seed_demo(settings: Settings, db: Database) -> None:
     from models.demo.courses import seed_demo_courses
     from models.demo.province import seed_demo_province
-    from models.requirements.catalogue import ensure_default_catalogue
+    from models.requirements.store import ensure_default_catalogue
     from models.requirements.training_records import seed_demo_training
 
     today = datetime.now(settings.timezone).date()
@@ -207,7 +207,7 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
 
 
 async def load_rules(settings: Settings, content: bytes) -> int:
-    from models.requirements.catalogue import format_load_result, load_catalogue_file
+    from models.requirements.store import format_load_result, load_catalogue_file
 
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)

@@ -22,7 +22,7 @@ from models.notices import audiences, broadcasts
 from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import CATALOGUE_TTL_SECONDS, current_catalogue
+from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 
 router.describe("thongbao", "Send an announcement (HR officers only)", 72)

@@ -32,8 +32,9 @@ from models.courses.catalogue import (
 from models.courses.catalogue import get as get_course
 from models.courses.catalogue import window as course_window
 from models.courses.registrations import Registration, RegStatus
-from models.requirements.catalogue import CATALOGUE_TTL_SECONDS, Catalogue, current_catalogue
 from models.requirements.evaluation import RuleStatus, Status, evaluate, group_by_kind, profile_of
+from models.requirements.model import Catalogue
+from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
 from models.requirements.training_records import records_of
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 

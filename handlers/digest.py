@@ -16,7 +16,7 @@ from locales import _, ngettext
 from models.notices import digest as unit_digest
 from models.notices import texts
 from models.notices.digest import NudgeOutcome, NudgeResult
-from models.requirements.catalogue import CATALOGUE_TTL_SECONDS, current_catalogue
+from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
 
 
 @router.choice("nudge", needs_link=True)

@@ -26,7 +26,7 @@ from models.courses.calendar import course_ics
 from models.courses.catalogue import Course, Window, ineligibility
 from models.courses.catalogue import window as course_window
 from models.courses.registrations import Outcome, RegStatus, Result
-from models.requirements.catalogue import Rule
+from models.requirements.model import Rule
 
 router.describe("cuatoi", "My course registrations", 30)
 router.menu_item("🗂 My courses", "cuatoi", 30)

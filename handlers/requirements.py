@@ -17,15 +17,6 @@ from handlers.types import Choice, Reply
 from locales import _, format_date, ngettext
 from models.courses.registrations import registered_courses_by_kind
 from models.org.officials import Official
-from models.requirements.catalogue import (
-    CATALOGUE_TTL_SECONDS,
-    AttributeItem,
-    Catalogue,
-    Condition,
-    Item,
-    Rule,
-    current_catalogue,
-)
 from models.requirements.evaluation import (
     Profile,
     RuleStatus,
@@ -37,6 +28,8 @@ from models.requirements.evaluation import (
     matched_facts,
     profile_of,
 )
+from models.requirements.model import AttributeItem, Catalogue, Condition, Item, Rule
+from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
 from models.requirements.training_records import TrainingRecord, records_of
 from models.vocabulary import (
     CATEGORIES,

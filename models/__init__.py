@@ -19,7 +19,6 @@ from models.courses import catalogue, registrations  # noqa: F401
 from models.imports import uploads  # noqa: F401
 from models.notices import broadcasts, outbox, preferences  # noqa: F401
 from models.org import admins, officials, units  # noqa: F401
-from models.requirements import catalogue as rules  # noqa: F401
-from models.requirements import training_records  # noqa: F401
+from models.requirements import store, training_records  # noqa: F401
 
 __all__ = ["Base"]

@@ -15,7 +15,7 @@ from models.chat import accounts
 from models.courses.catalogue import Course, search_text_of
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import current_catalogue, ensure_default_catalogue
+from models.requirements.store import current_catalogue, ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher

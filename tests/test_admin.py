@@ -15,7 +15,7 @@ from bot.db import Database
 from models.audit import AuditEntry
 from models.org import admins
 from models.org.officials import Official
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
 

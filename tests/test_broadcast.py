@@ -13,7 +13,7 @@ from models.chat.accounts import ChatAccount
 from models.notices import broadcasts
 from models.notices.outbox import BROADCAST, DROPPED, PENDING, Notice
 from models.org import admins
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher
 

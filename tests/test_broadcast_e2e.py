@@ -19,7 +19,7 @@ from models.courses.catalogue import Course
 from models.notices import broadcasts
 from models.notices import outbox as notices
 from models.org import admins
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.fake_bot_api import FakeBotApi
 from tests.test_sender_faults import RunningClock, make_sender

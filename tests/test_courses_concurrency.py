@@ -27,7 +27,7 @@ SEATS = 30
 
 async def _crowd(db: Database, people: int) -> tuple[int, list[str]]:
     async with db.transaction() as session:
-        from models.requirements.catalogue import ensure_default_catalogue
+        from models.requirements.store import ensure_default_catalogue
 
         await ensure_default_catalogue(session, NOW)
         units = await small_province(session)

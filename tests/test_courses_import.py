@@ -170,7 +170,7 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
 
 async def test_demo_catalogue_is_deterministic(db: Database) -> None:
     async with db.transaction() as session:
-        from models.requirements.catalogue import ensure_default_catalogue
+        from models.requirements.store import ensure_default_catalogue
 
         await ensure_default_catalogue(session, NOW)
         await seed_demo_province(session, size=600, today=TODAY)

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from models.requirements.catalogue import compile_catalogue, default_catalogue, read_document
 from models.requirements.evaluation import (
     Completion,
     Status,
@@ -21,6 +20,8 @@ from models.requirements.evaluation import (
     group_by_kind,
     make_profile,
 )
+from models.requirements.parser import compile_catalogue, read_document
+from models.requirements.store import default_catalogue
 
 TODAY = date(2026, 11, 26)
 PROVINCE_PATH = "/1/2/3/"

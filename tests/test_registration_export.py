@@ -31,7 +31,7 @@ from models.exports.registrations import (
 from models.org import admins
 from models.org.admins import Scope, scope_of
 from models.org.officials import Official, by_employee_code
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from tests.courses_world import NOW, TODAY, link, make_course
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher

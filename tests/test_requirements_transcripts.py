@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from bot.db import Database
 from models.chat import accounts
 from models.org.officials import Official
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from tests.factories import make_official, small_province
 from tests.transcript import Clock, Person, make_dispatcher

@@ -12,20 +12,19 @@ from sqlalchemy import func, insert, select
 
 from bot.db import Database
 from locales import use_locale
-from models.requirements.catalogue import (
+from models.requirements.compliance import compliance
+from models.requirements.evaluation import Status, evaluate, make_profile
+from models.requirements.parser import compile_catalogue, read_document
+from models.requirements.store import (
     DEFAULT_CATALOGUE,
     RequirementCatalogue,
     RequirementRule,
-    compile_catalogue,
     current_catalogue,
     default_catalogue,
     ensure_default_catalogue,
     format_load_result,
     load_catalogue_file,
-    read_document,
 )
-from models.requirements.compliance import compliance
-from models.requirements.evaluation import Status, evaluate, make_profile
 from models.requirements.training_records import TrainingRecord, import_key
 from tests.factories import make_official, small_province
 

@@ -1,5 +1,6 @@
-"""Planning notices into the outbox with an injected clock: stages, downtime, withdrawal,
-overdue, event-based due dates, idempotence, person-level changes and course notices."""
+"""Planning notices into the outbox with an injected clock: stage days, downtime, withdrawal,
+overdue, event-based due dates, idempotence, person-level changes and course notices (the
+stage arithmetic alone: tests/test_notice_stages.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from models.notices import outbox as notices
 from models.notices.outbox import Notice
 from models.notices.planning import (
     PlanningSettings,
+    PlanStats,
     plan_change_notices,
     plan_course_notices,
-    stages_for,
 )
 from models.notices.preferences import set_kind, set_lead_days
 from models.org.officials import Official
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_courses, plan_requirements
 from tests.notice_world import seed_people
@@ -48,11 +49,6 @@ async def world(db: Database) -> list[int]:
         ids = await seed_people(session, 4)
         await seed_people(session, 1, start=50, channel=None)  # not linked: never planned
     return ids
-
-
-def test_default_stages_are_1_october_15_november_15_december() -> None:
-    days = [st.moment.astimezone(VN).date() for st in stages_for(date(2026, 12, 31), S)]
-    assert days == [date(2026, 10, 1), date(2026, 11, 15), date(2026, 12, 15), date(2027, 1, 1)]
 
 
 async def test_stage_day_plans_once_for_linked_officials_who_owe_it(db: Database) -> None:
@@ -251,7 +247,7 @@ async def test_promotion_and_cancellation_are_told_once(db: Database) -> None:
     assert len(await rows(db, kind=notices.WAITLIST_PROMOTED)) == 1
 
 
-async def plan_course_notices_now(db: Database, now: datetime) -> object:
+async def plan_course_notices_now(db: Database, now: datetime) -> PlanStats:
     async with db.transaction() as session:
         return await plan_course_notices(session, now=now, settings=S)
 

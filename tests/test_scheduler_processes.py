@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from bot.db import Database, upgrade
 from models.notices import outbox as notices
 from models.notices.outbox import Notice
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from scheduler.engine import SchedulerDatabase
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import seed_people

@@ -195,7 +195,7 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
     from models.org import admins
     from models.org.officials import Official
     from models.org.units import OrgUnit
-    from models.requirements.catalogue import ensure_default_catalogue
+    from models.requirements.store import ensure_default_catalogue
 
     async with seeded.transaction() as session:
         root = await session.scalar(select(OrgUnit).where(OrgUnit.code == "T11"))

@@ -28,8 +28,8 @@ from models.notices.planning import PlanningSettings
 from models.notices.preferences import set_kind
 from models.org.officials import Official
 from models.org.units import add_unit
-from models.requirements.catalogue import default_catalogue, ensure_default_catalogue
 from models.requirements.evaluation import RuleStatus, Status
+from models.requirements.store import default_catalogue, ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_digests
 from scheduler.service import build_scheduler

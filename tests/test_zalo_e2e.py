@@ -22,7 +22,7 @@ from bot.transport import Outcome
 from handlers.types import Reply
 from models.chat import link_codes
 from models.chat.accounts import ChatAccount
-from models.requirements.catalogue import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.fake_zalo_api import FakeZaloApi, SentMessage
 from tests.transcript import Clock, make_dispatcher

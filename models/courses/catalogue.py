@@ -28,7 +28,7 @@ from locales.folding import fold_key
 from models.base import Base, utcnow
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue
+from models.requirements.model import Catalogue
 
 ABBREVIATIONS_FILE = Path(__file__).resolve().parent / "data" / "course_abbreviations.yaml"
 

@@ -54,8 +54,8 @@ from models.courses.catalogue import (
     window,
 )
 from models.org.officials import Official
-from models.requirements.catalogue import current_catalogue
 from models.requirements.evaluation import Status, evaluate, group_by_kind, profile_of
+from models.requirements.store import current_catalogue
 from models.requirements.training_records import records_of
 
 

@@ -23,7 +23,7 @@ from models.courses.registrations import OTHER, Registration, RegStatus
 from models.demo.province import fixed_officials
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import current_catalogue
+from models.requirements.store import current_catalogue
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_courses.yaml"
 SOURCE = "demo"

@@ -35,7 +35,8 @@ from models.imports.report import (
 )
 from models.imports.table import CellValue, Column, TableError, TableRow, cell_text, read_table
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, current_catalogue
+from models.requirements.model import Catalogue
+from models.requirements.store import current_catalogue
 from models.requirements.training_records import kind_lookup
 from models.vocabulary import parse_code
 

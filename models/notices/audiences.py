@@ -21,9 +21,9 @@ from models.courses.registrations import ACTIVE, DONE, Registration
 from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import Status, evaluate_rule
+from models.requirements.model import Catalogue
 
 KINDS = ("all", "level", "unit", "category", "rank", "owes", "course")
 

@@ -44,9 +44,10 @@ from models.notices.planning import VN_TZ, registered_kinds
 from models.notices.preferences import UNIT_DIGEST, Preferences, preferences_for, recipients
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, current_catalogue
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import RuleStatus, Status, evaluate
+from models.requirements.model import Catalogue
+from models.requirements.store import current_catalogue
 from models.vocabulary import DEPUTY_TITLE_PREFIX, HEAD_TITLE_PREFIXES, LEADERSHIP_SENIORITY
 
 log = logging.getLogger(__name__)

@@ -3,15 +3,13 @@
 Called by the scheduler's jobs (scheduler/jobs.py), each in one transaction the job owns.
 Nothing here sends or sleeps; `now` is always a parameter, so tests move time freely.
 
-Requirement notices. For a due date D the stages are D minus each of `stages_days` (default
-91, 46, 16 days: 1 Oct, 15 Nov, 15 Dec for 31 Dec) at `send_time`, plus one overdue notice
-`overdue_days` after D. A stage stays relevant until the next one begins (the last until D
-ends; the overdue one for `overdue_relevant_days`), so a planner that was down plans the
-stage that is current, never a superseded one. Each run plans only stages whose moment is
-within `horizon`, so a training import before the moment still withdraws the notice
-(`_withdraw_resolved`). Officials are streamed in id batches; only those whose due dates can
-have a current stage are read at all (yearly/by-date rules: everyone on stage days;
-event-based rules: a date-range filter on the event column).
+When each reminder falls (requirement stages, overdue, course leads, registration deadlines)
+is plain date arithmetic in models/notices/stages.py; this module finds who owes what and
+writes the rows. Each run plans only the stage that is current within `horizon`, so a
+training import before the moment still withdraws the notice (`_withdraw_resolved`).
+Officials are streamed in id batches; only those whose due dates can have a current stage
+are read at all (yearly/by-date rules: everyone on stage days; event-based rules: a
+date-range filter on the event column).
 """
 
 from __future__ import annotations
@@ -37,22 +35,34 @@ from models.notices import outbox as notices
 from models.notices import texts
 from models.notices.outbox import NewNotice
 from models.notices.preferences import LEAD_DAY_OPTIONS, Preferences, preferences_for
+from models.notices.stages import (
+    Stage,
+    course_day_starts,
+    course_start_stages,
+    current,
+    deadline_stage,
+    due_dates_of,
+    due_range,
+    earliest_completion,
+    event_range,
+    plannable,
+    stages_for,
+)
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, Rule, current_catalogue
 from models.requirements.evaluation import (
     Completion,
     Profile,
     Status,
-    add_months,
     evaluate,
     evaluate_rule,
     folded,
 )
+from models.requirements.model import Catalogue, Rule
+from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-COURSE_DAY_STARTS = time(7, 30)  # a course-start notice is pointless once the day began
 PERSON_FIELDS = frozenset(
     {
         "post_title",
@@ -130,48 +140,6 @@ class PlanningSettings:
 
     def at(self, day: date, moment: time | None = None) -> datetime:
         return datetime.combine(day, moment or self.send_time, self.tz)
-
-
-class Stage(NamedTuple):
-    kind: str
-    days_before: int  # negative for the overdue notice
-    moment: datetime
-    relevant_until: datetime
-
-
-def stages_for(due: date, s: PlanningSettings) -> list[Stage]:
-    days = [d for d in s.stages_days if d >= 0]
-    moments = [s.at(due - timedelta(days=d)) for d in days]
-    ends = [*moments[1:], s.at(due + timedelta(days=1), time(0))]
-    stages = [
-        Stage(notices.REQUIREMENT_DUE, d, m, e) for d, m, e in zip(days, moments, ends, strict=True)
-    ]
-    overdue = s.at(due + timedelta(days=s.overdue_days))
-    stages.append(
-        Stage(
-            notices.REQUIREMENT_OVERDUE,
-            -s.overdue_days,
-            overdue,
-            overdue + timedelta(days=s.overdue_relevant_days),
-        )
-    )
-    return stages
-
-
-def current(stages: Sequence[Stage], now: datetime, s: PlanningSettings) -> list[Stage]:
-    """The stage to plan now: the latest whose moment is within the horizon and which is
-    still relevant. One at most: a stage about to begin supersedes the one before it."""
-    found = [st for st in stages if st.moment <= now + s.horizon and now < st.relevant_until]
-    return found[-1:]
-
-
-def lead_stages(
-    event: date, leads: Sequence[int], ends: datetime, s: PlanningSettings
-) -> list[tuple[int, datetime, datetime]]:
-    """(lead days, moment, relevant until) for reminders before an event, e.g. a course."""
-    ordered = sorted(set(leads), reverse=True)
-    moments = [s.at(event - timedelta(days=d)) for d in ordered]
-    return list(zip(ordered, moments, [*moments[1:], ends], strict=True))
 
 
 @dataclass
@@ -375,33 +343,11 @@ def _subject(rule: Rule, due: date) -> str:
     return f"rule:{rule.id}:{due.isoformat()}"
 
 
-def _global_due_dates(rule: Rule, today: date) -> list[date]:
-    rec = rule.recurrence
-    if rec.type == "yearly" and rec.month_day is not None:
-        month, day = rec.month_day
-        found = []
-        for year in (today.year - 1, today.year):
-            try:
-                found.append(date(year, month, day))
-            except ValueError:  # 29 Feb in a common year
-                found.append(date(year, month, 28))
-        return found
-    if rec.type == "by_date" and rec.due_date is not None:
-        return [rec.due_date]
-    return []
-
-
 def _event_window(rule: Rule, low: date, high: date) -> Any:
     """SQL: the event column puts the rule's due date within [low, high] (± a few days for
     month arithmetic; the exact stage is decided in Python)."""
-    rec = rule.recurrence
-    column = getattr(Official, rec.event or "")
-    if rec.type == "once_before_event":
-        return column.between(low, high)
-    months = rec.months or 0
-    return column.between(
-        add_months(low, -months) - timedelta(days=3), add_months(high, -months) + timedelta(days=3)
-    )
+    column = getattr(Official, rule.recurrence.event or "")
+    return column.between(*event_range(rule, low, high))
 
 
 @dataclass(frozen=True)
@@ -451,9 +397,8 @@ async def _deadline_courses(
     )
     found = []
     for course, unit_path in rows:
-        moment = s.at(course.registration_closes_on - timedelta(days=lead))
-        until = s.at(course.registration_closes_on + timedelta(days=1), time(0))
-        if not (moment <= now + s.horizon and now < until):
+        moment, until = deadline_stage(course.registration_closes_on, lead, s)
+        if not plannable(moment, until, now, s):
             continue
         rules = tuple(
             r for r in catalogue.rules if course.kind in r.training_kinds and not r.advisory
@@ -493,12 +438,11 @@ async def plan_requirement_notices(
     rules = [r for r in catalogue.rules if not r.advisory]
     global_slots: list[tuple[Rule, date, list[Stage]]] = []
     for rule in rules:
-        for due in _global_due_dates(rule, today):
+        for due in due_dates_of(rule, today):
             stages = current(stages_for(due, s), now, s)
             if stages and rule.valid_on(min(today, due)):
                 global_slots.append((rule, due, stages))
-    low = today - timedelta(days=s.overdue_days + s.overdue_relevant_days + 1)
-    high = today + timedelta(days=max(s.stages_days) + 2)
+    low, high = due_range(today, s)
     event_rules = [
         r
         for r in rules
@@ -522,7 +466,9 @@ async def plan_requirement_notices(
         extra=extra,
         s=s,
         kinds=kinds,
-        since=_earliest_window(global_slots, event_rules, low, bool(deadline_courses)),
+        since=earliest_completion(
+            [(r, due) for r, due, _st in global_slots], event_rules, low, bool(deadline_courses)
+        ),
     ):
         ids = [p.profile.official_id for p in people]
         registered = await registered_kinds(session, ids[0], ids[-1], today)
@@ -561,27 +507,6 @@ async def plan_requirement_notices(
     return stats
 
 
-def _earliest_window(
-    global_slots: Sequence[tuple[Rule, date, list[Stage]]],
-    event_rules: Sequence[Rule],
-    low: date,
-    any_course: bool,
-) -> date | None:
-    """The oldest completion date any rule being planned can count; None: all of them."""
-    if any_course:
-        return None
-    starts: list[date] = []
-    for rule, due, _stages in global_slots:
-        if rule.recurrence.type != "yearly":
-            return None
-        starts.append(date(due.year, 1, 1))
-    for rule in event_rules:
-        if rule.recurrence.type != "within_months_after_event":
-            return None
-        starts.append(add_months(low, -(rule.recurrence.months or 0)) - timedelta(days=3))
-    return min(starts) if starts else None
-
-
 def _requirement_rows(
     person: Person, rule: Rule, due: date, stages: Sequence[Stage], cache: texts.TextCache
 ) -> list[NewNotice]:
@@ -603,7 +528,7 @@ def _requirement_rows(
                 locale,
                 gender,
                 key,
-                lambda days=days: texts.requirement_due(gender, rule.title.localized(), due, days),
+                partial(_due_text, gender, rule, due, days),
             )
         rows.append(
             NewNotice(
@@ -617,6 +542,17 @@ def _requirement_rows(
             )
         )
     return rows
+
+
+# Rendered by TextCache inside the recipient's locale, so the rule's title is localized there.
+def _due_text(gender: str | None, rule: Rule, due: date, days: int) -> str:
+    return texts.requirement_due(gender, rule.title.localized(), due, days)
+
+
+def _deadline_text(gender: str | None, course: _DeadlineCourse, rule: Rule) -> str:
+    return texts.registration_deadline(
+        gender, course.code, course.title, course.closes, rule.title.localized()
+    )
 
 
 def _deadline_rows(
@@ -635,9 +571,7 @@ def _deadline_rows(
                 locale,
                 gender,
                 ("deadline", course.course_id, rule.id),
-                lambda rule=rule, gender=gender: texts.registration_deadline(
-                    gender, course.code, course.title, course.closes, rule.title.localized()
-                ),
+                partial(_deadline_text, gender, course, rule),
             )
             return [
                 NewNotice(
@@ -718,10 +652,9 @@ async def _write(session: AsyncSession, rows: list[NewNotice]) -> PlanStats:
     return stats
 
 
-async def _plan_course_starts(
-    session: AsyncSession, now: datetime, s: PlanningSettings
-) -> PlanStats:
-    today = now.astimezone(s.tz).date()
+async def _registrants(session: AsyncSession, extra: Any, *conditions: Any) -> Sequence[Any]:
+    """(official id, course id, code, title, starts on, `extra`) for each registration of an
+    active official that meets `conditions`."""
     result = await session.execute(
         select(
             Registration.official_id,
@@ -729,19 +662,27 @@ async def _plan_course_starts(
             Course.code,
             Course.title,
             Course.starts_on,
-            Course.place,
+            extra,
         )
         .join(Course, Course.id == Registration.course_id)
         .join(Official, Official.id == Registration.official_id)
-        .where(
-            Registration.status == RegStatus.CONFIRMED,
-            Course.status.notin_((CourseStatus.CANCELLED, CourseStatus.FINISHED)),
-            Course.starts_on.between(today, today + timedelta(days=max(LEAD_DAY_OPTIONS) + 1)),
-            Official.active.is_(True),
-            _reachable(Official.id),
-        )
+        .where(*conditions, Official.active.is_(True))
     )
-    rows = result.all()
+    return result.all()
+
+
+async def _plan_course_starts(
+    session: AsyncSession, now: datetime, s: PlanningSettings
+) -> PlanStats:
+    today = now.astimezone(s.tz).date()
+    rows = await _registrants(
+        session,
+        Course.place,
+        Registration.status == RegStatus.CONFIRMED,
+        Course.status.notin_((CourseStatus.CANCELLED, CourseStatus.FINISHED)),
+        Course.starts_on.between(today, today + timedelta(days=max(LEAD_DAY_OPTIONS) + 1)),
+        _reachable(Official.id),
+    )
     ids = sorted({r[0] for r in rows})
     prefs = await preferences_for(session, ids)
     info = await _people_info(session, ids, s)
@@ -752,10 +693,7 @@ async def _plan_course_starts(
         if not pref.wants(notices.COURSE_START):
             continue
         gender, locale = info[oid]
-        ends = s.at(starts, COURSE_DAY_STARTS)
-        for lead, moment, until in lead_stages(starts, pref.course_lead_days, ends, s):
-            if not (moment <= now + s.horizon and now < until):
-                continue
+        for lead, moment, until in course_start_stages(starts, pref.course_lead_days, now, s):
             text = cache.get(
                 locale,
                 gender,
@@ -794,7 +732,7 @@ async def _plan_promotions(session: AsyncSession, now: datetime, s: PlanningSett
                     moment,
                     text,
                     locale,
-                    s.at(course.starts_on, COURSE_DAY_STARTS),
+                    course_day_starts(course.starts_on, s),
                 )
             )
         stats.add(await _write(session, batch))
@@ -806,25 +744,13 @@ async def _plan_cancellations(
     session: AsyncSession, now: datetime, s: PlanningSettings
 ) -> PlanStats:
     today = now.astimezone(s.tz).date()
-    result = await session.execute(
-        select(
-            Registration.official_id,
-            Course.id,
-            Course.code,
-            Course.title,
-            Course.starts_on,
-            Course.updated_at,
-        )
-        .join(Course, Course.id == Registration.course_id)
-        .join(Official, Official.id == Registration.official_id)
-        .where(
-            Course.status == CourseStatus.CANCELLED,
-            Course.starts_on >= today,
-            Registration.status.in_(ACTIVE),
-            Official.active.is_(True),
-        )
+    rows = await _registrants(
+        session,
+        Course.updated_at,
+        Course.status == CourseStatus.CANCELLED,
+        Course.starts_on >= today,
+        Registration.status.in_(ACTIVE),
     )
-    rows = result.all()
     info = await _people_info(session, sorted({r[0] for r in rows}), s)
     batch = []
     for oid, course_id, code, title, starts, changed_at in rows:
@@ -839,7 +765,7 @@ async def _plan_cancellations(
                 changed_at,
                 text,
                 locale,
-                s.at(starts, COURSE_DAY_STARTS),
+                course_day_starts(starts, s),
             )
         )
     return await _write(session, batch)
@@ -882,7 +808,7 @@ async def enqueue_course_changed(
                 now,
                 text,
                 locale,
-                s.at(course.starts_on, COURSE_DAY_STARTS),
+                course_day_starts(course.starts_on, s),
             )
         )
     return await notices.enqueue_many(session, batch)

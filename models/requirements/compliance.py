@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, Rule, Target, current_catalogue
 from models.requirements.evaluation import Completion, Profile, Status, evaluate, folded
+from models.requirements.model import Catalogue, Rule, Target
+from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
 Population = list[tuple[Profile, dict[str, list[Completion]]]]

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, current_catalogue
 from models.requirements.compliance import (
     ComplianceReport,
     build_report,
@@ -23,6 +22,8 @@ from models.requirements.compliance import (
     load_population,
 )
 from models.requirements.evaluation import Status, evaluate
+from models.requirements.model import Catalogue
+from models.requirements.store import current_catalogue
 
 
 @dataclass(frozen=True)

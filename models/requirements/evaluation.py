@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from locales.folding import fold_key
-from models.requirements.catalogue import AttributeItem, Catalogue, Condition, Rule, TrainingItem
+from models.requirements.model import AttributeItem, Catalogue, Condition, Rule, TrainingItem
 
 if TYPE_CHECKING:
     from models.org.officials import Official

@@ -39,8 +39,9 @@ from models.imports.report import (
 from models.imports.table import CellValue, Column, TableError, TableRow, cell_text, read_table
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.catalogue import Catalogue, current_catalogue
 from models.requirements.evaluation import Completion
+from models.requirements.model import Catalogue
+from models.requirements.store import current_catalogue
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AUDIT_ACTION = "training.import"

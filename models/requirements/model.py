@@ -1,0 +1,172 @@
+"""The compiled catalogue: frozen rules, targets, legal bases and training kinds.
+
+What the parser (models/requirements/parser.py) makes of the YAML document, and all that
+evaluation (models/requirements/evaluation.py) reads: conditions carry ready-made
+predicates, so evaluating an official is a loop over tuples with no database access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from locales import current_locale
+
+if TYPE_CHECKING:
+    from models.requirements.evaluation import Profile
+
+VERIFIED_LEVELS = ("verified", "weak", "seed", "unverified")
+RECURRENCES = (
+    "state",
+    "once",
+    "yearly",
+    "within_months_after_event",
+    "once_before_event",
+    "by_date",
+)
+EVENT_FIELDS = ("leadership_appointed_on", "rank_assigned_on", "started_service_on")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    vi: str
+    en: str | None = None
+
+    def localized(self) -> str:
+        return self.en if current_locale() == "en" and self.en else self.vi
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    id: str
+    title: Text
+    verified: str
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BasisRef:
+    basis: Basis
+    note: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    value: Any
+    explain: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingKind:
+    code: str
+    title: Text
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    op: str
+    value: Any  # resolved (parameters substituted), as written otherwise
+    test: Callable[[Profile], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingItem:
+    kind: str
+    min_periods: int | None = None
+    certificate_required: bool = False
+    program_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeItem:
+    condition: Condition
+
+
+Item = TrainingItem | AttributeItem
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    type: str
+    month_day: tuple[int, int] | None = None  # yearly
+    due_date: date | None = None  # by_date
+    event: str | None = None  # *_event
+    months: int | None = None  # within_months_after_event
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    position: int
+    title: Text
+    description: Text | None
+    advisory: bool
+    conditions: tuple[Condition, ...]
+    any_of: bool  # True: one item suffices; False: every item is needed
+    items: tuple[Item, ...]
+    recurrence: Recurrence
+    valid_from: date | None
+    valid_to: date | None
+    basis: tuple[BasisRef, ...]
+    parameters: tuple[Parameter, ...]  # province choices this rule depends on
+    training_kinds: frozenset[str]
+
+    def valid_on(self, day: date) -> bool:
+        return not (
+            (self.valid_from is not None and day < self.valid_from)
+            or (self.valid_to is not None and day > self.valid_to)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    id: str
+    rule_id: str
+    threshold: float
+    title: Text
+    basis: Basis | None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    name: str
+    version: str
+    sha256: str
+    levels: dict[str, Text]
+    parameters: dict[str, Parameter]
+    kinds: dict[str, TrainingKind]
+    bases: dict[str, Basis]
+    rules: tuple[Rule, ...]
+    targets: tuple[Target, ...]
+    unit_names: dict[str, str]  # unit path -> name, for units named in conditions
+    unresolved_units: frozenset[str]
+    rules_by_id: dict[str, Rule] = field(init=False)
+    targets_by_rule: dict[str, tuple[Target, ...]] = field(init=False)
+    _active: dict[date, tuple[Rule, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules_by_id", {r.id: r for r in self.rules})
+        by_rule: dict[str, list[Target]] = {}
+        for target in self.targets:
+            by_rule.setdefault(target.rule_id, []).append(target)
+        object.__setattr__(self, "targets_by_rule", {k: tuple(v) for k, v in by_rule.items()})
+        object.__setattr__(self, "_active", {})
+
+    def active_on(self, day: date) -> tuple[Rule, ...]:
+        """Rules whose validity window contains `day` (memoised: one day serves a batch)."""
+        found = self._active.get(day)
+        if found is None:
+            if len(self._active) > 64:
+                self._active.clear()
+            found = tuple(r for r in self.rules if r.valid_on(day))
+            self._active[day] = found
+        return found
+
+    def kind_title(self, code: str) -> str:
+        kind = self.kinds.get(code)
+        return kind.title.localized() if kind else code
