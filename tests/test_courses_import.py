@@ -16,8 +16,8 @@ from models.courses import registrations
 from models.courses.catalogue import Course, build_search_text, query_terms, upcoming
 from models.demo.courses import seed_demo_courses
 from models.demo.province import seed_demo_province
-from models.imports import attendance as attendance_import
-from models.imports import courses as courses_import
+from models.imports.attendance import ATTENDANCE as attendance_import
+from models.imports.courses import COURSES as courses_import
 from models.requirements.training_records import TrainingRecord
 from tests.courses_world import NOW, TODAY, World, build_world
 
@@ -45,8 +45,8 @@ async def _import(
 ) -> tuple[object, object]:
     async with db.transaction() as session:
         with use_locale("vi"):
-            plan = await kind.plan_import(session, name, content, today=TODAY)  # type: ignore[attr-defined]
-            result = await kind.apply_import(
+            plan = await kind.plan(session, name, content, today=TODAY)  # type: ignore[attr-defined]
+            result = await kind.apply(
                 session,
                 plan,
                 actor="test",
@@ -141,13 +141,13 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
     world.clock.advance(days=20)
     async with db.transaction() as session:
         with use_locale("vi"):
-            plan = await attendance_import.plan_import(
+            plan = await attendance_import.plan(
                 session, "kq.csv", sheet.encode(), today=TODAY + timedelta(days=20)
             )
     assert [e.row for e in plan.errors] == [3]  # Nhung holds no seat
     assert "Lò Thị Nhung không có chỗ trong khóa K-2026-03" in plan.errors[0].message()
     async with db.transaction() as session:
-        result = await attendance_import.apply_import(
+        result = await attendance_import.apply(
             session, plan, actor="t", now=NOW, skip_bad_rows=True
         )
         assert result.created == 1
@@ -160,7 +160,7 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
         ("cap_nhat_phap_luat_ky_nang", "K-2026-03", "CC-2026-001", 16)
     ]
     async with db.transaction() as session:
-        again = await attendance_import.plan_import(
+        again = await attendance_import.plan(
             session, "kq.csv", sheet.encode(), today=TODAY + timedelta(days=20)
         )
         assert again.unchanged == 1
