@@ -89,7 +89,7 @@ def to_cp1258(text: str) -> bytes:
 
 def xlsx_bytes(sheets: dict[str, Sequence[Sequence[Any]]]) -> bytes:
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     for title, rows in sheets.items():
         sheet = workbook.create_sheet(title)
         for row in rows:
@@ -824,7 +824,7 @@ def _msgids() -> set[str]:
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
-                found.add(node.args[0].value)
+                found.add(str(node.args[0].value))
     return found
 
 

@@ -12,7 +12,7 @@ a training file, never counts it twice; marking someone absent later removes the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,18 +21,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import clean
-from models import audit
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import ACTIVE, DONE, Registration, RegStatus
 from models.imports.cells import CellError, RowError, choice, read_cells, required, text
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
-from models.imports.report import ImportResult, begin_apply
-from models.imports.table import CellValue, Column, cell_text
+from models.imports.report import ImportResult
+from models.imports.table import CellValue, Column, Table, TableRow, cell_text
 from models.imports.training import CERTIFICATE_ALIASES as _CERTIFICATE_ALIASES
 from models.imports.training import CODE_ALIASES as _CODE_ALIASES
 from models.org.officials import Official
-from models.org.units import OrgUnit
 from models.requirements.training_records import TrainingRecord, import_key
 from models.vocabulary import N_
 
@@ -116,28 +114,26 @@ class AttendanceResult(ImportResult):
     """What applying a plan did."""
 
 
-class AttendanceImporter(TableImporter):
+class AttendanceImporter(TableImporter[AttendancePlan, AttendanceResult]):
+    """With a scope (an admin's unit), only officials of that unit's subtree may be marked."""
+
     kind = "attendance"
     label = N_("Course attendance and results")
+    columns = ATTENDANCE_COLUMNS
+    plan_type = AttendancePlan
+    result_type = AttendanceResult
+    audit_action = AUDIT_ACTION
     summary = MSG_PLAN_SUMMARY
     done = MSG_RESULT
     list_ignored = False
 
-    async def plan(
+    async def check(
         self,
         session: AsyncSession,
-        file_name: str,
-        content: bytes,
-        *,
-        today: date,
-        scope_unit: OrgUnit | None = None,
-    ) -> AttendancePlan:
-        """Read and check every row; write nothing. With `scope_unit` (an admin's unit), only
-        officials of that unit's subtree may be marked."""
-        plan = AttendancePlan(file_name, today)
-        table = plan.read(content, ATTENDANCE_COLUMNS)
-        if table is None:
-            return plan
+        plan: AttendancePlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+    ) -> None:
         courses = await _by_code(session, Course.code, _codes(table.rows, "course_code"))
         officials = await _by_code(
             session, Official.employee_code, _codes(table.rows, "employee_code")
@@ -159,10 +155,9 @@ class AttendanceImporter(TableImporter):
             if name == "result":
                 return required(choice(code, _RESULTS, MSG_BAD_RESULT))
             if name == "employee_code":
-                return _official(code, officials, scope_unit)
-            return _course(code, courses, today)
+                return _official(code, officials, plan)
+            return _course(code, courses, plan.today)
 
-        errors: dict[int, list[RowError]] = defaultdict(list)
         seen: dict[int, int] = {}
         for row in table.rows:
             found, errors[row.number] = read_cells(row, table.headers, parse)
@@ -186,21 +181,11 @@ class AttendanceImporter(TableImporter):
             mark = PlannedMark(row.number, reg.id, found["result"], found.get("certificate_no"))
             changed = reg.status != mark.status or reg.certificate_no != mark.certificate_no
             plan.add(mark, new=reg.status in ACTIVE, changed=changed)
-        plan.add_errors(table, errors)
-        return plan
 
-    async def apply(
-        self,
-        session: AsyncSession,
-        plan: AttendancePlan,
-        *,
-        actor: str,
-        now: datetime,
-        skip_bad_rows: bool = False,
-    ) -> AttendanceResult:
-        result = begin_apply(AttendanceResult, plan, now=now, skip_bad_rows=skip_bad_rows)
-        if not result.applied:
-            return result
+    async def write(
+        self, session: AsyncSession, plan: AttendancePlan, result: AttendanceResult, now: datetime
+    ) -> None:
+        """Mark the registrations; a result that counts becomes a training record."""
         source = f"course-attendance:{plan.file_name}"[:200]
         for mark in plan.rows:
             reg = await session.get(Registration, mark.registration_id, populate_existing=True)
@@ -217,22 +202,12 @@ class AttendanceImporter(TableImporter):
             reg.status, reg.certificate_no, reg.updated_at = mark.status, mark.certificate_no, now
             reg.training_record_id = await _record(session, reg, course, source, now)
         await session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action=AUDIT_ACTION,
-            subject=plan.file_name[:200],
-            affected=result.created + result.updated,
-            at=now,
-            detail={"file": plan.file_name, "rows": plan.total_rows, **result.counts()},
-        )
-        return result
 
 
 ATTENDANCE = AttendanceImporter()
 
 
-def _codes(rows: Any, name: str) -> set[str]:
+def _codes(rows: Sequence[TableRow], name: str) -> set[str]:
     return {clean(cell_text(r.values.get(name))).lower() for r in rows}
 
 
@@ -242,12 +217,12 @@ async def _by_code(session: AsyncSession, column: Any, codes: set[str]) -> dict[
     return {getattr(item, column.key).lower(): item for item in found}
 
 
-def _official(code: str, officials: Mapping[str, Official], scope_unit: OrgUnit | None) -> Official:
+def _official(code: str, officials: Mapping[str, Official], plan: AttendancePlan) -> Official:
     official = officials.get(code.lower())
     if official is None:
         raise CellError(MSG_UNKNOWN_OFFICIAL)
-    if scope_unit is not None and not official.unit.path.startswith(scope_unit.path):
-        raise CellError(MSG_OUT_OF_SCOPE, scope=scope_unit.name)
+    if not plan.in_scope(official.unit.path):
+        raise CellError(MSG_OUT_OF_SCOPE, scope=plan.scope_name or "")
     return official
 
 

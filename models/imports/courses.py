@@ -14,7 +14,6 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import clean
-from models import audit
 from models.courses.catalogue import Course, CourseStatus, Mode, search_text_of
 from models.courses.registrations import Registration, promote_waitlist
 from models.imports.cells import (
@@ -30,8 +29,8 @@ from models.imports.cells import (
 )
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
-from models.imports.report import ImportResult, begin_apply, changed_values, rows_by_key
-from models.imports.table import CellValue, Column, TableRow, cell_text
+from models.imports.report import ImportResult, changed_values, rows_by_key
+from models.imports.table import CellValue, Column, Table, TableRow, cell_text
 from models.imports.training import MSG_BAD_PERIODS, TrainingKinds
 from models.org.units import OrgUnit
 from models.requirements.catalogue import current_catalogue
@@ -232,33 +231,30 @@ class CourseImportResult(ImportResult):
     promoted: list[Registration] = field(default_factory=list)  # people to tell
 
 
-class CourseImporter(TableImporter):
+class CourseImporter(TableImporter[CoursePlan, CourseImportResult]):
+    """The catalogue is the province's, so an admin's scope does not narrow it: whoever may
+    import courses at all may import any."""
+
     kind = "courses"
     label = N_("Course catalogue")
+    columns = COURSE_COLUMNS
+    plan_type = CoursePlan
+    result_type = CourseImportResult
+    audit_action = AUDIT_ACTION
     summary = MSG_PLAN_SUMMARY
     done = MSG_RESULT
 
-    async def plan(
+    async def check(
         self,
         session: AsyncSession,
-        file_name: str,
-        content: bytes,
-        *,
-        today: date,
-        scope_unit: OrgUnit | None = None,
-    ) -> CoursePlan:
-        """Read and check every row of a course file; write nothing. The catalogue is the
-        province's, so `scope_unit` (an admin's unit) does not narrow it: whoever may import
-        courses at all may import any."""
-        plan = CoursePlan(file_name, today)
-        table = plan.read(content, COURSE_COLUMNS)
-        if table is None:
-            return plan
+        plan: CoursePlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+    ) -> None:
         kinds = TrainingKinds(await current_catalogue(session))
         units = await _units(session, table.rows)
         codes = [clean(cell_text(r.values.get("code"))) for r in table.rows]
         existing = await _existing(session, codes)
-        errors: dict[int, list[RowError]] = defaultdict(list)
         first_row: dict[str, int] = {}
         for row in table.rows:
             planned = _parse_row(row, table.headers, kinds, units, existing, errors[row.number])
@@ -275,22 +271,11 @@ class CourseImporter(TableImporter):
             old = existing.get(planned.code)
             changed = old is not None and bool(changed_values(old, planned.values, _MUTABLE))
             plan.add(planned, new=old is None, changed=changed)
-        plan.add_errors(table, errors)
-        return plan
 
-    async def apply(
-        self,
-        session: AsyncSession,
-        plan: CoursePlan,
-        *,
-        actor: str,
-        now: datetime,
-        skip_bad_rows: bool = False,
-    ) -> CourseImportResult:
-        """Insert new courses and update changed ones, in the caller's transaction."""
-        result = begin_apply(CourseImportResult, plan, now=now, skip_bad_rows=skip_bad_rows)
-        if not result.applied:
-            return result
+    async def write(
+        self, session: AsyncSession, plan: CoursePlan, result: CourseImportResult, now: datetime
+    ) -> None:
+        """Insert new courses and update changed ones; fill seats a change opened."""
         catalogue = await current_catalogue(session)
         # Looked up again, not taken from the plan: a chat admin confirms minutes later.
         existing = await _existing(session, [p.code for p in plan.rows])
@@ -327,21 +312,9 @@ class CourseImporter(TableImporter):
                 more_seats.append(old["id"])
         for course_id in more_seats:
             result.promoted += await promote_waitlist(session, course_id, today=plan.today, now=now)
-        audit.record(
-            session,
-            actor=actor,
-            action=AUDIT_ACTION,
-            subject=plan.file_name[:200],
-            affected=result.created + result.updated,
-            at=now,
-            detail={
-                "file": plan.file_name,
-                "rows": plan.total_rows,
-                **result.counts(),
-                "promoted": len(result.promoted),
-            },
-        )
-        return result
+
+    def audit_detail(self, result: CourseImportResult) -> dict[str, Any]:
+        return {"promoted": len(result.promoted)}
 
 
 COURSES = CourseImporter()

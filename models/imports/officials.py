@@ -9,14 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import String, bindparam, func, insert, select, update
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import fold_key
-from models import audit
 from models.imports.cells import (
     MSG_BAD_CHOICE,
     NO_WORDS,
@@ -35,9 +35,9 @@ from models.imports.cells import (
 )
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
-from models.imports.report import ImportResult, begin_apply
+from models.imports.report import ImportResult
 from models.imports.roster_template import ROSTER_COLUMNS
-from models.imports.table import CellValue, TableRow
+from models.imports.table import CellValue, Table, TableRow
 from models.org.officials import ROSTER_FIELDS, Official
 from models.org.units import OrgUnit
 from models.vocabulary import LEVELS, N_, parse_code
@@ -191,9 +191,7 @@ class PlannedRow:
 
 @dataclass
 class RosterPlan(Plan[PlannedRow]):
-    scope_unit_id: int | None = None
-    scope_path: str | None = None
-    scope_name: str | None = None
+    """A checked roster file."""
 
 
 @dataclass(frozen=True)
@@ -284,48 +282,35 @@ class _Units:
 class _Context:
     units: _Units
     headers: Mapping[str, str]
-    today: date
-    scope_path: str | None
-    scope_name: str
+    plan: RosterPlan
     memo: dict[tuple[str, type, CellValue], dict[str, Any] | CellError] = field(
         default_factory=dict
     )
 
 
-class RosterImporter(TableImporter):
+class RosterImporter(TableImporter[RosterPlan, RosterResult]):
     kind = "officials"
     label = N_("Roster of officials")
+    columns = ROSTER_COLUMNS
+    plan_type = RosterPlan
+    result_type = RosterResult
+    audit_action = AUDIT_ACTION
     summary = MSG_PLAN_SUMMARY
     summary_with_sheet = MSG_PLAN_SUMMARY_SHEET
     done = MSG_RESULT
 
-    async def plan(
+    async def check(
         self,
         session: AsyncSession,
-        file_name: str,
-        content: bytes,
-        *,
-        today: date,
-        scope_unit: OrgUnit | None = None,
-    ) -> RosterPlan:
-        """Read and check every row of a roster file; write nothing. `scope_unit` limits the
-        import to that unit's subtree (an admin's own unit); `today` bounds birth dates."""
-        plan = RosterPlan(file_name, today)
-        if scope_unit is not None:
-            plan.scope_unit_id = scope_unit.id
-            plan.scope_path = scope_unit.path
-            plan.scope_name = scope_unit.name
-        table = plan.read(content, ROSTER_COLUMNS)
-        if table is None:
-            return plan
+        plan: RosterPlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+    ) -> None:
         ctx = _Context(
             units=await _Units.load(session),
             headers=table.headers,
-            today=today,
-            scope_path=plan.scope_path,
-            scope_name=plan.scope_name or "",
+            plan=plan,
         )
-        errors: dict[int, list[RowError]] = defaultdict(list)
         parsed: list[tuple[TableRow, str, dict[str, Any]]] = []
         for row in table.rows:
             code, values, row_errors = _parse_row(row, ctx)
@@ -339,7 +324,7 @@ class RosterImporter(TableImporter):
         existing = await _load_existing(session, [code for _row, code, _v in candidates])
         for row, code, values in candidates:
             old = existing.get(code)
-            if old is not None and not _in_scope(old["unit_path"], plan.scope_path):
+            if old is not None and not plan.in_scope(old["unit_path"]):
                 scope = {"scope": plan.scope_name or ""}
                 errors[row.number].append(
                     RowError(row.number, code_header, code, MSG_OFFICIAL_OUT_OF_SCOPE, scope)
@@ -350,26 +335,11 @@ class RosterImporter(TableImporter):
                 new=old is None,
                 changed=old is not None and bool(_diff(old, values)),
             )
-        plan.add_errors(table, errors)
-        return plan
 
-    async def apply(
-        self,
-        session: AsyncSession,
-        plan: RosterPlan,
-        *,
-        actor: str,
-        now: datetime,
-        skip_bad_rows: bool = False,
-    ) -> RosterResult:
-        """Upsert the plan's valid rows by employee code in the caller's transaction.
-
-        Writes nothing when the file could not be read, or when any row is bad and
-        `skip_bad_rows` is False. Rows whose values equal the stored ones are not touched.
-        """
-        result = begin_apply(RosterResult, plan, now=now, skip_bad_rows=skip_bad_rows)
-        if not result.applied:
-            return result
+    async def write(
+        self, session: AsyncSession, plan: RosterPlan, result: RosterResult, now: datetime
+    ) -> None:
+        """Upsert by employee code; rows whose values equal the stored ones are not touched."""
         # Looked up again, not taken from the plan: a chat admin confirms minutes later.
         existing = await _load_existing(session, [row.employee_code for row in plan.rows])
         inserts: list[dict[str, Any]] = []
@@ -380,7 +350,7 @@ class RosterImporter(TableImporter):
                 inserts.append(_new_official(row, now))
                 result.created_codes.append(row.employee_code)
                 continue
-            if not _in_scope(old["unit_path"], plan.scope_path):
+            if not plan.in_scope(old["unit_path"]):
                 result.skipped += 1  # moved out of the admin's scope since the plan was made
                 continue
             changed = _diff(old, row.values)
@@ -398,25 +368,6 @@ class RosterImporter(TableImporter):
         result.created = len(inserts)
         result.updated = len(updates)
         await _write(session, inserts, updates)
-        audit.record(
-            session,
-            actor=actor,
-            action=AUDIT_ACTION,
-            subject=plan.file_name[:200],
-            affected=result.affected,
-            at=now,
-            detail={
-                "file": plan.file_name,
-                "sheet": plan.sheet,
-                "rows": plan.total_rows,
-                "created": result.created,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "skipped": result.skipped,
-                "scope_unit_id": plan.scope_unit_id,
-            },
-        )
-        return result
 
 
 ROSTER = RosterImporter()
@@ -427,7 +378,7 @@ async def _write(
 ) -> None:
     """Core executemany rather than the ORM's bulk paths, which sent 24,150 inserts to SQLite
     as thousands of small batches (about four times slower)."""
-    table = Official.__table__
+    table = cast(SqlTable, Official.__table__)
     if inserts:
         await session.execute(insert(table), inserts)
     # One UPDATE per set of changed columns, each run for all the officials it fits.
@@ -453,10 +404,6 @@ def _new_official(row: PlannedRow, now: datetime) -> dict[str, Any]:
     values.update(row.values)
     values.update(employee_code=row.employee_code, created_at=now, updated_at=now)
     return values
-
-
-def _in_scope(path: str, scope_path: str | None) -> bool:
-    return scope_path is None or path.startswith(scope_path)
 
 
 def _flag_duplicates(
@@ -552,7 +499,7 @@ def _parse_cell(name: str, raw: CellValue, ctx: _Context) -> dict[str, Any]:
         # A blank status cell leaves the official as they are: it is "not filled in", not
         # "no longer working" (people mark the exceptions, not everyone).
         return {} if active is None else {"active": active}
-    value = _parse_field(name, raw, ctx.today)
+    value = _parse_field(name, raw, ctx.plan.today)
     if name in ("full_name", "category"):
         required(value)
     return {name: value}
@@ -584,10 +531,10 @@ def _parse_field(name: str, raw: CellValue, today: date) -> Any:
 
 def _parse_unit(raw: CellValue, ctx: _Context) -> _Unit:
     unit = ctx.units.find(required(text(raw)))
-    if unit.valid_to is not None and unit.valid_to < ctx.today:
+    if unit.valid_to is not None and unit.valid_to < ctx.plan.today:
         raise CellError(MSG_DISSOLVED_UNIT, date=unit.valid_to.strftime("%d/%m/%Y"))
-    if not _in_scope(unit.path, ctx.scope_path):
-        raise CellError(MSG_OUT_OF_SCOPE, scope=ctx.scope_name)
+    if not ctx.plan.in_scope(unit.path):
+        raise CellError(MSG_OUT_OF_SCOPE, scope=ctx.plan.scope_name or "")
     return unit
 
 

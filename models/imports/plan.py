@@ -47,6 +47,10 @@ class Plan(Generic[RowT]):
     rows: list[RowT] = field(default_factory=list)  # the valid rows
     errors: list[RowError] = field(default_factory=list)  # in row order
     bad_rows: dict[int, tuple[CellValue, ...]] = field(default_factory=dict)  # row -> cells
+    # The admin's unit the rows must belong to, if any.
+    scope_unit_id: int | None = None
+    scope_path: str | None = None
+    scope_name: str | None = None
     # What applying now would do with the valid rows (applying looks again).
     to_create: int = 0
     to_update: int = 0
@@ -59,6 +63,10 @@ class Plan(Generic[RowT]):
     @property
     def bad_row_count(self) -> int:
         return len(self.bad_rows)
+
+    def in_scope(self, path: str) -> bool:
+        """Whether a unit with this tree path is inside the plan's scope."""
+        return self.scope_path is None or path.startswith(self.scope_path)
 
     def read(self, content: bytes, columns: Sequence[Column]) -> Table | None:
         """The file's table, or None with `file_error` set."""
@@ -153,9 +161,9 @@ def error_workbook(plan: Plan[Any]) -> bytes:
         put(sheet.cell(row=1, column=1), plan.file_error.message())
         return save(workbook)
     header = [_(MSG_ERRORS_ROW), *plan.header_cells, _(MSG_ERRORS_COLUMN)]
-    for col, value in enumerate(header, start=1):
+    for col, title in enumerate(header, start=1):
         cell = sheet.cell(row=1, column=col)
-        put(cell, value)
+        put(cell, title)
         cell.font = Font(bold=True)
     messages: dict[int, list[str]] = defaultdict(list)
     for error in plan.errors:

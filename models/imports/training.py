@@ -14,7 +14,6 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import clean, fold_key
-from models import audit
 from models.imports.cells import (
     MSG_BAD_DATE,
     CellError,
@@ -28,8 +27,8 @@ from models.imports.cells import (
 )
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
-from models.imports.report import ImportResult, begin_apply, changed_values, rows_by_key
-from models.imports.table import CellValue, Column, TableRow, cell_text
+from models.imports.report import ImportResult, changed_values, rows_by_key
+from models.imports.table import CellValue, Column, Table, TableRow, cell_text
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.requirements.catalogue import Catalogue, current_catalogue
@@ -157,8 +156,7 @@ class PlannedRecord:
 
 @dataclass
 class TrainingPlan(Plan[PlannedRecord]):
-    scope_path: str | None = None
-    scope_name: str | None = None
+    """A checked file of completions."""
 
 
 @dataclass
@@ -166,32 +164,26 @@ class TrainingImportResult(ImportResult):
     """What applying a plan did."""
 
 
-class TrainingImporter(TableImporter):
+class TrainingImporter(TableImporter[TrainingPlan, TrainingImportResult]):
     kind = "training"
     label = N_("Completed training records")
+    columns = TRAINING_COLUMNS
+    plan_type = TrainingPlan
+    result_type = TrainingImportResult
+    audit_action = AUDIT_ACTION
     summary = MSG_PLAN_SUMMARY
     done = MSG_RESULT
 
-    async def plan(
+    async def check(
         self,
         session: AsyncSession,
-        file_name: str,
-        content: bytes,
-        *,
-        today: date,
-        scope_unit: OrgUnit | None = None,
-    ) -> TrainingPlan:
-        """Read and check every row of a completions file; write nothing."""
-        plan = TrainingPlan(file_name, today)
-        if scope_unit is not None:
-            plan.scope_path, plan.scope_name = scope_unit.path, scope_unit.name
-        table = plan.read(content, TRAINING_COLUMNS)
-        if table is None:
-            return plan
+        plan: TrainingPlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+    ) -> None:
         kinds = TrainingKinds(await current_catalogue(session))
         codes = {clean(cell_text(r.values.get("employee_code"))) for r in table.rows}
         officials = await _officials_by_code(session, [c for c in codes if c])
-        errors: dict[int, list[RowError]] = defaultdict(list)
         first_row_of_key: dict[str, int] = {}
         candidates: list[PlannedRecord] = []
         for row in table.rows:
@@ -213,22 +205,15 @@ class TrainingImporter(TableImporter):
             old = existing.get(planned.import_key)
             changed = old is not None and bool(changed_values(old, planned.values, _MUTABLE))
             plan.add(planned, new=old is None, changed=changed)
-        plan.add_errors(table, errors)
-        return plan
 
-    async def apply(
+    async def write(
         self,
         session: AsyncSession,
         plan: TrainingPlan,
-        *,
-        actor: str,
+        result: TrainingImportResult,
         now: datetime,
-        skip_bad_rows: bool = False,
-    ) -> TrainingImportResult:
-        """Insert new completions and update changed ones, in the caller's transaction."""
-        result = begin_apply(TrainingImportResult, plan, now=now, skip_bad_rows=skip_bad_rows)
-        if not result.applied:
-            return result
+    ) -> None:
+        """Insert new completions and update changed ones."""
         # Looked up again, not taken from the plan: a chat admin confirms minutes later.
         existing = await _existing(session, [p.import_key for p in plan.rows])
         inserts: list[dict[str, Any]] = []
@@ -259,16 +244,6 @@ class TrainingImporter(TableImporter):
             await session.execute(insert(TrainingRecord), inserts)
         if updates:
             await session.execute(update(TrainingRecord), updates)
-        audit.record(
-            session,
-            actor=actor,
-            action=AUDIT_ACTION,
-            subject=plan.file_name[:200],
-            affected=result.created + result.updated,
-            at=now,
-            detail={"file": plan.file_name, "rows": plan.total_rows, **result.counts()},
-        )
-        return result
 
 
 TRAINING = TrainingImporter()
@@ -312,7 +287,7 @@ def _official(code: str, officials: Mapping[str, tuple[int, str]], plan: Trainin
     found = officials.get(code) or officials.get(code.lower())
     if found is None:
         raise CellError(MSG_UNKNOWN_OFFICIAL)
-    if plan.scope_path is not None and not found[1].startswith(plan.scope_path):
+    if not plan.in_scope(found[1]):
         raise CellError(MSG_OUT_OF_SCOPE, scope=plan.scope_name or "")
     return found[0]
 
