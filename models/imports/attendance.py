@@ -1,12 +1,11 @@
 """Attendance and completion of courses: HR's file turns registrations into training records.
 
 One row per person and course: course code, employee code, result (attended, completed,
-absent) and the certificate number. Same contract as the other importers: `plan_import`
-writes nothing; `apply_import` writes in the caller's transaction. A completed or attended
-registration becomes a training record (kind, periods and programme from the course, dated
-the course's last day), which is what turns the requirement in /yeucau to done. The record
-key is the training import's, so importing the same file again, or the same completion from
-a training file, never counts it twice; marking someone absent later removes the record.
+absent) and the certificate number. A completed or attended registration becomes a
+training record (kind, periods and programme from the course, dated the course's last day),
+which is what turns the requirement in /yeucau to done. The record key is the training
+import's, so importing the same file again, or the same completion from a training file,
+never counts it twice; marking someone absent later removes the record.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def begin_apply(result_type: type[R], plan: Plan[Any], *, now: datetime, skip_ba
     """The result an apply starts from: not applied when the file could not be read, or when
     a row is bad and bad rows are not to be skipped (then nothing may be written)."""
     if now.tzinfo is None:
-        raise ValueError("apply_import needs an aware datetime")
+        raise ValueError("an import is applied at an aware datetime")
     bad = len(plan.bad_rows)
     refused = plan.file_error is not None or (bool(plan.errors) and not skip_bad_rows)
     return result_type(
