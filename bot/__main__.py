@@ -153,18 +153,19 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
 async def import_file(
     settings: Settings, kind: str, file_name: str, content: bytes, skip_bad_rows: bool
 ) -> int:
-    importer = IMPORTERS[kind].load()
+    importer = IMPORTERS[kind]
     await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
         with use_locale(settings.default_locale):
             async with db.transaction() as session:
-                plan = await importer.plan_import(session, file_name, content)
+                now = datetime.now(UTC)
+                today = now.astimezone(settings.timezone).date()
+                plan = await importer.plan(session, file_name, content, today=today)
                 print(importer.format_plan_report(plan))
                 if plan.errors and not skip_bad_rows:
                     return 1
-                now = datetime.now(UTC)
-                result = await importer.apply_import(
+                result = await importer.apply(
                     session, plan, actor="cli", now=now, skip_bad_rows=skip_bad_rows
                 )
                 await after_import(session, kind, result, now)

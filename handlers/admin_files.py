@@ -12,7 +12,9 @@ from handlers.router import router
 from handlers.types import Attachment, Choice, Reply
 from locales import _
 from models.imports import uploads
+from models.imports.importer import Importer
 from models.imports.kinds import IMPORTERS, after_import
+from models.imports.plan import Plan
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,12 +80,11 @@ async def on_upload_choice(ctx: Context) -> list[Reply]:
     if what == "cancel":
         upload.consumed_at = ctx.now
         return [Reply(_("Cancelled. Nothing was imported."))]
-    kind = IMPORTERS.get(what)
-    if kind is None or (upload.kind is not None and upload.kind != what):
+    importer = IMPORTERS.get(what)
+    if importer is None or (upload.kind is not None and upload.kind != what):
         return await router.special["stale"](ctx)
-    importer = kind.load()
-    plan = await importer.plan_import(
-        ctx.session, upload.file_name, upload.content, scope_unit=scope.widest
+    plan = await importer.plan(
+        ctx.session, upload.file_name, upload.content, today=ctx.today, scope_unit=scope.widest
     )
     if step == "":
         upload.kind = what
@@ -92,7 +93,7 @@ async def on_upload_choice(ctx: Context) -> list[Reply]:
         return await router.special["stale"](ctx)
     if step == "all" and not plan.ok:
         return [_plan_reply(importer, plan, upload.id, what)]  # the file changed meaning: recheck
-    result = await importer.apply_import(
+    result = await importer.apply(
         ctx.session, plan, actor=actor_of(ctx), now=ctx.now, skip_bad_rows=step == "good"
     )
     upload.consumed_at = ctx.now
@@ -100,7 +101,7 @@ async def on_upload_choice(ctx: Context) -> list[Reply]:
     return [Reply(importer.format_result(result))]
 
 
-def _plan_reply(importer: Any, plan: Any, upload_id: int, what: str) -> Reply:
+def _plan_reply(importer: Importer[Any, Any], plan: Plan[Any], upload_id: int, what: str) -> Reply:
     text = importer.format_plan_report(plan)
     choices: list[Choice] = []
     if plan.ok:
@@ -114,12 +115,11 @@ def _plan_reply(importer: Any, plan: Any, upload_id: int, what: str) -> Reply:
         )
     choices.append(Choice(_("❌ Cancel"), f"upl:{upload_id}:cancel"))
     attachments: tuple[Attachment, ...] = ()
-    writer = getattr(importer, "write_error_file", None)
-    if plan.errors and writer is not None:
+    if plan.errors:
         attachments = (
             Attachment(
                 file_name="loi-" + plan.file_name.rsplit(".", 1)[0][:60] + ".xlsx",
-                content=writer(plan),
+                content=importer.write_error_file(plan),
                 mime_type=XLSX,
                 summary=_("The rows with errors are listed above."),
             ),

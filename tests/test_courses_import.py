@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,8 +17,9 @@ from models.courses import registrations
 from models.courses.catalogue import Course, build_search_text, query_terms, upcoming
 from models.demo.courses import seed_demo_courses
 from models.demo.province import seed_demo_province
-from models.imports import attendance as attendance_import
-from models.imports import courses as courses_import
+from models.imports.attendance import ATTENDANCE as attendance_import
+from models.imports.courses import COURSES as courses_import
+from models.imports.importer import Importer
 from models.requirements.training_records import TrainingRecord
 from tests.courses_world import NOW, TODAY, World, build_world
 
@@ -41,16 +43,16 @@ async def world(db: Database) -> World:
 
 
 async def _import(
-    db: Database, kind: object, name: str, content: bytes, skip: bool = False
-) -> tuple[object, object]:
+    db: Database, kind: Importer[Any, Any], name: str, content: bytes, skip: bool = False
+) -> tuple[Any, Any]:
     async with db.transaction() as session:
         with use_locale("vi"):
-            plan = await kind.plan_import(session, name, content, today=TODAY)  # type: ignore[attr-defined]
-            result = await kind.apply_import(
+            plan = await kind.plan(session, name, content, today=TODAY)
+            result = await kind.apply(
                 session,
                 plan,
                 actor="test",
-                now=NOW,  # type: ignore[attr-defined]
+                now=NOW,
                 skip_bad_rows=skip,
             )
     return plan, result
@@ -58,7 +60,7 @@ async def _import(
 
 async def test_import_courses_then_again_changes_nothing(world: World, db: Database) -> None:
     plan, result = await _import(db, courses_import, "khoa-hoc.csv", GOOD.encode())
-    assert plan.ok and (result.created, result.updated) == (2, 0)  # type: ignore[attr-defined]
+    assert plan.ok and (result.created, result.updated) == (2, 0)
     course = await world.course("K-2027-05")
     assert course.kind == "quan_ly_nha_nuoc" and course.capacity == 40
     assert course.eligible_ranks == ["chuyen_vien", "chuyen_vien_chinh"]
@@ -67,9 +69,9 @@ async def test_import_courses_then_again_changes_nothing(world: World, db: Datab
     assert online.mode == "online" and online.eligible_unit_id == world.units["noi_vu"].id
     assert online.registration_closes_on == online.starts_on - timedelta(days=1)
     plan, result = await _import(db, courses_import, "khoa-hoc.csv", GOOD.encode())
-    assert plan.unchanged == 2 and result.unchanged == 2  # type: ignore[attr-defined]
+    assert plan.unchanged == 2 and result.unchanged == 2
     with use_locale("vi"):
-        assert courses_import.format_result(result).startswith(  # type: ignore[arg-type]
+        assert courses_import.format_result(result).startswith(
             "Đã nhập khóa học từ “khoa-hoc.csv”: 0 mới, 0 cập nhật, 2 không đổi"
         )
 
@@ -86,7 +88,7 @@ async def test_bad_course_rows_are_reported_and_nothing_is_written(
     )
     plan, result = await _import(db, courses_import, "loi.csv", bad.encode())
     with use_locale("vi"):
-        report = courses_import.format_plan_report(plan)  # type: ignore[arg-type]
+        report = courses_import.format_plan_report(plan)
     assert (
         "Dòng 2, cột “Ngày bế giảng”: ngày bế giảng 01/03/2027 trước ngày khai giảng "
         "(10/03/2027); vui lòng kiểm tra lại ngày."
@@ -95,7 +97,7 @@ async def test_bad_course_rows_are_reported_and_nothing_is_written(
         "Dòng 3, cột “Số chỗ”: “0” không phải số chỗ hợp lệ; vui lòng ghi số nguyên từ 1 trở lên."
     ) in report
     assert "Dòng 4, cột “Loại bồi dưỡng”: “Nấu ăn” không phải" in report
-    assert not result.applied  # type: ignore[attr-defined]
+    assert not result.applied
     async with db.transaction() as session:
         assert (
             await session.scalar(
@@ -106,7 +108,7 @@ async def test_bad_course_rows_are_reported_and_nothing_is_written(
             == 0
         )
     _plan, result = await _import(db, courses_import, "loi.csv", bad.encode(), skip=True)
-    assert result.created == 1  # type: ignore[attr-defined]
+    assert result.created == 1
 
 
 async def test_raising_capacity_promotes_and_lowering_below_taken_is_refused(
@@ -120,9 +122,9 @@ async def test_raising_capacity_promotes_and_lowering_below_taken_is_refused(
         "08/12/2026,10/12/2026,16,{n},01/12/2026,,,\n"
     )
     plan, _ = await _import(db, courses_import, "a.csv", (HEADER + row.format(n=1)).encode())
-    assert "ít hơn số 2 người đã được xếp chỗ" in courses_import.format_plan_report(plan)  # type: ignore[arg-type]
+    assert "ít hơn số 2 người đã được xếp chỗ" in courses_import.format_plan_report(plan)
     _plan, result = await _import(db, courses_import, "b.csv", (HEADER + row.format(n=3)).encode())
-    assert [r.official_id for r in result.promoted] == [world.people["an"].id]  # type: ignore[attr-defined]
+    assert [r.official_id for r in result.promoted] == [world.people["an"].id]
     assert (await world.course("K-2026-03")).seats_taken == 3
 
 
@@ -136,18 +138,18 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
         "K-2026-03,DB000002,hoàn thành,\n"
     )
     plan, _ = await _import(db, attendance_import, "kq.csv", sheet.encode())
-    report = attendance_import.format_plan_report(plan)  # type: ignore[arg-type]
+    report = attendance_import.format_plan_report(plan)
     assert "khóa K-2026-03 bế giảng ngày 10/12/2026" in report
     world.clock.advance(days=20)
     async with db.transaction() as session:
         with use_locale("vi"):
-            plan = await attendance_import.plan_import(
+            plan = await attendance_import.plan(
                 session, "kq.csv", sheet.encode(), today=TODAY + timedelta(days=20)
             )
     assert [e.row for e in plan.errors] == [3]  # Nhung holds no seat
     assert "Lò Thị Nhung không có chỗ trong khóa K-2026-03" in plan.errors[0].message()
     async with db.transaction() as session:
-        result = await attendance_import.apply_import(
+        result = await attendance_import.apply(
             session, plan, actor="t", now=NOW, skip_bad_rows=True
         )
         assert result.created == 1
@@ -160,7 +162,7 @@ async def test_attendance_turns_registration_into_a_record(world: World, db: Dat
         ("cap_nhat_phap_luat_ky_nang", "K-2026-03", "CC-2026-001", 16)
     ]
     async with db.transaction() as session:
-        again = await attendance_import.plan_import(
+        again = await attendance_import.plan(
             session, "kq.csv", sheet.encode(), today=TODAY + timedelta(days=20)
         )
         assert again.unchanged == 1

@@ -22,21 +22,12 @@ from bot.db import Database
 from locales import _, i18n
 from locales.folding import fold_key
 from models.audit import AuditEntry
+from models.imports import cells
 from models.imports import officials as roster_import
+from models.imports import plan as import_plan
 from models.imports import table as tabular
-from models.imports.officials import (
-    ACCEPTED_WORDS,
-    COLUMN_HELP,
-    ROSTER_COLUMNS,
-    RosterPlan,
-    RosterResult,
-    apply_import,
-    format_plan_report,
-    format_result,
-    plan_import,
-    roster_template_xlsx,
-    write_error_file,
-)
+from models.imports.officials import ACCEPTED_WORDS, ROSTER, RosterPlan, RosterResult
+from models.imports.roster_template import COLUMN_HELP, ROSTER_COLUMNS, roster_template_xlsx
 from models.org.officials import ROSTER_FIELDS, Official
 from models.org.units import OrgUnit, add_unit
 from models.vocabulary import parse_code
@@ -97,7 +88,7 @@ def to_cp1258(text: str) -> bytes:
 
 def xlsx_bytes(sheets: dict[str, Sequence[Sequence[Any]]]) -> bytes:
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     for title, rows in sheets.items():
         sheet = workbook.create_sheet(title)
         for row in rows:
@@ -152,15 +143,15 @@ async def units(db: Database) -> dict[str, OrgUnit]:
 
 async def plan(db: Database, content: bytes, name: str = "ds.csv", **kw: Any) -> RosterPlan:
     async with db.transaction() as session:
-        return await plan_import(session, name, content, today=TODAY, **kw)
+        return await ROSTER.plan(session, name, content, today=TODAY, **kw)
 
 
 async def run(
     db: Database, content: bytes, name: str = "ds.csv", *, skip: bool = False, **kw: Any
 ) -> tuple[RosterPlan, RosterResult]:
     async with db.transaction() as session:
-        p = await plan_import(session, name, content, today=TODAY, **kw)
-        result = await apply_import(session, p, actor="test", now=NOW, skip_bad_rows=skip)
+        p = await ROSTER.plan(session, name, content, today=TODAY, **kw)
+        result = await ROSTER.apply(session, p, actor="test", now=NOW, skip_bad_rows=skip)
     return p, result
 
 
@@ -261,7 +252,7 @@ async def test_csv_with_vietnamese_headers_imports_and_normalises(
 )
 async def test_header_spellings(db: Database, units: dict, header: list[str]) -> None:
     p = await plan(db, csv_bytes([row("DB001")], header=header))
-    assert p.ok, format_plan_report(p)
+    assert p.ok, ROSTER.format_plan_report(p)
     assert set(p.headers) == {
         "employee_code",
         "full_name",
@@ -284,7 +275,7 @@ async def test_csv_encodings_and_delimiters(db: Database, units: dict) -> None:
         (",", "utf-16-le"),
     ):
         p = await plan(db, csv_bytes(rows, delimiter=delimiter, encoding=encoding))
-        assert p.ok, (delimiter, encoding, format_plan_report(p))
+        assert p.ok, (delimiter, encoding, ROSTER.format_plan_report(p))
         assert p.rows[0].values["full_name"] == "Lò Thị Nhung, con"
     # A cp1258 file of a Vietnamese name decodes to the same NFC text.
     p = await plan(db, csv_bytes([row("DB001", name="Lò Thị Nhung")], encoding="cp1258"))
@@ -330,7 +321,7 @@ async def test_xlsx_typed_cells_title_rows_and_sheet_choice(db: Database, units:
         }
     )
     p, result = await run(db, content, "ds.xlsx")
-    assert p.ok, format_plan_report(p)
+    assert p.ok, ROSTER.format_plan_report(p)
     assert p.sheet == "DS cán bộ"
     assert p.ignored_headers == ["STT"]
     assert [r.row for r in p.rows] == [4, 6]  # spreadsheet rows, blank row skipped
@@ -359,7 +350,7 @@ async def test_wrong_sheet_is_a_clear_error(db: Database, units: dict) -> None:
     )
     p, result = await run(db, content, "tong-hop.xlsx")
     assert p.file_error is not None and p.file_error.msgid == tabular.MSG_WRONG_SHEET
-    message = format_plan_report(p)
+    message = ROSTER.format_plan_report(p)
     assert "“Tổng hợp”, “Khóa học”" in message
     assert "“Mã cán bộ”" in message and "“Mã đơn vị”" in message
     assert not result.applied
@@ -369,7 +360,7 @@ async def test_wrong_sheet_is_a_clear_error(db: Database, units: dict) -> None:
 async def test_csv_missing_columns(db: Database, units: dict) -> None:
     p = await plan(db, csv_bytes([["DB001", "An"]], header=["Mã cán bộ", "Họ và tên"]))
     assert p.file_error is not None and p.file_error.msgid == tabular.MSG_MISSING_COLUMNS
-    assert "“Đối tượng”, “Mã đơn vị”" in format_plan_report(p)
+    assert "“Đối tượng”, “Mã đơn vị”" in ROSTER.format_plan_report(p)
 
 
 @pytest.mark.parametrize(
@@ -389,10 +380,10 @@ async def test_file_errors(
 ) -> None:
     p, result = await run(db, content, name, skip=True)
     assert p.file_error is not None and p.file_error.msgid == msgid
-    assert name in format_plan_report(p)
-    assert not result.applied and name in format_result(result)
+    assert name in ROSTER.format_plan_report(p)
+    assert not result.applied and name in ROSTER.format_result(result)
     assert await audit_count(db) == 0
-    load_workbook(io.BytesIO(write_error_file(p)))  # still a valid workbook to send back
+    load_workbook(io.BytesIO(ROSTER.write_error_file(p)))  # still a valid workbook to send back
 
 
 async def test_xlsx_renamed_csv_is_read_as_xlsx(db: Database, units: dict) -> None:
@@ -421,14 +412,14 @@ async def test_row_errors_carry_row_column_and_value(db: Database, units: dict) 
     p = await plan(db, content)
     found = {(e.row, e.column, e.value, e.msgid) for e in p.errors}
     assert found == {
-        (2, "Ngày sinh", "31/02/1980", roster_import.MSG_BAD_DATE),
+        (2, "Ngày sinh", "31/02/1980", cells.MSG_BAD_DATE),
         (3, "Ngày sinh", "05/09/2030", roster_import.MSG_FUTURE_BIRTH),
-        (4, "Số điện thoại", "12345", roster_import.MSG_BAD_PHONE),
+        (4, "Số điện thoại", "12345", cells.MSG_BAD_PHONE),
         (5, "Mã đơn vị", "X-KHONG-CO", roster_import.MSG_UNKNOWN_UNIT),
-        (6, "Đối tượng", "hợp đồng", roster_import.MSG_BAD_CHOICE),
-        (7, "Họ và tên", "", roster_import.MSG_REQUIRED),
+        (6, "Đối tượng", "hợp đồng", cells.MSG_BAD_CHOICE),
+        (7, "Họ và tên", "", cells.MSG_REQUIRED),
         (8, "Mã đơn vị", "H-TG", roster_import.MSG_DISSOLVED_UNIT),
-        (9, "Ngày sinh", "1890-01-01", roster_import.MSG_OLD_DATE),
+        (9, "Ngày sinh", "1890-01-01", cells.MSG_OLD_DATE),
     }
     assert [r.employee_code for r in p.rows] == ["DB009"]
     assert sorted(p.bad_rows) == [2, 3, 4, 5, 6, 7, 8, 9]
@@ -443,7 +434,7 @@ async def test_vietnamese_error_wording(db: Database, units: dict, vi_catalogue:
         ]
     )
     p = await plan(db, content)
-    report = format_plan_report(p)
+    report = ROSTER.format_plan_report(p)
     assert "Dòng 7, cột “Ngày sinh”: “31/02/1980” không phải là ngày hợp lệ (dd/mm/yyyy)." in report
     assert (
         "Dòng 8, cột “Đối tượng”: “hợp đồng” không phải là giá trị hợp lệ; anh/chị vui lòng"
@@ -453,7 +444,7 @@ async def test_vietnamese_error_wording(db: Database, units: dict, vi_catalogue:
     # The locale of the reader applies, not the one active while the file was read.
     with i18n.use_locale("en"):
         assert "Row 7, column “Ngày sinh”: “31/02/1980” is not a valid date" in (
-            format_plan_report(p)
+            ROSTER.format_plan_report(p)
         )
 
 
@@ -462,7 +453,7 @@ async def test_report_lists_at_most_limit_errors(
 ) -> None:
     content = csv_bytes([row(f"DB{i:03}", birth="32/01/1990") for i in range(30)])
     p = await plan(db, content)
-    report = format_plan_report(p, limit=20)
+    report = ROSTER.format_plan_report(p, limit=20)
     assert report.count("không phải là ngày hợp lệ") == 20
     assert report.rstrip().endswith("… và 10 lỗi khác.")
     assert "Dòng 21," in report and "Dòng 22," not in report
@@ -621,7 +612,7 @@ async def test_nothing_written_when_any_row_is_bad(db: Database, units: dict) ->
     assert not result.applied
     assert (result.created, result.updated, result.skipped) == (0, 0, 1)
     assert await officials(db) == {} and await audit_count(db) == 0
-    assert "1" in format_result(result) and "ds.csv" in format_result(result)
+    assert "1" in ROSTER.format_result(result) and "ds.csv" in ROSTER.format_result(result)
 
 
 async def test_skip_bad_rows_writes_the_good_rows(db: Database, units: dict) -> None:
@@ -641,9 +632,9 @@ async def test_reimport_changes_nothing(db: Database, units: dict) -> None:
     await run(db, content)
     before = {c: o.updated_at for c, o in (await officials(db)).items()}
     async with db.transaction() as session:
-        p = await plan_import(session, "ds.csv", content, today=TODAY)
+        p = await ROSTER.plan(session, "ds.csv", content, today=TODAY)
         assert (p.to_create, p.to_update, p.unchanged) == (0, 0, 2)
-        result = await apply_import(session, p, actor="test", now=datetime(2027, 1, 1, tzinfo=UTC))
+        result = await ROSTER.apply(session, p, actor="test", now=datetime(2027, 1, 1, tzinfo=UTC))
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
     assert result.changes == [] and result.affected == 0
     assert {c: o.updated_at for c, o in (await officials(db)).items()} == before
@@ -659,8 +650,8 @@ async def test_changed_row_is_one_update_with_fields(db: Database, units: dict) 
         ]
     )
     async with db.transaction() as session:
-        p = await plan_import(session, "ds.csv", content, today=TODAY)
-        result = await apply_import(session, p, actor="test", now=later)
+        p = await ROSTER.plan(session, "ds.csv", content, today=TODAY)
+        result = await ROSTER.apply(session, p, actor="test", now=later)
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
     assert result.changed_codes == ["DB001"]
     change = result.changes[0]
@@ -688,11 +679,11 @@ async def test_columns_absent_from_the_file_are_left_alone(db: Database, units: 
 async def test_error_file_lists_bad_rows(db: Database, units: dict) -> None:
     content = csv_bytes([row("DB001"), row('=HYPERLINK("x")', birth="31/02/1980")])
     p = await plan(db, content)
-    workbook = load_workbook(io.BytesIO(write_error_file(p)))
+    workbook = load_workbook(io.BytesIO(ROSTER.write_error_file(p)))
     sheet = workbook.active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == (_(roster_import.MSG_ERRORS_ROW), *HEADER, _(roster_import.MSG_ERRORS_COLUMN))
+    assert rows[0] == (_(import_plan.MSG_ERRORS_ROW), *HEADER, _(import_plan.MSG_ERRORS_COLUMN))
     assert rows[1][0] == 3 and rows[1][1] == '=HYPERLINK("x")'
     assert sheet.cell(row=2, column=2).data_type == "s"  # echoed as text, never a formula
     assert "31/02/1980" in str(rows[1][-1])
@@ -739,7 +730,7 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
     buffer = io.BytesIO()
     workbook.save(buffer)
     p, result = await run(db, buffer.getvalue(), "mau.xlsx")
-    assert p.ok, format_plan_report(p)
+    assert p.ok, ROSTER.format_plan_report(p)
     assert set(p.headers) == {c.field for c in ROSTER_COLUMNS}
     assert p.headers == {c.field: c.header for c in ROSTER_COLUMNS}
     assert result.created == 1
@@ -805,7 +796,7 @@ def test_column_spec_is_consistent() -> None:
 
 def _msgids() -> set[str]:
     found: set[str] = set()
-    for module in (tabular, roster_import):
+    for module in (tabular, cells, import_plan, roster_import):
         tree = ast.parse(Path(module.__file__ or "").read_text("utf-8"))
         for node in ast.walk(tree):
             if (
@@ -815,7 +806,7 @@ def _msgids() -> set[str]:
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
-                found.add(node.args[0].value)
+                found.add(str(node.args[0].value))
     return found
 
 
@@ -878,7 +869,7 @@ async def test_24150_rows_plan_and_apply_in_batches(
     assert again.unchanged == 24_150 and again.affected == 0
     # Batched: a query per row would be tens of thousands of statements.
     assert first_statements < 120 and statements < 120
-    assert "24.150" in format_plan_report(p)
+    assert "24.150" in ROSTER.format_plan_report(p)
     with capsys.disabled():
         print(
             f"\n[{db.dialect}] 24,150 rows: import {first:.2f}s ({first_statements} statements),"

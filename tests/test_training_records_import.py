@@ -12,14 +12,8 @@ from sqlalchemy import delete, func, select
 
 from bot.db import Database
 from locales import use_locale
-from models.requirements.training_records import (
-    TrainingRecord,
-    apply_import,
-    format_plan_report,
-    format_result,
-    plan_import,
-    seed_demo_training,
-)
+from models.imports.training import TRAINING
+from models.requirements.training_records import TrainingRecord, seed_demo_training
 from tests.factories import make_official, small_province
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -67,8 +61,10 @@ async def _records(db: Database) -> list[tuple[Any, ...]]:
 
 async def _import(db: Database, name: str, content: bytes, **kw: Any) -> tuple[Any, Any]:
     async with db.transaction() as session:
-        plan = await plan_import(session, name, content, kw.pop("scope_unit", None), today=TODAY)
-        result = await apply_import(session, plan, actor="test", now=NOW, **kw)
+        plan = await TRAINING.plan(
+            session, name, content, scope_unit=kw.pop("scope_unit", None), today=TODAY
+        )
+        result = await TRAINING.apply(session, plan, actor="test", now=NOW, **kw)
     return plan, result
 
 
@@ -86,7 +82,7 @@ async def test_import_then_reimport_changes_nothing(db: Database, world: dict) -
     assert (plan.to_create, plan.to_update, plan.unchanged) == (0, 0, 3)
     assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
     with use_locale("vi"):
-        assert format_result(result) == (
+        assert TRAINING.format_result(result) == (
             "Đã nhập kết quả bồi dưỡng từ “ket-qua.csv”: 0 mới, 0 cập nhật, 3 không đổi, bỏ qua "
             "0 dòng có lỗi."
         )
@@ -118,7 +114,7 @@ async def test_bad_rows_are_reported_and_nothing_is_written(db: Database, world:
     assert not plan.ok and not result.applied
     assert await _records(db) == []
     with use_locale("vi"):
-        report = format_plan_report(plan)
+        report = TRAINING.format_plan_report(plan)
     assert "Số dòng dữ liệu: 8; hợp lệ: 3; có lỗi: 5." in report
     assert (
         "Dòng 7, cột “Mã cán bộ”: không có cán bộ nào mang mã “DB999999”; anh/chị vui lòng "
@@ -176,7 +172,7 @@ async def test_unreadable_file_is_a_file_error(db: Database, world: dict) -> Non
     plan, result = await _import(db, "ket-qua.xls", b"\xd0\xcf\x11\xe0 old excel")
     assert plan.file_error is not None and not result.applied
     with use_locale("vi"):
-        text = format_result(result)
+        text = TRAINING.format_result(result)
     assert text.splitlines()[0] == "Chưa nhập dữ liệu nào vì không đọc được tệp."
     assert "ket-qua.xls" in text
 

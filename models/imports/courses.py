@@ -1,57 +1,46 @@
-"""The course catalogue import: HR's Excel/CSV list of courses, checked in full, then
-upserted by course code.
-
-Same contract as the roster (models/imports/officials.py): `plan_import` reads and checks every
-row and writes nothing; `apply_import` writes the valid rows in the caller's transaction,
-and only when the plan has no errors unless `skip_bad_rows`. Re-importing the same file
-changes nothing. Raising a course's capacity fills the new seats from its waitlist at once.
-"""
+"""The course catalogue import: HR's list of courses, upserted by course code. Re-importing
+the same file changes nothing; raising a course's capacity fills the new seats from its
+waitlist at once."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import _, format_number
-from locales.folding import clean, fold_key
-from models import audit
+from locales.folding import clean
 from models.courses.catalogue import Course, CourseStatus, Mode, search_text_of
 from models.courses.registrations import Registration, promote_waitlist
-from models.imports.officials import MSG_BAD_DATE, MSG_REQUIRED, MSG_TOO_LONG, RowError
-from models.imports.report import (
-    ImportResult,
-    begin_apply,
-    changed_values,
-    format_outcome,
-    rows_by_key,
+from models.imports.cells import (
+    CellError,
+    RowError,
+    choice,
+    date_value,
+    integer,
+    read_cells,
+    required,
+    text,
+    vocabulary_list,
 )
-from models.imports.table import CellValue, Column, TableError, TableRow, cell_text, read_table
+from models.imports.importer import TableImporter
+from models.imports.plan import Plan
+from models.imports.report import ImportResult, changed_values, rows_by_key
+from models.imports.table import CellValue, Column, Table, TableRow, cell_text
+from models.imports.training import MSG_BAD_PERIODS, TrainingKinds
 from models.org.units import OrgUnit
-from models.requirements.model import Catalogue
 from models.requirements.store import current_catalogue
-from models.requirements.training_records import kind_lookup
-from models.vocabulary import parse_code
+from models.vocabulary import N_
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AUDIT_ACTION = "courses.import"
 _MAX_PERIODS = 5000
 _MAX_CAPACITY = 100_000
+_NUMBER_UNITS = ("tiet", "cho", "nguoi", "hoc vien")
 
-
-def N_(message: str) -> str:
-    """Mark a msgid for extraction; it is translated when the report is formatted."""
-    return message
-
-
-MSG_UNKNOWN_KIND = N_("“{value}” is not a known kind of training; please use one of: {accepted}.")
 MSG_BAD_CAPACITY = N_(
     "“{value}” is not a valid number of seats; please write a whole number of at least 1."
 )
@@ -59,7 +48,6 @@ MSG_CAPACITY_BELOW_TAKEN = N_(
     "“{value}” is fewer than the {taken} people already holding a seat; please write at least"
     " {taken}."
 )
-MSG_BAD_PERIODS = N_("“{value}” is not a number of periods (a whole number, e.g. 40).")
 MSG_END_BEFORE_START = N_(
     "the course ends on {value}, before it starts ({start}); please check the dates."
 )
@@ -74,27 +62,14 @@ MSG_BAD_MODE = N_("“{value}” is not a mode of study; please write “trực 
 MSG_BAD_STATUS = N_(
     "“{value}” is not a course status; please write “mở”, “đóng”, “hủy” or “kết thúc”."
 )
-MSG_BAD_LIST_VALUE = N_("“{item}” in “{value}” is not recognised; please use: {accepted}.")
 MSG_UNKNOWN_UNIT = N_("no unit has the code “{value}”; please use a code from the unit list.")
 MSG_DUPLICATE = N_("the course code “{value}” is also on row {other}; please keep one row.")
 MSG_PLAN_SUMMARY = N_(
     "Course file “{file}”. Data rows: {total}; valid: {valid}; with errors: {bad}."
 )
-MSG_PLAN_PREVIEW = N_("If imported: {create} new, {update} updated, {same} unchanged.")
-MSG_PLAN_IGNORED = N_("Columns not used: {columns}.")
-MSG_PLAN_OK = N_("No errors found. The file is ready to import.")
-MSG_PLAN_HAS_ERRORS = N_(
-    "No data has been written. Please correct the rows below and send the file again, or"
-    " choose to import only the valid rows."
-)
-MSG_MORE_ERRORS = N_("… and {count} more errors.")
 MSG_RESULT = N_(
     "Courses imported from “{file}”: {created} new, {updated} updated, {unchanged}"
     " unchanged, {skipped} rows with errors skipped."
-)
-MSG_RESULT_ROW_ERRORS = N_(
-    "Nothing was imported because {bad} rows of “{file}” have errors. Please correct them and"
-    " send the file again, or choose to import only the valid rows."
 )
 
 COURSE_COLUMNS: tuple[Column, ...] = (
@@ -180,10 +155,6 @@ COURSE_COLUMNS: tuple[Column, ...] = (
     Column("status", "Trạng thái", ("Tình trạng", "status")),
 )
 _TEXT_LIMITS = {"code": 40, "title": 300, "organiser": 200, "place": 300}
-_LIST_SPLIT = re.compile(r"[,;/\n]+")
-_NUMBER = re.compile(r"^(\d{1,6})(?:[.,]0+)?(?: ?(?:tiet|cho|nguoi|hoc vien))?$")
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MODES = {
     "truc tiep": Mode.IN_PERSON,
     "tap trung": Mode.IN_PERSON,
@@ -207,20 +178,20 @@ _STATUSES = {
     "da ket thuc": CourseStatus.FINISHED,
     "finished": CourseStatus.FINISHED,
 }
-_RANK_ABBREVIATIONS = {
+_RANK_ABBREVIATIONS: dict[str, str] = {
     "cvcc": "chuyen_vien_cao_cap",
     "cvc": "chuyen_vien_chinh",
     "cv": "chuyen_vien",
 }
-_LIST_FIELDS = {
-    "eligible_levels": "level",
-    "eligible_categories": "category",
-    "eligible_ranks": "rank_tier",
-}
-_ACCEPTED = {
-    "level": "tỉnh, xã, trung ương",
-    "category": "cán bộ, công chức, viên chức",
-    "rank_tier": "chuyên viên cao cấp, chuyên viên chính, chuyên viên, cán sự, nhân viên",
+# List column -> (vocabulary field, extra words, the accepted values shown).
+_LIST_FIELDS: dict[str, tuple[str, Mapping[str, str], str]] = {
+    "eligible_levels": ("level", {}, "tỉnh, xã, trung ương"),
+    "eligible_categories": ("category", {}, "cán bộ, công chức, viên chức"),
+    "eligible_ranks": (
+        "rank_tier",
+        _RANK_ABBREVIATIONS,
+        "chuyên viên cao cấp, chuyên viên chính, chuyên viên, cán sự, nhân viên",
+    ),
 }
 # Columns an update may change, compared to decide "unchanged".
 _MUTABLE = (
@@ -243,13 +214,6 @@ _MUTABLE = (
 )
 
 
-class _Bad(Exception):
-    def __init__(self, msgid: str, **params: Any) -> None:
-        super().__init__(msgid)
-        self.msgid = msgid
-        self.params = params
-
-
 @dataclass(frozen=True)
 class PlannedCourse:
     row: int
@@ -258,23 +222,8 @@ class PlannedCourse:
 
 
 @dataclass
-class CoursePlan:
-    file_name: str
-    file_error: TableError | None = None
-    sheet: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    ignored_headers: list[str] = field(default_factory=list)
-    total_rows: int = 0
-    rows: list[PlannedCourse] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    bad_rows: set[int] = field(default_factory=set)
-    to_create: int = 0
-    to_update: int = 0
-    unchanged: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.file_error is None and not self.errors
+class CoursePlan(Plan[PlannedCourse]):
+    """A checked course file."""
 
 
 @dataclass
@@ -282,115 +231,135 @@ class CourseImportResult(ImportResult):
     promoted: list[Registration] = field(default_factory=list)  # people to tell
 
 
-# --- planning ----------------------------------------------------------------------------
+class CourseImporter(TableImporter[CoursePlan, CourseImportResult]):
+    """The catalogue is the province's, so an admin's scope does not narrow it: whoever may
+    import courses at all may import any."""
 
+    kind = "courses"
+    label = N_("Course catalogue")
+    columns = COURSE_COLUMNS
+    plan_type = CoursePlan
+    result_type = CourseImportResult
+    audit_action = AUDIT_ACTION
+    summary = MSG_PLAN_SUMMARY
+    done = MSG_RESULT
 
-async def plan_import(
-    session: AsyncSession,
-    file_name: str,
-    content: bytes,
-    scope_unit: OrgUnit | None = None,
-    *,
-    today: date | None = None,
-) -> CoursePlan:
-    """Read and check every row of a course file; write nothing. The catalogue is the
-    province's, so `scope_unit` (an admin's unit) does not narrow it: whoever may import
-    courses at all may import any."""
-    plan = CoursePlan(file_name=file_name)
-    try:
-        table = read_table(file_name, content, COURSE_COLUMNS)
-    except TableError as exc:
-        plan.file_error = exc
-        return plan
-    plan.sheet, plan.headers = table.sheet, dict(table.headers)
-    plan.ignored_headers, plan.total_rows = list(table.ignored_headers), len(table.rows)
-    catalogue = await current_catalogue(session)
-    units = await _units(session, table.rows)
-    existing = await _existing(
-        session, [clean(cell_text(r.values.get("code"))) for r in table.rows]
-    )
-    errors: dict[int, list[RowError]] = defaultdict(list)
-    first_row: dict[str, int] = {}
-    for row in table.rows:
-        planned = _parse_row(row, table.headers, catalogue, units, existing, errors[row.number])
-        if planned is None:
-            continue
-        other = first_row.setdefault(planned.code.lower(), row.number)
-        if other != row.number:
-            errors[row.number].append(
-                RowError(
-                    row.number, table.headers["code"], planned.code, MSG_DUPLICATE, {"other": other}
+    async def check(
+        self,
+        session: AsyncSession,
+        plan: CoursePlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+    ) -> None:
+        kinds = TrainingKinds(await current_catalogue(session))
+        units = await _units(session, table.rows)
+        codes = [clean(cell_text(r.values.get("code"))) for r in table.rows]
+        existing = await _existing(session, codes)
+        first_row: dict[str, int] = {}
+        for row in table.rows:
+            planned = _parse_row(row, table.headers, kinds, units, existing, errors[row.number])
+            if planned is None:
+                continue
+            other = first_row.setdefault(planned.code.lower(), row.number)
+            if other != row.number:
+                errors[row.number].append(
+                    CellError(MSG_DUPLICATE, other=other).at(
+                        row.number, table.headers["code"], planned.code
+                    )
                 )
+                continue
+            old = existing.get(planned.code)
+            changed = old is not None and bool(changed_values(old, planned.values, _MUTABLE))
+            plan.add(planned, new=old is None, changed=changed)
+
+    async def write(
+        self, session: AsyncSession, plan: CoursePlan, result: CourseImportResult, now: datetime
+    ) -> None:
+        """Insert new courses and update changed ones; fill seats a change opened."""
+        catalogue = await current_catalogue(session)
+        # Looked up again, not taken from the plan: a chat admin confirms minutes later.
+        existing = await _existing(session, [p.code for p in plan.rows])
+        source = f"import:{plan.file_name}"[:200]
+        more_seats: list[int] = []
+        for planned in plan.rows:
+            values = dict(planned.values)
+            values["search_text"] = search_text_of(Course(code=planned.code, **values), catalogue)
+            old = existing.get(planned.code)
+            if old is None:
+                await session.execute(
+                    insert(Course).values(
+                        code=planned.code,
+                        seats_taken=0,
+                        source=source,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
+                )
+                result.created += 1
+                continue
+            changed = changed_values(old, planned.values, _MUTABLE)
+            if not changed:
+                result.unchanged += 1
+                continue
+            await session.execute(
+                update(Course)
+                .where(Course.id == old["id"])
+                .values(**changed, search_text=values["search_text"], updated_at=now)
             )
-            continue
-        plan.rows.append(planned)
-        old = existing.get(planned.code)
-        if old is None:
-            plan.to_create += 1
-        elif changed_values(old, planned.values, _MUTABLE):
-            plan.to_update += 1
-        else:
-            plan.unchanged += 1
-    order = {header: i for i, header in enumerate(table.header_cells)}
-    for number in sorted(n for n, e in errors.items() if e):
-        plan.errors.extend(sorted(errors[number], key=lambda e: order.get(e.column, len(order))))
-        plan.bad_rows.add(number)
-    return plan
+            result.updated += 1
+            if changed.get("capacity", 0) > old["capacity"] or "status" in changed:
+                more_seats.append(old["id"])
+        for course_id in more_seats:
+            result.promoted += await promote_waitlist(session, course_id, today=plan.today, now=now)
+
+    def audit_detail(self, result: CourseImportResult) -> dict[str, Any]:
+        return {"promoted": len(result.promoted)}
+
+
+COURSES = CourseImporter()
 
 
 def _parse_row(
     row: TableRow,
     headers: Mapping[str, str],
-    catalogue: Catalogue,
+    kinds: TrainingKinds,
     units: Mapping[str, OrgUnit],
     existing: Mapping[str, dict[str, Any]],
     errors: list[RowError],
 ) -> PlannedCourse | None:
-    values: dict[str, Any] = {}
+    def parse(name: str, raw: CellValue) -> Any:
+        if name in ("code", "title", "organiser"):
+            return required(text(raw, _TEXT_LIMITS[name]))
+        if name == "place":
+            return text(raw, _TEXT_LIMITS[name])
+        if name == "kind":
+            return kinds.parse(raw)
+        if name == "mode":
+            return choice(raw, _MODES, MSG_BAD_MODE) or Mode.IN_PERSON
+        if name == "status":
+            return choice(raw, _STATUSES, MSG_BAD_STATUS) or CourseStatus.OPEN
+        if name in ("starts_on", "ends_on"):
+            return required(date_value(raw))
+        if name in ("registration_opens_on", "registration_closes_on"):
+            return date_value(raw)
+        if name == "periods":
+            return integer(raw, MSG_BAD_PERIODS, 0, _MAX_PERIODS, _NUMBER_UNITS)
+        if name == "capacity":
+            return required(integer(raw, MSG_BAD_CAPACITY, 1, _MAX_CAPACITY, _NUMBER_UNITS))
+        if name in _LIST_FIELDS:
+            return vocabulary_list(raw, *_LIST_FIELDS[name])
+        return _unit(raw, units)  # eligible_unit
 
-    def check(name: str, parse: Any) -> None:
-        if name not in headers:
-            return
-        raw = row.values.get(name)
-        try:
-            values[name] = parse(raw)
-        except _Bad as bad:
-            errors.append(
-                RowError(row.number, headers[name], cell_text(raw), bad.msgid, bad.params)
-            )
-
-    kinds = kind_lookup(catalogue)
-    accepted_kinds = ", ".join(k.title.vi for k in catalogue.kinds.values())
-    for name in ("code", "title", "organiser"):
-        check(name, lambda raw, n=name: _required(_text(raw, n)))
-    check("place", lambda raw: _text(raw, "place"))
-    check("kind", lambda raw: _kind(raw, kinds, accepted_kinds))
-    check("mode", lambda raw: _choice(raw, _MODES, MSG_BAD_MODE, Mode.IN_PERSON))
-    check("status", lambda raw: _choice(raw, _STATUSES, MSG_BAD_STATUS, CourseStatus.OPEN))
-    for name in ("starts_on", "ends_on"):
-        check(name, lambda raw: _required(_date(raw)))
-    for name in ("registration_opens_on", "registration_closes_on"):
-        check(name, _date)
-    check("periods", lambda raw: _number(raw, MSG_BAD_PERIODS, 0, _MAX_PERIODS))
-    check("capacity", lambda raw: _required(_number(raw, MSG_BAD_CAPACITY, 1, _MAX_CAPACITY)))
-    for name, vocab in _LIST_FIELDS.items():
-        check(name, lambda raw, v=vocab: _codes(raw, v))
-    check("eligible_unit", lambda raw: _unit(raw, units))
+    values, found = read_cells(row, headers, parse)
+    errors.extend(found)
     if errors:
         return None
-    _check_dates(row, headers, values, errors)
-    code = values["code"]
-    old = existing.get(code)
+    errors.extend(_date_errors(row, headers, values))
+    old = existing.get(values["code"])
     if old is not None and values["capacity"] < old["seats_taken"]:
-        errors.append(
-            RowError(
-                row.number,
-                headers["capacity"],
-                cell_text(row.values.get("capacity")),
-                MSG_CAPACITY_BELOW_TAKEN,
-                {"taken": old["seats_taken"]},
-            )
-        )
+        error = CellError(MSG_CAPACITY_BELOW_TAKEN, taken=old["seats_taken"])
+        errors.append(error.at(row.number, headers["capacity"], row.values.get("capacity")))
     if errors:
         return None
     unit = values.pop("eligible_unit", None)
@@ -406,144 +375,41 @@ def _parse_row(
     return PlannedCourse(row.number, values.pop("code"), values)
 
 
-def _check_dates(
-    row: TableRow, headers: Mapping[str, str], values: dict[str, Any], errors: list[RowError]
-) -> None:
+def _date_errors(
+    row: TableRow, headers: Mapping[str, str], values: Mapping[str, Any]
+) -> list[RowError]:
+    """The dates of one course in the order they must come."""
     start, end = values["starts_on"], values["ends_on"]
-    shown = cell_text(row.values.get("ends_on"))
-    if end < start:
-        errors.append(
-            RowError(
-                row.number,
-                headers["ends_on"],
-                shown,
-                MSG_END_BEFORE_START,
-                {"start": start.strftime("%d/%m/%Y")},
-            )
-        )
     deadline = values.get("registration_closes_on")
-    if deadline is not None and deadline >= start:
-        errors.append(
-            RowError(
-                row.number,
-                headers["registration_closes_on"],
-                cell_text(row.values.get("registration_closes_on")),
-                MSG_DEADLINE_AFTER_START,
-                {"start": start.strftime("%d/%m/%Y")},
-            )
-        )
     opens = values.get("registration_opens_on")
+    wrong: list[tuple[str, CellError]] = []
+    if end < start:
+        wrong.append(("ends_on", CellError(MSG_END_BEFORE_START, start=_shown(start))))
+    if deadline is not None and deadline >= start:
+        wrong.append(
+            ("registration_closes_on", CellError(MSG_DEADLINE_AFTER_START, start=_shown(start)))
+        )
     if opens is not None and deadline is not None and opens > deadline:
-        errors.append(
-            RowError(
-                row.number,
-                headers["registration_opens_on"],
-                cell_text(row.values.get("registration_opens_on")),
-                MSG_OPENS_AFTER_DEADLINE,
-                {"deadline": deadline.strftime("%d/%m/%Y")},
+        wrong.append(
+            (
+                "registration_opens_on",
+                CellError(MSG_OPENS_AFTER_DEADLINE, deadline=_shown(deadline)),
             )
         )
+    return [error.at(row.number, headers[name], row.values.get(name)) for name, error in wrong]
 
 
-def _required(value: Any) -> Any:
-    if value is None:
-        raise _Bad(MSG_REQUIRED)
-    return value
-
-
-def _text(raw: CellValue, name: str) -> str | None:
-    if raw is None:
-        return None
-    text = clean(cell_text(raw))
-    if not text or re.fullmatch(r"[\-–—.\s]*", text):
-        return None
-    limit = _TEXT_LIMITS.get(name)
-    if limit is not None and len(text) > limit:
-        raise _Bad(MSG_TOO_LONG, max=limit)
-    return text
-
-
-def _kind(raw: CellValue, kinds: Mapping[str, str], accepted: str) -> str:
-    text = _required(_text(raw, "kind"))
-    kind = kinds.get(fold_key(text))
-    if kind is None:
-        raise _Bad(MSG_UNKNOWN_KIND, accepted=accepted)
-    return kind
-
-
-def _choice(raw: CellValue, table: Mapping[str, str], msgid: str, default: str) -> str:
-    text = _text(raw, "choice")
-    if text is None:
-        return default
-    found = table.get(fold_key(text))
-    if found is None:
-        raise _Bad(msgid)
-    return found
-
-
-def _date(raw: CellValue) -> date | None:
-    if raw is None:
-        return None
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2_958_466:
-        return date(1899, 12, 30) + timedelta(days=int(raw))  # an Excel date serial
-    text = cell_text(raw).strip()
-    if m := _DMY.match(text):
-        day, month, year = (int(g) for g in m.groups())
-    elif m := _YMD.match(text):
-        year, month, day = (int(g) for g in m.groups())
-    else:
-        raise _Bad(MSG_BAD_DATE)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise _Bad(MSG_BAD_DATE) from None
-
-
-def _number(raw: CellValue, msgid: str, minimum: int, maximum: int) -> int | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise _Bad(msgid)
-    if isinstance(raw, int | float):
-        if float(raw).is_integer() and minimum <= raw <= maximum:
-            return int(raw)
-        raise _Bad(msgid)
-    match = _NUMBER.match(fold_key(cell_text(raw)))
-    if match is None or not minimum <= int(match.group(1)) <= maximum:
-        raise _Bad(msgid)
-    return int(match.group(1))
-
-
-def _codes(raw: CellValue, vocab: str) -> list[str]:
-    text = _text(raw, "list")
-    if text is None:
-        return []
-    codes: list[str] = []
-    for part in _LIST_SPLIT.split(text):
-        item = clean(part)
-        if not item:
-            continue
-        code = parse_code(vocab, item)
-        if code is None and vocab == "rank_tier":
-            code = _RANK_ABBREVIATIONS.get(fold_key(item))
-        if code is None:
-            raise _Bad(MSG_BAD_LIST_VALUE, item=item, accepted=_ACCEPTED[vocab])
-        if code not in codes:
-            codes.append(code)
-    return codes
+def _shown(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
 
 
 def _unit(raw: CellValue, units: Mapping[str, OrgUnit]) -> OrgUnit | None:
-    text = _text(raw, "unit")
-    if text is None:
+    code = text(raw)
+    if code is None:
         return None
-    unit = units.get(text.lower())
+    unit = units.get(code.lower())
     if unit is None:
-        raise _Bad(MSG_UNKNOWN_UNIT)
+        raise CellError(MSG_UNKNOWN_UNIT)
     return unit
 
 
@@ -560,112 +426,3 @@ async def _existing(session: AsyncSession, codes: Sequence[str]) -> dict[str, di
         getattr(Course, name) for name in _MUTABLE
     ]
     return await rows_by_key(session, Course.code, columns, codes)
-
-
-# --- applying ----------------------------------------------------------------------------
-
-
-async def apply_import(
-    session: AsyncSession,
-    plan: CoursePlan,
-    *,
-    actor: str,
-    now: datetime,
-    skip_bad_rows: bool = False,
-) -> CourseImportResult:
-    """Insert new courses and update changed ones, in the caller's transaction."""
-    result = begin_apply(CourseImportResult, plan, now=now, skip_bad_rows=skip_bad_rows)
-    if not result.applied:
-        return result
-    catalogue = await current_catalogue(session)
-    # Looked up again, not taken from the plan: a chat admin confirms minutes later.
-    existing = await _existing(session, [p.code for p in plan.rows])
-    source = f"import:{plan.file_name}"[:200]
-    more_seats: list[int] = []
-    for planned in plan.rows:
-        values = dict(planned.values)
-        values["search_text"] = search_text_of(Course(code=planned.code, **values), catalogue)
-        old = existing.get(planned.code)
-        if old is None:
-            await session.execute(
-                insert(Course).values(
-                    code=planned.code,
-                    seats_taken=0,
-                    source=source,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
-            )
-            result.created += 1
-            continue
-        changed = changed_values(old, planned.values, _MUTABLE)
-        if not changed:
-            result.unchanged += 1
-            continue
-        await session.execute(
-            update(Course.__table__)
-            .where(Course.__table__.c.id == old["id"])
-            .values(**changed, search_text=values["search_text"], updated_at=now)
-        )
-        result.updated += 1
-        if changed.get("capacity", 0) > old["capacity"] or "status" in changed:
-            more_seats.append(old["id"])
-    today = now.astimezone(VN_TZ).date()
-    for course_id in more_seats:
-        result.promoted += await promote_waitlist(session, course_id, today=today, now=now)
-    audit.record(
-        session,
-        actor=actor,
-        action=AUDIT_ACTION,
-        subject=plan.file_name[:200],
-        affected=result.created + result.updated,
-        at=now,
-        detail={
-            "file": plan.file_name,
-            "rows": plan.total_rows,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "skipped": result.skipped,
-            "promoted": len(result.promoted),
-        },
-    )
-    return result
-
-
-# --- reports -----------------------------------------------------------------------------
-
-
-def format_plan_report(plan: CoursePlan, limit: int = 20) -> str:
-    if plan.file_error is not None:
-        return plan.file_error.message()
-    lines = [
-        _(MSG_PLAN_SUMMARY).format(
-            file=plan.file_name,
-            total=format_number(plan.total_rows),
-            valid=format_number(len(plan.rows)),
-            bad=format_number(len(plan.bad_rows)),
-        ),
-        _(MSG_PLAN_PREVIEW).format(
-            create=format_number(plan.to_create),
-            update=format_number(plan.to_update),
-            same=format_number(plan.unchanged),
-        ),
-    ]
-    if plan.ignored_headers:
-        lines.append(
-            _(MSG_PLAN_IGNORED).format(columns=", ".join(f"“{h}”" for h in plan.ignored_headers))
-        )
-    if not plan.errors:
-        lines.append(_(MSG_PLAN_OK))
-        return "\n".join(lines)
-    lines.append(_(MSG_PLAN_HAS_ERRORS))
-    lines.extend(f"- {error.message()}" for error in plan.errors[:limit])
-    if len(plan.errors) > limit:
-        lines.append(_(MSG_MORE_ERRORS).format(count=format_number(len(plan.errors) - limit)))
-    return "\n".join(lines)
-
-
-def format_result(result: CourseImportResult) -> str:
-    return format_outcome(result, done=MSG_RESULT, refused=MSG_RESULT_ROW_ERRORS)

@@ -1,51 +1,32 @@
-"""The kinds of file HR can import, from the command line or by sending them in the chat.
-
-Every importer module offers the same four functions with the same meaning —
-`plan_import(session, file_name, content, scope_unit=None)`, `apply_import(session, plan,
-actor=, now=, skip_bad_rows=)`, `format_plan_report(plan)`, `format_result(result)` — and
-optionally `write_error_file(plan) -> bytes` — so both paths treat every kind alike.
-"""
+"""The kinds of file HR can import, from the command line or by sending them in the chat:
+one registry of `Importer` instances, so both paths treat every kind alike."""
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.vocabulary import N_
+from models.imports.attendance import ATTENDANCE
+from models.imports.courses import COURSES
+from models.imports.importer import Importer
+from models.imports.officials import ROSTER, RosterResult
+from models.imports.report import ImportResult
+from models.imports.training import TRAINING
 
-
-@dataclass(frozen=True)
-class ImportKind:
-    kind: str
-    label: str  # msgid
-    module: str
-
-    def load(self) -> ModuleType:
-        return importlib.import_module(self.module)
-
-
-IMPORTERS: dict[str, ImportKind] = {
-    k.kind: k
-    for k in (
-        ImportKind("officials", N_("Roster of officials"), "models.imports.officials"),
-        ImportKind(
-            "training", N_("Completed training records"), "models.requirements.training_records"
-        ),
-        ImportKind("courses", N_("Course catalogue"), "models.imports.courses"),
-        ImportKind("attendance", N_("Course attendance and results"), "models.imports.attendance"),
-    )
+# In the order a person is offered them.
+IMPORTERS: dict[str, Importer[Any, Any]] = {
+    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE)
 }
 
 
-async def after_import(session: AsyncSession, kind: str, result: Any, now: datetime) -> None:
+async def after_import(
+    session: AsyncSession, kind: str, result: ImportResult, now: datetime
+) -> None:
     """Follow-ups of an import, in the same transaction, whichever path imported: a roster
     import that changed someone's post, rank or position tells them what now applies."""
-    if kind == "officials" and getattr(result, "changes", None):
+    if isinstance(result, RosterResult) and result.changes:
         from models.notices.planning import plan_change_notices
 
         await plan_change_notices(session, result.changes, now=now)

@@ -1,23 +1,28 @@
 """What every file import (roster, training, courses, attendance) shares: the result an
 apply starts from, the lookup of stored rows by key, what changed, and the outcome line once
-a plan was applied or refused. Each importer keeps its own kind-specific msgids."""
+a plan was applied or refused."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence, Sized
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from locales import _, format_number
+from models.imports.plan import Plan
 from models.imports.table import TableError
 from models.vocabulary import N_
 
 MSG_RESULT_FILE_ERROR = N_("Nothing was imported because the file could not be read.")
+MSG_RESULT_ROW_ERRORS = N_(
+    "Nothing was imported because {bad} rows of “{file}” have errors. Please correct them and"
+    " send the file again, or choose to import only the valid rows."
+)
 
 _LOOKUP_CHUNK = 900  # under SQLite's oldest bound-parameter limit
 
@@ -33,22 +38,24 @@ class ImportResult:
     file_error: TableError | None = None
     bad_rows: int = 0
 
-
-class _Plan(Protocol):
-    file_name: str
-    file_error: TableError | None
-    errors: Sized
-    bad_rows: Sized
+    def counts(self) -> dict[str, int]:
+        """For the audit entry."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
 
 
 R = TypeVar("R", bound=ImportResult)
 
 
-def begin_apply(result_type: type[R], plan: _Plan, *, now: datetime, skip_bad_rows: bool) -> R:
+def begin_apply(result_type: type[R], plan: Plan[Any], *, now: datetime, skip_bad_rows: bool) -> R:
     """The result an apply starts from: not applied when the file could not be read, or when
     a row is bad and bad rows are not to be skipped (then nothing may be written)."""
     if now.tzinfo is None:
-        raise ValueError("apply_import needs an aware datetime")
+        raise ValueError("an import is applied at an aware datetime")
     bad = len(plan.bad_rows)
     refused = plan.file_error is not None or (bool(plan.errors) and not skip_bad_rows)
     return result_type(

@@ -21,6 +21,7 @@ from typing import Any
 
 from locales import _, format_number
 from locales.folding import clean, fold_key
+from models.vocabulary import N_
 
 # What a cell can hold once read: openpyxl types Excel dates and numbers; CSV gives text.
 CellValue = str | int | float | bool | date | datetime | time | None
@@ -35,11 +36,6 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and other OLE documents)
 # Notes people add to headers: "Ngày sinh (dd/mm/yyyy)", "Họ và tên *", "Mã CB [bắt buộc]".
 _HEADER_NOTES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*")
-
-
-def N_(message: str) -> str:
-    """Mark a msgid for extraction; it is translated when the error is shown."""
-    return message
 
 
 MSG_UNSUPPORTED = N_(

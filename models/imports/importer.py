@@ -1,0 +1,163 @@
+"""What an import kind is to its callers (the `import` command and the chat upload), and the
+base every kind extends so that only its columns, checks and writes are its own."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit
+from models.imports.cells import RowError
+from models.imports.plan import Plan, error_workbook, plan_report
+from models.imports.report import MSG_RESULT_ROW_ERRORS, ImportResult, begin_apply, format_outcome
+from models.imports.table import Column, Table
+from models.org.units import OrgUnit
+
+PlanT = TypeVar("PlanT", bound=Plan[Any])
+ResultT = TypeVar("ResultT", bound=ImportResult)
+
+
+class Importer(Protocol[PlanT, ResultT]):
+    """Two steps so a person sees every problem before anything changes: `plan` reads and
+    checks every row and writes nothing; `apply` writes the valid rows in the caller's
+    transaction, and only when no row is bad unless `skip_bad_rows`."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def label(self) -> str:
+        """A msgid: what the file holds, as a person picks it."""
+        ...
+
+    async def plan(
+        self,
+        session: AsyncSession,
+        file_name: str,
+        content: bytes,
+        *,
+        today: date,
+        scope_unit: OrgUnit | None = None,
+    ) -> PlanT: ...
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        plan: PlanT,
+        *,
+        actor: str,
+        now: datetime,
+        skip_bad_rows: bool = False,
+    ) -> ResultT: ...
+
+    def format_plan_report(self, plan: PlanT, limit: int = 20) -> str: ...
+
+    def format_result(self, result: ResultT) -> str: ...
+
+    def write_error_file(self, plan: PlanT) -> bytes: ...
+
+
+class TableImporter(Generic[PlanT, ResultT]):
+    """An `Importer` for a file of rows. A kind declares its columns and msgids and writes
+    `check` (the rows into plan rows and row errors) and `write` (the plan into tables)."""
+
+    kind: str
+    label: str
+    columns: Sequence[Column]
+    plan_type: type[PlanT]
+    result_type: type[ResultT]
+    audit_action: str
+    summary: str  # msgid: {file} {total} {valid} {bad}
+    summary_with_sheet: str | None = None  # msgid: the same and {sheet}
+    done: str  # msgid: {file} {created} {updated} {unchanged} {skipped}
+    list_ignored: bool = True  # say which columns of the file were not used
+
+    async def check(
+        self,
+        session: AsyncSession,
+        plan: PlanT,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+    ) -> None:
+        raise NotImplementedError
+
+    async def write(
+        self, session: AsyncSession, plan: PlanT, result: ResultT, now: datetime
+    ) -> None:
+        raise NotImplementedError
+
+    def audit_detail(self, result: ResultT) -> dict[str, Any]:
+        """What the audit entry says beyond the counts."""
+        return {}
+
+    async def plan(
+        self,
+        session: AsyncSession,
+        file_name: str,
+        content: bytes,
+        *,
+        today: date,
+        scope_unit: OrgUnit | None = None,
+    ) -> PlanT:
+        """`scope_unit` (an admin's unit) limits the rows to that unit's subtree where the
+        kind has units; `today` is the caller's, for the checks that need a date."""
+        plan = self.plan_type(file_name, today)
+        if scope_unit is not None:
+            plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
+            plan.scope_name = scope_unit.name
+        table = plan.read(content, self.columns)
+        if table is not None:
+            errors: defaultdict[int, list[RowError]] = defaultdict(list)
+            await self.check(session, plan, table, errors)
+            plan.add_errors(table, errors)
+        return plan
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        plan: PlanT,
+        *,
+        actor: str,
+        now: datetime,
+        skip_bad_rows: bool = False,
+    ) -> ResultT:
+        result = begin_apply(self.result_type, plan, now=now, skip_bad_rows=skip_bad_rows)
+        if not result.applied:
+            return result
+        await self.write(session, plan, result, now)
+        audit.record(
+            session,
+            actor=actor,
+            action=self.audit_action,
+            subject=plan.file_name[:200],
+            affected=result.created + result.updated,
+            at=now,
+            detail={
+                "file": plan.file_name,
+                "sheet": plan.sheet,
+                "rows": plan.total_rows,
+                **result.counts(),
+                "scope_unit_id": plan.scope_unit_id,
+                **self.audit_detail(result),
+            },
+        )
+        return result
+
+    def format_plan_report(self, plan: PlanT, limit: int = 20) -> str:
+        return plan_report(
+            plan,
+            self.summary,
+            limit=limit,
+            summary_with_sheet=self.summary_with_sheet,
+            list_ignored=self.list_ignored,
+        )
+
+    def format_result(self, result: ResultT) -> str:
+        return format_outcome(result, done=self.done, refused=MSG_RESULT_ROW_ERRORS)
+
+    def write_error_file(self, plan: PlanT) -> bytes:
+        return error_workbook(plan)
