@@ -490,7 +490,7 @@ class _ChannelRun:
             self.s.stats.outcomes[drop["st"]] += 1
             by_state.setdefault(drop["st"], []).append({"nid": drop["nid"], "e": drop["e"]})
         self.drops = []
-        async with self.s.db.engine.begin() as session:
+        async with self.s.db.begin() as session:
             for state, params in by_state.items():
                 await _finish(session, state, params, now)
             if retry:

@@ -40,7 +40,9 @@ async def issue_code(db: Database, official_id: int, clock: Clock, **kw: object)
     async with db.transaction() as session:
         official = await session.get(Official, official_id)
         assert official is not None
-        return await link_codes.issue(session, official, now=clock(), created_by="test", **kw)
+        return await link_codes.issue(
+            session, official, now=clock(), created_by="test", pepper=b"", **kw
+        )
 
 
 async def test_unlinked_start_explains_and_offers_both_ways(db: Database, world: dict) -> None:

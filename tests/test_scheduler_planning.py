@@ -4,6 +4,7 @@ overdue, event-based due dates, idempotence, person-level changes and course not
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
@@ -26,7 +27,7 @@ from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_courses, plan_requirements
 from tests.notice_world import seed_people
 
-S = PlanningSettings()
+S = PlanningSettings(tz=ZoneInfo("Asia/Ho_Chi_Minh"))
 VN = S.tz
 
 

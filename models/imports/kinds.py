@@ -12,11 +12,14 @@ import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.vocabulary import N_
+
+if TYPE_CHECKING:  # planning imports the whole domain; only its settings type is needed here
+    from models.notices.planning import PlanningSettings
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,12 @@ IMPORTERS: dict[str, ImportKind] = {
 }
 
 
-async def after_import(session: AsyncSession, kind: str, result: Any, now: datetime) -> None:
+async def after_import(
+    session: AsyncSession, kind: str, result: Any, now: datetime, *, planning: PlanningSettings
+) -> None:
     """Follow-ups of an import, in the same transaction, whichever path imported: a roster
     import that changed someone's post, rank or position tells them what now applies."""
     if kind == "officials" and getattr(result, "changes", None):
         from models.notices.planning import plan_change_notices
 
-        await plan_change_notices(session, result.changes, now=now)
+        await plan_change_notices(session, result.changes, now=now, settings=planning)
