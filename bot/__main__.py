@@ -201,18 +201,18 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
                         f"{official.employee_code}\t{official.full_name}\t{unit.code}\t{unit.name}"
                     )
                 return 0
-            official = await officials.by_employee_code(session, code)
-            unit = await org_units.by_code(session, unit_code)
-            if official is None:
+            person = await officials.by_employee_code(session, code)
+            scope = await org_units.by_code(session, unit_code)
+            if person is None:
                 print(
                     _("No official with employee code {code}.").format(code=code), file=sys.stderr
                 )
                 return 1
-            if unit is None:
+            if scope is None:
                 print(_("No unit with code {code}.").format(code=unit_code), file=sys.stderr)
                 return 1
             change = admins.grant if action == "grant" else admins.revoke
-            changed = await change(session, official, unit, actor="cli", now=datetime.now(UTC))
+            changed = await change(session, person, scope, actor="cli", now=datetime.now(UTC))
         print(_("Done.") if changed else _("Nothing to change."))
     finally:
         await db.dispose()

@@ -34,14 +34,16 @@ async def world(db: Database) -> dict[str, object]:
     return {"an": an, "nhung": nhung, "units": units}
 
 
-async def issue_code(db: Database, official_id: int, clock: Clock, **kw: object) -> str:
+async def issue_code(
+    db: Database, official_id: int, clock: Clock, ttl: timedelta = link_codes.DEFAULT_TTL
+) -> str:
     from models.org.officials import Official
 
     async with db.transaction() as session:
         official = await session.get(Official, official_id)
         assert official is not None
         return await link_codes.issue(
-            session, official, now=clock(), created_by="test", pepper=b"", **kw
+            session, official, now=clock(), created_by="test", pepper=b"", ttl=ttl
         )
 
 

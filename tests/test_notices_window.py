@@ -21,8 +21,8 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOW = SendWindow(tz=VN, holidays=load_holidays())
 
 
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=VN)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VN)
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,14 @@ forged and out-of-date ones, which send nothing."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from models.audit import AuditEntry
@@ -374,8 +376,8 @@ def test_long_lists_show_ten_people_and_count_the_rest() -> None:
 
 
 def test_the_scheduler_runs_the_digest_weekly() -> None:
-    async def never() -> None:
-        raise AssertionError
+    def never() -> AbstractAsyncContextManager[AsyncSession]:
+        raise AssertionError("building the scheduler opens no transaction")
 
     scheduler = build_scheduler(
         never,

@@ -13,8 +13,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -149,10 +150,14 @@ async def redeem(
     if row.expires_at <= now:
         _fail(account, now)
         return Redemption(Outcome.EXPIRED)
-    claimed = await session.execute(
-        update(LinkCode)
-        .where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
-        .values(used_at=now, used_by_account_id=account.id)
+    # An UPDATE's result is a CursorResult, which has the rowcount.
+    claimed = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(LinkCode)
+            .where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
+            .values(used_at=now, used_by_account_id=account.id)
+        ),
     )
     if claimed.rowcount != 1:
         return Redemption(Outcome.USED)

@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -397,8 +398,8 @@ async def plan_unit_digests(
         genders.update({official_id: gender for official_id, gender in rows})
     names: dict[int, str] = {}
     for chunk in _chunks(sorted(listed)):
-        rows = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
-        names.update({unit_id: name for unit_id, name in rows})
+        named = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
+        names.update({unit_id: name for unit_id, name in named})
     cache = texts.TextCache()
     buttons: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
     batch: list[NewNotice] = []
@@ -411,9 +412,7 @@ async def plan_unit_digests(
                 locale,
                 gender,
                 ("digest", unit_id),
-                lambda people=people, gender=gender, unit_id=unit_id: digest_text(
-                    names[unit_id], people, gender, s.window_days
-                ),
+                partial(digest_text, names[unit_id], people, gender, s.window_days),
             )
             if (unit_id, locale) not in buttons:
                 with use_locale(locale):
