@@ -30,10 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text
 
+from bot.config import Settings
 from bot.db import Database, upgrade
 from models.demo.province import seed_demo_province
 from models.notices.outbox import Notice
-from models.notices.planning import PlanningSettings, plan_requirement_notices
+from models.notices.planning import plan_requirement_notices
 from models.requirements.store import ensure_default_catalogue
 from models.requirements.training_records import seed_demo_training
 
@@ -114,7 +115,7 @@ async def bench(db: Database, use_tracemalloc: bool) -> None:
         tracemalloc.start()
     started = time.perf_counter()
     async with db.transaction() as session:
-        stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=PlanningSettings())
+        stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if use_tracemalloc else None
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -122,7 +123,7 @@ async def bench(db: Database, use_tracemalloc: bool) -> None:
         rows = await session.scalar(select(func.count()).select_from(Notice))
     started = time.perf_counter()
     async with db.transaction() as session:
-        again = await plan_requirement_notices(session, now=STAGE_DAY, settings=PlanningSettings())
+        again = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
     second = time.perf_counter() - started
     print(
         f"planned {stats.planned:,} notices ({rows:,} rows) for {stats.officials:,} "

@@ -20,13 +20,13 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select
 
+from bot.config import Settings
 from bot.db import Database, upgrade
 from bot.dispatch import Dispatcher
 from handlers.types import Incoming
@@ -38,7 +38,7 @@ from models.requirements.store import current_catalogue, ensure_default_catalogu
 from models.requirements.training_records import TrainingRecord, seed_demo_training
 
 NOW = datetime.now(UTC)
-TODAY = NOW.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+TODAY = NOW.astimezone(Settings().timezone).date()
 
 
 async def prepare(db: Database, officials: int) -> tuple[int, int]:

@@ -7,12 +7,17 @@ python -m bot run telegram|zalo|console
                                       serve one channel
 python -m bot run all                 serve Telegram and Zalo (those with a token) together
 python -m bot send                    send due notices (the outbox sender alone)
-python -m bot db upgrade              apply migrations
+python -m bot scheduler               plan notices on a clock (the scheduler alone)
+python -m bot db upgrade              apply migrations (once per release; under a lock)
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
 python -m bot link-code EMPLOYEE_CODE [--days N]
 python -m bot export registrations COURSE_CODE [--out FILE]
                                       a course's registrations (whole province) as .xlsx
+
+Migrations: only `db upgrade` migrates (under a database lock), and the demo commands, which
+seed a fresh SQLite file; every other command refuses a database whose schema is not this
+release's, with one line saying to run `db upgrade` (README, "Deployment notes").
 """
 
 from __future__ import annotations
@@ -28,31 +33,38 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
-from bot.db import Database, upgrade
+from bot.db import Database, require_current_schema, upgrade
 from bot.dispatch import Dispatcher
+from bot.logs import configure_logging
 from locales import _, format_number, use_locale
 from models.imports.kinds import IMPORTERS, after_import
 
 log = logging.getLogger("bot")
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+async def open_database(settings: Settings) -> Database:
+    """The database of a command that serves or changes production data: the schema must be
+    this release's (the migration policy: only `db upgrade` migrates, under its lock)."""
+    db = Database(settings.database_url)
+    try:
+        await require_current_schema(db)
+    except BaseException:
+        await db.dispose()
+        raise
+    return db
+
+
+def check_schema(settings: Settings) -> None:
+    """`open_database` for the commands that start their own event loop later."""
+
+    async def _check() -> None:
+        await (await open_database(settings)).dispose()
+
+    asyncio.run(_check())
 
 
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
-    return Dispatcher(
-        db=db,
-        tz_name=settings.timezone.key,
-        default_locale=settings.default_locale,
-        bot_username=settings.telegram_bot_username,
-    )
+    return Dispatcher(db=db, settings=settings)
 
 
 async def seed_demo(settings: Settings, db: Database) -> None:
@@ -66,7 +78,7 @@ async def seed_demo(settings: Settings, db: Database) -> None:
         summary = await seed_demo_province(session, size=settings.demo_size, today=today)
         await ensure_default_catalogue(session, datetime.now(UTC))
         await seed_demo_training(session, seed=2026, today=today)
-        await seed_demo_courses(session, seed=2026, today=today)
+        await seed_demo_courses(session, seed=2026, today=today, tz=settings.timezone)
         await _demo_admin(session)
     print(
         _("Demo province: {units} units, {officials} officials.").format(
@@ -86,7 +98,9 @@ async def _demo_admin(session: Any) -> None:
         await admins.grant(session, official, root, actor="demo", now=datetime.now(UTC))
 
 
-async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | None:
+async def issue_code(
+    db: Database, employee_code: str, days: int = 14, *, pepper: bytes
+) -> str | None:
     from models.chat import link_codes
     from models.org import officials
 
@@ -99,6 +113,7 @@ async def issue_code(db: Database, employee_code: str, days: int = 14) -> str | 
             official,
             now=datetime.now(UTC),
             created_by="cli",
+            pepper=pepper,
             ttl=timedelta(days=days),
         )
     return link_codes.display_code(code)
@@ -142,7 +157,7 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
             )
         print(_("One-time link codes for other demo officials (type one to link):"))
         for code in ("DB000002", "DB000003", "DB000004", "DB000005"):
-            print(f"   {code}: {await issue_code(db, code)}")
+            print(f"   {code}: {await issue_code(db, code, pepper=settings.link_codes.pepper)}")
         print()
         await console.run(make_dispatcher(settings, db), user_id=user_id)
     finally:
@@ -154,8 +169,7 @@ async def import_file(
     settings: Settings, kind: str, file_name: str, content: bytes, skip_bad_rows: bool
 ) -> int:
     importer = IMPORTERS[kind]
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = await open_database(settings)
     try:
         with use_locale(settings.default_locale):
             async with db.transaction() as session:
@@ -168,7 +182,7 @@ async def import_file(
                 result = await importer.apply(
                     session, plan, actor="cli", now=now, skip_bad_rows=skip_bad_rows
                 )
-                await after_import(session, kind, result, now)
+                await after_import(session, kind, result, now, planning=settings.planning)
             print(importer.format_result(result))
     finally:
         await db.dispose()
@@ -179,8 +193,7 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
     from models.org import admins, officials
     from models.org import units as org_units
 
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = await open_database(settings)
     try:
         async with db.transaction() as session:
             if action == "list":
@@ -189,18 +202,18 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
                         f"{official.employee_code}\t{official.full_name}\t{unit.code}\t{unit.name}"
                     )
                 return 0
-            official = await officials.by_employee_code(session, code)
-            unit = await org_units.by_code(session, unit_code)
-            if official is None:
+            person = await officials.by_employee_code(session, code)
+            scope = await org_units.by_code(session, unit_code)
+            if person is None:
                 print(
                     _("No official with employee code {code}.").format(code=code), file=sys.stderr
                 )
                 return 1
-            if unit is None:
+            if scope is None:
                 print(_("No unit with code {code}.").format(code=unit_code), file=sys.stderr)
                 return 1
             change = admins.grant if action == "grant" else admins.revoke
-            changed = await change(session, official, unit, actor="cli", now=datetime.now(UTC))
+            changed = await change(session, person, scope, actor="cli", now=datetime.now(UTC))
         print(_("Done.") if changed else _("Nothing to change."))
     finally:
         await db.dispose()
@@ -210,8 +223,7 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
 async def load_rules(settings: Settings, content: bytes) -> int:
     from models.requirements.store import format_load_result, load_catalogue_file
 
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = await open_database(settings)
     try:
         with use_locale(settings.default_locale):
             async with db.transaction() as session:
@@ -225,10 +237,9 @@ async def load_rules(settings: Settings, content: bytes) -> int:
 
 
 async def link_code(settings: Settings, employee_code: str, days: int) -> int:
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = await open_database(settings)
     try:
-        code = await issue_code(db, employee_code, days)
+        code = await issue_code(db, employee_code, days, pepper=settings.link_codes.pepper)
     finally:
         await db.dispose()
     if code is None:
@@ -255,8 +266,7 @@ async def export_registrations(settings: Settings, course_code: str, out: Path |
         whole_province,
     )
 
-    await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = await open_database(settings)
     try:
         with use_locale(settings.default_locale):
             async with db.transaction() as session:
@@ -299,7 +309,7 @@ async def export_registrations(settings: Settings, course_code: str, out: Path |
 def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
-    upgrade(settings.database_url)
+    check_schema(settings)
     db = Database(settings.database_url)
     start_notices_if_in_process(settings)
     telegram.run(settings, make_dispatcher(settings, db))
@@ -317,7 +327,7 @@ def start_notices_if_in_process(settings: Settings) -> None:
 def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
     from bot.channels import zalo_run
 
-    upgrade(settings.database_url)
+    check_schema(settings)
     db = Database(settings.database_url)
     start_notices_if_in_process(settings)
 
@@ -350,6 +360,7 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="serve a channel")
     r.add_argument("channel", choices=["telegram", "zalo", "all", "console"])
     sub.add_parser("send", help="send due notices from the outbox")
+    sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     s = sub.add_parser("seed-demo", help="create the demo province")
@@ -409,8 +420,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "send":
             from bot.notice_service import send_forever
 
-            upgrade(settings.database_url)
+            check_schema(settings)
             return send_forever(settings)
+        if args.command == "scheduler":
+            from bot.scheduler_main import run as run_scheduler_process
+
+            return asyncio.run(run_scheduler_process(settings))
         if args.command == "seed-demo":
 
             async def _seed() -> None:

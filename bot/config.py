@@ -1,19 +1,37 @@
-"""Settings from the environment (documented in README.md and .env.example)."""
+"""Settings from the environment (documented in README.md and .env.example).
+
+The one composition root: `Settings.from_env()` is called once per process (bot/__main__.py,
+bot/scheduler_main.py) and the frozen tree is passed down. Nothing outside bot/ reads the
+environment (tests/test_architecture.py); models get plain values and the settings
+dataclasses they define (PlanningSettings, DigestSettings, SendWindow), built here.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from locales.i18n import SUPPORTED_LOCALES
-from models.notices.digest import DigestSettings
+from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
 from models.notices.planning import PlanningSettings
-from models.notices.send_window import SendWindow, send_window_from_env
+from models.notices.send_window import (
+    DEFAULT_HOLIDAYS,
+    DEFAULT_QUIET_HOURS,
+    HolidayFileError,
+    SendWindow,
+    load_holidays,
+    parse_quiet_hours,
+)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
+# The only place the province's time zone is written down: everything else receives it.
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 class ConfigError(SystemExit):
@@ -34,6 +52,13 @@ def database_url(raw: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class LinkCodeSettings:
+    # An optional server-side pepper (LINK_CODE_SECRET): a leaked database alone then does
+    # not reveal the codes.
+    pepper: bytes = b""
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     telegram_token: str | None = None
@@ -44,7 +69,7 @@ class Settings:
     telegram_webhook_listen: str = "0.0.0.0"
     telegram_webhook_port: int = 8443
     telegram_bot_username: str | None = None
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    timezone: ZoneInfo = DEFAULT_TZ
     default_locale: str = "vi"
     demo_size: int = 3000
     telegram_concurrent_updates: int = 8
@@ -60,16 +85,18 @@ class Settings:
     zalo_file_ttl_hours: int = 72
     # Notices (issue #5; docs/reminders.md)
     telegram_max_per_second: float = 25.0
-    send_window: SendWindow = field(default_factory=SendWindow)
-    planning: PlanningSettings = field(default_factory=PlanningSettings)
+    send_window: SendWindow = field(default_factory=lambda: SendWindow(tz=DEFAULT_TZ))
+    planning: PlanningSettings = field(default_factory=lambda: PlanningSettings(tz=DEFAULT_TZ))
+    digest: DigestSettings = field(default_factory=lambda: DigestSettings(tz=DEFAULT_TZ))
+    link_codes: LinkCodeSettings = field(default_factory=LinkCodeSettings)
     planning_hours: str = "6-20"
     scheduler_in_process: bool = False
     sender_concurrency: int = 4
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        tz_name = env.get("TIMEZONE", "Asia/Ho_Chi_Minh")
+        tz_name = env.get("TIMEZONE", DEFAULT_TIMEZONE)
         try:
             tz = ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -95,7 +122,7 @@ class Settings:
         if not 1 <= concurrent <= 256:
             raise ConfigError("TELEGRAM_CONCURRENT_UPDATES must be between 1 and 256")
         zalo = zalo_settings(env)
-        reminders = reminder_settings(env)
+        reminders = reminder_settings(env, tz, locale)
         return cls(
             database_url=database_url(env.get("DATABASE_URL")),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
@@ -110,6 +137,7 @@ class Settings:
             default_locale=locale,
             demo_size=demo_size,
             telegram_concurrent_updates=concurrent,
+            link_codes=LinkCodeSettings(pepper=env.get("LINK_CODE_SECRET", "").encode()),
             **zalo,
             **reminders,
         )
@@ -121,7 +149,7 @@ class Settings:
         )
 
 
-def zalo_settings(env: dict[str, str]) -> dict[str, Any]:
+def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """The ZALO_* variables, checked the way the Zalo Bot API will check them later."""
     webhook = env.get("ZALO_WEBHOOK_URL") or None
     secret = env.get("ZALO_WEBHOOK_SECRET") or None
@@ -164,12 +192,12 @@ def zalo_settings(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def reminder_settings(env: dict[str, str]) -> dict[str, Any]:
+def reminder_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> dict[str, Any]:
     """Notice sending and planning variables (docs/reminders.md)."""
     try:
-        window = send_window_from_env(env)
-        planning = PlanningSettings.from_env(env)
-        DigestSettings.from_env(env)  # checked at start-up; the scheduler reads it itself
+        window = send_window_settings(env, tz)
+        planning = planning_settings(env, tz, locale)
+        digest = digest_settings(env, tz, locale)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     try:
@@ -192,7 +220,94 @@ def reminder_settings(env: dict[str, str]) -> dict[str, Any]:
         "telegram_max_per_second": per_second,
         "send_window": window,
         "planning": planning,
+        "digest": digest,
         "planning_hours": env.get("PLANNING_HOURS", "6-20"),
         "scheduler_in_process": flag in ("1", "true", "yes"),
         "sender_concurrency": concurrency,
     }
+
+
+# The parsers below raise ValueError naming the variable; reminder_settings turns that into
+# the one-line ConfigError.
+
+
+def _int_list(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
+    raw = env.get(name, default)
+    try:
+        values = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}, reverse=True))
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected whole numbers separated by commas") from exc
+    if not values or values[-1] < 1:
+        raise ValueError(f"{name}: expected at least one number, each 1 or more")
+    return values
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(env.get(name, str(default)))
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected a whole number") from exc
+    if not low <= value <= high:
+        raise ValueError(f"{name}: must be between {low} and {high}")
+    return value
+
+
+def planning_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> PlanningSettings:
+    """REQUIREMENT_NOTICE_DAYS, OVERDUE_NOTICE_DAYS, OVERDUE_NOTICE_RELEVANT_DAYS,
+    NOTICE_SEND_TIME, PLANNING_HORIZON_HOURS, REGISTRATION_NOTICE_DAYS."""
+    try:
+        send_time = time.fromisoformat(env.get("NOTICE_SEND_TIME", "08:00"))
+    except ValueError as exc:
+        raise ValueError("NOTICE_SEND_TIME: expected HH:MM, e.g. 08:00") from exc
+    return PlanningSettings(
+        tz=tz,
+        stages_days=_int_list(env, "REQUIREMENT_NOTICE_DAYS", "91,46,16"),
+        overdue_days=_int(env, "OVERDUE_NOTICE_DAYS", 1, 1, 366),
+        overdue_relevant_days=_int(env, "OVERDUE_NOTICE_RELEVANT_DAYS", 14, 1, 366),
+        send_time=send_time,
+        horizon=timedelta(hours=_int(env, "PLANNING_HORIZON_HOURS", 6, 1, 72)),
+        registration_lead_days=_int(env, "REGISTRATION_NOTICE_DAYS", 2, 1, 60),
+        default_locale=locale,
+    )
+
+
+def digest_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> DigestSettings:
+    """DIGEST_WEEKDAY (1–7 or mon…sun, `off`), DIGEST_SEND_TIME (HH:MM),
+    DIGEST_DUE_WITHIN_DAYS."""
+    raw_day = env.get("DIGEST_WEEKDAY", "1").strip().lower()
+    weekday: int | None
+    if raw_day in ("off", "0", "none", ""):
+        weekday = None
+    elif raw_day in WEEKDAYS or raw_day in WEEKDAY_NAMES:
+        weekday = WEEKDAYS.index(raw_day[:3]) + 1
+    elif raw_day.isascii() and raw_day.isdigit() and 1 <= int(raw_day) <= 7:
+        weekday = int(raw_day)
+    else:
+        raise ValueError("DIGEST_WEEKDAY: expected 1-7 (1 = Monday), mon…sun, or off")
+    try:
+        send_time = time.fromisoformat(env.get("DIGEST_SEND_TIME", "08:00"))
+    except ValueError as exc:
+        raise ValueError("DIGEST_SEND_TIME: expected HH:MM, e.g. 08:00") from exc
+    try:
+        window = int(env.get("DIGEST_DUE_WITHIN_DAYS", "30"))
+    except ValueError as exc:
+        raise ValueError("DIGEST_DUE_WITHIN_DAYS: expected a whole number") from exc
+    if not 1 <= window <= 366:
+        raise ValueError("DIGEST_DUE_WITHIN_DAYS: must be between 1 and 366")
+    return DigestSettings(
+        tz=tz, weekday=weekday, send_time=send_time, window_days=window, default_locale=locale
+    )
+
+
+def send_window_settings(env: Mapping[str, str], tz: ZoneInfo) -> SendWindow:
+    """QUIET_HOURS and HOLIDAYS_FILE: shared by the sender, the scheduler and /nhacnho."""
+    try:
+        quiet = parse_quiet_hours(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
+    except ValueError as exc:
+        raise ValueError(f"QUIET_HOURS: {exc}") from exc
+    path = Path(env["HOLIDAYS_FILE"]) if env.get("HOLIDAYS_FILE") else DEFAULT_HOLIDAYS
+    try:
+        holidays = load_holidays(path)
+    except HolidayFileError as exc:
+        raise ValueError(f"HOLIDAYS_FILE: {exc}") from exc
+    return SendWindow(tz=tz, quiet=quiet, holidays=holidays)

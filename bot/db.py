@@ -1,22 +1,32 @@
-"""Engine and sessions for SQLite (embedded default) or PostgreSQL (production).
+"""Engine and sessions for SQLite (embedded default) or PostgreSQL (production): the one
+engine factory, used by the chat process, the sender and the scheduler alike.
 
-Every update and job runs in one transaction opened here (`Database.transaction`). On
-SQLite that transaction starts with BEGIN IMMEDIATE, so a read-then-write never hits
-SQLITE_BUSY half-way: the writer lock is taken up front and waits on busy_timeout.
+Every update and job runs in one transaction opened here (`Database.transaction`, or
+`Database.begin` for Core statements). On SQLite that transaction starts with BEGIN
+IMMEDIATE, so a read-then-write never hits SQLITE_BUSY half-way: the writer lock is taken up
+front and waits on busy_timeout.
+
+Migrations (the policy, README "Deployment notes"): `python -m bot db upgrade` runs Alembic
+under a database-wide lock, so two upgrades at once are harmless; the serving entry points
+only check the schema (`require_current_schema`) and refuse an old one with one line.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import fcntl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, pool, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -26,12 +36,22 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 
 
+# Any fixed number: every process that migrates this database asks for the same one.
+MIGRATION_LOCK_KEY = 0x7472_6F6C_7900  # "troly"
+
+
+def sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def ensure_sqlite_dir(url: str) -> None:
     """SQLite creates the file but not its folder (e.g. data/ on a fresh checkout)."""
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -85,6 +105,17 @@ class Database:
         async with self._local_writer, self.sessions.begin() as session:
             yield session
 
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in one transaction (commit on success, roll back on any
+        exception), queued behind the same in-process SQLite writer lock as `transaction`."""
+        if self._local_writer is None:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._local_writer, self.engine.begin() as connection:
+            yield connection
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -96,7 +127,82 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def head_revision(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Run migrations (synchronously: call from a thread or before the loop starts)."""
+    """Run migrations under the migration lock (synchronously: call from a thread or before
+    the loop starts). A second upgrade waits for the first, then finds nothing to do."""
     ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), revision)
+    with _sqlite_file_lock(url):
+        asyncio.run(_upgrade(url, revision))
+
+
+async def _upgrade(url: str, revision: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # A session-level lock: it outlives the commit below and Alembic's own
+                # transactions, and the server drops it if this process dies.
+                await connection.execute(
+                    text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                await connection.commit()
+            await connection.run_sync(_alembic_upgrade, url, revision)
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def _alembic_upgrade(connection: Connection, url: str, revision: str) -> None:
+    cfg = alembic_config(url)
+    cfg.attributes["connection"] = connection  # models/migrations/env.py migrates on it
+    command.upgrade(cfg, revision)
+
+
+@contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    """SQLite has no advisory locks: an exclusive lock on a file beside the database keeps
+    two processes from migrating at once (BEGIN EXCLUSIVE would not cover Alembic's own
+    transactions)."""
+    path = sqlite_file(url)
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".migrate-lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SchemaOutOfDate(SystemExit):
+    """The database is not at this release's migration head: stop with one line."""
+
+
+async def schema_revision(db: Database) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(current)
+
+
+async def require_current_schema(db: Database) -> None:
+    """Raise SchemaOutOfDate unless the schema is at this release's head."""
+    head = head_revision(db.url)
+    current = await schema_revision(db)
+    if current != head:
+        raise SchemaOutOfDate(
+            f"the database schema is at {current or 'nothing (never migrated)'}, this release "
+            f"needs {head}: run `python -m bot db upgrade`"
+        )

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import handlers  # noqa: F401  (registers every feature on the router)
+from bot.config import Settings
 from bot.db import Database
 from handlers.context import Context
 from handlers.router import Router, router
@@ -37,17 +37,28 @@ def system_clock() -> datetime:
 @dataclass
 class Dispatcher:
     db: Database
-    tz_name: str = "Asia/Ho_Chi_Minh"
-    default_locale: str = "vi"
-    bot_username: str | None = None
-    send_rate: float = 25.0
+    settings: Settings = field(default_factory=Settings)
     clock: Callable[[], datetime] = system_clock
     router: Router = field(default_factory=lambda: router)
+
+    @property
+    def default_locale(self) -> str:
+        return self.settings.default_locale
+
+    @property
+    def bot_username(self) -> str | None:
+        return self.settings.telegram_bot_username
+
+    @bot_username.setter
+    def bot_username(self, name: str | None) -> None:
+        # Telegram tells us the bot's name at start-up (getMe) when TELEGRAM_BOT_USERNAME is
+        # unset; the handlers then see it in ctx.settings like any other setting.
+        self.settings = replace(self.settings, telegram_bot_username=name)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         incoming = _bounded(incoming)
         now = self.clock()
-        locale = self.default_locale
+        locale = self.settings.default_locale
         try:
             async with self.db.transaction() as session:
                 account, dialog, official = await chats.open_chat(
@@ -61,7 +72,7 @@ class Dispatcher:
                     account.locale
                     or (official.preferred_locale if official else None)
                     or incoming.language_hint,
-                    self.default_locale,
+                    self.settings.default_locale,
                 )
                 ctx = Context(
                     session=session,
@@ -70,9 +81,7 @@ class Dispatcher:
                     official=official,
                     dialog=dialog,
                     now=now,
-                    tz=ZoneInfo(self.tz_name),
-                    bot_username=self.bot_username,
-                    send_rate=self.send_rate,
+                    settings=self.settings,
                 )
                 with use_locale(locale):
                     replies = await route(self.router, ctx)

@@ -75,7 +75,11 @@ async def run_background(settings: Settings, stop: asyncio.Event) -> None:
     try:
         await asyncio.gather(
             run_scheduler(
-                db.transaction, settings.planning, stop, requirement_hours=settings.planning_hours
+                db.transaction,
+                settings.planning,
+                stop,
+                requirement_hours=settings.planning_hours,
+                digest=settings.digest,
             ),
             run_sender(settings, stop),
         )

@@ -156,18 +156,11 @@ class Sender:
             await lock.release()
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, writer_lock: bool = True) -> AsyncIterator[AsyncConnection]:
-        """Every transaction of the sender opens here, on a Core connection.
-
-        `writer_lock=False` (the per-group commits) goes straight to the engine and so
-        bypasses Database.transaction's in-process SQLite writer lock, as it always has.
-        """
-        if not writer_lock:
-            async with self.db.engine.begin() as conn:
-                yield conn
-            return
-        async with self.db.transaction() as session:
-            yield await session.connection()
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Every transaction of the sender opens here, on a Core connection, behind the same
+        in-process SQLite writer lock as the chat's transactions (Database.begin)."""
+        async with self.db.begin() as conn:
+            yield conn
 
     async def _take_over(self, channel: str, identity: str, gate: RateGate) -> None:
         """Resolve what a previous holder left behind and learn its recent pace."""
@@ -407,7 +400,7 @@ class _ChannelRun:
             self.s.stats.outcomes[drop.state] += 1
         finished += self.drops
         self.drops = []
-        async with self.s.transaction(writer_lock=False) as conn:
+        async with self.s.transaction() as conn:
             await delivery.finish(conn, notices.SENDING, finished, now=now)
             if retry:
                 await delivery.retry(conn, retry)

@@ -97,7 +97,7 @@ async def on_upload_choice(ctx: Context) -> list[Reply]:
         ctx.session, plan, actor=actor_of(ctx), now=ctx.now, skip_bad_rows=step == "good"
     )
     upload.consumed_at = ctx.now
-    await after_import(ctx.session, what, result, ctx.now)
+    await after_import(ctx.session, what, result, ctx.now, planning=ctx.settings.planning)
     return [Reply(importer.format_result(result))]
 
 

@@ -1,10 +1,11 @@
 """What a handler gets for one update: the session (caller-owned transaction), the sender's
-account, the linked official (or None), the dialog state and the clock."""
+account, the linked official (or None), the dialog state, the clock and the settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.types import Incoming
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
+from models.notices.digest import DigestSettings
+from models.notices.planning import PlanningSettings
+from models.notices.send_window import SendWindow
 from models.org.officials import Official
+
+
+class LinkCodeConfig(Protocol):
+    @property
+    def pepper(self) -> bytes: ...
+
+
+class HandlerSettings(Protocol):
+    """The part of bot/config.Settings that handlers read. A Protocol, because handlers may
+    not import bot (tests/test_architecture.py); read-only properties, so a frozen
+    dataclass satisfies it."""
+
+    @property
+    def timezone(self) -> ZoneInfo: ...
+    @property
+    def default_locale(self) -> str: ...
+    @property
+    def telegram_bot_username(self) -> str | None: ...
+    @property
+    def telegram_max_per_second(self) -> float: ...
+    @property
+    def send_window(self) -> SendWindow: ...
+    @property
+    def planning(self) -> PlanningSettings: ...
+    @property
+    def digest(self) -> DigestSettings: ...
+    @property
+    def link_codes(self) -> LinkCodeConfig: ...
 
 
 @dataclass
@@ -23,11 +55,22 @@ class Context:
     official: Official | None
     dialog: DialogState
     now: datetime  # aware, UTC
-    tz: ZoneInfo
-    bot_username: str | None = None
-    send_rate: float = 25.0  # the bulk sending ceiling (messages/s), for time estimates
+    settings: HandlerSettings
     choice: str | None = None  # the picked button's value (pressed, typed as "2" or as its label)
     args: str = ""  # what followed a /command
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.timezone
+
+    @property
+    def bot_username(self) -> str | None:
+        return self.settings.telegram_bot_username
+
+    @property
+    def send_rate(self) -> float:
+        """The bulk sending ceiling (messages/s), for time estimates."""
+        return self.settings.telegram_max_per_second
 
     @property
     def today(self) -> date:

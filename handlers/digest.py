@@ -30,6 +30,7 @@ async def on_nudge(ctx: Context) -> list[Reply]:
         (ctx.choice or "").partition(":")[2],
         now=ctx.now,
         actor=f"{ctx.account.channel}:{official.employee_code}",
+        settings=ctx.settings.digest,
         catalogue=catalogue,
     )
     return [Reply(_answer(ctx, result))]

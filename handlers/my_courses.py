@@ -215,6 +215,7 @@ def calendar_attachment(ctx: Context, course: Course, registration_id: int) -> A
         course,
         registration_id,
         now=ctx.now,
+        tz=ctx.tz,
         summary=summary,
         location=place,
         description=description,

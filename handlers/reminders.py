@@ -8,8 +8,6 @@ on. Anything else gets the stale answer and changes nothing.
 
 from __future__ import annotations
 
-from functools import cache
-
 from handlers.common import addressed
 from handlers.context import Context
 from handlers.router import router
@@ -18,7 +16,6 @@ from locales import _, format_datetime, ngettext
 from models.notices import digest as unit_digest
 from models.notices import outbox as notices
 from models.notices import preferences as prefs
-from models.notices.send_window import SendWindow, send_window_from_env
 from models.vocabulary import N_
 
 router.describe("nhacnho", "My reminders and how I receive them", 40)
@@ -35,11 +32,6 @@ _SHOWN = 10
 _PREVIEW_CHARS = 90
 
 
-@cache
-def _window() -> SendWindow:
-    return send_window_from_env()
-
-
 def _days(days: tuple[int, ...]) -> str:
     return ", ".join(ngettext("{n} day", "{n} days", d).format(n=d) for d in days)
 
@@ -53,7 +45,7 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
     lines.append(addressed(_("🔔 Reminders for {title}"), official))
     if upcoming:
         lines.append(_("Coming up:"))
-        window = _window()
+        window = ctx.settings.send_window
         for row in upcoming:
             # Shown when it will really go out: quiet hours and holidays hold it.
             at = window.next_open(max(row.send_at, ctx.now)) if not row.urgent else row.send_at

@@ -125,7 +125,9 @@ async def _redeem(ctx: Context, code: str) -> list[Reply]:
                 ).format(name=ctx.official.full_name)
             )
         ]
-    result = await link_codes.redeem(ctx.session, ctx.account, code, now=ctx.now)
+    result = await link_codes.redeem(
+        ctx.session, ctx.account, code, now=ctx.now, pepper=ctx.settings.link_codes.pepper
+    )
     if result.outcome is Outcome.LINKED:
         assert result.official is not None
         ctx.dialog.end()

@@ -90,12 +90,12 @@ async def run_scheduler(
     settings: PlanningSettings,
     stop: asyncio.Event,
     *,
-    requirement_hours: str = "6-20",
-    digest: DigestSettings | None = None,
+    requirement_hours: str,
+    digest: DigestSettings,
 ) -> None:
-    """Run the jobs until `stop` is set (both `python -m scheduler` and the bot use this).
-    `digest` defaults to the DIGEST_* environment variables."""
-    digest = digest if digest is not None else DigestSettings.from_env()
+    """Run the jobs until `stop` is set (bot/scheduler_main.py and the bot's in-process
+    notices use this). `transaction` is bot/db.Database.transaction: the scheduler gets a
+    ready database and settings, and reads no environment itself."""
     scheduler = build_scheduler(
         transaction, settings, requirement_hours=requirement_hours, digest=digest
     )

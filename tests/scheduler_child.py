@@ -11,15 +11,15 @@ import asyncio
 import json
 from datetime import datetime
 
-from models.notices.planning import PlanningSettings
-from scheduler.engine import SchedulerDatabase
+from bot.config import Settings
+from bot.db import Database
 from scheduler.jobs import plan_courses, plan_requirements
 
 
 async def main(args: argparse.Namespace) -> dict[str, int]:
-    db = SchedulerDatabase(args.db_url)
+    db = Database(args.db_url)
     now = datetime.fromisoformat(args.now)
-    settings = PlanningSettings()
+    settings = Settings().planning
     planned = 0
     try:
         for _ in range(args.runs):

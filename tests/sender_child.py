@@ -14,6 +14,7 @@ import os
 import resource
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.channels.telegram_transport import TelegramTransport
 from bot.db import Database
@@ -50,7 +51,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         db,
         {"telegram": transport},
         limits={"telegram": args.rate},
-        window=SendWindow(quiet=None),
+        window=SendWindow(tz=ZoneInfo("Asia/Ho_Chi_Minh"), quiet=None),
         config=config,
         clock=clock,
     )

@@ -18,7 +18,7 @@ async def test_console_links_by_code_and_picks_by_number(db: Database, tmp_path:
     async with db.transaction() as session:
         units = await small_province(session)
         official = await make_official(session, units["tccb"])
-        code = await link_codes.issue(session, official, now=clock(), created_by="test")
+        code = await link_codes.issue(session, official, now=clock(), created_by="test", pepper=b"")
     stdin = io.StringIO(f"1\n{code.lower()}\nHo so cua toi\nhồ sơ\n/thoat\nnever read\n")
     stdout = io.StringIO()
     await console.run(make_dispatcher(db, clock), stdin=stdin, stdout=stdout, files_dir=tmp_path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +23,8 @@ from models.imports.courses import COURSES as courses_import
 from models.imports.importer import Importer
 from models.requirements.training_records import TrainingRecord
 from tests.courses_world import NOW, TODAY, World, build_world
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 HEADER = (
     "Mã khóa học,Tên khóa học,Loại bồi dưỡng,Đơn vị tổ chức,Hình thức,Địa điểm,"
@@ -176,8 +179,8 @@ async def test_demo_catalogue_is_deterministic(db: Database) -> None:
 
         await ensure_default_catalogue(session, NOW)
         await seed_demo_province(session, size=600, today=TODAY)
-        assert await seed_demo_courses(session, seed=2026, today=TODAY) == 33
-        assert await seed_demo_courses(session, seed=2026, today=TODAY) == 0
+        assert await seed_demo_courses(session, seed=2026, today=TODAY, tz=VN) == 33
+        assert await seed_demo_courses(session, seed=2026, today=TODAY, tz=VN) == 0
         shown = await upcoming(session, TODAY)
         assert 25 <= len(shown) <= 40
         assert any(c.online for c in shown)

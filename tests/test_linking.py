@@ -34,13 +34,17 @@ async def world(db: Database) -> dict[str, object]:
     return {"an": an, "nhung": nhung, "units": units}
 
 
-async def issue_code(db: Database, official_id: int, clock: Clock, **kw: object) -> str:
+async def issue_code(
+    db: Database, official_id: int, clock: Clock, ttl: timedelta = link_codes.DEFAULT_TTL
+) -> str:
     from models.org.officials import Official
 
     async with db.transaction() as session:
         official = await session.get(Official, official_id)
         assert official is not None
-        return await link_codes.issue(session, official, now=clock(), created_by="test", **kw)
+        return await link_codes.issue(
+            session, official, now=clock(), created_by="test", pepper=b"", ttl=ttl
+        )
 
 
 async def test_unlinked_start_explains_and_offers_both_ways(db: Database, world: dict) -> None:

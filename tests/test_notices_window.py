@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,12 +17,12 @@ from models.notices.outbox import Notice
 from models.notices.send_window import SendWindow, load_holidays, parse_holidays, parse_quiet_hours
 from tests.notice_world import seed_people
 
-VN = SendWindow().tz
-WINDOW = SendWindow(holidays=load_holidays())
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+WINDOW = SendWindow(tz=VN, holidays=load_holidays())
 
 
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=VN)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VN)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ stage arithmetic alone: tests/test_notice_stages.py)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
@@ -27,7 +28,7 @@ from models.requirements.training_records import TrainingRecord, import_key
 from scheduler.jobs import plan_courses, plan_requirements
 from tests.notice_world import seed_people
 
-S = PlanningSettings()
+S = PlanningSettings(tz=ZoneInfo("Asia/Ho_Chi_Minh"))
 VN = S.tz
 
 
@@ -135,8 +136,8 @@ async def test_roster_change_produces_one_notice_listing_what_applies(db: Databa
     change = OfficialChange("NT0000002", ids[1], {"leadership_tier": (None, "pho_truong_phong")})
     ignored = OfficialChange("NT0000003", ids[2], {"phone": ("+849", "+848")})
     async with db.transaction() as session:
-        assert await plan_change_notices(session, [change, ignored], now=now) == 1
-        assert await plan_change_notices(session, [change], now=now) == 0  # same change
+        assert await plan_change_notices(session, [change, ignored], now=now, settings=S) == 1
+        assert await plan_change_notices(session, [change], now=now, settings=S) == 0  # same change
     [notice] = await rows(db, kind=notices.PERSON_CHANGE)
     assert notice.official_id == ids[1]
     assert "Cập nhật kiến thức pháp luật hằng năm" in notice.text and "31/12/2026" in notice.text

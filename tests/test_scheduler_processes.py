@@ -1,12 +1,11 @@
 """Two scheduler processes and two sender processes on one PostgreSQL database: every notice
-is planned once and sent once. Also: the scheduler's own engine behaves like the bot's."""
+is planned once and sent once."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import sqlite3
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -14,13 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.db import Database, upgrade
 from models.notices import outbox as notices
 from models.notices.outbox import Notice
 from models.requirements.store import ensure_default_catalogue
-from scheduler.engine import SchedulerDatabase
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import seed_people
 from tests.pg_server import PgServer
@@ -101,33 +99,3 @@ async def test_two_schedulers_and_two_senders_send_each_notice_once(pg_db: Datab
         )
     assert states == {notices.SENT: total}
     assert sum(sum(r["outcomes"].values()) for r in results) == total  # type: ignore[union-attr]
-
-
-async def test_scheduler_engine_matches_the_bots_on_sqlite(tmp_path: Path) -> None:
-    path = tmp_path / "x.sqlite3"
-    url = f"sqlite+aiosqlite:///{path}"
-    bot_db, sched_db = Database(url), SchedulerDatabase(url)
-    try:
-        found = []
-        for transaction in (bot_db.transaction, sched_db.transaction):
-            async with transaction() as session:
-                pragmas = [
-                    (await session.execute(text(f"PRAGMA {name}"))).scalar()
-                    for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
-                ]
-                # After only reads, another writer is already shut out: BEGIN IMMEDIATE.
-                other = sqlite3.connect(path, timeout=0, isolation_level=None)
-                try:
-                    other.execute("BEGIN IMMEDIATE")
-                    locked = False
-                    other.execute("ROLLBACK")
-                except sqlite3.OperationalError:
-                    locked = True
-                finally:
-                    other.close()
-                found.append((pragmas, locked))
-        assert found[0] == found[1]
-        assert found[0][1] is True
-    finally:
-        await bot_db.dispose()
-        await sched_db.dispose()

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -56,7 +57,7 @@ def make_sender(
         db,
         {"telegram": transport},
         limits={"telegram": rate},
-        window=SendWindow(holidays=load_holidays()),
+        window=SendWindow(tz=ZoneInfo("Asia/Ho_Chi_Minh"), holidays=load_holidays()),
         config=SenderConfig(**settings),  # type: ignore[arg-type]
         clock=clock,
     )

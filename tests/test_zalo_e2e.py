@@ -125,7 +125,7 @@ async def issue(db: Database, official_id: int) -> str:
     async with db.transaction() as session:
         official = await session.get(Official, official_id)
         assert official is not None
-        return await link_codes.issue(session, official, now=NOW, created_by="test")
+        return await link_codes.issue(session, official, now=NOW, created_by="test", pepper=b"")
 
 
 async def test_link_by_code_yeucau_by_number_then_reminder(
@@ -348,7 +348,7 @@ async def test_a_notice_with_a_choice_can_be_answered_by_number(
             db,
             {"zalo": transport},
             limits={"zalo": 20},
-            window=SendWindow(quiet=None),
+            window=SendWindow(tz=TZ, quiet=None),
             config=SenderConfig(drain_wait=0),
             clock=RunningClock(NOW),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.config import Settings
 from bot.db import Database
 from bot.dispatch import Dispatcher
 from handlers.types import Contact, Document, Incoming, Reply
@@ -83,4 +84,6 @@ class Person:
 
 
 def make_dispatcher(db: Database, clock: Clock | None = None) -> Dispatcher:
-    return Dispatcher(db=db, clock=clock or Clock(), bot_username="troly_test_bot")
+    return Dispatcher(
+        db=db, settings=Settings(telegram_bot_username="troly_test_bot"), clock=clock or Clock()
+    )

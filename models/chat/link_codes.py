@@ -10,12 +10,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,9 +61,9 @@ class Redemption:
     blocked_until: datetime | None = None
 
 
-def _hash(code: str) -> str:
-    # An optional server-side pepper means a leaked database alone does not reveal codes.
-    pepper = os.environ.get("LINK_CODE_SECRET", "").encode()
+def _hash(code: str, pepper: bytes) -> str:
+    # An optional server-side pepper (LINK_CODE_SECRET) means a leaked database alone does
+    # not reveal codes.
     return hmac.new(pepper, code.encode(), hashlib.sha256).hexdigest()
 
 
@@ -85,9 +85,11 @@ async def issue(
     *,
     now: datetime,
     created_by: str,
+    pepper: bytes,
     ttl: timedelta = DEFAULT_TTL,
 ) -> str:
-    """A fresh code for the official; earlier unused codes stop working."""
+    """A fresh code for the official; earlier unused codes stop working. `pepper` is the
+    configured secret (Settings.link_codes); redeem must be given the same one."""
     await session.execute(
         update(LinkCode)
         .where(
@@ -101,7 +103,7 @@ async def issue(
     session.add(
         LinkCode(
             official_id=official.id,
-            code_hash=_hash(code),
+            code_hash=_hash(code, pepper),
             created_at=now,
             expires_at=now + ttl,
             created_by=created_by,
@@ -133,12 +135,12 @@ def is_blocked(account: ChatAccount, now: datetime) -> bool:
 
 
 async def redeem(
-    session: AsyncSession, account: ChatAccount, code: str, *, now: datetime
+    session: AsyncSession, account: ChatAccount, code: str, *, now: datetime, pepper: bytes
 ) -> Redemption:
     """Link the account to the code's official if the code is valid; count failures."""
     if is_blocked(account, now):
         return Redemption(Outcome.BLOCKED, blocked_until=account.link_blocked_until)
-    row = await session.scalar(select(LinkCode).where(LinkCode.code_hash == _hash(code)))
+    row = await session.scalar(select(LinkCode).where(LinkCode.code_hash == _hash(code, pepper)))
     if row is None or row.revoked_at is not None:
         blocked = _fail(account, now)
         return Redemption(Outcome.BLOCKED if blocked else Outcome.WRONG, blocked_until=blocked)
@@ -148,10 +150,14 @@ async def redeem(
     if row.expires_at <= now:
         _fail(account, now)
         return Redemption(Outcome.EXPIRED)
-    claimed = await session.execute(
-        update(LinkCode)
-        .where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
-        .values(used_at=now, used_by_account_id=account.id)
+    # An UPDATE's result is a CursorResult, which has the rowcount.
+    claimed = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(LinkCode)
+            .where(LinkCode.id == row.id, LinkCode.used_at.is_(None))
+            .values(used_at=now, used_by_account_id=account.id)
+        ),
     )
     if claimed.rowcount != 1:
         return Redemption(Outcome.USED)

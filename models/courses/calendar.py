@@ -2,7 +2,7 @@
 
 Built with the icalendar library (escaping, line folding and VTIMEZONE are easy to get
 wrong by hand). Courses carry dates, not hours; the event runs from the usual opening
-time on the first day to the usual closing time on the last, in Asia/Ho_Chi_Minh, which
+time on the first day to the usual closing time on the last, in the configured time zone, which
 phones in any time zone then show correctly. The UID depends only on the course and the
 registration, so sending the file again updates the same calendar entry.
 """
@@ -16,7 +16,6 @@ from icalendar import Alarm, Calendar, Event
 
 from models.courses.catalogue import Course
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY_STARTS = time(7, 30)  # Vietnamese offices and schools open at 07:00–07:30
 DAY_ENDS = time(17, 0)
 PRODID = "-//Tro ly Boi duong//Course calendar//VI"
@@ -32,6 +31,7 @@ def course_ics(
     registration_id: int,
     *,
     now: datetime,
+    tz: ZoneInfo,
     summary: str,
     location: str,
     description: str,
@@ -45,8 +45,8 @@ def course_ics(
     event = Event()
     event.add("uid", event_uid(course, registration_id))
     event.add("dtstamp", now)
-    event.add("dtstart", datetime.combine(course.starts_on, DAY_STARTS, TZ))
-    event.add("dtend", datetime.combine(course.ends_on, DAY_ENDS, TZ))
+    event.add("dtstart", datetime.combine(course.starts_on, DAY_STARTS, tz))
+    event.add("dtend", datetime.combine(course.ends_on, DAY_ENDS, tz))
     event.add("summary", summary)
     event.add("location", location)
     event.add("description", description)

@@ -27,11 +27,10 @@ from models.requirements.store import current_catalogue
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_courses.yaml"
 SOURCE = "demo"
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _WAITLISTED_WHEN_FULL = 3
 
 
-async def seed_demo_courses(session: AsyncSession, *, seed: int, today: date) -> int:
+async def seed_demo_courses(session: AsyncSession, *, seed: int, today: date, tz: ZoneInfo) -> int:
     """Create the demo courses unless they exist; returns how many were created."""
     if await session.scalar(select(Course.id).where(Course.source == SOURCE).limit(1)):
         return 0
@@ -52,7 +51,7 @@ async def seed_demo_courses(session: AsyncSession, *, seed: int, today: date) ->
         )
     ).all()
     rng = random.Random(seed)
-    stamp = datetime.combine(today, time(9, 0), VN_TZ)
+    stamp = datetime.combine(today, time(9, 0), tz)
     created = 0
     for spec in specs:
         course = _course(spec, today, units.get(spec.get("unit") or ""))

@@ -4,7 +4,7 @@ one registry of `Importer` instances, so both paths treat every kind alike."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,9 @@ from models.imports.officials import ROSTER, RosterResult
 from models.imports.report import ImportResult
 from models.imports.training import TRAINING
 
+if TYPE_CHECKING:  # planning imports the whole domain; only its settings type is needed here
+    from models.notices.planning import PlanningSettings
+
 # In the order a person is offered them.
 IMPORTERS: dict[str, Importer[Any, Any]] = {
     importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE)
@@ -22,11 +25,16 @@ IMPORTERS: dict[str, Importer[Any, Any]] = {
 
 
 async def after_import(
-    session: AsyncSession, kind: str, result: ImportResult, now: datetime
+    session: AsyncSession,
+    kind: str,
+    result: ImportResult,
+    now: datetime,
+    *,
+    planning: PlanningSettings,
 ) -> None:
     """Follow-ups of an import, in the same transaction, whichever path imported: a roster
     import that changed someone's post, rank or position tells them what now applies."""
     if isinstance(result, RosterResult) and result.changes:
         from models.notices.planning import plan_change_notices
 
-        await plan_change_notices(session, result.changes, now=now)
+        await plan_change_notices(session, result.changes, now=now, settings=planning)

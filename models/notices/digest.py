@@ -23,12 +23,12 @@ many heads press however often. Nudges re-check everything at the moment of the 
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -40,7 +40,7 @@ from models import audit
 from models.notices import outbox as notices
 from models.notices import texts
 from models.notices.outbox import NewNotice
-from models.notices.planning import VN_TZ, registered_kinds
+from models.notices.planning import registered_kinds
 from models.notices.preferences import UNIT_DIGEST, Preferences, preferences_for, recipients
 from models.org.officials import Official
 from models.org.units import OrgUnit
@@ -57,8 +57,8 @@ NUDGE = "nudge"  # a head's reminder to one staff member; part of the duty to tr
 SHOWN = 10  # people named in one digest; the rest are counted
 NUDGE_RELEVANT = timedelta(days=3)
 _UNITS_PER_QUERY = 500
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -66,48 +66,18 @@ _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "satur
 
 @dataclass(frozen=True)
 class DigestSettings:
+    """Built from the environment by bot/config.py (digest_settings)."""
+
+    tz: ZoneInfo
     weekday: int | None = 1  # ISO weekday (1 = Monday) the digest is due; None: no digests
     send_time: time = time(8, 0)
     window_days: int = 30  # "due soon" means due within this many days
-    tz: ZoneInfo = VN_TZ
     default_locale: str = "vi"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DigestSettings:
-        """DIGEST_WEEKDAY (1–7 or mon…sun, `off`), DIGEST_SEND_TIME (HH:MM),
-        DIGEST_DUE_WITHIN_DAYS, TIMEZONE, DEFAULT_LOCALE. Raises ValueError naming the
-        variable, like PlanningSettings.from_env."""
-        env = os.environ if env is None else env
-        raw_day = env.get("DIGEST_WEEKDAY", "1").strip().lower()
-        weekday: int | None
-        if raw_day in ("off", "0", "none", ""):
-            weekday = None
-        elif raw_day in _WEEKDAYS or raw_day in _WEEKDAY_NAMES:
-            weekday = _WEEKDAYS.index(raw_day[:3]) + 1
-        elif raw_day.isascii() and raw_day.isdigit() and 1 <= int(raw_day) <= 7:
-            weekday = int(raw_day)
-        else:
-            raise ValueError("DIGEST_WEEKDAY: expected 1-7 (1 = Monday), mon…sun, or off")
-        try:
-            send_time = time.fromisoformat(env.get("DIGEST_SEND_TIME", "08:00"))
-        except ValueError as exc:
-            raise ValueError("DIGEST_SEND_TIME: expected HH:MM, e.g. 08:00") from exc
-        try:
-            window = int(env.get("DIGEST_DUE_WITHIN_DAYS", "30"))
-        except ValueError as exc:
-            raise ValueError("DIGEST_DUE_WITHIN_DAYS: expected a whole number") from exc
-        if not 1 <= window <= 366:
-            raise ValueError("DIGEST_DUE_WITHIN_DAYS: must be between 1 and 366")
-        try:
-            tz = ZoneInfo(env.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
-        except (KeyError, ValueError) as exc:
-            raise ValueError("TIMEZONE: unknown time zone") from exc
-        return cls(weekday, send_time, window, tz, env.get("DEFAULT_LOCALE", "vi"))
 
     @property
     def cron_day(self) -> str:
         """The weekday for APScheduler's CronTrigger ("mon"…)."""
-        return _WEEKDAYS[(self.weekday or 1) - 1]
+        return WEEKDAYS[(self.weekday or 1) - 1]
 
     def week_start(self, now: datetime) -> datetime:
         """Monday 00:00 local of the ISO week `now` falls in."""
@@ -378,13 +348,13 @@ async def plan_unit_digests(
     session: AsyncSession,
     *,
     now: datetime,
-    settings: DigestSettings | None = None,
+    settings: DigestSettings,
     catalogue: Catalogue | None = None,
 ) -> DigestStats:
     """This week's digests, in the caller's transaction. Nothing before the week's moment;
     from then until the week ends, every run is safe: heads who already have this week's
     digest are skipped and the rows are insert-or-ignore on their key."""
-    s = settings or DigestSettings()
+    s = settings
     stats = DigestStats()
     if s.weekday is None:
         return stats
@@ -429,8 +399,8 @@ async def plan_unit_digests(
         genders.update({official_id: gender for official_id, gender in rows})
     names: dict[int, str] = {}
     for chunk in _chunks(sorted(listed)):
-        rows = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
-        names.update({unit_id: name for unit_id, name in rows})
+        named = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
+        names.update({unit_id: name for unit_id, name in named})
     cache = texts.TextCache()
     buttons: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
     batch: list[NewNotice] = []
@@ -443,9 +413,7 @@ async def plan_unit_digests(
                 locale,
                 gender,
                 ("digest", unit_id),
-                lambda people=people, gender=gender, unit_id=unit_id: digest_text(
-                    names[unit_id], people, gender, s.window_days
-                ),
+                partial(digest_text, names[unit_id], people, gender, s.window_days),
             )
             if (unit_id, locale) not in buttons:
                 with use_locale(locale):
@@ -498,14 +466,14 @@ async def nudge(
     *,
     now: datetime,
     actor: str,
-    settings: DigestSettings | None = None,
+    settings: DigestSettings,
     catalogue: Catalogue | None = None,
 ) -> NudgeResult:
     """A head pressed "nudge:<value>" (a staff member's id, or "all"). Authorised against
     `head`, the linked official pressing it, never the id in the button: `head` must now be
     a head of their own unit and the staff member still listed there today. Audited either
     way; only allowed nudges write notices."""
-    s = settings or DigestSettings()
+    s = settings
     today = now.astimezone(s.tz).date()
     everyone = value == "all"
     target = int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None

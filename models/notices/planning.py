@@ -15,8 +15,7 @@ date-range filter on the event column).
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -62,7 +61,6 @@ from models.requirements.model import Catalogue, Rule
 from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PERSON_FIELDS = frozenset(
     {
         "post_title",
@@ -82,29 +80,11 @@ _OPEN = (Status.DUE, Status.OVERDUE)
 _NO_LANGUAGES: frozenset[str] = frozenset()
 
 
-def _int_list(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
-    raw = env.get(name, default)
-    try:
-        values = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}, reverse=True))
-    except ValueError as exc:
-        raise ValueError(f"{name}: expected whole numbers separated by commas") from exc
-    if not values or values[-1] < 1:
-        raise ValueError(f"{name}: expected at least one number, each 1 or more")
-    return values
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(env.get(name, str(default)))
-    except ValueError as exc:
-        raise ValueError(f"{name}: expected a whole number") from exc
-    if not low <= value <= high:
-        raise ValueError(f"{name}: must be between {low} and {high}")
-    return value
-
-
 @dataclass(frozen=True)
 class PlanningSettings:
+    """Built from the environment by bot/config.py (planning_settings)."""
+
+    tz: ZoneInfo
     stages_days: tuple[int, ...] = (91, 46, 16)
     overdue_days: int = 1
     overdue_relevant_days: int = 14
@@ -112,31 +92,7 @@ class PlanningSettings:
     horizon: timedelta = timedelta(hours=6)
     registration_lead_days: int = 2
     default_locale: str = "vi"
-    tz: ZoneInfo = VN_TZ
     batch_size: int = 5000
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> PlanningSettings:
-        """Raises ValueError naming the variable; bot/config.py turns it into a ConfigError."""
-        env = os.environ if env is None else env
-        try:
-            send_time = time.fromisoformat(env.get("NOTICE_SEND_TIME", "08:00"))
-        except ValueError as exc:
-            raise ValueError("NOTICE_SEND_TIME: expected HH:MM, e.g. 08:00") from exc
-        try:
-            tz = ZoneInfo(env.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
-        except (KeyError, ValueError) as exc:
-            raise ValueError("TIMEZONE: unknown time zone") from exc
-        return cls(
-            stages_days=_int_list(env, "REQUIREMENT_NOTICE_DAYS", "91,46,16"),
-            overdue_days=_int(env, "OVERDUE_NOTICE_DAYS", 1, 1, 366),
-            overdue_relevant_days=_int(env, "OVERDUE_NOTICE_RELEVANT_DAYS", 14, 1, 366),
-            send_time=send_time,
-            horizon=timedelta(hours=_int(env, "PLANNING_HORIZON_HOURS", 6, 1, 72)),
-            registration_lead_days=_int(env, "REGISTRATION_NOTICE_DAYS", 2, 1, 60),
-            default_locale=env.get("DEFAULT_LOCALE", "vi"),
-            tz=tz,
-        )
 
     def at(self, day: date, moment: time | None = None) -> datetime:
         return datetime.combine(day, moment or self.send_time, self.tz)
@@ -427,12 +383,12 @@ async def plan_requirement_notices(
     session: AsyncSession,
     *,
     now: datetime,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
     catalogue: Catalogue | None = None,
 ) -> PlanStats:
     """Due-date, overdue and registration-deadline notices for every official, in the
     caller's transaction. Running it twice plans nothing twice."""
-    s = settings or PlanningSettings()
+    s = settings
     catalogue = catalogue or await current_catalogue(session)
     today = now.astimezone(s.tz).date()
     rules = [r for r in catalogue.rules if not r.advisory]
@@ -617,11 +573,11 @@ async def _withdraw_resolved(
 
 
 async def plan_course_notices(
-    session: AsyncSession, *, now: datetime, settings: PlanningSettings | None = None
+    session: AsyncSession, *, now: datetime, settings: PlanningSettings
 ) -> PlanStats:
     """Course-start reminders (each official's lead times), waitlist promotions not yet told
     and cancelled courses' registrants."""
-    s = settings or PlanningSettings()
+    s = settings
     stats = PlanStats()
     for part in (
         await _plan_course_starts(session, now, s),
@@ -776,11 +732,11 @@ async def enqueue_course_changed(
     course: Course,
     *,
     now: datetime,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
 ) -> int:
     """Tell everyone holding or waiting for a seat that the course's dates or place changed.
     For the courses feature to call in the transaction that changes the course."""
-    s = settings or PlanningSettings()
+    s = settings
     ids = list(
         await session.scalars(
             select(Registration.official_id).where(
@@ -822,14 +778,14 @@ async def plan_change_notices(
     changes: Sequence[Any],
     *,
     now: datetime,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
     catalogue: Catalogue | None = None,
 ) -> int:
     """One notice per official whose post, rank or position changed in a roster import,
     listing the requirements that now apply and are not yet met. `changes` is
     `RosterResult.changes` (OfficialChange: employee_code, official_id, fields); call it in
     the import's transaction, after `apply_import`."""
-    s = settings or PlanningSettings()
+    s = settings
     relevant = {c.official_id: c for c in changes if PERSON_FIELDS & set(c.fields)}
     if not relevant:
         return 0

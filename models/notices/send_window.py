@@ -1,11 +1,10 @@
-"""When a notice may go out: never in quiet hours (default 21:00–07:00, Asia/Ho_Chi_Minh) and
+"""When a notice may go out: never in quiet hours (default 21:00–07:00, local time) and
 never on a public holiday (data: models/notices/data/holidays.yaml). Held notices wait for the next
 open moment; the sender then takes them in due order.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -17,7 +16,6 @@ import yaml
 
 DEFAULT_HOLIDAYS = Path(__file__).resolve().parent / "data" / "holidays.yaml"
 DEFAULT_QUIET_HOURS = "21:00-07:00"
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class HolidayFileError(ValueError):
@@ -93,7 +91,7 @@ def parse_quiet_hours(value: str) -> tuple[time, time] | None:
 class SendWindow:
     """Quiet hours and holidays in one place, so planner, sender and /nhacnho agree."""
 
-    tz: ZoneInfo = VN_TZ
+    tz: ZoneInfo  # the configured TIMEZONE (bot/config.py builds the window)
     quiet: tuple[time, time] | None = (time(21), time(7))
     holidays: Holidays = NO_HOLIDAYS
 
@@ -124,23 +122,3 @@ class SendWindow:
                 continue
             return local.astimezone(moment.tzinfo)
         raise ValueError("no open moment within a year: check quiet hours and holidays")
-
-
-def send_window_from_env(env: dict[str, str] | None = None) -> SendWindow:
-    """QUIET_HOURS, HOLIDAYS_FILE and TIMEZONE; raises ValueError naming the bad variable.
-    Shared by the sender (via bot/config.py), the scheduler and /nhacnho."""
-    env = dict(os.environ) if env is None else env
-    try:
-        quiet = parse_quiet_hours(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
-    except ValueError as exc:
-        raise ValueError(f"QUIET_HOURS: {exc}") from exc
-    path = Path(env["HOLIDAYS_FILE"]) if env.get("HOLIDAYS_FILE") else DEFAULT_HOLIDAYS
-    try:
-        holidays = load_holidays(path)
-    except HolidayFileError as exc:
-        raise ValueError(f"HOLIDAYS_FILE: {exc}") from exc
-    try:
-        tz = ZoneInfo(env.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
-    except (KeyError, ValueError) as exc:
-        raise ValueError("TIMEZONE: unknown time zone") from exc
-    return SendWindow(tz=tz, quiet=quiet, holidays=holidays)

@@ -1,8 +1,8 @@
 """What one official owes on one day: the compiled catalogue applied to a profile and the
 official's completed training. Pure and synchronous: no database, no clock, no locale.
 
-"Today" comes from the caller, already in Asia/Ho_Chi_Minh, so a yearly rule flips at local
-midnight on 1 January, not at 07:00. Records dated after today are ignored, which is what
+"Today" comes from the caller, already in the configured time zone, so a yearly rule flips at
+local midnight on 1 January, not at 07:00. Records dated after today are ignored, which is what
 lets the compliance report evaluate a past year as of its last day.
 """
 
