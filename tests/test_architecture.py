@@ -83,8 +83,8 @@ def test_the_environment_rule_catches_a_violation(tmp_path: Path) -> None:
 
 
 TIME_ZONE = "Asia/" + "Ho_Chi_Minh"  # split, so this file does not match itself
-# models/imports/** is being rebuilt as one importer framework (issue #10, item 2), which
-# takes `today`/`tz` from its callers; these go with it.
+
+
 def test_the_time_zone_is_written_only_as_the_settings_default() -> None:
     skipped = {"tests", "docs", ".venv", ".git"}
     found = {
