@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import handlers  # noqa: F401  (registers every feature on the router)
 from bot.db import Database
+from handlers import ROUTER
 from handlers.context import Context
-from handlers.router import Router, router
+from handlers.router import Router
 from handlers.routing import route
 from handlers.types import Incoming, Reply
 from locales import _, use_locale
@@ -42,7 +42,7 @@ class Dispatcher:
     bot_username: str | None = None
     send_rate: float = 25.0
     clock: Callable[[], datetime] = system_clock
-    router: Router = field(default_factory=lambda: router)
+    router: Router = field(default_factory=lambda: ROUTER)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         incoming = _bounded(incoming)

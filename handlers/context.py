@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,9 @@ from handlers.types import Incoming
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
 from models.org.officials import Official
+
+if TYPE_CHECKING:
+    from handlers.router import Router
 
 
 @dataclass
@@ -28,6 +32,7 @@ class Context:
     send_rate: float = 25.0  # the bulk sending ceiling (messages/s), for time estimates
     choice: str | None = None  # the picked button's value (pressed, typed as "2" or as its label)
     args: str = ""  # what followed a /command
+    router: Router | None = None  # the composed router, for the menu and the command list
 
     @property
     def today(self) -> date:

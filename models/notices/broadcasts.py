@@ -97,6 +97,16 @@ async def linked_chats(session: AsyncSession, official_ids: Iterable[int]) -> di
     return {i: locales.get(i, "vi") for i in out}
 
 
+async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id)
+
+
+async def add_draft(session: AsyncSession, broadcast: Broadcast) -> None:
+    """Store a new broadcast so it has an id before its rows are queued."""
+    session.add(broadcast)
+    await session.flush()
+
+
 async def queue(
     session: AsyncSession,
     broadcast: Broadcast,
