@@ -3,7 +3,8 @@
 A button's value comes back from the chat platform and is untrusted: it may be forged,
 truncated, or left over from an older release. `unpack` is the one place that rejects
 such values (unknown tag, wrong number of fields, a non-integer where an integer belongs,
-a value outside its declared set, more than Telegram's 64 bytes; no field holds a ':').
+a value outside its declared set, more than Telegram's 64 bytes; no field holds a ':'
+unless it is declared Unchecked).
 Handlers only ever see values that fit their declaration; everything else gets the polite
 "stale" answer.
 
@@ -23,7 +24,13 @@ from locales.i18n import SUPPORTED_LOCALES
 MAX_BYTES = 64  # Telegram's callback_data limit
 MAX_INT_DIGITS = 9  # beyond this it is no id of ours (and would overflow an INTEGER column)
 
-FieldType = type[int] | type[str] | tuple[str, ...]  # a tuple: the only values allowed
+
+class Unchecked:
+    """A last field taken verbatim (empty, colons and all), for a value a model checks and
+    audits itself: models/notices/digest.nudge logs every forged "Remind" press."""
+
+
+FieldType = type[int] | type[str] | type[Unchecked] | tuple[str, ...]  # tuple: allowed values
 
 
 class Values(Mapping[str, int | str]):
@@ -62,11 +69,13 @@ class Payload:
     def __init__(self, tag: str, **fields: FieldType) -> None:
         if not tag or any(not part for part in tag.split(":")):
             raise ValueError(f"bad payload tag {tag!r}")
-        for name, kind in fields.items():
-            if kind not in (int, str) and not (
+        for index, (name, kind) in enumerate(fields.items()):
+            if kind not in (int, str, Unchecked) and not (
                 isinstance(kind, tuple) and kind and all(isinstance(v, str) for v in kind)
             ):
                 raise ValueError(f"payload {tag}: field {name!r} has an unsupported type")
+            if kind is Unchecked and index != len(fields) - 1:
+                raise ValueError(f"payload {tag}: only the last field may be Unchecked")
         object.__setattr__(self, "tag", tag)
         object.__setattr__(self, "fields", tuple(fields.items()))
 
@@ -101,7 +110,11 @@ class Payload:
         prefix = self.tag + ":"
         if not value.startswith(prefix):
             return None
-        raw = value[len(prefix) :].split(":")
+        rest = value[len(prefix) :]
+        if self.fields[-1][1] is Unchecked:
+            raw = rest.split(":", len(self.fields) - 1)
+        else:
+            raw = rest.split(":")
         if len(raw) != len(self.fields):
             return None
         decoded: dict[str, int | str] = {}
@@ -118,6 +131,10 @@ def _encode(tag: str, name: str, kind: FieldType, value: int | str) -> str:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"payload {tag}: {name!r} must be a non-negative int")
         text = str(value)
+    elif kind is Unchecked:
+        if not isinstance(value, str):
+            raise ValueError(f"payload {tag}: {name!r} must be text")
+        text = value
     elif kind is str:
         if not isinstance(value, str) or not value or ":" in value:
             raise ValueError(f"payload {tag}: {name!r} must be non-empty text without ':'")
@@ -137,6 +154,8 @@ def _decode(kind: FieldType, text: str) -> int | str | None:
         if not (text.isascii() and text.isdigit() and len(text) <= MAX_INT_DIGITS):
             return None
         return int(text)
+    if kind is Unchecked:
+        return text
     if kind is str:
         return text or None
     assert isinstance(kind, tuple)
@@ -170,7 +189,8 @@ REMINDER_LEAD_MENU = Payload("rem:lead")
 REMINDER_LEAD_DAY = Payload("rem:lead", days=int)
 REMINDER_CHANNEL = Payload("rem:ch", channel=str)
 
-NUDGE = Payload("nudge", who=str)  # a staff member's id, or "all" (models/notices/digest.py)
+# A staff member's id, or "all": models/notices/digest.py builds, checks and audits it.
+NUDGE = Payload("nudge", who=Unchecked)
 
 ADMIN_IMPORT = Payload("adm:import")
 ADMIN_GRANT = Payload("adm:grant")

@@ -30,7 +30,7 @@ DECLARED = [v for v in vars(payloads).values() if isinstance(v, Payload)]
 def _sample(kind: payloads.FieldType) -> int | str:
     if kind is int:
         return 123456789
-    if kind is str:
+    if kind is str or kind is payloads.Unchecked:
         return "x.y+z"
     assert isinstance(kind, tuple)
     return kind[-1]
@@ -87,7 +87,7 @@ def test_the_wire_format_is_the_one_buttons_already_carry() -> None:
         (COURSE_PAGE, "page:" + "q" * 60 + ":1"),  # over Telegram's 64 bytes
         (COURSE_SEARCH, "find:x"),
         (COURSE_SEARCH, "find::"),
-        (NUDGE, "nudge:"),
+        (NUDGE, "nudgex:1"),
     ],
 )
 def test_forged_or_malformed_values_are_refused(payload: Payload, value: str) -> None:
@@ -124,6 +124,15 @@ def test_a_bad_declaration_fails_at_import() -> None:
         Payload("x", id=float)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Payload("x", answer=())
+
+
+def test_an_unchecked_field_is_passed_on_verbatim_for_its_model_to_judge() -> None:
+    # models/notices/digest.nudge audits forged presses, so it must see them as sent.
+    for who in ("", "all:1", "1;DROP", "١٢"):
+        values = NUDGE.unpack(f"nudge:{who}")
+        assert values is not None and values.text("who") == who
+    with pytest.raises(ValueError):
+        Payload("x", note=payloads.Unchecked, id=int)
 
 
 def test_values_are_read_with_their_declared_type() -> None:

@@ -49,11 +49,11 @@ def in_scope(scope: Scope) -> list[Any]:
     return [or_(*(OrgUnit.path.startswith(u.path, autoescape=True) for u in scope.units))]
 
 
-def _base(scope: Scope) -> Select[tuple[int]]:
+def _base(scope: Scope) -> Select[int]:
     return (
         select(Official.id)
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
-        .where(Official.active.is_(True), *in_scope(scope))  # type: ignore[arg-type]
+        .where(Official.active.is_(True), *in_scope(scope))
     )
 
 
@@ -105,7 +105,7 @@ async def levels_in_scope(session: AsyncSession, scope: Scope) -> list[str]:
     levels = await session.scalars(
         select(Official.level)
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
-        .where(Official.active.is_(True), *in_scope(scope))  # type: ignore[arg-type]
+        .where(Official.active.is_(True), *in_scope(scope))
         .distinct()
     )
     return sorted(levels)
@@ -137,7 +137,7 @@ async def find_units(
     return [u for u in rows if key in fold_key(u.name)][:limit]
 
 
-def _eligible_for(query: Select[tuple[int]], course: Course) -> Select[tuple[int]]:
+def _eligible_for(query: Select[int], course: Course) -> Select[int]:
     """The SQL twin of models.courses.catalogue.ineligibility, plus "not already registered"."""
     if course.eligible_levels:
         query = query.where(Official.level.in_(course.eligible_levels))
@@ -191,6 +191,7 @@ async def reach(session: AsyncSession, official_ids: tuple[int, ...]) -> Reach:
             .group_by(ChatAccount.official_id)
         )
         for official_id, accounts, blocked in rows:
+            assert official_id is not None  # the query only asks for linked officials
             linked.add(official_id)
             if accounts > blocked:
                 reachable.add(official_id)

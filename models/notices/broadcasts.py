@@ -92,6 +92,7 @@ async def linked_chats(session: AsyncSession, official_ids: Iterable[int]) -> di
             .group_by(ChatAccount.official_id)
         )
         for (official_id,) in rows:
+            assert official_id is not None  # the query only asks for linked officials
             out[official_id] = "vi"
     locales = await notices.recipient_locales(session, out)
     return {i: locales.get(i, "vi") for i in out}
