@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-import handlers  # noqa: F401  (registers every feature on the router)
 from bot.config import Settings
 from bot.db import Database
+from handlers import ROUTER
 from handlers.context import Context
-from handlers.router import Router, router
+from handlers.router import Router
 from handlers.routing import route
 from handlers.types import Incoming, Reply
 from locales import _, use_locale
@@ -39,7 +39,7 @@ class Dispatcher:
     db: Database
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], datetime] = system_clock
-    router: Router = field(default_factory=lambda: router)
+    router: Router = field(default_factory=lambda: ROUTER)
 
     @property
     def default_locale(self) -> str:

@@ -1,9 +1,11 @@
-"""Channel-neutral conversation logic, one module per feature.
+"""Channel-neutral conversation logic, one module (and one router) per feature.
 
-Importing the package registers every feature on `handlers.router.router`.
+`ROUTER` is every feature's router composed, in this order: when two free-text intents
+match equally well, the earlier feature wins. Adding a feature is adding its module and
+naming its router here.
 """
 
-from handlers import (  # noqa: F401
+from handlers import (
     admin,
     admin_export,
     admin_files,
@@ -19,3 +21,24 @@ from handlers import (  # noqa: F401
     requirements,
     start,
 )
+from handlers.router import Router, compose
+
+# The order the features registered in before they had routers of their own.
+ROUTERS: tuple[Router, ...] = (
+    admin.router,
+    reports.router,
+    admin_export.router,
+    admin_files.router,
+    broadcast.router,
+    courses.router,
+    digest.router,
+    help.router,
+    language.router,
+    my_courses.router,
+    requirements.router,
+    profile.router,
+    reminders.router,
+    start.router,
+)
+
+ROUTER = compose("troly", ROUTERS)

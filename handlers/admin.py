@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from handlers.admin_access import actor_of, admin_scope, denied
-from handlers.common import addressed
+from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
-from handlers.router import router
+from handlers.flows import Flow
+from handlers.payloads import (
+    ADMIN_GRANT,
+    ADMIN_IMPORT,
+    EXPORT_ASK,
+    GRANT,
+    Payload,
+    Values,
+)
+from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _
 from models.imports.kinds import IMPORTERS
 from models.org import admins, officials
 from models.org import units as org_units
+from models.org.admins import Scope
 
+GRANTING = Flow("admin_grant", steps=("codes", "confirm"))
+TYPE_CODES = GRANTING.step("codes")
+CONFIRM_GRANT = GRANTING.step("confirm")
+
+router = Router("admin")
 router.describe("quantri", "HR admin tools (HR officers only)", 70)
 
 
@@ -22,47 +37,55 @@ async def on_admin(ctx: Context) -> list[Reply]:
         return denied(ctx)
     names = ", ".join(u.name for u in scope.units)
     choices = [
-        Choice(_("📣 Send an announcement"), "cmd:thongbao"),
-        Choice(_("📥 Import an Excel/CSV file"), "adm:import"),
-        Choice(_("📊 Compliance report"), "cmd:baocao"),
-        Choice(_("📋 Course registrations (Excel)"), "regx:ask"),
+        command_choice(_("📣 Send an announcement"), "thongbao"),
+        Choice(_("📥 Import an Excel/CSV file"), ADMIN_IMPORT.pack()),
+        command_choice(_("📊 Compliance report"), "baocao"),
+        Choice(_("📋 Course registrations (Excel)"), EXPORT_ASK.pack()),
     ]
     if scope.is_province:
-        choices.append(Choice(_("🔑 Grant admin rights"), "adm:grant"))
+        choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))
     text = addressed(_("🛠 HR admin tools. {Title} manages: {units}."), ctx.official, units=names)
     return [Reply(text, choices=tuple(choices))]
 
 
-@router.choice("adm", needs_link=True)
-async def on_admin_choice(ctx: Context) -> list[Reply]:
-    action = (ctx.choice or "").partition(":")[2]
-    scope = await admin_scope(ctx, f"adm:{action}")
+@router.choice(ADMIN_IMPORT, needs_link=True)
+async def on_import_button(ctx: Context, _values: Values) -> list[Reply]:
+    if await _scope_for(ctx, ADMIN_IMPORT) is None:
+        return denied(ctx)
+    return [
+        Reply(
+            _(
+                "Send me the file (.xlsx or .csv) as a document in this chat. I will check "
+                "every row first and show you a summary; nothing is written until you "
+                "confirm. Accepted: {kinds}."
+            ).format(kinds=", ".join(_(k.label).lower() for k in IMPORTERS.values()))
+        )
+    ]
+
+
+@router.choice(ADMIN_GRANT, needs_link=True)
+async def on_grant_button(ctx: Context, _values: Values) -> list[Reply]:
+    scope = await _scope_for(ctx, ADMIN_GRANT)
     if scope is None:
         return denied(ctx)
-    if action == "import":
-        return [
-            Reply(
-                _(
-                    "Send me the file (.xlsx or .csv) as a document in this chat. I will check "
-                    "every row first and show you a summary; nothing is written until you "
-                    "confirm. Accepted: {kinds}."
-                ).format(kinds=", ".join(_(k.label).lower() for k in IMPORTERS.values()))
+    if not scope.is_province:
+        return stale_reply(ctx)
+    TYPE_CODES.enter(ctx)
+    return [
+        Reply(
+            _(
+                "Type the employee code of the new admin and the code of the unit they "
+                "will manage, separated by a space. Example: DB000123 03158"
             )
-        ]
-    if action == "grant" and scope.is_province:
-        ctx.dialog.go("admin_grant", "codes")
-        return [
-            Reply(
-                _(
-                    "Type the employee code of the new admin and the code of the unit they "
-                    "will manage, separated by a space. Example: DB000123 03158"
-                )
-            )
-        ]
-    return await router.special["stale"](ctx)
+        )
+    ]
 
 
-@router.step("admin_grant", "codes")
+async def _scope_for(ctx: Context, button: Payload) -> Scope | None:
+    return await admin_scope(ctx, button.pack())
+
+
+@router.step(TYPE_CODES)
 async def on_grant_codes(ctx: Context) -> list[Reply]:
     scope = await admin_scope(ctx, "grant")
     if scope is None or not scope.is_province:
@@ -77,33 +100,36 @@ async def on_grant_codes(ctx: Context) -> list[Reply]:
         return [Reply(_("No official with employee code {code}.").format(code=parts[0][:40]))]
     if unit is None:
         return [Reply(_("No unit with code {code}.").format(code=parts[1][:40]))]
-    ctx.dialog.go("admin_grant", "confirm", official_id=official.id, unit_id=unit.id)
+    CONFIRM_GRANT.enter(ctx, official_id=official.id, unit_id=unit.id)
     return [
         Reply(
             _("Make {name} ({code}) an HR admin of {unit} and everything under it?").format(
                 name=official.full_name, code=official.employee_code, unit=unit.name
             ),
-            choices=(Choice(_("✅ Confirm"), "grant:yes"), Choice(_("❌ Cancel"), "grant:no")),
+            choices=(
+                Choice(_("✅ Confirm"), GRANT.pack(answer="yes")),
+                Choice(_("❌ Cancel"), GRANT.pack(answer="no")),
+            ),
             columns=2,
         )
     ]
 
 
-@router.choice("grant", needs_link=True)
-async def on_grant_confirm(ctx: Context) -> list[Reply]:
+@router.choice(GRANT, needs_link=True)
+async def on_grant_confirm(ctx: Context, values: Values) -> list[Reply]:
     scope = await admin_scope(ctx, "grant")
     if scope is None or not scope.is_province:
         ctx.dialog.end()
         return denied(ctx)
-    data = ctx.dialog.data if ctx.dialog.flow == "admin_grant" else {}
-    answer = (ctx.choice or "").partition(":")[2]
+    data = GRANTING.data(ctx)
+    answer = values.text("answer")
     ctx.dialog.end()
     if answer != "yes" or "official_id" not in data:
         return [Reply(_("Cancelled. Nothing was changed."))]
     official = await ctx.session.get(officials.Official, data["official_id"])
     unit = await ctx.session.get(org_units.OrgUnit, data["unit_id"])
     if official is None or unit is None:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     assert ctx.official is not None
     created = await admins.grant(
         ctx.session,

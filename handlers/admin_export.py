@@ -14,11 +14,12 @@ import re
 from datetime import timedelta
 
 from handlers.admin_access import actor_of, admin_scope, denied
-from handlers.common import addressed
+from handlers.common import addressed, stale_reply
 from handlers.context import Context
-from handlers.reports import XLSX
-from handlers.router import router
-from handlers.types import Attachment, Choice, Reply
+from handlers.flows import Flow
+from handlers.payloads import EXPORT_ASK, EXPORT_CANCEL, EXPORT_COURSE, Values
+from handlers.router import Router
+from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_number
 from models.courses import catalogue as courses
 from models.courses.catalogue import Course
@@ -30,41 +31,57 @@ from models.exports.registrations import (
 )
 from models.org.admins import Scope
 
-FLOW = "reg_export"
+EXPORTING = Flow("reg_export", steps=("code",))
+TYPE_CODE = EXPORTING.step("code")
 SHOWN = 10
 RECENT = timedelta(days=60)  # courses that ended within this are still offered
 
+router = Router("admin_export")
 
-@router.choice("regx", needs_link=True)
-async def on_export_choice(ctx: Context) -> list[Reply]:
+
+async def _scope(ctx: Context) -> Scope | None:
     scope = await admin_scope(ctx, "regx")
     if scope is None:
-        if ctx.dialog.flow == FLOW:
-            ctx.dialog.end()
+        EXPORTING.end(ctx)
+    return scope
+
+
+@router.choice(EXPORT_ASK, needs_link=True)
+async def on_ask(ctx: Context, _values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
         return denied(ctx)
-    arg = (ctx.choice or "").partition(":")[2]
-    if arg == "ask":
-        ctx.dialog.go(FLOW, "code")
-        return await _ask(
-            ctx,
-            scope,
-            addressed(
-                _("📋 Registrations for which course? {Title} can type the course code."),
-                ctx.official,
-            ),
-        )
-    if arg == "cancel":
-        ctx.dialog.end()
-        return [Reply(_("Cancelled. Nothing was changed."))]
-    # At most 9 ASCII digits: anything else is no id of ours (and would overflow INTEGER).
-    course_id = int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else None
-    course = await courses.get(ctx.session, course_id) if course_id is not None else None
+    TYPE_CODE.enter(ctx)
+    return await _ask(
+        ctx,
+        scope,
+        addressed(
+            _("📋 Registrations for which course? {Title} can type the course code."),
+            ctx.official,
+        ),
+    )
+
+
+@router.choice(EXPORT_CANCEL, needs_link=True)
+async def on_cancel(ctx: Context, _values: Values) -> list[Reply]:
+    if await _scope(ctx) is None:
+        return denied(ctx)
+    ctx.dialog.end()
+    return [Reply(_("Cancelled. Nothing was changed."))]
+
+
+@router.choice(EXPORT_COURSE, needs_link=True)
+async def on_course(ctx: Context, values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    course = await courses.get(ctx.session, values.number("id"))
     if course is None:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     return await _export(ctx, scope, course)
 
 
-@router.step(FLOW, "code")
+@router.step(TYPE_CODE)
 async def on_code_typed(ctx: Context) -> list[Reply]:
     scope = await admin_scope(ctx, "regx")
     if scope is None:
@@ -96,8 +113,8 @@ async def _ask(ctx: Context, scope: Scope, prompt: str) -> list[Reply]:
     else:
         hint = _("No recent or upcoming course has registrations in {title}'s scope yet.")
     lines.append(addressed(hint, ctx.official))
-    choices = [Choice(f"{c.code} — {c.title}"[:60], f"regx:{c.id}") for c in offered]
-    choices.append(Choice(_("❌ Cancel"), "regx:cancel"))
+    choices = [Choice(f"{c.code} — {c.title}"[:60], EXPORT_COURSE.pack(id=c.id)) for c in offered]
+    choices.append(Choice(_("❌ Cancel"), EXPORT_CANCEL.pack()))
     return [Reply("\n".join(lines), choices=tuple(choices))]
 
 

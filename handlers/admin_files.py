@@ -6,20 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.admin_access import actor_of, admin_scope
-from handlers.common import menu_reply
+from handlers.common import menu_reply, stale_reply
 from handlers.context import Context
-from handlers.router import router
-from handlers.types import Attachment, Choice, Reply
+from handlers.payloads import UPLOAD_APPLY, UPLOAD_KIND, Values
+from handlers.router import Hook, Router
+from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _
 from models.imports import uploads
 from models.imports.importer import Importer
 from models.imports.kinds import IMPORTERS, after_import
 from models.imports.plan import Plan
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+router = Router("admin_files")
 
 
-@router.on("document")
+@router.on(Hook.DOCUMENT)
 async def on_document(ctx: Context) -> list[Reply]:
     document = ctx.incoming.document
     assert document is not None
@@ -48,49 +49,44 @@ async def on_document(ctx: Context) -> list[Reply]:
         Reply(
             _("I received “{file}”. What does it contain?").format(file=document.file_name),
             choices=(
-                *(Choice(_(k.label), f"upl:{upload.id}:{k.kind}") for k in IMPORTERS.values()),
-                Choice(_("❌ Cancel"), f"upl:{upload.id}:cancel"),
+                *(
+                    Choice(_(k.label), UPLOAD_KIND.pack(id=upload.id, kind=k.kind))
+                    for k in IMPORTERS.values()
+                ),
+                Choice(_("❌ Cancel"), UPLOAD_KIND.pack(id=upload.id, kind=_CANCEL)),
             ),
         )
     ]
 
 
-def _parse(value: str) -> tuple[int, str, str] | None:
-    parts = value.split(":")
-    if len(parts) not in (3, 4) or not parts[1].isdigit():
-        return None
-    return int(parts[1]), parts[2], parts[3] if len(parts) == 4 else ""
+_CANCEL = "cancel"  # in place of a kind: drop the upload
 
 
-@router.choice("upl", needs_link=True)
-async def on_upload_choice(ctx: Context) -> list[Reply]:
-    parsed = _parse(ctx.choice or "")
+@router.choice(UPLOAD_KIND, UPLOAD_APPLY, needs_link=True)
+async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
     scope = await admin_scope(ctx, "upload")
     if scope is None:
         return [
             menu_reply(ctx, _("This function is for HR officers only. Here is what you can do:"))
         ]
-    if parsed is None:
-        return await router.special["stale"](ctx)
-    upload_id, what, step = parsed
+    upload_id, what = values.number("id"), values.text("kind")
+    step = values.text("rows") if "rows" in values else ""
     assert ctx.official is not None
     upload = await uploads.owned(ctx.session, upload_id, ctx.official.id, ctx.now)
     if upload is None:
         return [Reply(_("This file is no longer waiting for import. Please send it again."))]
-    if what == "cancel":
+    if what == _CANCEL:
         upload.consumed_at = ctx.now
         return [Reply(_("Cancelled. Nothing was imported."))]
     importer = IMPORTERS.get(what)
     if importer is None or (upload.kind is not None and upload.kind != what):
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     plan = await importer.plan(
         ctx.session, upload.file_name, upload.content, today=ctx.today, scope_unit=scope.widest
     )
     if step == "":
         upload.kind = what
         return [_plan_reply(importer, plan, upload.id, what)]
-    if step not in ("all", "good"):
-        return await router.special["stale"](ctx)
     if step == "all" and not plan.ok:
         return [_plan_reply(importer, plan, upload.id, what)]  # the file changed meaning: recheck
     result = await importer.apply(
@@ -105,15 +101,17 @@ def _plan_reply(importer: Importer[Any, Any], plan: Plan[Any], upload_id: int, w
     text = importer.format_plan_report(plan)
     choices: list[Choice] = []
     if plan.ok:
-        choices.append(Choice(_("✅ Import"), f"upl:{upload_id}:{what}:all"))
+        choices.append(
+            Choice(_("✅ Import"), UPLOAD_APPLY.pack(id=upload_id, kind=what, rows="all"))
+        )
     elif plan.rows and plan.file_error is None:
         choices.append(
             Choice(
                 _("Import only the {n} valid rows").format(n=len(plan.rows)),
-                f"upl:{upload_id}:{what}:good",
+                UPLOAD_APPLY.pack(id=upload_id, kind=what, rows="good"),
             )
         )
-    choices.append(Choice(_("❌ Cancel"), f"upl:{upload_id}:cancel"))
+    choices.append(Choice(_("❌ Cancel"), UPLOAD_KIND.pack(id=upload_id, kind=_CANCEL)))
     attachments: tuple[Attachment, ...] = ()
     if plan.errors:
         attachments = (

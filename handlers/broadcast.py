@@ -9,25 +9,42 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import select
-
 from handlers.admin_access import actor_of, admin_scope, denied
+from handlers.common import chat_catalogue, stale_reply
 from handlers.context import Context
-from handlers.router import router
+from handlers.flows import Flow
+from handlers.payloads import (
+    BROADCAST_AUDIENCE,
+    BROADCAST_CANCEL,
+    BROADCAST_COURSE,
+    BROADCAST_NO_COURSE,
+    BROADCAST_SEND,
+    BROADCAST_STOP,
+    BROADCAST_URGENT,
+    BROADCAST_VALUE,
+    MAX_BYTES,
+    Values,
+)
+from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_date, format_number, use_locale
-from locales.folding import fold_key
-from models.courses.catalogue import Course, CourseStatus
+from models.courses import catalogue as courses
+from models.courses.catalogue import Course
 from models.notices import audiences, broadcasts
 from models.org.admins import Scope
-from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 
+BROADCAST = Flow("broadcast", steps=("audience", "value", "text", "course", "preview"))
+AUDIENCE = BROADCAST.step("audience")
+VALUE = BROADCAST.step("value")
+TEXT = BROADCAST.step("text")
+COURSE = BROADCAST.step("course")
+PREVIEW = BROADCAST.step("preview")
+
+router = Router("broadcast")
 router.describe("thongbao", "Send an announcement (HR officers only)", 72)
 
-FLOW = "broadcast"
 SHOWN = 10
 _KIND_LABELS = {
     "all": N_("Everyone in my scope"),
@@ -45,51 +62,101 @@ async def on_broadcast(ctx: Context) -> list[Reply]:
     scope = await admin_scope(ctx, "thongbao")
     if scope is None:
         return denied(ctx)
-    ctx.dialog.go(FLOW, "audience")
+    AUDIENCE.enter(ctx)
     return [
         Reply(
             _("📣 New announcement. Who should receive it?"),
             choices=(
-                *(Choice(_(label), f"bc:aud:{k}") for k, label in _KIND_LABELS.items()),
-                Choice(_("❌ Cancel"), "bc:cancel"),
+                *(
+                    Choice(_(label), BROADCAST_AUDIENCE.pack(kind=k))
+                    for k, label in _KIND_LABELS.items()
+                ),
+                Choice(_("❌ Cancel"), BROADCAST_CANCEL.pack()),
             ),
         )
     ]
 
 
-@router.choice("bc", needs_link=True)
-async def on_choice(ctx: Context) -> list[Reply]:
+async def _scope(ctx: Context) -> Scope | None:
+    """Every button re-reads the admin scope; a refused press leaves the dialog."""
     scope = await admin_scope(ctx, "thongbao")
     if scope is None:
         ctx.dialog.end()
+    return scope
+
+
+@router.choice(BROADCAST_STOP, needs_link=True)
+async def on_stop(ctx: Context, values: Values) -> list[Reply]:
+    if await _scope(ctx) is None:
         return denied(ctx)
-    parts = (ctx.choice or "").split(":", 2)
-    action = parts[1] if len(parts) > 1 else ""
-    arg = parts[2] if len(parts) > 2 else ""
-    if action == "stop":
-        return await _stop(ctx, arg)
-    if ctx.dialog.flow != FLOW:
-        return await router.special["stale"](ctx)
-    if action == "cancel":
-        ctx.dialog.end()
-        return [Reply(_("Cancelled. Nothing was sent."))]
-    if action == "aud" and arg in audiences.KINDS:
-        return await _pick_audience(ctx, scope, arg)
-    if action == "val" and ctx.dialog.step == "value":
-        return await _set_value(ctx, scope, arg)
-    if action == "course" and ctx.dialog.step == "course":
-        ctx.dialog.go(FLOW, "course", course_id=int(arg) if arg.isdigit() else None)
-        return await _preview(ctx, scope)
-    if action == "urgent" and ctx.dialog.step == "preview":
-        ctx.dialog.go(FLOW, "preview", urgent=not ctx.dialog.data.get("urgent", False))
-        return await _preview(ctx, scope)
-    if action == "send" and ctx.dialog.step == "preview":
-        return await _send(ctx, scope)
-    return await router.special["stale"](ctx)
+    return await _stop(ctx, values.number("id"))
+
+
+@router.choice(BROADCAST_CANCEL, needs_link=True)
+async def on_cancel(ctx: Context, _values: Values) -> list[Reply]:
+    if await _scope(ctx) is None:
+        return denied(ctx)
+    if not BROADCAST.is_active(ctx):
+        return stale_reply(ctx)
+    ctx.dialog.end()
+    return [Reply(_("Cancelled. Nothing was sent."))]
+
+
+@router.choice(BROADCAST_AUDIENCE, needs_link=True)
+async def on_audience(ctx: Context, values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    kind = values.text("kind")
+    if not BROADCAST.is_active(ctx) or kind not in audiences.KINDS:
+        return stale_reply(ctx)
+    return await _pick_audience(ctx, scope, kind)
+
+
+@router.choice(BROADCAST_VALUE, needs_link=True)
+async def on_value(ctx: Context, values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    if not VALUE.is_current(ctx):
+        return stale_reply(ctx)
+    return await _set_value(ctx, scope, values.text("value"))
+
+
+@router.choice(BROADCAST_COURSE, BROADCAST_NO_COURSE, needs_link=True)
+async def on_course(ctx: Context, values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    if not COURSE.is_current(ctx):
+        return stale_reply(ctx)
+    COURSE.enter(ctx, course_id=values.number("id") if "id" in values else None)
+    return await _preview(ctx, scope)
+
+
+@router.choice(BROADCAST_URGENT, needs_link=True)
+async def on_urgent(ctx: Context, _values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    if not PREVIEW.is_current(ctx):
+        return stale_reply(ctx)
+    PREVIEW.enter(ctx, urgent=not ctx.dialog.data.get("urgent", False))
+    return await _preview(ctx, scope)
+
+
+@router.choice(BROADCAST_SEND, needs_link=True)
+async def on_send(ctx: Context, _values: Values) -> list[Reply]:
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    if not PREVIEW.is_current(ctx):
+        return stale_reply(ctx)
+    return await _send(ctx, scope)
 
 
 async def _pick_audience(ctx: Context, scope: Scope, kind: str) -> list[Reply]:
-    ctx.dialog.go(FLOW, "value", kind=kind, value="", label=_(_KIND_LABELS[kind]))
+    VALUE.enter(ctx, kind=kind, value="", label=_(_KIND_LABELS[kind]))
     if kind == "all":
         return await _set_value(ctx, scope, "")
     options = await _options(ctx, scope, kind)
@@ -104,36 +171,34 @@ async def _pick_audience(ctx: Context, scope: Scope, kind: str) -> list[Reply]:
 
 async def _options(ctx: Context, scope: Scope, kind: str) -> list[Choice]:
     if kind == "level":
-        levels = await ctx.session.scalars(
-            select(Official.level)
-            .join(OrgUnit, OrgUnit.id == Official.unit_id)
-            .where(Official.active.is_(True), *audiences.in_scope(scope))
-            .distinct()
-        )
-        return [Choice(_(LEVELS.get(v, v)), f"bc:val:{v}") for v in sorted(levels)]
+        levels = await audiences.levels_in_scope(ctx.session, scope)
+        return [Choice(_(LEVELS.get(v, v)), _value(v)) for v in levels]
     if kind == "category":
-        return [Choice(_(label), f"bc:val:{code}") for code, label in CATEGORIES.items()]
+        return [Choice(_(label), _value(code)) for code, label in CATEGORIES.items()]
     if kind == "rank":
-        return [Choice(_(label), f"bc:val:{code}") for code, label in RANK_TIERS.items()]
+        return [Choice(_(label), _value(code)) for code, label in RANK_TIERS.items()]
     if kind == "owes":
-        catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+        catalogue = await chat_catalogue(ctx)
         return [
-            Choice(rule.title.localized()[:60], f"bc:val:{rule.id}")
+            Choice(rule.title.localized()[:60], _value(rule.id))
             for rule in catalogue.rules
-            if len(f"bc:val:{rule.id}".encode()) <= 64
+            if _fits(BROADCAST_VALUE.tag, rule.id)
         ]
     if kind == "course":
-        courses = await ctx.session.scalars(
-            select(Course)
-            .where(Course.status == CourseStatus.OPEN, Course.starts_on >= ctx.today)
-            .order_by(Course.starts_on, Course.id)
-            .limit(SHOWN)
-        )
-        return [Choice(f"{c.code} — {c.title}"[:60], f"bc:val:{c.id}") for c in courses]
+        found = await audiences.open_courses(ctx.session, ctx.today, limit=SHOWN)
+        return [Choice(f"{c.code} — {c.title}"[:60], _value(str(c.id))) for c in found]
     return []
 
 
-@router.step(FLOW, "value")
+def _value(value: str) -> str:
+    return BROADCAST_VALUE.pack(value=value)
+
+
+def _fits(tag: str, value: str) -> bool:
+    return len(f"{tag}:{value}".encode()) <= MAX_BYTES
+
+
+@router.step(VALUE)
 async def on_value_typed(ctx: Context) -> list[Reply]:
     scope = await admin_scope(ctx, "thongbao")
     if scope is None:
@@ -142,7 +207,7 @@ async def on_value_typed(ctx: Context) -> list[Reply]:
     kind = ctx.dialog.data.get("kind")
     text = ctx.text.strip()
     if kind == "unit":
-        units = await _find_units(ctx, scope, text)
+        units = await audiences.find_units(ctx.session, scope, text, limit=SHOWN + 1)
         if len(units) == 1:
             return await _set_value(ctx, scope, str(units[0].id))
         if not units:
@@ -156,34 +221,23 @@ async def on_value_typed(ctx: Context) -> list[Reply]:
         return [
             Reply(
                 _("Several units match. Choose one:"),
-                choices=tuple(Choice(u.name[:60], f"bc:val:{u.id}") for u in units[:SHOWN]),
+                choices=tuple(Choice(u.name[:60], _value(str(u.id))) for u in units[:SHOWN]),
             )
         ]
     if kind == "course":
-        course = await ctx.session.scalar(select(Course).where(Course.code == text.upper()))
+        course = await courses.by_code(ctx.session, text.upper())
         if course is None:
             return [Reply(_("No course has the code “{code}”.").format(code=text[:40]))]
         return await _set_value(ctx, scope, str(course.id))
     return [Reply(_("Please choose one of the buttons above."))]
 
 
-async def _find_units(ctx: Context, scope: Scope, text: str) -> list[OrgUnit]:
-    exact = await ctx.session.scalar(select(OrgUnit).where(OrgUnit.code == text))
-    if exact is not None and scope.reaches(exact.path):
-        return [exact]
-    key = fold_key(text)
-    if not key:
-        return []
-    rows = await ctx.session.scalars(select(OrgUnit).where(*audiences.in_scope(scope)))
-    return [u for u in rows if key in fold_key(u.name)][: SHOWN + 1]
-
-
 async def _set_value(ctx: Context, scope: Scope, value: str) -> list[Reply]:
     kind = ctx.dialog.data.get("kind", "")
     label = await _describe(ctx, scope, kind, value)
     if label is None:
-        return await router.special["stale"](ctx)
-    ctx.dialog.go(FLOW, "text", value=value, label=label)
+        return stale_reply(ctx)
+    TEXT.enter(ctx, value=value, label=label)
     return [
         Reply(
             _(
@@ -208,18 +262,18 @@ async def _describe(ctx: Context, scope: Scope, kind: str, value: str) -> str | 
         unit = await ctx.session.get(OrgUnit, int(value)) if value.isdigit() else None
         return unit.name if unit is not None and scope.reaches(unit.path) else None
     if kind == "owes":
-        catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+        catalogue = await chat_catalogue(ctx)
         rule = catalogue.rules_by_id.get(value)
         return _("still owe: {rule}").format(rule=rule.title.localized()) if rule else None
     if kind == "course":
-        course = await ctx.session.get(Course, int(value)) if value.isdigit() else None
+        course = await courses.get(ctx.session, int(value)) if value.isdigit() else None
         return (
             _("eligible for {code} and not registered").format(code=course.code) if course else None
         )
     return None
 
 
-@router.step(FLOW, "text")
+@router.step(TEXT)
 async def on_text(ctx: Context) -> list[Reply]:
     scope = await admin_scope(ctx, "thongbao")
     if scope is None:
@@ -237,24 +291,27 @@ async def on_text(ctx: Context) -> list[Reply]:
                 ).format(n=format_number(len(text)), max=format_number(broadcasts.MAX_TEXT))
             )
         ]
-    ctx.dialog.go(FLOW, "course", text=text)
+    COURSE.enter(ctx, text=text)
     if ctx.dialog.data.get("kind") == "course":
-        ctx.dialog.go(FLOW, "course", course_id=int(ctx.dialog.data["value"]))
+        COURSE.enter(ctx, course_id=int(ctx.dialog.data["value"]))
         return await _preview(ctx, scope)
-    courses = await _options(ctx, scope, "course")
+    found = await audiences.open_courses(ctx.session, ctx.today, limit=SHOWN)
     return [
         Reply(
             _("Attach a course? Its message will carry a “Register” button."),
             choices=(
-                Choice(_("No course"), "bc:course:none"),
-                *(Choice(c.label, c.value.replace("bc:val:", "bc:course:")) for c in courses),
+                Choice(_("No course"), BROADCAST_NO_COURSE.pack()),
+                *(
+                    Choice(f"{c.code} — {c.title}"[:60], BROADCAST_COURSE.pack(id=c.id))
+                    for c in found
+                ),
             ),
         )
     ]
 
 
 async def _audience_ids(ctx: Context, scope: Scope) -> tuple[int, ...] | None:
-    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+    catalogue = await chat_catalogue(ctx)
     audience = audiences.Audience(ctx.dialog.data.get("kind", ""), ctx.dialog.data.get("value", ""))
     return await audiences.resolve(
         ctx.session, audience, scope, today=ctx.today, catalogue=catalogue
@@ -263,16 +320,16 @@ async def _audience_ids(ctx: Context, scope: Scope) -> tuple[int, ...] | None:
 
 async def _course(ctx: Context) -> Course | None:
     course_id = ctx.dialog.data.get("course_id")
-    return await ctx.session.get(Course, course_id) if isinstance(course_id, int) else None
+    return await courses.get(ctx.session, course_id) if isinstance(course_id, int) else None
 
 
 async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
     ids = await _audience_ids(ctx, scope)
     if ids is None:
         ctx.dialog.end()
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     reach = await audiences.reach(ctx.session, ids)
-    ctx.dialog.go(FLOW, "preview")
+    PREVIEW.enter(ctx)
     course = await _course(ctx)
     urgent = bool(ctx.dialog.data.get("urgent"))
     seconds = math.ceil(reach.reachable / max(ctx.send_rate, 0.1))
@@ -307,10 +364,14 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
             "\n".join(lines),
             choices=(
                 Choice(
-                    _("✅ Send to {n} people").format(n=format_number(reach.reachable)), "bc:send"
+                    _("✅ Send to {n} people").format(n=format_number(reach.reachable)),
+                    BROADCAST_SEND.pack(),
                 ),
-                Choice(_("Mark as not urgent") if urgent else _("⚡ Mark as urgent"), "bc:urgent"),
-                Choice(_("❌ Cancel"), "bc:cancel"),
+                Choice(
+                    _("Mark as not urgent") if urgent else _("⚡ Mark as urgent"),
+                    BROADCAST_URGENT.pack(),
+                ),
+                Choice(_("❌ Cancel"), BROADCAST_CANCEL.pack()),
             ),
         )
     ]
@@ -336,7 +397,7 @@ async def _send(ctx: Context, scope: Scope) -> list[Reply]:
     unit = scope.widest
     if ids is None or unit is None or ctx.official is None:
         ctx.dialog.end()
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     reach = await audiences.reach(ctx.session, ids)
     data = ctx.dialog.data
     course = await _course(ctx)
@@ -358,8 +419,7 @@ async def _send(ctx: Context, scope: Scope) -> list[Reply]:
         admin_chat_id=ctx.account.chat_id,
         created_at=ctx.now,
     )
-    ctx.session.add(broadcast)
-    await ctx.session.flush()
+    await broadcasts.add_draft(ctx.session, broadcast)
     lines: dict[str, str] = {}
     if course is not None:
         for locale in ("vi", "en"):
@@ -375,16 +435,16 @@ async def _send(ctx: Context, scope: Scope) -> list[Reply]:
                 "📣 Announcement #{id} is queued for {n} people. I will show the progress here "
                 "and a report at the end."
             ).format(id=broadcast.id, n=format_number(queued)),
-            choices=(Choice(_("⏹ Stop sending"), f"bc:stop:{broadcast.id}"),),
+            choices=(Choice(_("⏹ Stop sending"), BROADCAST_STOP.pack(id=broadcast.id)),),
         )
     ]
 
 
-async def _stop(ctx: Context, arg: str) -> list[Reply]:
-    broadcast = await ctx.session.get(broadcasts.Broadcast, int(arg)) if arg.isdigit() else None
+async def _stop(ctx: Context, broadcast_id: int) -> list[Reply]:
+    broadcast = await broadcasts.get(ctx.session, broadcast_id)
     # Only the admin who sent it may stop it; anyone else's press is a stale button.
     if broadcast is None or ctx.official is None or broadcast.admin_official_id != ctx.official.id:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     if broadcast.state != broadcasts.QUEUED:
         return [Reply(_("Announcement #{id} is no longer being sent.").format(id=broadcast.id))]
     dropped = await broadcasts.cancel(ctx.session, broadcast, now=ctx.now, actor=actor_of(ctx))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,9 @@ from models.notices.digest import DigestSettings
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import SendWindow
 from models.org.officials import Official
+
+if TYPE_CHECKING:
+    from handlers.router import Router
 
 
 class LinkCodeConfig(Protocol):
@@ -58,6 +61,7 @@ class Context:
     settings: HandlerSettings
     choice: str | None = None  # the picked button's value (pressed, typed as "2" or as its label)
     args: str = ""  # what followed a /command
+    router: Router | None = None  # the composed router, for the menu and the command list
 
     @property
     def tz(self) -> ZoneInfo:

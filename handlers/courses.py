@@ -1,43 +1,47 @@
 """Journey 3, browsing: /khoahoc — upcoming courses page by page, filters by kind and
 "phù hợp với tôi", search by words (any diacritics, abbreviations) and the course card.
 
-Button values (all untrusted, re-validated here):
-  page:<filter>:<n>   a page of the list; filter is all | fit | k.<kind> | q.<word+word>
-  kinds:              the kind filter menu
-  find:               ask for search words (dialog step courses/search)
-  crs:<id>            a course card
+Buttons (declared in handlers/payloads.py; ids and filters re-validated here): a page of
+the list (COURSE_PAGE; filter all | fit | k.<kind> | q.<word+word>), the kind filter menu
+(COURSE_KINDS), asking for search words (COURSE_SEARCH) and a course card (COURSE_CARD).
 Registering and cancelling live in handlers/my_courses.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
-from handlers.common import addressed
+from handlers.common import addressed, chat_catalogue, stale_reply
 from handlers.context import Context
-from handlers.router import router
+from handlers.course_texts import ineligible_text, vocab_label, window_text
+from handlers.flows import Flow
+from handlers.payloads import (
+    COURSE_CARD,
+    COURSE_KINDS,
+    COURSE_PAGE,
+    COURSE_SEARCH,
+    REGISTER,
+    UNREGISTER,
+    Values,
+)
+from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_date, format_number, ngettext
 from locales.folding import fold_words
 from models.courses import registrations
-from models.courses.catalogue import (
-    Course,
-    Ineligibility,
-    Window,
-    ineligibility,
-    query_terms,
-    upcoming,
-)
+from models.courses.catalogue import Course, Window, ineligibility, query_terms, upcoming
 from models.courses.catalogue import get as get_course
 from models.courses.catalogue import window as course_window
 from models.courses.registrations import Registration, RegStatus
-from models.requirements.evaluation import RuleStatus, Status, evaluate, group_by_kind, profile_of
+from models.requirements.evaluation import RuleStatus, Status
 from models.requirements.model import Catalogue
-from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
-from models.requirements.training_records import records_of
+from models.requirements.statuses import official_statuses
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 
+BROWSING = Flow("courses", steps=("search",))
+SEARCH_WORDS = BROWSING.step("search")
+
+router = Router("courses")
 router.describe("khoahoc", "Upcoming courses: search and register", 20)
 router.menu_item("📚 Courses", "khoahoc", 20)
 
@@ -87,13 +91,10 @@ class Needs:
 async def needs_of(ctx: Context) -> Needs:
     official = ctx.official
     assert official is not None
-    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
-    records = group_by_kind(r.completion() for r in await records_of(ctx.session, official.id))
-    registered = await registrations.registered_courses_by_kind(ctx.session, official.id, ctx.today)
-    statuses = evaluate(
-        catalogue, profile_of(official), records, ctx.today, registered_kinds=frozenset(registered)
+    owed = await official_statuses(
+        ctx.session, official, ctx.today, catalogue=await chat_catalogue(ctx)
     )
-    return Needs(catalogue, statuses)
+    return Needs(owed.catalogue, owed.statuses)
 
 
 def fits(course: Course, ctx: Context, needs: Needs) -> bool:
@@ -111,13 +112,12 @@ async def on_courses(ctx: Context) -> list[Reply]:
     return [await page_reply(ctx, "all", 1)]
 
 
-@router.choice("page", needs_link=True)
-async def on_page(ctx: Context) -> list[Reply]:
-    _prefix, _sep, rest = (ctx.choice or "").partition(":")
-    flt, _sep, number = rest.rpartition(":")
-    if not number.isdigit() or not _valid_filter(flt):
-        return await router.special["stale"](ctx)
-    return [await page_reply(ctx, flt, int(number), replace=True)]
+@router.choice(COURSE_PAGE, needs_link=True)
+async def on_page(ctx: Context, values: Values) -> list[Reply]:
+    flt = values.text("filter")
+    if not _valid_filter(flt):
+        return stale_reply(ctx)
+    return [await page_reply(ctx, flt, values.number("page"), replace=True)]
 
 
 def _valid_filter(flt: str) -> bool:
@@ -139,17 +139,17 @@ async def page_reply(ctx: Context, flt: str, page: int, *, replace: bool = False
     if shown:
         lines.append("")
         lines.append(addressed(_("Press a number to see the course and register."), ctx.official))
-    choices = [Choice(str(n), f"crs:{c.id}") for n, c in enumerate(shown, start=1)]
+    choices = [Choice(str(n), COURSE_CARD.pack(id=c.id)) for n, c in enumerate(shown, start=1)]
     if page > 1:
-        choices.append(Choice(_("◀️ Previous"), f"page:{flt}:{page - 1}"))
+        choices.append(Choice(_("◀️ Previous"), COURSE_PAGE.pack(filter=flt, page=page - 1)))
     if page < pages:
-        choices.append(Choice(_("Next ▶️"), f"page:{flt}:{page + 1}"))
-    choices.append(Choice(_("🔎 Search"), "find:"))
-    choices.append(Choice(_("🗂 By kind"), "kinds:"))
+        choices.append(Choice(_("Next ▶️"), COURSE_PAGE.pack(filter=flt, page=page + 1)))
+    choices.append(Choice(_("🔎 Search"), COURSE_SEARCH.pack()))
+    choices.append(Choice(_("🗂 By kind"), COURSE_KINDS.pack()))
     if flt == "fit":
-        choices.append(Choice(_("📚 All courses"), "page:all:1"))
+        choices.append(all_courses_choice())
     else:
-        choices.append(Choice(_("⭐ Suits me"), "page:fit:1"))
+        choices.append(suits_me_choice())
     return Reply("\n".join(lines), choices=tuple(choices), columns=4, replace=replace)
 
 
@@ -214,6 +214,14 @@ def _list_line(n: int, course: Course, ctx: Context, needs: Needs, reg: Registra
     )
 
 
+def all_courses_choice(label: str | None = None) -> Choice:
+    return Choice(label or _("📚 All courses"), COURSE_PAGE.pack(filter="all", page=1))
+
+
+def suits_me_choice() -> Choice:
+    return Choice(_("⭐ Suits me"), COURSE_PAGE.pack(filter="fit", page=1))
+
+
 def seats_text(course: Course) -> str:
     if course.seats_left == 0:
         return _("full")
@@ -227,17 +235,18 @@ def kind_label(catalogue: Catalogue, kind: str) -> str:
     return _(label) if label else catalogue.kind_title(kind)
 
 
-@router.choice("kinds", needs_link=True)
-async def on_kinds(ctx: Context) -> list[Reply]:
-    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+@router.choice(COURSE_KINDS, needs_link=True)
+async def on_kinds(ctx: Context, _values: Values) -> list[Reply]:
+    catalogue = await chat_catalogue(ctx)
     kinds = list(dict.fromkeys(c.kind for c in await upcoming(ctx.session, ctx.today)))
     kinds.sort(key=lambda k: list(catalogue.kinds).index(k) if k in catalogue.kinds else 99)
     choices = [
-        Choice(kind_label(catalogue, k), f"page:k.{k}:1")
+        Choice(kind_label(catalogue, k), COURSE_PAGE.pack(filter=f"k.{k}", page=1))
         for k in kinds
-        if len(f"page:k.{k}:1".encode()) <= MAX_VALUE_BYTES - 3
+        # Room for a longer page number once the list is paged.
+        if len(f"{COURSE_PAGE.tag}:k.{k}:1".encode()) <= MAX_VALUE_BYTES - 3
     ]
-    choices.append(Choice(_("📚 All courses"), "page:all:1"))
+    choices.append(all_courses_choice())
     return [
         Reply(
             addressed(_("Which kind of training?"), ctx.official),
@@ -251,13 +260,13 @@ async def on_kinds(ctx: Context) -> list[Reply]:
 # --- search ------------------------------------------------------------------------------
 
 
-@router.choice("find", needs_link=True)
-async def on_find(ctx: Context) -> list[Reply]:
+@router.choice(COURSE_SEARCH, needs_link=True)
+async def on_find(ctx: Context, _values: Values) -> list[Reply]:
     return ask_search_words(ctx)
 
 
 def ask_search_words(ctx: Context) -> list[Reply]:
-    ctx.dialog.go("courses", "search")
+    SEARCH_WORDS.enter(ctx)
     return [
         Reply(
             addressed(
@@ -272,7 +281,7 @@ def ask_search_words(ctx: Context) -> list[Reply]:
     ]
 
 
-@router.step("courses", "search")
+@router.step(SEARCH_WORDS)
 async def on_search_words(ctx: Context) -> list[Reply]:
     if not query_terms(ctx.text):
         return ask_search_words(ctx)
@@ -290,12 +299,17 @@ async def show_search(ctx: Context, text: str) -> list[Reply]:
 def search_filter(terms: list[str]) -> str:
     """The filter for a button value: as many words as fit in Telegram's 64 bytes."""
     kept = list(terms)
-    while len(kept) > 1 and len(f"page:q.{'+'.join(kept)}:999".encode()) > MAX_VALUE_BYTES:
+    while len(kept) > 1 and not _fits(f"q.{'+'.join(kept)}"):
         kept.pop()
     flt = f"q.{'+'.join(kept)}"
-    while len(f"page:{flt}:999".encode()) > MAX_VALUE_BYTES:
+    while not _fits(flt):
         flt = flt[:-1]
     return flt
+
+
+def _fits(flt: str) -> bool:
+    """Whether a page button of this filter fits Telegram's limit, at any page up to 999."""
+    return len(f"{COURSE_PAGE.tag}:{flt}:999".encode()) <= MAX_VALUE_BYTES
 
 
 @router.intent(
@@ -340,22 +354,12 @@ async def on_course_text(ctx: Context) -> list[Reply]:
 # --- the card ----------------------------------------------------------------------------
 
 
-@router.choice("crs", needs_link=True)
-async def on_card(ctx: Context) -> list[Reply]:
-    course = await course_from_choice(ctx)
+@router.choice(COURSE_CARD, needs_link=True)
+async def on_card(ctx: Context, values: Values) -> list[Reply]:
+    course = await get_course(ctx.session, values.number("id"))
     if course is None:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     return [await card_reply(ctx, course)]
-
-
-async def course_from_choice(ctx: Context) -> Course | None:
-    """The course a button names, or None for a malformed or unknown id."""
-    raw = (ctx.choice or "").split(":")
-    if len(raw) not in (2, 3) or (len(raw) == 3 and raw[2] != "y"):
-        return None
-    if not raw[1].isdigit() or len(raw[1]) > 12:
-        return None
-    return await get_course(ctx.session, int(raw[1]))
 
 
 async def card_reply(ctx: Context, course: Course, *, replace: bool = False) -> Reply:
@@ -382,12 +386,12 @@ async def card_reply(ctx: Context, course: Course, *, replace: bool = False) -> 
     elif problems := ineligibility(course, official):
         lines.append("⛔ " + ineligible_text(ctx, course, problems))
     elif course.seats_left == 0:
-        choices.append(Choice(_("⏳ Join the waitlist"), f"reg:{course.id}"))
+        choices.append(Choice(_("⏳ Join the waitlist"), REGISTER.pack(id=course.id)))
     else:
-        choices.append(Choice(_("✍️ Register"), f"reg:{course.id}"))
+        choices.append(Choice(_("✍️ Register"), REGISTER.pack(id=course.id)))
     if reg is not None and registrations.can_cancel(course, reg, ctx.today):
-        choices.append(Choice(_("❌ Cancel registration"), f"unreg:{course.id}"))
-    choices.append(Choice(_("📚 Course list"), "page:all:1"))
+        choices.append(Choice(_("❌ Cancel registration"), UNREGISTER.pack(id=course.id)))
+    choices.append(all_courses_choice(_("📚 Course list")))
     return Reply("\n".join(lines), choices=tuple(choices), columns=2, replace=replace)
 
 
@@ -432,93 +436,18 @@ def card_lines(course: Course, catalogue: Catalogue) -> list[str]:
 def audience_text(course: Course) -> str:
     parts: list[str] = []
     if course.eligible_categories:
-        parts.append(", ".join(_label(CATEGORIES, c) for c in course.eligible_categories))
+        parts.append(", ".join(vocab_label(CATEGORIES, c) for c in course.eligible_categories))
     if course.eligible_levels:
-        parts.append(", ".join(_label(LEVELS, c) for c in course.eligible_levels))
+        parts.append(", ".join(vocab_label(LEVELS, c) for c in course.eligible_levels))
     if course.eligible_ranks:
         parts.append(
             _("rank {ranks}").format(
-                ranks=", ".join(_label(RANK_TIERS, r) for r in course.eligible_ranks)
+                ranks=", ".join(vocab_label(RANK_TIERS, r) for r in course.eligible_ranks)
             )
         )
     if course.eligible_unit is not None:
         parts.append(_("officials of {unit}").format(unit=course.eligible_unit.name))
     return "; ".join(parts)
-
-
-def _label(vocab: dict[str, str], code: str | None) -> str:
-    if code is None:
-        return _("not recorded")
-    return _(vocab[code]) if code in vocab else code
-
-
-# --- reasons, in words -------------------------------------------------------------------
-
-
-def window_text(course: Course, state: Window) -> str:
-    code = course.code
-    if state is Window.CANCELLED:
-        return _("Course {code} has been cancelled.").format(code=code)
-    if state is Window.STARTED:
-        return _("Course {code} started on {date}; registration is over.").format(
-            code=code, date=format_date(course.starts_on)
-        )
-    if state is Window.CLOSED:
-        return _("Registration for course {code} has been closed by the organiser.").format(
-            code=code
-        )
-    if state is Window.PASSED:
-        return _("The registration deadline for course {code} was {date}.").format(
-            code=code, date=format_date(course.registration_closes_on)
-        )
-    opens = course.registration_opens_on or date.min
-    return _("Registration for course {code} opens on {date}.").format(
-        code=code, date=format_date(opens)
-    )
-
-
-def ineligible_text(ctx: Context, course: Course, problems: list[Ineligibility]) -> str:
-    reasons = [_reason(ctx, p) for p in problems]
-    return addressed(
-        _("Course {code} is not open to {title}: {reasons}."),
-        ctx.official,
-        code=course.code,
-        reasons="; ".join(reasons),
-    )
-
-
-def _reason(ctx: Context, problem: Ineligibility) -> str:
-    if problem.field == "level":
-        return addressed(
-            _("it is for officials at {allowed}, and {title} works at {actual}"),
-            ctx.official,
-            allowed=_any(LEVELS, problem.allowed),
-            actual=_label(LEVELS, problem.actual),
-        )
-    if problem.field == "category":
-        return addressed(
-            _("it is for {allowed}, and {title} is a {actual}"),
-            ctx.official,
-            allowed=_any(CATEGORIES, problem.allowed),
-            actual=_label(CATEGORIES, problem.actual),
-        )
-    if problem.field == "rank":
-        return addressed(
-            _("it is for the ranks {allowed}, and {title}'s rank is {actual}"),
-            ctx.official,
-            allowed=_any(RANK_TIERS, problem.allowed),
-            actual=_label(RANK_TIERS, problem.actual),
-        )
-    return addressed(
-        _("it is only for officials of {allowed}, and {title} works at {actual}"),
-        ctx.official,
-        allowed=problem.allowed[0],
-        actual=problem.actual or "",
-    )
-
-
-def _any(vocab: dict[str, str], codes: tuple[str, ...]) -> str:
-    return _(" or ").join(_label(vocab, c) for c in codes)
 
 
 def _official_id(ctx: Context) -> int:

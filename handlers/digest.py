@@ -8,26 +8,28 @@ is audited, and sends nothing.
 
 from __future__ import annotations
 
-from handlers.common import addressed
+from handlers.common import addressed, chat_catalogue
 from handlers.context import Context
-from handlers.router import router
+from handlers.payloads import NUDGE, Values
+from handlers.router import Router
 from handlers.types import Reply
 from locales import _, ngettext
 from models.notices import digest as unit_digest
 from models.notices import texts
 from models.notices.digest import NudgeOutcome, NudgeResult
-from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
+
+router = Router("digest")
 
 
-@router.choice("nudge", needs_link=True)
-async def on_nudge(ctx: Context) -> list[Reply]:
+@router.choice(NUDGE, needs_link=True)
+async def on_nudge(ctx: Context, values: Values) -> list[Reply]:
     official = ctx.official
     assert official is not None  # registered with needs_link
-    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
+    catalogue = await chat_catalogue(ctx)
     result = await unit_digest.nudge(
         ctx.session,
         official,
-        (ctx.choice or "").partition(":")[2],
+        values.text("who"),
         now=ctx.now,
         actor=f"{ctx.account.channel}:{official.employee_code}",
         settings=ctx.settings.digest,

@@ -1,13 +1,14 @@
-"""Help, the answers for input the bot cannot use, and stale or forged buttons."""
+"""Help, and the answers for input the bot cannot use or routes nobody matched."""
 
 from __future__ import annotations
 
-from handlers.common import addressed, link_prompt_replies, menu_reply
+from handlers.common import addressed, link_prompt_replies, main_menu, menu_reply
 from handlers.context import Context
-from handlers.router import router
+from handlers.router import Hook, Router
 from handlers.types import Reply
 from locales import _
 
+router = Router("help")
 router.describe("trogiup", "Help", 95)
 router.menu_item("❓ Help", "trogiup", 95, needs_link=False)
 
@@ -15,8 +16,9 @@ router.menu_item("❓ Help", "trogiup", 95, needs_link=False)
 @router.command("trogiup", "help")
 @router.intent("trợ giúp", "giúp", "hướng dẫn", "help", "cách dùng", "làm sao")
 async def on_help(ctx: Context) -> list[Reply]:
+    assert ctx.router is not None
     lines = [_("❓ What I can do")]
-    for _order, command, description in router.described:
+    for _order, command, description in ctx.router.described:
         lines.append(f"/{command} — {_(description)}")
     lines.append("")
     lines.append(
@@ -32,12 +34,10 @@ async def on_help(ctx: Context) -> list[Reply]:
 
 @router.intent("menu", "xin chào", "chào", "hello", "hi", "bắt đầu", "start")
 async def on_hello(ctx: Context) -> list[Reply]:
-    from handlers.start import on_menu
-
-    return await on_menu(ctx)
+    return await main_menu(ctx)
 
 
-@router.on("unknown")
+@router.on(Hook.UNKNOWN)
 async def on_unknown(ctx: Context) -> list[Reply]:
     text = addressed(
         _(
@@ -51,17 +51,7 @@ async def on_unknown(ctx: Context) -> list[Reply]:
     return [menu_reply(ctx, text)]
 
 
-@router.on("stale")
-async def on_stale(ctx: Context) -> list[Reply]:
-    return [
-        menu_reply(
-            ctx,
-            _("This button is no longer valid. Nothing was changed. Please choose again below."),
-        )
-    ]
-
-
-@router.on("link_required")
+@router.on(Hook.LINK_REQUIRED)
 async def on_link_required(ctx: Context) -> list[Reply]:
     return [
         Reply(_("This information is personal, so this chat must be linked to your record first.")),
@@ -69,7 +59,7 @@ async def on_link_required(ctx: Context) -> list[Reply]:
     ]
 
 
-@router.on("unsupported")
+@router.on(Hook.UNSUPPORTED)
 async def on_unsupported(ctx: Context) -> list[Reply]:
     return [
         menu_reply(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from handlers.common import menu_reply
 from handlers.context import Context
-from handlers.router import router
+from handlers.payloads import LANGUAGE, Values
+from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _
 from locales.i18n import SUPPORTED_LOCALES, set_locale
 
+router = Router("language")
 router.describe("ngonngu", "Language: Tiếng Việt / English", 85)
 router.menu_item("🌐 Language", "ngonngu", 85, needs_link=False)
 
@@ -22,17 +24,17 @@ async def on_language(ctx: Context) -> list[Reply]:
     return [
         Reply(
             _("Choose your language:"),
-            choices=tuple(Choice(_NAMES[code], f"lang:{code}") for code in SUPPORTED_LOCALES),
+            choices=tuple(
+                Choice(_NAMES[code], LANGUAGE.pack(code=code)) for code in SUPPORTED_LOCALES
+            ),
             columns=2,
         )
     ]
 
 
-@router.choice("lang")
-async def on_language_choice(ctx: Context) -> list[Reply]:
-    code = (ctx.choice or "").partition(":")[2]
-    if code not in SUPPORTED_LOCALES:
-        return await router.special["stale"](ctx)
+@router.choice(LANGUAGE)
+async def on_language_choice(ctx: Context, values: Values) -> list[Reply]:
+    code = values.text("code")
     ctx.account.locale = code
     if ctx.official is not None:
         ctx.official.preferred_locale = code

@@ -3,51 +3,58 @@ cancelling (one tap + confirm).
 
 Button values carry only a course id; the registrant is always `ctx.official`, the
 sender's own linked official, so a forged value can at worst name another course:
-  reg:<id>      ask to confirm        reg:<id>:y    register (or join the waitlist)
-  unreg:<id>    ask to confirm        unreg:<id>:y  cancel my registration
+  REGISTER      ask to confirm        REGISTER_CONFIRMED    register (or join the waitlist)
+  UNREGISTER    ask to confirm        UNREGISTER_CONFIRMED  cancel my registration
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from handlers.common import addressed
+from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
-from handlers.courses import (
-    course_from_choice,
-    ineligible_text,
-    window_text,
+from handlers.course_texts import ineligible_text, window_text
+from handlers.payloads import (
+    COURSE_CARD,
+    COURSE_PAGE,
+    REGISTER,
+    REGISTER_CONFIRMED,
+    UNREGISTER,
+    UNREGISTER_CONFIRMED,
+    Values,
 )
-from handlers.router import router
+from handlers.router import Router
 from handlers.types import Attachment, Choice, Reply
 from locales import _, format_date
 from models.courses import registrations
 from models.courses.calendar import course_ics
 from models.courses.catalogue import Course, Window, ineligibility
+from models.courses.catalogue import get as get_course
 from models.courses.catalogue import window as course_window
 from models.courses.registrations import Outcome, RegStatus, Result
-from models.requirements.model import Rule
 
+router = Router("my_courses")
 router.describe("cuatoi", "My course registrations", 30)
 router.menu_item("🗂 My courses", "cuatoi", 30)
 
-_MY_COURSES = "cmd:cuatoi"
-_COURSE_LIST = "page:all:1"
+_MY_COURSES = "cuatoi"
 
 
-def _confirmed(ctx: Context) -> bool:
-    return (ctx.choice or "").count(":") == 2 and (ctx.choice or "").endswith(":y")
+def _my_courses(label: str) -> Choice:
+    return command_choice(label, _MY_COURSES)
+
+
+def _course_list(label: str) -> Choice:
+    return Choice(label, COURSE_PAGE.pack(filter="all", page=1))
 
 
 # --- register ----------------------------------------------------------------------------
 
 
-@router.choice("reg", needs_link=True)
-async def on_register(ctx: Context) -> list[Reply]:
-    course = await course_from_choice(ctx)
+@router.choice(REGISTER, REGISTER_CONFIRMED, needs_link=True)
+async def on_register(ctx: Context, values: Values) -> list[Reply]:
+    course = await get_course(ctx.session, values.number("id"))
     if course is None:
-        return await router.special["stale"](ctx)
-    if _confirmed(ctx):
+        return stale_reply(ctx)
+    if "confirm" in values:
         official = ctx.official
         assert official is not None
         result = await registrations.register(
@@ -94,8 +101,8 @@ async def _ask_register(ctx: Context, course: Course) -> Reply:
     return Reply(
         text,
         choices=(
-            Choice(_("✅ Confirm"), f"reg:{course.id}:y"),
-            Choice(_("↩️ Not now"), f"crs:{course.id}"),
+            Choice(_("✅ Confirm"), REGISTER_CONFIRMED.pack(id=course.id, confirm="y")),
+            Choice(_("↩️ Not now"), COURSE_CARD.pack(id=course.id)),
         ),
         columns=2,
         replace=True,
@@ -116,7 +123,7 @@ def _register_replies(ctx: Context, result: Result) -> list[Reply]:
         return [
             Reply(
                 _("This course no longer exists. Nothing was changed."),
-                choices=(Choice(_("📚 Course list"), _COURSE_LIST),),
+                choices=(_course_list(_("📚 Course list")),),
                 replace=True,
             )
         ]
@@ -189,14 +196,14 @@ def _refusal(ctx: Context, result: Result) -> Reply:
         text = window_text(course, result.window) + " " + _("Nothing was changed.")
     return Reply(
         text,
-        choices=(Choice(_("📚 Course list"), _COURSE_LIST), Choice(_("🗂 My courses"), _MY_COURSES)),
+        choices=(_course_list(_("📚 Course list")), _my_courses(_("🗂 My courses"))),
         columns=2,
         replace=True,
     )
 
 
 def _after_choices() -> tuple[Choice, ...]:
-    return (Choice(_("🗂 My courses"), _MY_COURSES), Choice(_("📚 Course list"), _COURSE_LIST))
+    return (_my_courses(_("🗂 My courses")), _course_list(_("📚 Course list")))
 
 
 def calendar_attachment(ctx: Context, course: Course, registration_id: int) -> Attachment:
@@ -234,14 +241,14 @@ def calendar_attachment(ctx: Context, course: Course, registration_id: int) -> A
 # --- cancel ------------------------------------------------------------------------------
 
 
-@router.choice("unreg", needs_link=True)
-async def on_cancel(ctx: Context) -> list[Reply]:
-    course = await course_from_choice(ctx)
+@router.choice(UNREGISTER, UNREGISTER_CONFIRMED, needs_link=True)
+async def on_cancel(ctx: Context, values: Values) -> list[Reply]:
+    course = await get_course(ctx.session, values.number("id"))
     if course is None:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     official = ctx.official
     assert official is not None
-    if _confirmed(ctx):
+    if "confirm" in values:
         result = await registrations.cancel(
             ctx.session, course.id, official, today=ctx.today, now=ctx.now
         )
@@ -266,8 +273,8 @@ async def on_cancel(ctx: Context) -> list[Reply]:
         Reply(
             text,
             choices=(
-                Choice(_("✅ Yes, cancel"), f"unreg:{course.id}:y"),
-                Choice(_("↩️ Keep it"), _MY_COURSES),
+                Choice(_("✅ Yes, cancel"), UNREGISTER_CONFIRMED.pack(id=course.id, confirm="y")),
+                _my_courses(_("↩️ Keep it")),
             ),
             columns=2,
             replace=True,
@@ -334,8 +341,8 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
             Reply(
                 text,
                 choices=(
-                    Choice(_("⭐ Suits me"), "page:fit:1"),
-                    Choice(_("📚 Course list"), _COURSE_LIST),
+                    Choice(_("⭐ Suits me"), COURSE_PAGE.pack(filter="fit", page=1)),
+                    _course_list(_("📚 Course list")),
                 ),
                 columns=2,
             )
@@ -347,9 +354,11 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
         lines.append("    " + await _status_line(ctx, reg, course))
         if registrations.can_cancel(course, reg, ctx.today):
             choices.append(
-                Choice(_("❌ Cancel {code}").format(code=course.code), f"unreg:{course.id}")
+                Choice(
+                    _("❌ Cancel {code}").format(code=course.code), UNREGISTER.pack(id=course.id)
+                )
             )
-    choices.append(Choice(_("📚 Course list"), _COURSE_LIST))
+    choices.append(_course_list(_("📚 Course list")))
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 
 
@@ -367,17 +376,3 @@ async def _status_line(ctx: Context, reg: registrations.Registration, course: Co
     if reg.status == RegStatus.COMPLETED:
         return _("🎓 completed")
     return _("🎓 attended")
-
-
-# --- for /yeucau -------------------------------------------------------------------------
-
-
-def registered_text(rule: Rule, registered: Mapping[str, Course]) -> str | None:
-    """ "đã đăng ký khóa K-…, khai giảng dd/mm/yyyy" for an in-progress requirement."""
-    found = [c for kind, c in registered.items() if kind in rule.training_kinds]
-    if not found:
-        return None
-    course = min(found, key=lambda c: c.starts_on)
-    return _("registered for course {code}, starting {date}").format(
-        code=course.code, date=format_date(course.starts_on)
-    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.common import addressed, menu_reply
+from handlers.common import addressed, chat_catalogue, menu_reply
 from handlers.context import Context
-from handlers.requirements import completed_training_lines
-from handlers.router import router
+from handlers.router import Router
 from handlers.types import Reply
-from locales import _, format_date
+from locales import _, format_date, ngettext
 from models.org import units as org_units
+from models.requirements.model import Catalogue
+from models.requirements.training_records import TrainingRecord, records_of
 from models.vocabulary import (
     CATEGORIES,
     EDUCATION_LEVELS,
@@ -17,8 +18,11 @@ from models.vocabulary import (
     POLITICAL_THEORY_LEVELS,
 )
 
+router = Router("profile")
 router.describe("hoso", "My profile", 50)
 router.menu_item("👤 My profile", "hoso", 50)
+
+_SHOWN_RECORDS = 10
 
 
 def _label(vocab: dict[str, str], code: str | None) -> str | None:
@@ -85,3 +89,38 @@ async def on_profile(ctx: Context) -> list[Reply]:
     lines.append("")
     lines.append(_("If anything is wrong, please ask your HR office to correct the roster."))
     return [menu_reply(ctx, "\n".join(lines))]
+
+
+# --- /hoso: completed training -----------------------------------------------------------
+
+
+async def completed_training_lines(ctx: Context) -> list[str]:
+    """The /hoso section listing the official's completed training, newest first."""
+    assert ctx.official is not None
+    catalogue = await chat_catalogue(ctx)
+    records = await records_of(ctx.session, ctx.official.id)
+    if not records:
+        return [_("🎓 No completed training is recorded yet.")]
+    lines = [_("🎓 Completed training:")]
+    for record in records[:_SHOWN_RECORDS]:
+        lines.append("• " + _record_text(catalogue, record))
+    hidden = len(records) - _SHOWN_RECORDS
+    if hidden > 0:
+        lines.append(ngettext("… and {n} more", "… and {n} more", hidden).format(n=hidden))
+    return lines
+
+
+def _record_text(catalogue: Catalogue, record: TrainingRecord) -> str:
+    text = f"{format_date(record.completed_on)} — {catalogue.kind_title(record.kind)}"
+    if record.title:
+        text += f": {record.title}"
+    details = []
+    if record.periods:
+        details.append(
+            ngettext("{n} period", "{n} periods", record.periods).format(n=record.periods)
+        )
+    if record.certificate_no:
+        details.append(_("certificate {number}").format(number=record.certificate_no))
+    if details:
+        text += " (" + ", ".join(details) + ")"
+    return text

@@ -8,9 +8,16 @@ on. Anything else gets the stale answer and changes nothing.
 
 from __future__ import annotations
 
-from handlers.common import addressed
+from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
-from handlers.router import router
+from handlers.payloads import (
+    REMINDER_CHANNEL,
+    REMINDER_LEAD_DAY,
+    REMINDER_LEAD_MENU,
+    REMINDER_SWITCH,
+    Values,
+)
+from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime, ngettext
 from models.notices import digest as unit_digest
@@ -18,6 +25,7 @@ from models.notices import outbox as notices
 from models.notices import preferences as prefs
 from models.vocabulary import N_
 
+router = Router("reminders")
 router.describe("nhacnho", "My reminders and how I receive them", 40)
 router.menu_item("🔔 My reminders", "nhacnho", 40)
 
@@ -74,10 +82,13 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
         lines.append(f"• {_(_KIND_NAMES[kind]).capitalize()}: {state}")
         label = _("Switch off: {what}") if on else _("Switch on: {what}")
         choices.append(
-            Choice(label.format(what=_(_KIND_NAMES[kind])), f"rem:{'off' if on else 'on'}:{kind}")
+            Choice(
+                label.format(what=_(_KIND_NAMES[kind])),
+                REMINDER_SWITCH.pack(switch="off" if on else "on", kind=kind),
+            )
         )
     lines.append(_("Days before a course: {days}.").format(days=_days(pref.course_lead_days)))
-    choices.append(Choice(_("⏱ Change the days before a course"), "rem:lead"))
+    choices.append(Choice(_("⏱ Change the days before a course"), REMINDER_LEAD_MENU.pack()))
     channels = await prefs.linked_channels(ctx.session, official.id)
     if len(channels) > 1:
         current = pref.channel if pref.channel in channels else None
@@ -90,7 +101,7 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
                         _("Send reminders to {channel}").format(
                             channel=_CHANNEL_NAMES.get(channel, channel)
                         ),
-                        f"rem:ch:{channel}",
+                        REMINDER_CHANNEL.pack(channel=channel),
                     )
                 )
     return [Reply("\n".join(lines), choices=tuple(choices))]
@@ -102,44 +113,67 @@ async def on_reminders(ctx: Context) -> list[Reply]:
     return await _overview(ctx)
 
 
-@router.choice("rem", needs_link=True)
-async def on_reminder_choice(ctx: Context) -> list[Reply]:
+@router.choice(REMINDER_SWITCH, needs_link=True)
+async def on_switch(ctx: Context, values: Values) -> list[Reply]:
     official = ctx.official
     assert official is not None
-    _prefix, action, value = ((ctx.choice or "") + "::").split(":")[:3]
-    if action in ("on", "off") and value in prefs.SWITCHABLE_KINDS:
-        await prefs.set_kind(ctx.session, official.id, value, enabled=action == "on", now=ctx.now)
-        done = _("Switched on.") if action == "on" else _("Switched off.")
-        return await _overview(ctx, "✅ " + done)
-    if action == "lead" and not value:
-        return await _lead_menu(ctx)
-    if action == "lead" and value.isdigit() and int(value) in prefs.LEAD_DAY_OPTIONS:
-        current = set((await prefs.preferences_of(ctx.session, official.id)).course_lead_days)
-        current ^= {int(value)}
-        if not current:
-            return [
-                Reply(
-                    addressed(
-                        _(
-                            "At least one reminder before a course is needed. To stop them, "
-                            "{title} "
-                            "can switch off course reminders instead."
-                        ),
-                        official,
+    kind, switch_on = values.text("kind"), values.text("switch") == "on"
+    if kind not in prefs.SWITCHABLE_KINDS:
+        return stale_reply(ctx)
+    await prefs.set_kind(ctx.session, official.id, kind, enabled=switch_on, now=ctx.now)
+    done = _("Switched on.") if switch_on else _("Switched off.")
+    return await _overview(ctx, "✅ " + done)
+
+
+@router.choice(REMINDER_LEAD_MENU, needs_link=True)
+async def on_lead_menu(ctx: Context, _values: Values) -> list[Reply]:
+    return await _lead_menu(ctx)
+
+
+@router.choice(REMINDER_LEAD_DAY, needs_link=True)
+async def on_lead_day(ctx: Context, values: Values) -> list[Reply]:
+    official = ctx.official
+    assert official is not None
+    days = values.number("days")
+    if days not in prefs.LEAD_DAY_OPTIONS:
+        return stale_reply(ctx)
+    current = set((await prefs.preferences_of(ctx.session, official.id)).course_lead_days)
+    current ^= {days}
+    if not current:
+        return [
+            Reply(
+                addressed(
+                    _(
+                        "At least one reminder before a course is needed. To stop them, "
+                        "{title} "
+                        "can switch off course reminders instead."
                     ),
-                    choices=(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"),),
-                )
-            ]
-        await prefs.set_lead_days(ctx.session, official.id, current, now=ctx.now)
-        return await _lead_menu(ctx)
-    if action == "ch" and value in await prefs.linked_channels(ctx.session, official.id):
-        await prefs.set_channel(ctx.session, official.id, value, now=ctx.now)
-        return await _overview(
-            ctx,
-            "✅ "
-            + _("Reminders will go to {channel}.").format(channel=_CHANNEL_NAMES.get(value, value)),
-        )
-    return await router.special["stale"](ctx)
+                    official,
+                ),
+                choices=(_back_to_reminders(),),
+            )
+        ]
+    await prefs.set_lead_days(ctx.session, official.id, current, now=ctx.now)
+    return await _lead_menu(ctx)
+
+
+@router.choice(REMINDER_CHANNEL, needs_link=True)
+async def on_channel(ctx: Context, values: Values) -> list[Reply]:
+    official = ctx.official
+    assert official is not None
+    channel = values.text("channel")
+    if channel not in await prefs.linked_channels(ctx.session, official.id):
+        return stale_reply(ctx)
+    await prefs.set_channel(ctx.session, official.id, channel, now=ctx.now)
+    return await _overview(
+        ctx,
+        "✅ "
+        + _("Reminders will go to {channel}.").format(channel=_CHANNEL_NAMES.get(channel, channel)),
+    )
+
+
+def _back_to_reminders() -> Choice:
+    return command_choice(_("🔔 Back to my reminders"), "nhacnho")
 
 
 async def _lead_menu(ctx: Context) -> list[Reply]:
@@ -152,9 +186,9 @@ async def _lead_menu(ctx: Context) -> list[Reply]:
         Choice(
             ("✅ " if d in pref.course_lead_days else "▫️ ")
             + ngettext("{n} day", "{n} days", d).format(n=d),
-            f"rem:lead:{d}",
+            REMINDER_LEAD_DAY.pack(days=d),
         )
         for d in prefs.LEAD_DAY_OPTIONS
     ]
-    choices.append(Choice(_("🔔 Back to my reminders"), "cmd:nhacnho"))
+    choices.append(_back_to_reminders())
     return [Reply(text, choices=tuple(choices), columns=4, replace=True)]

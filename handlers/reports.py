@@ -4,9 +4,11 @@ table, a bar chart and an .xlsx workbook."""
 from __future__ import annotations
 
 from handlers.admin_access import admin_scope, denied
+from handlers.common import stale_reply
 from handlers.context import Context
-from handlers.router import router
-from handlers.types import Attachment, Choice, Reply
+from handlers.payloads import REPORT_YEAR, Values
+from handlers.router import Router
+from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_number
 from locales.i18n import format_percent
 from models import audit
@@ -15,23 +17,30 @@ from models.requirements.compliance import ComplianceReport
 from models.requirements.compliance_breakdown import breakdown
 from models.vocabulary import LEVELS
 
+router = Router("reports")
 router.describe("baocao", "Compliance report (HR officers only)", 75)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_UNITS = 8
 
 
 @router.command("baocao", "report", needs_link=True)
-@router.choice("rpt", needs_link=True)
 async def on_report(ctx: Context) -> list[Reply]:
+    return await _report(ctx, ctx.args)
+
+
+@router.choice(REPORT_YEAR, needs_link=True)
+async def on_report_year(ctx: Context, values: Values) -> list[Reply]:
+    return await _report(ctx, str(values.number("year")))
+
+
+async def _report(ctx: Context, picked: str) -> list[Reply]:
     scope = await admin_scope(ctx, "baocao")
     if scope is None:
         return denied(ctx)
     year = ctx.today.year
-    picked = (ctx.choice or "").partition(":")[2] if ctx.choice else ctx.args
     if picked:
         if not picked.isdigit() or not 2000 <= int(picked) <= ctx.today.year:
-            return await router.special["stale"](ctx)
+            return stale_reply(ctx)
         year = int(picked)
     unit = scope.widest
     assert unit is not None and ctx.official is not None
@@ -99,7 +108,7 @@ async def on_report(ctx: Context) -> list[Reply]:
     return [
         Reply(
             "\n".join(lines),
-            choices=(Choice(_("Year {year}").format(year=other), f"rpt:{other}"),),
+            choices=(Choice(_("Year {year}").format(year=other), REPORT_YEAR.pack(year=other)),),
             attachments=attachments,
         )
     ]

@@ -6,31 +6,28 @@ loads them for the linked official and turns statuses into words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from handlers.common import addressed
+from handlers.common import addressed, chat_catalogue, command_choice, stale_reply
 from handlers.context import Context
-from handlers.my_courses import registered_text
-from handlers.router import router
+from handlers.payloads import WHY, Values
+from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_date, ngettext
-from models.courses.registrations import registered_courses_by_kind
+from models.courses.catalogue import Course
 from models.org.officials import Official
 from models.requirements.evaluation import (
     Profile,
     RuleStatus,
     Status,
-    evaluate,
     evaluate_rule,
-    group_by_kind,
     item_status,
     matched_facts,
-    profile_of,
 )
 from models.requirements.model import AttributeItem, Catalogue, Condition, Item, Rule
-from models.requirements.store import CATALOGUE_TTL_SECONDS, current_catalogue
-from models.requirements.training_records import TrainingRecord, records_of
+from models.requirements.statuses import OfficialStatuses, official_statuses
 from models.vocabulary import (
     CATEGORIES,
     EDUCATION_LEVELS,
@@ -40,6 +37,7 @@ from models.vocabulary import (
     RANK_TIERS,
 )
 
+router = Router("requirements")
 router.describe("yeucau", "What training I still need, and why", 10)
 router.menu_item("📋 My training requirements", "yeucau", 10)
 
@@ -50,7 +48,6 @@ _ICONS = {
     Status.DONE: "✅",
 }
 _ADVISORY_ICON = "💡"
-_SHOWN_RECORDS = 10
 _BASIS_LABELS = {
     "verified": N_("verified document"),
     "weak": N_("not fully verified"),
@@ -59,15 +56,13 @@ _BASIS_LABELS = {
 }
 
 
-async def _load(
-    ctx: Context,
-) -> tuple[Official, Catalogue, Profile, list[TrainingRecord], dict[str, Any]]:
+async def _load(ctx: Context, *, count_seats: bool = True) -> tuple[Official, OfficialStatuses]:
     official = ctx.official
     assert official is not None  # routes are registered with needs_link
-    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
-    records = await records_of(ctx.session, official.id)
-    grouped = group_by_kind(r.completion() for r in records)
-    return official, catalogue, profile_of(official), records, grouped
+    owed = await official_statuses(
+        ctx.session, official, ctx.today, await chat_catalogue(ctx), count_seats=count_seats
+    )
+    return official, owed
 
 
 @router.command("yeucau", "requirements", needs_link=True)
@@ -85,12 +80,9 @@ async def _load(
     needs_link=True,
 )
 async def on_requirements(ctx: Context) -> list[Reply]:
-    official, catalogue, profile, _records, grouped = await _load(ctx)
     # A confirmed seat in a matching course makes an unmet requirement "in progress".
-    registered = await registered_courses_by_kind(ctx.session, official.id, ctx.today)
-    statuses = evaluate(
-        catalogue, profile, grouped, ctx.today, registered_kinds=frozenset(registered)
-    )
+    official, owed = await _load(ctx)
+    statuses, registered = owed.statuses, owed.registered
     header = addressed(
         _("📋 Training requirements for {title} (year {year})"), official, year=ctx.today.year
     )
@@ -104,28 +96,29 @@ async def on_requirements(ctx: Context) -> list[Reply]:
         if status.status is Status.IN_PROGRESS:
             text = registered_text(status.rule, registered) or text
         lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — {text}")
-        choices.append(Choice(_("❓ Why #{n}?").format(n=n), f"why:{status.rule.id}"))
+        choices.append(Choice(_("❓ Why #{n}?").format(n=n), WHY.pack(rule=status.rule.id)))
     lines.append("")
     lines.append(addressed(_("Press “Why” to see why a requirement applies to {title}."), official))
     return [Reply("\n".join(lines), choices=tuple(choices), columns=4)]
 
 
-@router.choice("why", needs_link=True)
-async def on_why(ctx: Context) -> list[Reply]:
-    rule_id = (ctx.choice or "").partition(":")[2]
-    official, catalogue, profile, _records, grouped = await _load(ctx)
-    rule = catalogue.rules_by_id.get(rule_id)
+@router.choice(WHY, needs_link=True)
+async def on_why(ctx: Context, values: Values) -> list[Reply]:
+    # The explanation does not depend on seats held, so none are looked up.
+    official, owed = await _load(ctx, count_seats=False)
+    catalogue, profile, grouped = owed.catalogue, owed.profile, owed.completions
+    rule = catalogue.rules_by_id.get(values.text("rule"))
     if rule is None:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     status = evaluate_rule(rule, profile, grouped, ctx.today)
     # Only the official's own, currently applicable rules: a forged or outdated button
     # gets the stale answer, never someone else's explanation.
     if status.status is Status.NOT_APPLICABLE:
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     return [
         Reply(
             explain(catalogue, status, official, profile, grouped, ctx.today),
-            choices=(Choice(_("📋 Back to my requirements"), "cmd:yeucau"),),
+            choices=(command_choice(_("📋 Back to my requirements"), "yeucau"),),
         )
     ]
 
@@ -348,36 +341,15 @@ def _timing(rule: Rule, status: RuleStatus) -> str | None:
     return _("Once; it does not need repeating.")
 
 
-# --- /hoso: completed training -----------------------------------------------------------
+# --- a seat that counts -------------------------------------------------------------------------
 
 
-async def completed_training_lines(ctx: Context) -> list[str]:
-    """The /hoso section listing the official's completed training, newest first."""
-    assert ctx.official is not None
-    catalogue = await current_catalogue(ctx.session, max_age=CATALOGUE_TTL_SECONDS)
-    records = await records_of(ctx.session, ctx.official.id)
-    if not records:
-        return [_("🎓 No completed training is recorded yet.")]
-    lines = [_("🎓 Completed training:")]
-    for record in records[:_SHOWN_RECORDS]:
-        lines.append("• " + _record_text(catalogue, record))
-    hidden = len(records) - _SHOWN_RECORDS
-    if hidden > 0:
-        lines.append(ngettext("… and {n} more", "… and {n} more", hidden).format(n=hidden))
-    return lines
-
-
-def _record_text(catalogue: Catalogue, record: TrainingRecord) -> str:
-    text = f"{format_date(record.completed_on)} — {catalogue.kind_title(record.kind)}"
-    if record.title:
-        text += f": {record.title}"
-    details = []
-    if record.periods:
-        details.append(
-            ngettext("{n} period", "{n} periods", record.periods).format(n=record.periods)
-        )
-    if record.certificate_no:
-        details.append(_("certificate {number}").format(number=record.certificate_no))
-    if details:
-        text += " (" + ", ".join(details) + ")"
-    return text
+def registered_text(rule: Rule, registered: Mapping[str, Course]) -> str | None:
+    """ "đã đăng ký khóa K-…, khai giảng dd/mm/yyyy" for an in-progress requirement."""
+    found = [c for kind, c in registered.items() if kind in rule.training_kinds]
+    if not found:
+        return None
+    course = min(found, key=lambda c: c.starts_on)
+    return _("registered for course {code}, starting {date}").format(
+        code=course.code, date=format_date(course.starts_on)
+    )

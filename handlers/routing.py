@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from handlers.common import stale_reply
 from handlers.context import Context
-from handlers.router import Route, Router, pick_offered_choice
+from handlers.payloads import MENU_COMMAND
+from handlers.router import Hook, Route, Router, pick_offered_choice
 from handlers.types import Reply
 
 
 async def route(router: Router, ctx: Context) -> list[Reply]:
+    ctx.router = router
     incoming = ctx.incoming
     if incoming.contact is not None:
-        return await router.special["contact"](ctx)
+        return await router.hooks[Hook.CONTACT](ctx)
     if incoming.document is not None:
-        return await router.special["document"](ctx)
+        return await router.hooks[Hook.DOCUMENT](ctx)
     if incoming.unsupported is not None:
-        return await router.special["unsupported"](ctx)
+        return await router.hooks[Hook.UNSUPPORTED](ctx)
     if incoming.choice is not None:
         return await _choice(router, ctx, incoming.choice)
 
     text = (incoming.text or "").strip()
     if not text:
-        return await router.special["unsupported"](ctx)
+        return await router.hooks[Hook.UNSUPPORTED](ctx)
 
     command = router.parse_command(text)
     if command is not None:
@@ -29,7 +32,7 @@ async def route(router: Router, ctx: Context) -> list[Reply]:
         ctx.dialog.end()
         found = router.commands.get(name)
         if found is None:
-            return await router.special["unknown"](ctx)
+            return await router.hooks[Hook.UNKNOWN](ctx)
         return await _run(router, ctx, found)
 
     offered = pick_offered_choice(text, ctx.dialog.choices or [])
@@ -42,27 +45,38 @@ async def route(router: Router, ctx: Context) -> list[Reply]:
             return await step(ctx)
         ctx.dialog.end()  # a step that no longer exists (older release): start over
 
-    if ctx.official is None and "code" in router.special:
-        replies = await router.special["code"](ctx)
+    code = router.hooks.get(Hook.CODE)
+    if ctx.official is None and code is not None:
+        replies = await code(ctx)
         if replies:
             return replies
 
     intent = router.match_intent(text)
     if intent is not None:
         return await _run(router, ctx, intent)
-    return await router.special["unknown"](ctx)
+    return await router.hooks[Hook.UNKNOWN](ctx)
 
 
 async def _choice(router: Router, ctx: Context, value: str) -> list[Reply]:
     ctx.choice = value
-    prefix = value.split(":", 1)[0]
-    found = router.choices.get(prefix)
+    menu = MENU_COMMAND.unpack(value)
+    if menu is not None:
+        # Menu buttons carry a command name; they behave exactly like typing the command.
+        command = router.commands.get(menu.text("name"))
+        if command is None:
+            return stale_reply(ctx)
+        ctx.dialog.end()
+        return await _run(router, ctx, command)
+    found = router.match_choice(value)
     if found is None:
-        return await router.special["stale"](ctx)
-    return await _run(router, ctx, found)
+        return stale_reply(ctx)
+    choice, values = found
+    if choice.needs_link and ctx.official is None:
+        return await router.hooks[Hook.LINK_REQUIRED](ctx)
+    return await choice.handler(ctx, values)
 
 
 async def _run(router: Router, ctx: Context, found: Route) -> list[Reply]:
     if found.needs_link and ctx.official is None:
-        return await router.special["link_required"](ctx)
+        return await router.hooks[Hook.LINK_REQUIRED](ctx)
     return await found.handler(ctx)

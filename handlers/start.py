@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from handlers.common import link_prompt_replies, menu_reply, title_cap, title_of, what_next
+from handlers.common import (
+    greeting,
+    link_prompt_replies,
+    main_menu,
+    menu_reply,
+    stale_reply,
+    title_cap,
+)
 from handlers.context import Context
-from handlers.router import router
+from handlers.flows import Flow
+from handlers.payloads import LINK_CODE, UNLINK, Values
+from handlers.router import Hook, Router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime
 from locales.folding import fold_key
@@ -12,23 +21,17 @@ from locales.i18n import set_locale
 from models.chat import accounts, link_codes
 from models.chat.link_codes import Outcome
 from models.org import officials
-from models.org import units as org_units
 from models.org.phones import normalize_phone
 
+LINK = Flow("link", steps=("await_code",))
+AWAIT_CODE = LINK.step("await_code")
+UNLINKING = Flow("unlink", steps=("confirm",))
+CONFIRM_UNLINK = UNLINKING.step("confirm")
+
+router = Router("start")
 router.describe("start", "Start / main menu", 0)
 router.describe("huylienket", "Unlink this chat from my record", 80)
 router.describe("quyenriengtu", "What data the assistant holds and why", 90)
-
-
-async def greeting(ctx: Context) -> Reply:
-    official = ctx.official
-    assert official is not None
-    place = await org_units.unit_label(ctx.session, official.unit)
-    who = ", ".join(part for part in (official.post_title, place) if part)
-    text = _("Hello {title} {name} — {who}.").format(
-        title=title_of(official), name=official.full_name, who=who
-    )
-    return menu_reply(ctx, text + "\n" + what_next(official))
 
 
 @router.command("start", "batdau")
@@ -48,26 +51,15 @@ async def on_start(ctx: Context) -> list[Reply]:
 
 @router.command("menu")
 async def on_menu(ctx: Context) -> list[Reply]:
-    if ctx.official is None:
-        return link_prompt_replies()
-    return [await greeting(ctx)]
+    return await main_menu(ctx)
 
 
-@router.choice("cmd")
-async def on_menu_choice(ctx: Context) -> list[Reply]:
-    """Menu buttons carry a command name; they behave exactly like typing the command."""
-    from handlers.routing import _run
-
-    name = (ctx.choice or "").partition(":")[2]
-    found = router.commands.get(name)
-    if found is None:
-        return await router.special["stale"](ctx)
-    ctx.dialog.end()
-    return await _run(router, ctx, found)
+@router.choice(LINK_CODE)
+async def on_link_button(ctx: Context, _values: Values) -> list[Reply]:
+    return await on_link(ctx)
 
 
 @router.command("lienket")
-@router.choice("link")
 async def on_link(ctx: Context) -> list[Reply]:
     if ctx.official is not None:
         return [
@@ -81,7 +73,7 @@ async def on_link(ctx: Context) -> list[Reply]:
     code = link_codes.normalize_code(ctx.args) if ctx.args else None
     if code is not None:
         return await _redeem(ctx, code)
-    ctx.dialog.go("link", "await_code")
+    AWAIT_CODE.enter(ctx)
     return [
         Reply(
             _(
@@ -92,7 +84,7 @@ async def on_link(ctx: Context) -> list[Reply]:
     ]
 
 
-@router.step("link", "await_code")
+@router.step(AWAIT_CODE)
 async def on_code_typed(ctx: Context) -> list[Reply]:
     code = link_codes.normalize_code(ctx.text)
     if code is None:
@@ -108,7 +100,7 @@ async def on_code_typed(ctx: Context) -> list[Reply]:
     return await _redeem(ctx, code)
 
 
-@router.on("code")
+@router.on(Hook.CODE)
 async def maybe_code(ctx: Context) -> list[Reply]:
     """An unlinked person who just types their code, without any command first."""
     code = link_codes.normalize_code(ctx.text)
@@ -132,7 +124,7 @@ async def _redeem(ctx: Context, code: str) -> list[Reply]:
         assert result.official is not None
         ctx.dialog.end()
         return await _linked(ctx, result.official)
-    ctx.dialog.go("link", "await_code")
+    AWAIT_CODE.enter(ctx)
     if result.outcome is Outcome.BLOCKED:
         until = result.blocked_until or ctx.account.link_blocked_until
         assert until is not None
@@ -174,7 +166,7 @@ async def _linked(ctx: Context, official: officials.Official) -> list[Reply]:
     return [done, await greeting(ctx)]
 
 
-@router.on("contact")
+@router.on(Hook.CONTACT)
 async def on_contact(ctx: Context) -> list[Reply]:
     contact = ctx.incoming.contact
     assert contact is not None
@@ -219,7 +211,7 @@ async def on_contact(ctx: Context) -> list[Reply]:
 async def on_unlink(ctx: Context) -> list[Reply]:
     if ctx.official is None:
         return [Reply(_("This chat is not linked to any record."))]
-    ctx.dialog.go("unlink", "confirm")
+    CONFIRM_UNLINK.enter(ctx)
     return [
         Reply(
             _(
@@ -227,20 +219,23 @@ async def on_unlink(ctx: Context) -> list[Reply]:
                 "your training information or receive reminders."
             ).format(name=ctx.official.full_name),
             choices=(
-                Choice(_("Yes, unlink"), "unlink:yes"),
-                Choice(_("No, keep it"), "unlink:no"),
+                Choice(_("Yes, unlink"), UNLINK.pack(answer="yes")),
+                Choice(_("No, keep it"), UNLINK.pack(answer="no")),
             ),
             columns=2,
         )
     ]
 
 
-@router.choice("unlink")
-async def on_unlink_choice(ctx: Context) -> list[Reply]:
-    answer = (ctx.choice or "").partition(":")[2]
-    if ctx.dialog.flow != "unlink" or ctx.official is None or answer not in ("yes", "no"):
+@router.choice(UNLINK)
+async def on_unlink_choice(ctx: Context, values: Values) -> list[Reply]:
+    return await _unlink_answer(ctx, values.text("answer"))
+
+
+async def _unlink_answer(ctx: Context, answer: str) -> list[Reply]:
+    if not UNLINKING.is_active(ctx) or ctx.official is None:
         ctx.dialog.end()
-        return await router.special["stale"](ctx)
+        return stale_reply(ctx)
     ctx.dialog.end()
     if answer == "no":
         return [menu_reply(ctx, _("Nothing changed. The chat stays linked."))]
@@ -253,16 +248,17 @@ async def on_unlink_choice(ctx: Context) -> list[Reply]:
     ]
 
 
-@router.step("unlink", "confirm")
+@router.step(CONFIRM_UNLINK)
 async def on_unlink_typed(ctx: Context) -> list[Reply]:
     key = fold_key(ctx.text)
     if key in ("co", "yes", "dong y", "ok", "huy", "co huy"):
-        ctx.choice = "unlink:yes"
+        answer = "yes"
     elif key in ("khong", "no", "thoi", "giu"):
-        ctx.choice = "unlink:no"
+        answer = "no"
     else:
         return [Reply(_("Please answer “Yes, unlink” or “No, keep it”."))]
-    return await on_unlink_choice(ctx)
+    ctx.choice = UNLINK.pack(answer=answer)
+    return await _unlink_answer(ctx, answer)
 
 
 @router.command("quyenriengtu", "privacy")

@@ -1,4 +1,6 @@
-"""The layering rules of docs/architecture: only bot/ knows about platforms and HTTP."""
+"""The layering rules of docs/architecture: only bot/ knows about platforms and HTTP; handlers
+reach the database only through their context and models, and one feature's handler module
+never imports another's."""
 
 from __future__ import annotations
 
@@ -11,16 +13,72 @@ FORBIDDEN = {"telegram", "httpx", "bot"}
 # bot/ (bot/scheduler_main.py), since only bot/ may read the environment; nothing imports it.
 ENTRY_SHIMS = {"scheduler/__main__.py": {"bot"}}
 
+# handlers/ modules that are not a feature: the chat types, the context, routing and the
+# declarations (payloads, flows), and helpers several features share. Everything else in
+# handlers/ is a feature module with its own router, composed in handlers/__init__.py.
+SHARED_HANDLER_MODULES = frozenset(
+    {
+        "__init__",  # the composition root: it alone imports every feature
+        "admin_access",
+        "common",
+        "context",
+        "course_texts",
+        "flows",
+        "payloads",
+        "router",
+        "routing",
+        "types",
+    }
+)
+# The one handler module allowed to name the database session's type.
+SQLALCHEMY_ALLOWED = frozenset({"context"})
+
 
 def imported_roots(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in imported_modules(path)}
+
+
+def imported_modules(path: Path, package: str = "handlers") -> set[str]:
+    """Dotted names the module imports; `from handlers import x` counts as handlers.x, and
+    a relative import is resolved inside `package`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    roots: set[str] = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                module = ".".join(p for p in (package, module) if p)
+            if not module:
+                continue
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def handler_violations(directory: Path, package: str = "handlers") -> list[str]:
+    """sqlalchemy outside the context, and feature modules importing one another (or a
+    shared module importing a feature, which would let features reach each other)."""
+    modules = {p.stem for p in directory.glob("*.py")}
+    features = modules - SHARED_HANDLER_MODULES
+    found = []
+    for path in sorted(directory.glob("*.py")):
+        imported = imported_modules(path, package)
+        if path.stem not in SQLALCHEMY_ALLOWED and any(
+            name == "sqlalchemy" or name.startswith("sqlalchemy.") for name in imported
+        ):
+            found.append(f"{package}/{path.name} imports sqlalchemy")
+        if path.stem == "__init__":
+            continue
+        others = {
+            name.split(".")[1]
+            for name in imported
+            if name.startswith(f"{package}.") and name.split(".")[1] in features
+        } - {path.stem}
+        if others:
+            found.append(f"{package}/{path.name} imports feature modules {sorted(others)}")
+    return found
 
 
 def test_core_packages_do_not_import_channels() -> None:
@@ -96,3 +154,43 @@ def test_the_time_zone_is_written_only_as_the_settings_default() -> None:
         and TIME_ZONE in path.read_text(encoding="utf-8", errors="replace")
     }
     assert found == {"bot/config.py"}
+
+
+def test_handlers_use_no_sqlalchemy_and_no_other_feature() -> None:
+    assert handler_violations(ROOT / "handlers") == []
+
+
+def test_every_shared_handler_module_exists() -> None:
+    # A stale entry would quietly exempt a future feature module named like it.
+    present = {p.stem for p in (ROOT / "handlers").glob("*.py")}
+    assert present >= SHARED_HANDLER_MODULES
+
+
+def test_the_sqlalchemy_rule_catches_a_violation(tmp_path: Path) -> None:
+    (tmp_path / "context.py").write_text(
+        "from sqlalchemy.ext.asyncio import AsyncSession\n", encoding="utf-8"
+    )
+    (tmp_path / "courses.py").write_text("from sqlalchemy import select\n", encoding="utf-8")
+    (tmp_path / "reports.py").write_text("import sqlalchemy as sa\n", encoding="utf-8")
+    assert handler_violations(tmp_path) == [
+        "handlers/courses.py imports sqlalchemy",
+        "handlers/reports.py imports sqlalchemy",
+    ]
+
+
+def test_the_feature_rule_catches_a_violation(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("from handlers import courses, start\n", encoding="utf-8")
+    (tmp_path / "common.py").write_text("from handlers.start import greeting\n", encoding="utf-8")
+    (tmp_path / "courses.py").write_text(
+        "from handlers.common import addressed\nfrom handlers.router import Router\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "start.py").write_text(
+        "from handlers import courses\nfrom . import common\n", encoding="utf-8"
+    )
+    (tmp_path / "help.py").write_text("from .start import on_menu\n", encoding="utf-8")
+    assert handler_violations(tmp_path) == [
+        "handlers/common.py imports feature modules ['start']",
+        "handlers/help.py imports feature modules ['start']",
+        "handlers/start.py imports feature modules ['courses']",
+    ]

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from handlers.router import router
+from handlers import ROUTER
 from locales import SUPPORTED_LOCALES, _, format_date, format_number, use_locale
 from locales.catalog import ROOT, TEMPLATE, extract_args, pybabel
 from locales.folding import clean, fold, fold_key
@@ -137,6 +137,6 @@ def test_folding_handles_nfd_tone_styles_and_d() -> None:
 def test_command_descriptions_fit_telegram_limits() -> None:
     for locale in ("vi", "en"):
         with use_locale(locale):
-            for _order, command, description in router.described:
+            for _order, command, description in ROUTER.described:
                 assert command.islower() and len(command) <= 32
                 assert 3 <= len(_(description)) <= 256

@@ -28,7 +28,7 @@ from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.telegram_messages import send_reply
 from bot.config import Settings
 from bot.dispatch import Dispatcher
-from handlers.router import router
+from handlers import ROUTER
 from handlers.types import Contact, Document, Incoming, Reply
 from locales import _, use_locale
 from locales.i18n import SUPPORTED_LOCALES
@@ -202,7 +202,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def command_menu(locale: str) -> list[BotCommand]:
     with use_locale(locale):
-        return [BotCommand(cmd, _(desc)) for _order, cmd, desc in router.described]
+        return [BotCommand(cmd, _(desc)) for _order, cmd, desc in ROUTER.described]
 
 
 async def _post_init(app: Application) -> None:

@@ -54,9 +54,8 @@ from models.courses.catalogue import (
     window,
 )
 from models.org.officials import Official
-from models.requirements.evaluation import Status, evaluate, group_by_kind, profile_of
-from models.requirements.store import current_catalogue
-from models.requirements.training_records import records_of
+from models.requirements import statuses
+from models.requirements.evaluation import Status
 
 
 class RegStatus(StrEnum):
@@ -204,10 +203,9 @@ _ALREADY = {
 
 async def priority_for(session: AsyncSession, official: Official, kind: str, today: date) -> int:
     """How urgently the official needs this kind of training, from the requirements."""
-    catalogue = await current_catalogue(session)
-    records = group_by_kind(r.completion() for r in await records_of(session, official.id))
+    owed = await statuses.official_statuses(session, official, today, count_seats=False)
     best = OTHER
-    for status in evaluate(catalogue, profile_of(official), records, today):
+    for status in owed.statuses:
         if kind not in status.rule.training_kinds or status.rule.advisory:
             continue
         if status.status is Status.OVERDUE:

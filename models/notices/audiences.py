@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from locales.folding import fold_key
 from models.chat.accounts import ChatAccount
-from models.courses.catalogue import Course
+from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import ACTIVE, DONE, Registration
 from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
+from models.org.units import by_code as unit_by_code
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import Status, evaluate_rule
 from models.requirements.model import Catalogue
@@ -47,11 +49,11 @@ def in_scope(scope: Scope) -> list[Any]:
     return [or_(*(OrgUnit.path.startswith(u.path, autoescape=True) for u in scope.units))]
 
 
-def _base(scope: Scope) -> Select[tuple[int]]:
+def _base(scope: Scope) -> Select[int]:
     return (
         select(Official.id)
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
-        .where(Official.active.is_(True), *in_scope(scope))  # type: ignore[arg-type]
+        .where(Official.active.is_(True), *in_scope(scope))
     )
 
 
@@ -95,7 +97,47 @@ async def resolve(
     return tuple(await session.scalars(query.order_by(Official.id)))
 
 
-def _eligible_for(query: Select[tuple[int]], course: Course) -> Select[tuple[int]]:
+# --- what the admin picks from ------------------------------------------------------------
+
+
+async def levels_in_scope(session: AsyncSession, scope: Scope) -> list[str]:
+    """The levels of active officials inside the scope, for the "by level" choice."""
+    levels = await session.scalars(
+        select(Official.level)
+        .join(OrgUnit, OrgUnit.id == Official.unit_id)
+        .where(Official.active.is_(True), *in_scope(scope))
+        .distinct()
+    )
+    return sorted(levels)
+
+
+async def open_courses(session: AsyncSession, today: date, *, limit: int) -> list[Course]:
+    """Open courses that have not started, soonest first: a broadcast may attach one."""
+    courses = await session.scalars(
+        select(Course)
+        .where(Course.status == CourseStatus.OPEN, Course.starts_on >= today)
+        .order_by(Course.starts_on, Course.id)
+        .limit(limit)
+    )
+    return list(courses)
+
+
+async def find_units(
+    session: AsyncSession, scope: Scope, text: str, *, limit: int
+) -> list[OrgUnit]:
+    """Units inside the scope that a typed code names exactly, or whose name contains the
+    typed words (any diacritics); at most `limit`."""
+    exact = await unit_by_code(session, text)
+    if exact is not None and scope.reaches(exact.path):
+        return [exact]
+    key = fold_key(text)
+    if not key:
+        return []
+    rows = await session.scalars(select(OrgUnit).where(*in_scope(scope)))
+    return [u for u in rows if key in fold_key(u.name)][:limit]
+
+
+def _eligible_for(query: Select[int], course: Course) -> Select[int]:
     """The SQL twin of models.courses.catalogue.ineligibility, plus "not already registered"."""
     if course.eligible_levels:
         query = query.where(Official.level.in_(course.eligible_levels))
@@ -149,6 +191,7 @@ async def reach(session: AsyncSession, official_ids: tuple[int, ...]) -> Reach:
             .group_by(ChatAccount.official_id)
         )
         for official_id, accounts, blocked in rows:
+            assert official_id is not None  # the query only asks for linked officials
             linked.add(official_id)
             if accounts > blocked:
                 reachable.add(official_id)

@@ -92,9 +92,20 @@ async def linked_chats(session: AsyncSession, official_ids: Iterable[int]) -> di
             .group_by(ChatAccount.official_id)
         )
         for (official_id,) in rows:
+            assert official_id is not None  # the query only asks for linked officials
             out[official_id] = "vi"
     locales = await notices.recipient_locales(session, out)
     return {i: locales.get(i, "vi") for i in out}
+
+
+async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id)
+
+
+async def add_draft(session: AsyncSession, broadcast: Broadcast) -> None:
+    """Store a new broadcast so it has an id before its rows are queued."""
+    session.add(broadcast)
+    await session.flush()
 
 
 async def queue(

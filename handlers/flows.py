@@ -1,0 +1,56 @@
+"""Dialog flows declared with their steps, so a mistyped step fails at import, not in a chat.
+
+The dialog row (models/chat/dialogs.py) stores the flow and step as plain names; these
+declarations are the only way handlers read or move them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.context import Context
+
+
+@dataclass(frozen=True)
+class Step:
+    flow: Flow
+    name: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.flow.name, self.name)
+
+    def enter(self, ctx: Context, **data: Any) -> None:
+        """Move the dialog here; data is merged with the flow's while it stays in the flow."""
+        ctx.dialog.go(self.flow.name, self.name, **data)
+
+    def is_current(self, ctx: Context) -> bool:
+        return ctx.dialog.flow == self.flow.name and ctx.dialog.step == self.name
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    steps: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.steps or len(set(self.steps)) != len(self.steps):
+            raise ValueError(f"flow {self.name!r}: needs a name and distinct steps")
+
+    def step(self, name: str) -> Step:
+        if name not in self.steps:
+            raise ValueError(f"flow {self.name!r} has no step {name!r} (steps: {self.steps})")
+        return Step(self, name)
+
+    def is_active(self, ctx: Context) -> bool:
+        return ctx.dialog.flow == self.name
+
+    def data(self, ctx: Context) -> dict[str, Any]:
+        """The flow's saved data, or nothing when the dialog is elsewhere."""
+        return dict(ctx.dialog.data or {}) if self.is_active(ctx) else {}
+
+    def end(self, ctx: Context) -> None:
+        """Leave the dialog, but only if it is this flow's (another flow is left alone)."""
+        if self.is_active(ctx):
+            ctx.dialog.end()

@@ -1,0 +1,212 @@
+"""Button payloads, declared once: a tag and typed fields, one `pack` and one `unpack`.
+
+A button's value comes back from the chat platform and is untrusted: it may be forged,
+truncated, or left over from an older release. `unpack` is the one place that rejects
+such values (unknown tag, wrong number of fields, a non-integer where an integer belongs,
+a value outside its declared set, more than Telegram's 64 bytes; no field holds a ':'
+unless it is declared Unchecked).
+Handlers only ever see values that fit their declaration; everything else gets the polite
+"stale" answer.
+
+The wire format is `tag:field:field…`, as before the declarations existed, so buttons
+already sitting in people's chats keep working. Some values are built in `models/` (the
+broadcast's "Register" button, the digest's "Remind" buttons, the broadcast progress'
+"Stop"); their declarations here match what those modules write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from locales.i18n import SUPPORTED_LOCALES
+
+MAX_BYTES = 64  # Telegram's callback_data limit
+MAX_INT_DIGITS = 9  # beyond this it is no id of ours (and would overflow an INTEGER column)
+
+
+class Unchecked:
+    """A last field taken verbatim (empty, colons and all), for a value a model checks and
+    audits itself: models/notices/digest.nudge logs every forged "Remind" press."""
+
+
+FieldType = type[int] | type[str] | type[Unchecked] | tuple[str, ...]  # tuple: allowed values
+
+
+class Values(Mapping[str, int | str]):
+    """The fields of an unpacked payload, read with the type they were declared with."""
+
+    def __init__(self, fields: dict[str, int | str]) -> None:
+        self._fields = fields
+
+    def __getitem__(self, name: str) -> int | str:
+        return self._fields[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def number(self, name: str) -> int:
+        value = self._fields[name]
+        if not isinstance(value, int):
+            raise TypeError(f"payload field {name!r} is not declared as int")
+        return value
+
+    def text(self, name: str) -> str:
+        value = self._fields[name]
+        if not isinstance(value, str):
+            raise TypeError(f"payload field {name!r} is not declared as text")
+        return value
+
+
+@dataclass(frozen=True, init=False)
+class Payload:
+    tag: str  # one or more literal parts, e.g. "crs" or "bc:aud"
+    fields: tuple[tuple[str, FieldType], ...]
+
+    def __init__(self, tag: str, **fields: FieldType) -> None:
+        if not tag or any(not part for part in tag.split(":")):
+            raise ValueError(f"bad payload tag {tag!r}")
+        for index, (name, kind) in enumerate(fields.items()):
+            if kind not in (int, str, Unchecked) and not (
+                isinstance(kind, tuple) and kind and all(isinstance(v, str) for v in kind)
+            ):
+                raise ValueError(f"payload {tag}: field {name!r} has an unsupported type")
+            if kind is Unchecked and index != len(fields) - 1:
+                raise ValueError(f"payload {tag}: only the last field may be Unchecked")
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "fields", tuple(fields.items()))
+
+    @property
+    def head(self) -> str:
+        """The first part of the tag: what the router looks payloads up by."""
+        return self.tag.split(":", 1)[0]
+
+    @property
+    def tag_parts(self) -> int:
+        return self.tag.count(":") + 1
+
+    def pack(self, **values: int | str) -> str:
+        """The button value; raises ValueError for values that `unpack` would refuse."""
+        if set(values) != {name for name, _kind in self.fields}:
+            raise ValueError(f"payload {self.tag} needs exactly {[n for n, _k in self.fields]}")
+        parts = [self.tag]
+        for name, kind in self.fields:
+            parts.append(_encode(self.tag, name, kind, values[name]))
+        value = ":".join(parts)
+        if len(value.encode()) > MAX_BYTES:
+            raise ValueError(f"payload {value[:20]}… is over {MAX_BYTES} bytes")
+        return value
+
+    def unpack(self, value: str) -> Values | None:
+        """The fields of `value`, or None when it is not a well-formed value of this payload."""
+        if len(value.encode()) > MAX_BYTES:
+            return None
+        if not self.fields:
+            # A payload without fields also accepts a trailing ':' ("find:", older buttons).
+            return Values({}) if value in (self.tag, self.tag + ":") else None
+        prefix = self.tag + ":"
+        if not value.startswith(prefix):
+            return None
+        rest = value[len(prefix) :]
+        if self.fields[-1][1] is Unchecked:
+            raw = rest.split(":", len(self.fields) - 1)
+        else:
+            raw = rest.split(":")
+        if len(raw) != len(self.fields):
+            return None
+        decoded: dict[str, int | str] = {}
+        for (name, kind), text in zip(self.fields, raw, strict=True):
+            field = _decode(kind, text)
+            if field is None:
+                return None
+            decoded[name] = field
+        return Values(decoded)
+
+
+def _encode(tag: str, name: str, kind: FieldType, value: int | str) -> str:
+    if kind is int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"payload {tag}: {name!r} must be a non-negative int")
+        text = str(value)
+    elif kind is Unchecked:
+        if not isinstance(value, str):
+            raise ValueError(f"payload {tag}: {name!r} must be text")
+        text = value
+    elif kind is str:
+        if not isinstance(value, str) or not value or ":" in value:
+            raise ValueError(f"payload {tag}: {name!r} must be non-empty text without ':'")
+        text = value
+    else:
+        assert isinstance(kind, tuple)
+        if value not in kind:
+            raise ValueError(f"payload {tag}: {name!r} must be one of {kind}")
+        text = str(value)
+    if _decode(kind, text) is None:
+        raise ValueError(f"payload {tag}: {name!r}={text!r} would not unpack")
+    return text
+
+
+def _decode(kind: FieldType, text: str) -> int | str | None:
+    if kind is int:
+        if not (text.isascii() and text.isdigit() and len(text) <= MAX_INT_DIGITS):
+            return None
+        return int(text)
+    if kind is Unchecked:
+        return text
+    if kind is str:
+        return text or None
+    assert isinstance(kind, tuple)
+    return text if text in kind else None
+
+
+YES_NO = ("yes", "no")
+
+# --- the declarations --------------------------------------------------------------------
+# Menu buttons name a command and behave exactly like typing it (handlers/routing.py).
+MENU_COMMAND = Payload("cmd", name=str)
+
+LINK_CODE = Payload("link:code")
+UNLINK = Payload("unlink", answer=YES_NO)
+LANGUAGE = Payload("lang", code=SUPPORTED_LOCALES)
+
+WHY = Payload("why", rule=str)
+
+# Courses; a filter is all | fit | k.<kind> | q.<word+word>.
+COURSE_PAGE = Payload("page", filter=str, page=int)
+COURSE_KINDS = Payload("kinds")
+COURSE_SEARCH = Payload("find")
+COURSE_CARD = Payload("crs", id=int)
+REGISTER = Payload("reg", id=int)
+REGISTER_CONFIRMED = Payload("reg", id=int, confirm=("y",))
+UNREGISTER = Payload("unreg", id=int)
+UNREGISTER_CONFIRMED = Payload("unreg", id=int, confirm=("y",))
+
+REMINDER_SWITCH = Payload("rem", switch=("on", "off"), kind=str)
+REMINDER_LEAD_MENU = Payload("rem:lead")
+REMINDER_LEAD_DAY = Payload("rem:lead", days=int)
+REMINDER_CHANNEL = Payload("rem:ch", channel=str)
+
+# A staff member's id, or "all": models/notices/digest.py builds, checks and audits it.
+NUDGE = Payload("nudge", who=Unchecked)
+
+ADMIN_IMPORT = Payload("adm:import")
+ADMIN_GRANT = Payload("adm:grant")
+GRANT = Payload("grant", answer=YES_NO)
+REPORT_YEAR = Payload("rpt", year=int)
+EXPORT_ASK = Payload("regx:ask")
+EXPORT_CANCEL = Payload("regx:cancel")
+EXPORT_COURSE = Payload("regx", id=int)
+UPLOAD_KIND = Payload("upl", id=int, kind=str)  # kind "cancel" drops the upload
+UPLOAD_APPLY = Payload("upl", id=int, kind=str, rows=("all", "good"))
+
+BROADCAST_AUDIENCE = Payload("bc:aud", kind=str)
+BROADCAST_VALUE = Payload("bc:val", value=str)
+BROADCAST_COURSE = Payload("bc:course", id=int)
+BROADCAST_NO_COURSE = Payload("bc:course:none")
+BROADCAST_URGENT = Payload("bc:urgent")
+BROADCAST_SEND = Payload("bc:send")
+BROADCAST_CANCEL = Payload("bc:cancel")
+BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progress.py
