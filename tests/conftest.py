@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database, upgrade
+from tests.transcript import CHANNELS
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 _pg_tests_passed = 0
@@ -37,6 +38,13 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=CHANNELS)
+def channel(request: pytest.FixtureRequest) -> str:
+    """The chat channel a transcript talks on; see tests/transcript.py for how each one
+    chooses. A test that only one channel can express parametrizes `channel` itself."""
+    return str(request.param)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
