@@ -8,8 +8,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,8 +54,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
     server = request.getfixturevalue("pg_server")
     name = "t_" + uuid.uuid4().hex[:12]
-    server.create_database(name)  # type: ignore[attr-defined]
-    return server.url(name)  # type: ignore[attr-defined]
+    server.create_database(name)
+    return str(server.url(name))
 
 
 @pytest.fixture
@@ -68,7 +69,9 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     global _pg_tests_passed

@@ -46,7 +46,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
     assert not server.internal_errors, server.internal_errors
 
 
-def _build_app(fake: FakeBotApi, **timeouts: float) -> Application:  # type: ignore[type-arg]
+def _build_app(fake: FakeBotApi, **timeouts: float) -> Application:
     builder = (
         ApplicationBuilder()
         .token("123:ABC")
@@ -107,7 +107,7 @@ async def _on_sticker(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 @pytest.fixture
-async def app(fake: FakeBotApi) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def app(fake: FakeBotApi) -> AsyncIterator[Application]:
     application = _build_app(fake)
     application.add_handler(CommandHandler("start", _on_start))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
@@ -132,7 +132,7 @@ async def app(fake: FakeBotApi) -> AsyncIterator[Application]:  # type: ignore[t
 
 
 async def test_echo_and_inline_keyboard_round_trip(
-    app: Application,  # type: ignore[type-arg]
+    app: Application,
     fake: FakeBotApi,
 ) -> None:
     assert app.bot.id == BOT_ID and app.bot.username == BOT_USERNAME
@@ -161,7 +161,7 @@ async def test_echo_and_inline_keyboard_round_trip(
 
 
 async def test_command_entity_contact_and_sticker(
-    app: Application,  # type: ignore[type-arg]
+    app: Application,
     fake: FakeBotApi,
 ) -> None:
     update = fake.push_text(USER, "/start now")
@@ -175,7 +175,7 @@ async def test_command_entity_contact_and_sticker(
 
 
 async def test_document_download_and_upload(
-    app: Application,  # type: ignore[type-arg]
+    app: Application,
     fake: FakeBotApi,
 ) -> None:
     content = "Họ tên,Đơn vị\nAn,Sở Nội vụ\n".encode()

@@ -36,7 +36,7 @@ async def world(db: Database) -> dict[str, object]:
     return {"an": an, "nhung": nhung, "units": units}
 
 
-async def issue_code(db: Database, official_id: int, clock: Clock, **kw: object) -> str:
+async def issue_code(db: Database, official_id: int, clock: Clock, **kw: timedelta) -> str:
     from models.org.officials import Official
 
     async with db.transaction() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,7 +45,7 @@ class RunningClock:
 def make_sender(
     db: Database,
     fake: FakeBotApi,
-    clock: object,
+    clock: Callable[[], datetime],
     *,
     rate: float = 25,
     read_timeout: float = 5.0,
@@ -59,7 +60,7 @@ def make_sender(
         window=SendWindow(holidays=load_holidays()),
         config=SenderConfig(**settings),  # type: ignore[arg-type]
         clock=clock,
-    )  # type: ignore[arg-type]
+    )
     return sender, transport
 
 

@@ -12,6 +12,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,7 +72,7 @@ async def test_sigkill_twenty_times_loses_nothing(db: Database) -> None:
             process = await start_sender(db.url, fake.base_url)
             before = len(fake.requests)
             # Kill at a random moment after sending has begun (start-up takes a while).
-            await fake.wait_for(lambda before=before: len(fake.requests) > before, timeout=30)
+            await fake.wait_for(more_requests_than(fake, before), timeout=30)
             await asyncio.sleep(rng.uniform(0.0, 0.4))
             # A kill counts only if it hit a child that was still running and still had
             # work: one that had drained and exited on its own proves nothing.
@@ -112,6 +113,10 @@ async def test_sigkill_twenty_times_loses_nothing(db: Database) -> None:
         f"(delivered anyway: {sum(1 for t in unknown if got[t])}) "
         f"sent={sum(1 for _t, s in rows if s == notices.SENT)} last run={stats}"
     )
+
+
+def more_requests_than(fake: FakeBotApi, n: int) -> Callable[[], bool]:
+    return lambda: len(fake.requests) > n
 
 
 async def pending_left(db: Database) -> bool:
