@@ -1,7 +1,8 @@
 """Pacing for one bot token: a global ceiling per second, one message per second per chat,
 and the platform's "retry after" pause for everyone.
 
-Times are `time.monotonic()` seconds. Every one-second window is widened by a small margin,
+Times are seconds on the gate's clock (`time.monotonic` unless a test passes a fake one, so
+pacing can be checked without waiting for it). Every one-second window is widened by a small margin,
 because what counts is when requests arrive at the platform, a few milliseconds after they
 leave here: at 25/s with a 20 ms margin the sustained rate is 25/1.02 ≈ 24.5/s.
 """
@@ -9,7 +10,13 @@ leave here: at 25/s with a 20 ms margin the sustained rate is 25/1.02 ≈ 24.5/s
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
+from collections.abc import Callable
+
+# Enough recent slots to check a run against the ceiling; old entries fall off, so a
+# sender that runs for months keeps a fixed, small log.
+SLOT_LOG_SIZE = 10_000
 
 
 class RateGate:
@@ -20,6 +27,7 @@ class RateGate:
         per_chat_interval: float = 1.0,
         margin: float = 0.02,
         chat_margin: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_per_second <= 0:
             raise ValueError("max_per_second must be positive")
@@ -32,11 +40,19 @@ class RateGate:
         # Per chat the margin is generous: one person never needs two notices within a
         # second, and a slow event loop can delay one request more than the next.
         self.per_chat = per_chat_interval + chat_margin if per_chat_interval > 0 else 0.0
+        self.clock = clock
         self.paused_until = 0.0
+        # What the gate handed out, in order: (chat, slot) per reservation and the moment
+        # of each departure. Tests assert pacing on these instead of on wall-clock arrivals.
+        self.reserved: deque[tuple[str, float]] = deque(maxlen=SLOT_LOG_SIZE)
+        self.departures: deque[float] = deque(maxlen=SLOT_LOG_SIZE)
         self._sent: deque[float] = deque()
         self._departed: deque[float] = deque()
         self._last = -math.inf
         self._chats: dict[str, float] = {}
+
+    def now(self) -> float:
+        return self.clock()
 
     def global_ready_at(self, now: float) -> float:
         """The earliest moment any message may leave (pause, ceiling and spacing)."""
@@ -56,6 +72,7 @@ class RateGate:
         return at
 
     def record(self, chat_id: str, at: float) -> None:
+        self.reserved.append((chat_id, at))
         self._sent.append(at)
         self._last = max(self._last, at)
         if self.per_chat:
@@ -78,6 +95,7 @@ class RateGate:
     def depart(self, now: float) -> None:
         """Note that a message leaves now; call with no await since `departure_delay`."""
         self._departed.append(now)
+        self.departures.append(now)
 
     def pause(self, until: float) -> None:
         self.paused_until = max(self.paused_until, until)

@@ -8,12 +8,14 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.db import Database, upgrade
+from tests.transcript import CHANNELS
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 _pg_tests_passed = 0
@@ -39,14 +41,21 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture(params=CHANNELS)
+def channel(request: pytest.FixtureRequest) -> str:
+    """The chat channel a transcript talks on; see tests/transcript.py for how each one
+    chooses. A test that only one channel can express parametrizes `channel` itself."""
+    return str(request.param)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
     server = request.getfixturevalue("pg_server")
     name = "t_" + uuid.uuid4().hex[:12]
-    server.create_database(name)  # type: ignore[attr-defined]
-    return server.url(name)  # type: ignore[attr-defined]
+    server.create_database(name)
+    return str(server.url(name))
 
 
 @pytest.fixture
@@ -60,7 +69,9 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     global _pg_tests_passed

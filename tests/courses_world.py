@@ -79,9 +79,11 @@ class World:
     people: dict[str, Official] = field(default_factory=dict)
     chats: dict[str, str] = field(default_factory=dict)
     courses: dict[str, Course] = field(default_factory=dict)
+    channel: str = "telegram"  # where everyone is linked and talks
 
-    def person(self, who: str, channel: str = "telegram") -> Person:
-        return Person(make_dispatcher(self.db, self.clock), self.chats[who], channel=channel)
+    def person(self, who: str) -> Person:
+        dispatcher = make_dispatcher(self.db, self.clock)
+        return Person(dispatcher, self.chats[who], channel=self.channel)
 
     async def course(self, code: str) -> Course:
         async with self.db.transaction() as session:
@@ -90,13 +92,13 @@ class World:
             return found
 
 
-async def build_world(db: Database) -> World:
+async def build_world(db: Database, channel: str = "telegram") -> World:
     """An (province civil servant, male, chuyên viên), Nhung (commune, female), Hà
     (province, female, has done this year's law update) and courses of several kinds."""
     async with db.transaction() as session:
         await ensure_default_catalogue(session, NOW)
         units = await small_province(session)
-        world = World(db, Clock(NOW), units)
+        world = World(db, Clock(NOW), units, channel=channel)
         world.people["an"] = await make_official(session, units["tccb"], rank_tier="chuyen_vien")
         world.people["nhung"] = await make_official(
             session,
@@ -121,7 +123,7 @@ async def build_world(db: Database) -> World:
         )
         for n, (name, official) in enumerate(world.people.items()):
             world.chats[name] = str(3000 + n)
-            await link(session, official, world.chats[name])
+            await link(session, official, world.chats[name], channel)
         c = world.courses
         c["law"] = await make_course(
             session, "K-2026-03", title="Cập nhật kiến thức pháp luật năm 2026", capacity=2

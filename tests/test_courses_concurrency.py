@@ -59,6 +59,12 @@ async def _press_all(dispatchers: list, chats: list[tuple[str, str]], value: str
         Person(dispatchers[n % len(dispatchers)], chat, channel=channel)
         for n, (chat, channel) in enumerate(chats)
     ]
+    for p in people:
+        if p.channel == "zalo":  # choices are typed by number there: open the prompt first
+            _action, course_id, _yes = value.split(":")
+            await p.say("/khoahoc")
+            await p.press(f"crs:{course_id}")
+            await p.press(f"reg:{course_id}")
     await asyncio.gather(*(p.press(value) for p in people))
     return [p.text for p in people]
 

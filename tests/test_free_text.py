@@ -7,18 +7,28 @@ import unicodedata
 import pytest
 
 from bot.db import Database
+from models.chat import link_codes
 from tests.factories import make_official, small_province
-from tests.transcript import Person, make_dispatcher
+from tests.transcript import Clock, Person, make_dispatcher
+
+
+async def link(db: Database, channel: str) -> Person:
+    async with db.transaction() as session:
+        units = await small_province(session)
+        official = await make_official(session, units["tccb"])
+        code = await link_codes.issue(session, official, now=Clock()(), created_by="test")
+    person = Person(make_dispatcher(db), "3001", channel=channel)
+    if channel == "telegram":
+        await person.share_contact("0912000001")
+    else:  # Zalo cannot share a contact
+        assert "Nguyễn Văn An" in await person.say(code)
+    return person
 
 
 @pytest.fixture
 async def linked(db: Database) -> Person:
-    async with db.transaction() as session:
-        units = await small_province(session)
-        await make_official(session, units["tccb"])
-    person = Person(make_dispatcher(db), "3001")
-    await person.share_contact("0912000001")
-    return person
+    # How text is typed does not depend on the channel: one is enough here.
+    return await link(db, "telegram")
 
 
 @pytest.mark.parametrize(
@@ -48,7 +58,8 @@ async def test_unknown_input_gets_a_polite_answer_and_the_menu(linked: Person, t
     assert linked.choices, "the menu comes with the answer"
 
 
-async def test_language_switch_round_trip(linked: Person) -> None:
+async def test_language_switch_round_trip(db: Database, channel: str) -> None:
+    linked = await link(db, channel)
     await linked.say("/ngonngu")
     assert "Language set to English." in await linked.press("lang:en")
     assert "Employee code: DB000001" in await linked.say("/hoso")

@@ -1,4 +1,6 @@
-"""Journey 1 as transcripts through the dispatcher, on SQLite and PostgreSQL."""
+"""Journey 1 as transcripts through the dispatcher, on SQLite and PostgreSQL; those that
+take a `channel` run on Telegram and on Zalo (deep links and shared contacts are
+Telegram's alone)."""
 
 from __future__ import annotations
 
@@ -47,8 +49,10 @@ async def issue_code(
         )
 
 
-async def test_unlinked_start_explains_and_offers_both_ways(db: Database, world: dict) -> None:
-    person = Person(make_dispatcher(db), "1001")
+async def test_unlinked_start_explains_and_offers_both_ways(
+    db: Database, world: dict, channel: str
+) -> None:
+    person = Person(make_dispatcher(db), "1001", channel=channel)
     text = await person.say("/start")
     assert "Trợ lý Bồi dưỡng" in text
     assert any(r.request_contact for r in person.last)
@@ -68,30 +72,30 @@ async def test_link_with_deep_link_code(db: Database, world: dict) -> None:
     assert "Nguyễn Văn An" not in thief.text
 
 
-async def test_code_typed_lowercase_with_spaces(db: Database, world: dict) -> None:
+async def test_code_typed_lowercase_with_spaces(db: Database, world: dict, channel: str) -> None:
     clock = Clock()
     code = await issue_code(db, world["nhung"].id, clock)
-    person = Person(make_dispatcher(db, clock), "1002")
+    person = Person(make_dispatcher(db, clock), "1002", channel=channel)
     await person.say("/start")
     await person.press("link:code")
     text = await person.say(f"  {code[:4].lower()} - {code[4:].lower()} ")
     assert "Xin chào chị Lò Thị Nhung" in text
 
 
-async def test_expired_code(db: Database, world: dict) -> None:
+async def test_expired_code(db: Database, world: dict, channel: str) -> None:
     clock = Clock()
     code = await issue_code(db, world["an"].id, clock, ttl=timedelta(days=1))
     clock.advance(days=2)
-    person = Person(make_dispatcher(db, clock), "1003")
+    person = Person(make_dispatcher(db, clock), "1003", channel=channel)
     text = await person.say(code)
     assert "đã hết hạn" in text
     assert "bộ phận tổ chức cán bộ" in text.lower() or "tổ chức" in text
 
 
-async def test_wrong_codes_are_throttled(db: Database, world: dict) -> None:
+async def test_wrong_codes_are_throttled(db: Database, world: dict, channel: str) -> None:
     clock = Clock()
     code = await issue_code(db, world["an"].id, clock)
-    person = Person(make_dispatcher(db, clock), "1004")
+    person = Person(make_dispatcher(db, clock), "1004", channel=channel)
     for _ in range(4):
         assert "không đúng" in await person.say("ZZZZ-ZZZZ")
     assert "quá nhiều" in (await person.say("ZZZZ-ZZZY")).lower()
@@ -121,8 +125,8 @@ async def test_unknown_phone(db: Database, world: dict) -> None:
     assert "không tìm thấy" in (await person.share_contact("+84 999 888 777")).lower()
 
 
-async def test_unlinked_user_sees_no_personal_data(db: Database, world: dict) -> None:
-    person = Person(make_dispatcher(db), "1008")
+async def test_unlinked_user_sees_no_personal_data(db: Database, world: dict, channel: str) -> None:
+    person = Person(make_dispatcher(db), "1008", channel=channel)
     text = await person.say("/hoso")
     assert "DB000001" not in text and "Nguyễn" not in text
     assert "liên kết" in text

@@ -15,7 +15,7 @@ from models.org.officials import Official
 from models.requirements.store import ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from tests.factories import make_official, small_province
-from tests.transcript import Clock, Person, make_dispatcher
+from tests.transcript import Clock, Person, make_dispatcher, telegram_only
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 on 26/11/2026 in Việt Nam
 
@@ -45,7 +45,7 @@ async def _record(
 
 
 @pytest.fixture
-async def world(db: Database) -> dict[str, Any]:
+async def world(db: Database, channel: str) -> dict[str, Any]:
     async with db.transaction() as session:
         await ensure_default_catalogue(session, NOW)
         units = await small_province(session)
@@ -132,17 +132,19 @@ async def world(db: Database) -> dict[str, Any]:
         for n, official in enumerate(people.values()):
             account = await accounts.get_or_create(
                 session,
-                channel="telegram",
+                channel=channel,
                 user_id=str(2000 + n),
                 chat_id=str(2000 + n),
                 now=NOW,
             )
             await accounts.link(session, account, official, method="test", now=NOW)
-    return {"chat": {name: str(2000 + n) for n, name in enumerate(people)}, **people}
+    chats = {name: str(2000 + n) for n, name in enumerate(people)}
+    return {"chat": chats, "channel": channel, **people}
 
 
 def person(db: Database, world: dict[str, Any], who: str, clock: Clock | None = None) -> Person:
-    return Person(make_dispatcher(db, clock or Clock(NOW)), world["chat"][who])
+    dispatcher = make_dispatcher(db, clock or Clock(NOW))
+    return Person(dispatcher, world["chat"][who], channel=world["channel"])
 
 
 async def test_deputy_without_degree_sees_list_most_urgent_first(
@@ -167,6 +169,7 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     assert an.choices[0] == "❓ Vì sao mục 1?"
 
 
+@telegram_only  # presses buttons of an earlier answer
 async def test_why_explains_conditions_target_and_basis(
     db: Database, world: dict[str, Any]
 ) -> None:
@@ -262,6 +265,7 @@ async def test_year_boundary_follows_vietnam_time(db: Database, world: dict[str,
     ) in text
 
 
+@telegram_only
 async def test_forged_or_foreign_why_buttons_are_stale(db: Database, world: dict[str, Any]) -> None:
     an = person(db, world, "deputy")
     for value in ("why:DB-SEED-04", "why:NO-SUCH-RULE", "why:", "why:REG-101-ANNUAL-1W"):
@@ -270,6 +274,7 @@ async def test_forged_or_foreign_why_buttons_are_stale(db: Database, world: dict
         assert "Căn cứ" not in text
 
 
+@telegram_only
 async def test_unlinked_person_is_asked_to_link(db: Database, world: dict[str, Any]) -> None:
     stranger = Person(make_dispatcher(db, Clock(NOW)), "9999")
     text = await stranger.say("/yeucau")

