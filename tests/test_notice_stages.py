@@ -30,7 +30,6 @@ from models.requirements.store import default_catalogue
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 S = PlanningSettings(tz=VN)
-VN = S.tz
 DUE = date(2026, 12, 31)
 
 
