@@ -32,7 +32,7 @@ async def test_browse_pages_in_place_and_filters(world: World) -> None:
     assert "🗓 08/12/2026 · Trường Chính trị tỉnh Điện Biên · còn 30 chỗ" in text
     assert "K-2026-23" not in text  # cancelled courses are not listed
     assert an.choices[-3:] == ["🔎 Tìm kiếm", "🗂 Theo loại", "⭐ Phù hợp với tôi"]
-    await an.press("kinds:")
+    await an.press("kinds")
     assert an.last[0].replace
     assert "Quản lý nhà nước (QLNN)" in an.choices
     text = await an.press_label("Quản lý nhà nước")

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select, update
@@ -55,9 +55,9 @@ from models.requirements.evaluation import (
     Status,
     evaluate,
     evaluate_rule,
-    folded,
 )
 from models.requirements.model import Catalogue, Rule
+from models.requirements.profiles import PROFILE_COLUMNS, WIDTH, profile_from_row
 from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
@@ -164,24 +164,7 @@ async def stream_people(
     while True:
         query = (
             select(
-                Official.id,
-                Official.level,
-                Official.category,
-                OrgUnit.path,
-                OrgUnit.ethnic_minority_area,
-                OrgUnit.zone,
-                Official.rank_code,
-                Official.rank_tier,
-                Official.leadership_tier,
-                Official.education_level,
-                Official.political_theory_level,
-                Official.professional_field_matches_post,
-                Official.ethnicity,
-                Official.languages,
-                Official.leadership_appointed_on,
-                Official.rank_assigned_on,
-                Official.started_service_on,
-                Official.birth_date,
+                *PROFILE_COLUMNS,
                 Official.gender,
                 Official.preferred_locale,
                 _account_locale(),
@@ -204,50 +187,11 @@ async def stream_people(
         if not rows:
             return
         people: list[Person] = []
-        for (
-            oid,
-            level,
-            category,
-            path,
-            minority,
-            zone,
-            rank_code,
-            rank_tier,
-            tier,
-            edu,
-            theory,
-            matches,
-            ethnicity,
-            languages,
-            appointed,
-            rank_on,
-            started,
-            born,
-            gender,
-            preferred,
-            account_locale,
-        ) in rows:
-            profile = Profile(
-                oid,
-                level,
-                category,
-                path,
-                bool(minority),
-                folded(zone) if zone else None,
-                folded(rank_code) if rank_code else None,
-                rank_tier,
-                tier,
-                tier is not None,
-                edu,
-                theory,
-                matches,
-                folded(ethnicity) if ethnicity else None,
-                frozenset(folded(x) for x in languages) if languages else _NO_LANGUAGES,
-                appointed,
-                rank_on,
-                started,
-                born,
-            )
+        for row in rows:
+            # The three columns selected after PROFILE_COLUMNS, all nullable strings.
+            tail = cast("tuple[str | None, str | None, str | None]", tuple(row[WIDTH:]))
+            gender, preferred, account_locale = tail
+            profile = profile_from_row(row)
             locale = account_locale or preferred or s.default_locale
             people.append(Person(profile, gender, locale if locale in ("vi", "en") else "vi"))
         low, high = rows[0][0], rows[-1][0]

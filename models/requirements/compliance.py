@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.evaluation import Completion, Profile, Status, evaluate, folded
+from models.requirements.evaluation import Completion, Profile, Status, evaluate
 from models.requirements.model import Catalogue, Rule, Target
+from models.requirements.profiles import PROFILE_COLUMNS, profile_from_row
 from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
@@ -116,74 +117,15 @@ async def load_population(
         else:
             same_kind.append(record)
     officials = await session.execute(
-        select(
-            Official.id,
-            Official.level,
-            Official.category,
-            OrgUnit.path,
-            OrgUnit.ethnic_minority_area,
-            OrgUnit.zone,
-            Official.rank_code,
-            Official.rank_tier,
-            Official.leadership_tier,
-            Official.education_level,
-            Official.political_theory_level,
-            Official.professional_field_matches_post,
-            Official.ethnicity,
-            Official.languages,
-            Official.leadership_appointed_on,
-            Official.rank_assigned_on,
-            Official.started_service_on,
-            Official.birth_date,
-        )
+        select(*PROFILE_COLUMNS)
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
         .where(*in_scope)
         .order_by(Official.id)
     )
     population: Population = []
-    profile = Profile
-    for (
-        official_id,
-        level,
-        category,
-        path,
-        minority_area,
-        zone,
-        rank_code,
-        rank_tier,
-        tier,
-        education,
-        theory,
-        field_matches,
-        ethnicity,
-        languages,
-        appointed,
-        rank_assigned,
-        started,
-        born,
-    ) in officials:
-        # Positional and inline (not make_profile): this runs once per official in a report.
-        person = profile(
-            official_id,
-            level,
-            category,
-            path,
-            bool(minority_area),
-            folded(zone) if zone else None,
-            folded(rank_code) if rank_code else None,
-            rank_tier,
-            tier,
-            tier is not None,
-            education,
-            theory,
-            field_matches,
-            folded(ethnicity) if ethnicity else None,
-            frozenset(folded(x) for x in languages) if languages else _NO_LANGUAGES,
-            appointed,
-            rank_assigned,
-            started,
-            born,
-        )
+    for row in officials:
+        person = profile_from_row(row)
+        official_id = person.official_id
         population.append((person, grouped.get(official_id, _NO_RECORDS)))
     return population
 

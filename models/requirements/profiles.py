@@ -1,0 +1,84 @@
+"""The columns a rule can test, read straight from the tables, and the row → `Profile`
+conversion: one definition for every bulk reader (planning, compliance), so a new profile
+field is added in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from models.org.officials import Official
+from models.org.units import OrgUnit
+from models.requirements.evaluation import Profile, folded
+
+# In `Profile`'s field order (before the derived fields); readers select these first, then
+# whatever else they need, and join OrgUnit on Official.unit_id.
+PROFILE_COLUMNS = (
+    Official.id,
+    Official.level,
+    Official.category,
+    OrgUnit.path,
+    OrgUnit.ethnic_minority_area,
+    OrgUnit.zone,
+    Official.rank_code,
+    Official.rank_tier,
+    Official.leadership_tier,
+    Official.education_level,
+    Official.political_theory_level,
+    Official.professional_field_matches_post,
+    Official.ethnicity,
+    Official.languages,
+    Official.leadership_appointed_on,
+    Official.rank_assigned_on,
+    Official.started_service_on,
+    Official.birth_date,
+)
+WIDTH = len(PROFILE_COLUMNS)
+
+_NO_LANGUAGES: frozenset[str] = frozenset()
+
+
+def profile_from_row(row: Sequence[Any]) -> Profile:
+    """A `Profile` from the first `WIDTH` values of a row selected with PROFILE_COLUMNS.
+    Positional on purpose: this runs once per official in planning and in reports."""
+    (
+        oid,
+        level,
+        category,
+        path,
+        minority,
+        zone,
+        rank_code,
+        rank_tier,
+        tier,
+        edu,
+        theory,
+        matches,
+        ethnicity,
+        languages,
+        appointed,
+        rank_on,
+        started,
+        born,
+    ) = row[:WIDTH]
+    return Profile(
+        oid,
+        level,
+        category,
+        path,
+        bool(minority),
+        folded(zone) if zone else None,
+        folded(rank_code) if rank_code else None,
+        rank_tier,
+        tier,
+        tier is not None,
+        edu,
+        theory,
+        matches,
+        folded(ethnicity) if ethnicity else None,
+        frozenset(folded(x) for x in languages) if languages else _NO_LANGUAGES,
+        appointed,
+        rank_on,
+        started,
+        born,
+    )
