@@ -56,7 +56,7 @@ def big_roster(rows: int) -> bytes:
                 f"09{i:08}",
                 ("công chức", "viên chức", "cán bộ")[i % 3],
                 units[i % 3],
-                note[: 180 + i % 60],
+                note[: 150 + i % 50],
             ]
         )
     return buffer.getvalue().encode("utf-8-sig")
