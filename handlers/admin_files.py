@@ -35,7 +35,7 @@ async def on_document(ctx: Context) -> list[Reply]:
                 ),
             )
         ]
-    if len(document.content) > uploads.MAX_BYTES:
+    if document.too_large or len(document.content) > uploads.MAX_BYTES:
         return [Reply(_("The file is too large (over 20 MB). Please split it and send again."))]
     assert ctx.official is not None
     upload = await uploads.keep(

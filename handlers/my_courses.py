@@ -9,9 +9,12 @@ sender's own linked official, so a forged value can at worst name another course
 
 from __future__ import annotations
 
+import secrets
+
 from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
 from handlers.course_texts import ineligible_text, window_text
+from handlers.flows import Flow
 from handlers.payloads import (
     COURSE_CARD,
     COURSE_PAGE,
@@ -49,12 +52,40 @@ def _course_list(label: str) -> Choice:
 # --- register ----------------------------------------------------------------------------
 
 
+# Showing the confirmation card remembers which course it offered, with a one-off nonce
+# that its "Confirm" button carries: a registration happens only from that card, never
+# from a forged or older "reg:N:y" (eligibility alone is not consent).
+REGISTERING = Flow("register", steps=("confirm",))
+CONFIRM_REGISTER = REGISTERING.step("confirm")
+
+
+def _offer_confirmation(ctx: Context, course_id: int) -> str:
+    nonce = secrets.token_hex(4)
+    CONFIRM_REGISTER.enter(ctx, course_id=course_id, nonce=nonce)
+    return nonce
+
+
+def _confirms_offer(ctx: Context, values: Values) -> bool:
+    """Whether this confirm answers the card this dialog last showed. A match uses the offer
+    up; a mismatch leaves it, so the card the user really sees still works."""
+    if not CONFIRM_REGISTER.is_current(ctx):
+        return False
+    offered = REGISTERING.data(ctx)
+    answer = (values.number("id"), values.text("nonce"))
+    if (offered.get("course_id"), offered.get("nonce")) != answer:
+        return False
+    REGISTERING.end(ctx)
+    return True
+
+
 @router.choice(REGISTER, REGISTER_CONFIRMED, needs_link=True)
 async def on_register(ctx: Context, values: Values) -> list[Reply]:
     course = await get_course(ctx.session, values.number("id"))
     if course is None:
         return stale_reply(ctx)
     if "confirm" in values:
+        if not _confirms_offer(ctx, values):
+            return stale_reply(ctx)
         official = ctx.official
         assert official is not None
         result = await registrations.register(
@@ -98,10 +129,13 @@ async def _ask_register(ctx: Context, course: Course) -> Reply:
             course=what,
             date=format_date(course.starts_on),
         )
+    nonce = _offer_confirmation(ctx, course.id)
     return Reply(
         text,
         choices=(
-            Choice(_("✅ Confirm"), REGISTER_CONFIRMED.pack(id=course.id, confirm="y")),
+            Choice(
+                _("✅ Confirm"), REGISTER_CONFIRMED.pack(id=course.id, confirm="y", nonce=nonce)
+            ),
             Choice(_("↩️ Not now"), COURSE_CARD.pack(id=course.id)),
         ),
         columns=2,

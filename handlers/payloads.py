@@ -180,7 +180,8 @@ COURSE_KINDS = Payload("kinds")
 COURSE_SEARCH = Payload("find")
 COURSE_CARD = Payload("crs", id=int)
 REGISTER = Payload("reg", id=int)
-REGISTER_CONFIRMED = Payload("reg", id=int, confirm=("y",))
+# The nonce binds a confirm to the one card the user was shown (handlers/my_courses.py).
+REGISTER_CONFIRMED = Payload("reg", id=int, confirm=("y",), nonce=str)
 UNREGISTER = Payload("unreg", id=int)
 UNREGISTER_CONFIRMED = Payload("unreg", id=int, confirm=("y",))
 

@@ -26,6 +26,9 @@ class Document:
     file_name: str
     content: bytes
     mime_type: str | None = None
+    # The platform would not let us fetch it (over its download limit): `content` is empty,
+    # but the sender still deserves to hear why the file cannot be used.
+    too_large: bool = False
 
 
 @dataclass(frozen=True)

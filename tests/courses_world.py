@@ -176,3 +176,12 @@ async def build_world(db: Database, channel: str = "telegram") -> World:
             registration_closes_on=date(2027, 1, 15),
         )
     return world
+
+
+async def register(person: Person, course_id: int) -> str:
+    """The two taps a person makes: "Đăng ký" on the card, then "Xác nhận" on the
+    confirmation it shows (a confirm counts only from that card); else the refusal."""
+    text = await person.tap(f"reg:{course_id}")
+    if any("Xác nhận" in label for label in person.choices):
+        return await person.press_label("Xác nhận")
+    return text

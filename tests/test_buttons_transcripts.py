@@ -62,5 +62,5 @@ async def test_unknown_forged_or_malformed_buttons_get_the_stale_answer(
 async def test_a_personal_button_from_an_unlinked_chat_asks_to_link(world: World) -> None:
     stranger = Person(make_dispatcher(world.db, world.clock), "99999")
     course = await world.course("K-2026-14")
-    text = await stranger.press(f"reg:{course.id}:y")
+    text = await stranger.press(f"reg:{course.id}")
     assert "liên kết" in text and STALE not in text

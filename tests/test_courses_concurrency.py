@@ -59,13 +59,15 @@ async def _press_all(dispatchers: list, chats: list[tuple[str, str]], value: str
         Person(dispatchers[n % len(dispatchers)], chat, channel=channel)
         for n, (chat, channel) in enumerate(chats)
     ]
+    action, course_id, _yes = value.split(":")
     for p in people:
-        if p.channel == "zalo":  # choices are typed by number there: open the prompt first
-            _action, course_id, _yes = value.split(":")
+        # A confirm counts only from the prompt its dialog showed: everyone opens it first.
+        if p.channel == "zalo":  # choices are typed by number there
             await p.say("/khoahoc")
             await p.press(f"crs:{course_id}")
-            await p.press(f"reg:{course_id}")
-    await asyncio.gather(*(p.press(value) for p in people))
+        await p.press(f"{action}:{course_id}")
+    confirms = [next(v for v in p.values if v.startswith(value)) for p in people]
+    await asyncio.gather(*(p.press(v) for p, v in zip(people, confirms, strict=True)))
     return [p.text for p in people]
 
 

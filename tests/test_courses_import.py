@@ -22,7 +22,7 @@ from models.imports.attendance import ATTENDANCE as attendance_import
 from models.imports.courses import COURSES as courses_import
 from models.imports.importer import Importer
 from models.requirements.training_records import TrainingRecord
-from tests.courses_world import NOW, TODAY, World, build_world
+from tests.courses_world import NOW, TODAY, World, build_world, register
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -119,7 +119,7 @@ async def test_raising_capacity_promotes_and_lowering_below_taken_is_refused(
 ) -> None:
     law = world.courses["law"]  # two seats
     for who in ("ha", "nhung", "an"):
-        await world.person(who).press(f"reg:{law.id}:y")
+        await register(world.person(who), law.id)
     row = (
         "K-2026-03,Cập nhật kiến thức pháp luật năm 2026,cập nhật pháp luật,Sở Tư pháp,,,"
         "08/12/2026,10/12/2026,16,{n},01/12/2026,,,\n"
@@ -134,7 +134,7 @@ async def test_raising_capacity_promotes_and_lowering_below_taken_is_refused(
 async def test_attendance_turns_registration_into_a_record(world: World, db: Database) -> None:
     law = world.courses["law"]
     an = world.person("an")
-    await an.press(f"reg:{law.id}:y")
+    await register(an, law.id)
     sheet = (
         "Mã khóa học,Mã cán bộ,Kết quả,Số chứng chỉ\n"
         "K-2026-03,DB000001,Hoàn thành,CC-2026-001\n"

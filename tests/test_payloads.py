@@ -53,7 +53,7 @@ def test_the_wire_format_is_the_one_buttons_already_carry() -> None:
     assert COURSE_PAGE.pack(filter="all", page=1) == "page:all:1"
     assert COURSE_CARD.pack(id=42) == "crs:42"
     assert REGISTER.pack(id=42) == "reg:42"  # also built by models/notices/broadcasts.py
-    assert REGISTER_CONFIRMED.pack(id=42, confirm="y") == "reg:42:y"
+    assert REGISTER_CONFIRMED.pack(id=42, confirm="y", nonce="ab12") == "reg:42:y:ab12"
     assert BROADCAST_STOP.pack(id=7) == "bc:stop:7"  # also built by bot/broadcast_progress.py
     assert BROADCAST_NO_COURSE.pack() == "bc:course:none"
     assert NUDGE.pack(who="all") == "nudge:all"  # also built by models/notices/digest.py
@@ -79,7 +79,8 @@ def test_the_wire_format_is_the_one_buttons_already_carry() -> None:
         (COURSE_CARD, "crsx:1"),  # another tag that starts alike
         (COURSE_CARD, "reg:1"),  # another payload's tag
         (COURSE_CARD, ""),
-        (REGISTER_CONFIRMED, "reg:1:n"),  # outside the declared set
+        (REGISTER_CONFIRMED, "reg:1:n:ab12"),  # outside the declared set
+        (REGISTER_CONFIRMED, "reg:1:y"),  # a confirm without the card's nonce
         (REGISTER_CONFIRMED, "reg:1"),
         (LANGUAGE, "lang:fr"),
         (COURSE_PAGE, "page:all"),

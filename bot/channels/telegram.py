@@ -13,8 +13,9 @@ from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Bot, BotCommand, Message, Update
-from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram import Document as TgDocument
+from telegram.constants import ChatType, FileSizeLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -36,7 +37,8 @@ from locales.i18n import SUPPORTED_LOCALES
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the public Bot API's download ceiling
+# getFile on the public Bot API refuses anything larger (20 MB, decimal).
+MAX_DOWNLOAD_BYTES = FileSizeLimit.FILESIZE_DOWNLOAD
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -104,21 +106,27 @@ async def to_incoming(update: Update) -> Incoming | None:
             **base,
         )
     if message.document is not None:
-        doc = message.document
-        if doc.file_size is not None and doc.file_size > MAX_DOWNLOAD_BYTES:
-            return Incoming(unsupported="large_document", **base)
-        file = await doc.get_file()
-        content = bytes(await file.download_as_bytearray())
-        return Incoming(
-            document=Document(
-                file_name=doc.file_name or "upload", content=content, mime_type=doc.mime_type
-            ),
-            text=message.caption,
-            **base,
-        )
+        return Incoming(document=await _document(message.document), text=message.caption, **base)
     if message.text is not None:
         return Incoming(text=message.text, **base)
     return Incoming(unsupported=_kind_of(message), **base)
+
+
+async def _document(doc: TgDocument) -> Document:
+    """The file's bytes, or a `too_large` document when getFile would refuse it: the update
+    already says its size and name, so the handler can tell the sender the real reason."""
+    name = doc.file_name or "upload"
+    if doc.file_size is not None and doc.file_size > MAX_DOWNLOAD_BYTES:
+        return Document(file_name=name, content=b"", mime_type=doc.mime_type, too_large=True)
+    try:
+        file = await doc.get_file()
+    except BadRequest as exc:
+        # An update without file_size, or a limit that moved: Telegram says "file is too big".
+        if "too big" not in exc.message.lower():
+            raise
+        return Document(file_name=name, content=b"", mime_type=doc.mime_type, too_large=True)
+    content = bytes(await file.download_as_bytearray())
+    return Document(file_name=name, content=content, mime_type=doc.mime_type)
 
 
 def _kind_of(message: Message) -> str:
