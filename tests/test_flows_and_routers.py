@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers
+from bot.config import Settings
 from handlers.context import Context
 from handlers.flows import Flow
 from handlers.payloads import (
@@ -38,7 +38,7 @@ def _ctx() -> Context:
         official=None,
         dialog=DialogState(channel="console", chat_id="1", data={}, choices=[], updated_at=NOW),
         now=NOW,
-        tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        settings=Settings(),
     )
 
 

@@ -16,7 +16,9 @@ async def link(db: Database, channel: str) -> Person:
     async with db.transaction() as session:
         units = await small_province(session)
         official = await make_official(session, units["tccb"])
-        code = await link_codes.issue(session, official, now=Clock()(), created_by="test")
+        code = await link_codes.issue(
+            session, official, now=Clock()(), created_by="test", pepper=b""
+        )
     person = Person(make_dispatcher(db), "3001", channel=channel)
     if channel == "telegram":
         await person.share_contact("0912000001")

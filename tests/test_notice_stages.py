@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -27,7 +28,7 @@ from models.notices.stages import (
 from models.requirements.model import Recurrence, Rule
 from models.requirements.store import default_catalogue
 
-S = PlanningSettings()
+S = PlanningSettings(tz=ZoneInfo("Asia/Ho_Chi_Minh"))
 VN = S.tz
 DUE = date(2026, 12, 31)
 
@@ -63,7 +64,7 @@ def test_each_stage_is_relevant_until_the_next_begins() -> None:
 
 def test_configured_days_and_overdue_shift_the_stages() -> None:
     s = PlanningSettings(
-        stages_days=(30, 7), overdue_days=3, overdue_relevant_days=2, send_time=time(9, 30)
+        tz=VN, stages_days=(30, 7), overdue_days=3, overdue_relevant_days=2, send_time=time(9, 30)
     )
     stages = stages_for(DUE, s)
     assert [st.moment for st in stages] == [
