@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,6 +46,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+    if TYPE_CHECKING:
+        # SQLAlchemy types __table__ as any FromClause; every model here is declared with
+        # __tablename__, so it is a Table, which Core insert() and update() accept.
+        __table__: ClassVar[Table]
 
 
 def utcnow() -> datetime:

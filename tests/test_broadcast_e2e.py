@@ -162,7 +162,9 @@ async def test_broadcast_survives_a_sigkilled_sender_without_second_copies(db: D
         )
     assert len(rows) == STAFF
     assert {state for _chat, state in rows} <= notices.TERMINAL
-    copies = Counter(m.chat_id for m in fake.sent if m.chat_id != admin.user_id)
+    copies: Counter[str | None] = Counter(
+        m.chat_id for m in fake.sent if m.chat_id != admin.user_id
+    )
     assert max(copies.values()) == 1  # nobody twice
     unknown = [chat for chat, state in rows if state == notices.UNKNOWN]
     # Only what was in flight at the kill has no certain outcome; everything else arrived.

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -41,7 +42,7 @@ async def run(*args: str) -> asyncio.subprocess.Process:
     )
 
 
-async def finish(process: asyncio.subprocess.Process) -> dict[str, object]:
+async def finish(process: asyncio.subprocess.Process) -> dict[str, Any]:
     out, err = await asyncio.wait_for(process.communicate(), timeout=90)
     assert process.returncode == 0, err.decode()[-2000:]
     return dict(json.loads(out.decode().strip().splitlines()[-1]))
@@ -98,4 +99,4 @@ async def test_two_schedulers_and_two_senders_send_each_notice_once(pg_db: Datab
             (await session.execute(select(Notice.state, func.count()).group_by(Notice.state))).all()
         )
     assert states == {notices.SENT: total}
-    assert sum(sum(r["outcomes"].values()) for r in results) == total  # type: ignore[union-attr]
+    assert sum(sum(r["outcomes"].values()) for r in results) == total

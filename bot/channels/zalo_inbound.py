@@ -39,14 +39,19 @@ def unwrap(body: Any) -> dict[str, Any] | None:
     return body if body.get("event_name") else None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the update, or an empty one when it is missing or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
 def parse(update: dict[str, Any], bot_id: str | None) -> Inbound | None:
     """None for what needs no answer: no sender, or the bot's own message echoed back."""
     event = str(update.get("event_name") or "")
     message = update.get("message")
     if not isinstance(message, dict):
         return None
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender = _object(message.get("from"))
+    chat = _object(message.get("chat"))
     sender_id = str(sender.get("id") or "")
     if not sender_id:
         return None

@@ -7,8 +7,9 @@ official has at most one linked account per channel (a new phone replaces the ol
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,7 +54,7 @@ async def get_or_create(
         # First contact: two processes may race here, so insert-or-ignore, then read.
         await insert_ignore(
             session,
-            ChatAccount.__table__,  # type: ignore[arg-type]
+            ChatAccount.__table__,
             {
                 "channel": channel,
                 "external_user_id": user_id,
@@ -85,14 +86,19 @@ async def link(
     session: AsyncSession, account: ChatAccount, official: Official, *, method: str, now: datetime
 ) -> None:
     # One linked account per official and channel: a new device replaces the old one.
-    replaced = await session.execute(
-        update(ChatAccount)
-        .where(
-            ChatAccount.channel == account.channel,
-            ChatAccount.official_id == official.id,
-            ChatAccount.id != account.id,
-        )
-        .values(official_id=None, unlinked_at=now)
+    # An UPDATE's result is a CursorResult, which has the rowcount; AsyncSession.execute is
+    # typed as returning any Result.
+    replaced = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(ChatAccount)
+            .where(
+                ChatAccount.channel == account.channel,
+                ChatAccount.official_id == official.id,
+                ChatAccount.id != account.id,
+            )
+            .values(official_id=None, unlinked_at=now)
+        ),
     )
     account.official_id = official.id
     account.linked_at = now

@@ -58,7 +58,7 @@ async def load_for_update(
     if state is None:
         await insert_ignore(
             session,
-            DialogState.__table__,  # type: ignore[arg-type]
+            DialogState.__table__,
             {"channel": channel, "chat_id": chat_id, "data": {}, "choices": [], "updated_at": now},
             ["channel", "chat_id"],
         )
@@ -92,7 +92,7 @@ async def offer_after_notice(
     for chat_id, choices in offers:
         await insert_ignore(
             conn,
-            table,  # type: ignore[arg-type]
+            table,
             {
                 "channel": channel,
                 "chat_id": chat_id,

@@ -32,7 +32,7 @@ _OPEN_CHAT = (
         ChatAccount.external_user_id == bindparam("user_id"),
         ChatAccount.chat_id == bindparam("chat_id"),
     )
-    .with_for_update(of=[ChatAccount, DialogState])  # type: ignore[list-item]
+    .with_for_update(of=[ChatAccount, DialogState])
 )
 
 

@@ -99,11 +99,11 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
     return workbook_bytes(wb)
 
 
-def _target_row(sheet: object, item: TargetCompliance) -> None:
+def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
     share = _share(item)
     achieved = item.achieved
     sheet.append(
-        [  # type: ignore[attr-defined]
+        [
             item.target.title.localized(),
             item.target.threshold,
             item.applicable,
@@ -112,18 +112,18 @@ def _target_row(sheet: object, item: TargetCompliance) -> None:
             "" if achieved is None else (_("yes") if achieved else _("no")),
         ]
     )
-    row = sheet.max_row  # type: ignore[attr-defined]
-    sheet.cell(row, 2).number_format = "0%"  # type: ignore[attr-defined]
-    sheet.cell(row, 5).number_format = "0.0%"  # type: ignore[attr-defined]
+    row = sheet.max_row
+    sheet.cell(row, 2).number_format = "0%"
+    sheet.cell(row, 5).number_format = "0.0%"
     if achieved is not None:
-        sheet.cell(row, 6).fill = _GOOD if achieved else _BAD  # type: ignore[attr-defined]
+        sheet.cell(row, 6).fill = _GOOD if achieved else _BAD
 
 
-def _group_row(sheet: object, name: str, report: ComplianceReport) -> None:
-    sheet.append([name, report.officials] + [t.share for t in report.targets])  # type: ignore[attr-defined]
-    row = sheet.max_row  # type: ignore[attr-defined]
+def _group_row(sheet: Worksheet, name: str, report: ComplianceReport) -> None:
+    sheet.append([name, report.officials] + [t.share for t in report.targets])
+    row = sheet.max_row
     for col, item in enumerate(report.targets, start=3):
-        cell = sheet.cell(row, col)  # type: ignore[attr-defined]
+        cell = sheet.cell(row, col)
         cell.number_format = "0.0%"
         if item.achieved is not None:
             cell.fill = _GOOD if item.achieved else _BAD

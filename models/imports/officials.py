@@ -10,10 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import String, bindparam, func, insert, select, update
-from sqlalchemy import Table as SqlTable
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -362,7 +361,7 @@ async def _write(
 ) -> None:
     """Core executemany rather than the ORM's bulk paths, which sent 24,150 inserts to SQLite
     as thousands of small batches (about four times slower)."""
-    table = cast(SqlTable, Official.__table__)
+    table = Official.__table__
     if inserts:
         await session.execute(insert(table), inserts)
     # One UPDATE per set of changed columns, each run for all the officials it fits.

@@ -81,7 +81,7 @@ async def _row_for_update(
 ) -> NoticePreference:
     await insert_ignore(
         session,
-        NoticePreference.__table__,  # type: ignore[arg-type]
+        NoticePreference.__table__,
         {"official_id": official_id, "disabled_kinds": [], "updated_at": now},
         ["official_id"],
     )
@@ -189,7 +189,8 @@ async def recipients(
                 NoticePreference.official_id.in_(chunk), NoticePreference.channel.is_not(None)
             )
         )
-        chosen.update({oid: channel for oid, channel in prefs})
+        # The query leaves out NULL channels; the filter only tells the type checker so.
+        chosen.update({oid: channel for oid, channel in prefs if channel is not None})
         accounts = await session.execute(
             select(
                 ChatAccount.official_id,
@@ -201,6 +202,7 @@ async def recipients(
             .order_by(ChatAccount.last_seen_at.desc())
         )
         for oid, channel, chat_id, unreachable in accounts:
+            assert oid is not None  # matched by the IN above
             rows_by_official.setdefault(oid, []).append((channel, chat_id, unreachable))
     found: dict[int, Recipient] = {}
     blocked: set[int] = set()

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.org.officials import Official
@@ -85,7 +85,7 @@ async def load_population(
         (oldest first), in two queries. `unit_ids` narrows it to officials whose own unit is one
         of those (not their subtrees); the caller keeps the list short enough for one IN. `kinds`
     leaves out completions of other training kinds (for callers judging a few rules)."""
-    in_scope = [Official.active.is_(True)]
+    in_scope: list[ColumnElement[bool]] = [Official.active.is_(True)]
     if unit is not None:
         in_scope.append(OrgUnit.path.startswith(unit.path, autoescape=True))
     if unit_ids is not None:
