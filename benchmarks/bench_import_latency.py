@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._sender_run import database_url
 from benchmarks.bench_import import NOW, TODAY, add_units, fresh
+from bot.db import Database
 from handlers.types import Incoming
 from models.chat import accounts
 from models.imports.officials import ROSTER
@@ -62,7 +63,7 @@ def big_roster(rows: int) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-async def link_users(db, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+async def link_users(db: Database, count: int) -> list[str]:
     from sqlalchemy import select
 
     from models.org.units import OrgUnit
