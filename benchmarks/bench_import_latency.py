@@ -71,6 +71,7 @@ async def link_users(db: Database, count: int) -> list[str]:
     chats: list[str] = []
     async with db.transaction() as session:
         unit = await session.scalar(select(OrgUnit).where(OrgUnit.code == "SNV-TCCB"))
+        assert unit is not None, "add_units() creates SNV-TCCB"
         for n in range(count):
             official = await make_official(
                 session, unit, employee_code=f"U{n:05}", full_name=f"Trần Thị {n}", phone=None
