@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.transport import Outcome, Transport
+from handlers.payloads import BROADCAST_MISSED, BROADCAST_RESEND, BROADCAST_STOP
 from handlers.types import Choice, Reply
-from locales import _, use_locale
+from locales import _, format_number, use_locale
 from models.base import utcnow
 from models.chat.accounts import ChatAccount
 from models.notices import broadcasts
@@ -40,7 +41,7 @@ async def refresh_once(db: Database, transports: Mapping[str, Transport]) -> int
             )
             with use_locale(locale):
                 text = broadcasts.progress_text(broadcast, progress)
-                stop = _("⏹ Stop sending")
+                choices = _choices(broadcast, progress)
             if text == broadcast.progress_text:
                 continue
             transport = transports.get(broadcast.admin_channel)
@@ -57,15 +58,14 @@ async def refresh_once(db: Database, transports: Mapping[str, Transport]) -> int
                     broadcast.progress_message_id,
                     text,
                     progress.finished,
-                    stop,
+                    choices,
                 )
             )
     changed = 0
-    for broadcast_id, channel, chat_id, message_id, text, finished, stop in work:
+    for broadcast_id, channel, chat_id, message_id, text, finished, choices in work:
         transport = transports.get(channel)
         if transport is None:
             continue
-        choices = () if finished else (Choice(stop, f"bc:stop:{broadcast_id}"),)
         reply = Reply(text, choices=choices)
         edit = getattr(transport, "edit", None)
         if message_id and edit is not None:
@@ -84,8 +84,32 @@ async def refresh_once(db: Database, transports: Mapping[str, Transport]) -> int
             row.progress_message_id = result.message_id or message_id
             if finished and row.state == broadcasts.QUEUED:
                 row.state = broadcasts.DONE
+            if finished and row.finished_at is None:
+                # A stopped broadcast is closed here too, once its final figures are shown.
                 row.finished_at = utcnow()
     return changed
+
+
+def _choices(broadcast: broadcasts.Broadcast, progress: broadcasts.Progress) -> tuple[Choice, ...]:
+    """Stop while sending; at the end, send again to those it missed and their list.
+    A stopped broadcast still finishing its messages in flight offers nothing."""
+    if not progress.finished:
+        if broadcast.state != broadcasts.QUEUED:
+            return ()
+        return (Choice(_("⏹ Stop sending"), BROADCAST_STOP.pack(id=broadcast.id)),)
+    if not progress.resendable:
+        return ()
+    return (
+        Choice(
+            _("Send again to {n} people who did not receive it").format(
+                n=format_number(progress.resendable)
+            ),
+            BROADCAST_RESEND.pack(id=broadcast.id),
+        ),
+        Choice(
+            _("📄 List of those who did not receive it"), BROADCAST_MISSED.pack(id=broadcast.id)
+        ),
+    )
 
 
 async def run(

@@ -8,6 +8,7 @@ keeps a progress message up to date and reports at the end.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from handlers.admin_access import actor_of, admin_scope, denied
 from handlers.common import chat_catalogue, stale_reply
@@ -17,7 +18,9 @@ from handlers.payloads import (
     BROADCAST_AUDIENCE,
     BROADCAST_CANCEL,
     BROADCAST_COURSE,
+    BROADCAST_MISSED,
     BROADCAST_NO_COURSE,
+    BROADCAST_RESEND,
     BROADCAST_SEND,
     BROADCAST_STOP,
     BROADCAST_URGENT,
@@ -26,16 +29,22 @@ from handlers.payloads import (
     Values,
 )
 from handlers.router import Router
-from handlers.types import Choice, Reply
+from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_date, format_number, use_locale
 from models.courses import catalogue as courses
 from models.courses.catalogue import Course
+from models.exports.broadcast_recipients import missed_workbook
 from models.notices import audiences, broadcasts
+from models.notices.reception import RESENDABLE
 from models.org.admins import Scope
 from models.org.units import OrgUnit
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
 
-BROADCAST = Flow("broadcast", steps=("audience", "value", "text", "course", "preview"))
+BROADCAST = Flow(
+    "broadcast",
+    steps=("audience", "value", "text", "course", "preview"),
+    free_text=("value", "text", "course"),
+)
 AUDIENCE = BROADCAST.step("audience")
 VALUE = BROADCAST.step("value")
 TEXT = BROADCAST.step("text")
@@ -163,7 +172,9 @@ async def _pick_audience(ctx: Context, scope: Scope, kind: str) -> list[Reply]:
     if kind in ("unit", "course") or not options:
         prompt = {
             "unit": _("Type the code or part of the name of the unit."),
-            "course": _("Type the course code, or choose one of the upcoming courses:"),
+            "course": _(
+                "Type a course code or words from its title, or choose one of the upcoming courses:"
+            ),
         }.get(kind, _("Nothing to choose from in your scope."))
         return [Reply(prompt, choices=tuple(options[:SHOWN]))]
     return [Reply(_("Choose:"), choices=tuple(options))]
@@ -186,7 +197,7 @@ async def _options(ctx: Context, scope: Scope, kind: str) -> list[Choice]:
         ]
     if kind == "course":
         found = await audiences.open_courses(ctx.session, ctx.today, limit=SHOWN)
-        return [Choice(f"{c.code} — {c.title}"[:60], _value(str(c.id))) for c in found]
+        return [Choice(_course_label(c), _value(str(c.id))) for c in found]
     return []
 
 
@@ -225,11 +236,33 @@ async def on_value_typed(ctx: Context) -> list[Reply]:
             )
         ]
     if kind == "course":
-        course = await courses.by_code(ctx.session, text.upper())
-        if course is None:
-            return [Reply(_("No course has the code “{code}”.").format(code=text[:40]))]
-        return await _set_value(ctx, scope, str(course.id))
+        found = await audiences.find_courses(ctx.session, ctx.today, text, limit=SHOWN + 1)
+        if len(found) == 1:
+            return await _set_value(ctx, scope, str(found[0].id))
+        return _courses_found(text, found, lambda c: _value(str(c.id)))
     return [Reply(_("Please choose one of the buttons above."))]
+
+
+def _courses_found(text: str, found: list[Course], pack: Callable[[Course], str]) -> list[Reply]:
+    """The answer to a typed course search that did not name exactly one course."""
+    if not found:
+        return [
+            Reply(
+                _(
+                    "No open course matches “{text}”. Please type a course code or other words."
+                ).format(text=text[:40])
+            )
+        ]
+    return [
+        Reply(
+            _("Several courses match. Choose one:"),
+            choices=tuple(Choice(_course_label(c), pack(c)) for c in found[:SHOWN]),
+        )
+    ]
+
+
+def _course_label(course: Course) -> str:
+    return f"{course.code} — {course.title}"[:60]
 
 
 async def _set_value(ctx: Context, scope: Scope, value: str) -> list[Reply]:
@@ -298,16 +331,30 @@ async def on_text(ctx: Context) -> list[Reply]:
     found = await audiences.open_courses(ctx.session, ctx.today, limit=SHOWN)
     return [
         Reply(
-            _("Attach a course? Its message will carry a “Register” button."),
+            _(
+                "Attach a course? Its message will carry a “Register” button. Choose one of "
+                "the soonest courses, or type a course code or words from its title."
+            ),
             choices=(
                 Choice(_("No course"), BROADCAST_NO_COURSE.pack()),
-                *(
-                    Choice(f"{c.code} — {c.title}"[:60], BROADCAST_COURSE.pack(id=c.id))
-                    for c in found
-                ),
+                *(Choice(_course_label(c), BROADCAST_COURSE.pack(id=c.id)) for c in found),
             ),
         )
     ]
+
+
+@router.step(COURSE)
+async def on_course_typed(ctx: Context) -> list[Reply]:
+    """A course code or words, searched like /khoahoc: any course, not only the soonest."""
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    text = ctx.text.strip()
+    found = await audiences.find_courses(ctx.session, ctx.today, text, limit=SHOWN + 1)
+    if len(found) == 1:
+        COURSE.enter(ctx, course_id=found[0].id)
+        return await _preview(ctx, scope)
+    return _courses_found(text, found, lambda c: BROADCAST_COURSE.pack(id=c.id))
 
 
 async def _audience_ids(ctx: Context, scope: Scope) -> tuple[int, ...] | None:
@@ -355,9 +402,7 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
         _("Expected duration: about {duration} at {rate} messages/s.").format(
             duration=_duration(seconds), rate=format_number(ctx.send_rate)
         ),
-        _("⚡ Urgent: sent even during quiet hours (21:00–07:00).")
-        if urgent
-        else _("Quiet hours apply: nothing is sent 21:00–07:00; it continues in the morning."),
+        _quiet_line(ctx, urgent=urgent),
     ]
     return [
         Reply(
@@ -377,12 +422,27 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
     ]
 
 
+def _quiet_line(ctx: Context, *, urgent: bool) -> str:
+    """The quiet hours the sender really applies (ctx.settings.send_window), or none."""
+    quiet = ctx.settings.send_window.quiet
+    if quiet is None:
+        return _("No quiet hours are set: it is sent at any hour.")
+    start, end = (t.strftime("%H:%M") for t in quiet)
+    if urgent:
+        return _("⚡ Urgent: sent even during quiet hours ({start}–{end}).").format(
+            start=start, end=end
+        )
+    return _("Quiet hours apply: nothing is sent {start}–{end}; it continues afterwards.").format(
+        start=start, end=end
+    )
+
+
 def _duration(seconds: int) -> str:
     if seconds < 60:
-        return _("{n} seconds").format(n=max(seconds, 1))
+        return _("{n} seconds").format(n=format_number(max(seconds, 1)))
     minutes = math.ceil(seconds / 60)
     if minutes < 120:
-        return _("{n} minutes").format(n=minutes)
+        return _("{n} minutes").format(n=format_number(minutes))
     return _("{n} hours").format(n=format_number(round(minutes / 60, 1)))
 
 
@@ -398,27 +458,41 @@ async def _send(ctx: Context, scope: Scope) -> list[Reply]:
     if ids is None or unit is None or ctx.official is None:
         ctx.dialog.end()
         return stale_reply(ctx)
-    reach = await audiences.reach(ctx.session, ids)
     data = ctx.dialog.data
     course = await _course(ctx)
-    broadcast = broadcasts.Broadcast(
-        admin_official_id=ctx.official.id,
-        scope_unit_id=unit.id,
-        scope_name=unit.name,
+    draft = broadcasts.Broadcast(
         audience_kind=data.get("kind", ""),
         audience_value=str(data.get("value", "")),
         audience_label=str(data.get("label", ""))[:300],
         text=data.get("text", ""),
         course_id=course.id if course else None,
         urgent=bool(data.get("urgent")),
-        state=broadcasts.DRAFT,
-        recipients=len(ids),
-        not_linked=reach.not_linked,
-        unreachable=reach.unreachable,
-        admin_channel=ctx.account.channel,
-        admin_chat_id=ctx.account.chat_id,
-        created_at=ctx.now,
     )
+    ctx.dialog.end()
+    return await _queue(ctx, scope, draft, ids, course)
+
+
+async def _queue(
+    ctx: Context,
+    scope: Scope,
+    broadcast: broadcasts.Broadcast,
+    ids: tuple[int, ...],
+    course: Course | None,
+) -> list[Reply]:
+    """Queue a broadcast (its audience fields set) from the admin, to `ids`; audited."""
+    unit = scope.widest
+    assert unit is not None and ctx.official is not None
+    reach = await audiences.reach(ctx.session, ids)
+    broadcast.admin_official_id = ctx.official.id
+    broadcast.scope_unit_id = unit.id
+    broadcast.scope_name = unit.name
+    broadcast.state = broadcasts.DRAFT
+    broadcast.recipients = len(ids)
+    broadcast.not_linked = reach.not_linked
+    broadcast.unreachable = reach.unreachable
+    broadcast.admin_channel = ctx.account.channel
+    broadcast.admin_chat_id = ctx.account.chat_id
+    broadcast.created_at = ctx.now
     await broadcasts.add_draft(ctx.session, broadcast)
     lines: dict[str, str] = {}
     if course is not None:
@@ -428,7 +502,6 @@ async def _send(ctx: Context, scope: Scope) -> list[Reply]:
     queued = await broadcasts.queue(
         ctx.session, broadcast, ids, now=ctx.now, course_line=lines or None, actor=actor_of(ctx)
     )
-    ctx.dialog.end()
     return [
         Reply(
             _(
@@ -440,18 +513,90 @@ async def _send(ctx: Context, scope: Scope) -> list[Reply]:
     ]
 
 
-async def _stop(ctx: Context, broadcast_id: int) -> list[Reply]:
+async def _own(ctx: Context, broadcast_id: int) -> broadcasts.Broadcast | None:
+    """The broadcast, if the admin pressing its button is the one who sent it."""
     broadcast = await broadcasts.get(ctx.session, broadcast_id)
-    # Only the admin who sent it may stop it; anyone else's press is a stale button.
     if broadcast is None or ctx.official is None or broadcast.admin_official_id != ctx.official.id:
+        return None
+    return broadcast
+
+
+@router.choice(BROADCAST_RESEND, needs_link=True)
+async def on_resend(ctx: Context, values: Values) -> list[Reply]:
+    """A new broadcast with the same words to exactly those the report counts as not
+    received (failed, answer lost, stopped), still inside the admin's scope."""
+    scope = await admin_scope(ctx, "thongbao")
+    if scope is None:
+        return denied(ctx)
+    original = await _own(ctx, values.number("id"))
+    if original is None:
+        return stale_reply(ctx)
+    if not broadcasts.is_closed(original):
+        return [Reply(_("Announcement #{id} is still being sent.").format(id=original.id))]
+    earlier = await broadcasts.resent_as(ctx.session, original)
+    if earlier is not None:
+        return [
+            Reply(
+                _("Announcement #{id} was already sent again as announcement #{new}.").format(
+                    id=original.id, new=earlier.id
+                )
+            )
+        ]
+    missing = await broadcasts.missed(ctx.session, original)
+    wanted = [m.official_id for m in missing if m.reception in RESENDABLE]
+    ids = await audiences.within_scope(ctx.session, scope, wanted)
+    if not ids:
+        return [Reply(_("Nobody is left to send announcement #{id} to.").format(id=original.id))]
+    course = await courses.get(ctx.session, original.course_id) if original.course_id else None
+    draft = broadcasts.Broadcast(
+        audience_kind=broadcasts.RESEND,
+        audience_value=str(original.id),
+        audience_label=_("those who did not receive announcement #{id}").format(id=original.id),
+        text=original.text,
+        course_id=original.course_id,
+        urgent=original.urgent,
+    )
+    return await _queue(ctx, scope, draft, ids, course)
+
+
+@router.choice(BROADCAST_MISSED, needs_link=True)
+async def on_missed_list(ctx: Context, values: Values) -> list[Reply]:
+    """The report's "who did not receive it" as a workbook."""
+    if await admin_scope(ctx, "thongbao") is None:
+        return denied(ctx)
+    broadcast = await _own(ctx, values.number("id"))
+    if broadcast is None:
+        return stale_reply(ctx)
+    content, listed = await missed_workbook(ctx.session, broadcast)
+    attachment = Attachment(
+        file_name=f"thong-bao-{broadcast.id}-chua-nhan.xlsx",
+        content=content,
+        mime_type=XLSX,
+        summary=_("Workbook: who did not receive announcement #{id}.").format(id=broadcast.id),
+    )
+    return [
+        Reply(
+            _("{n} people did not receive announcement #{id}: code, name, unit and reason.").format(
+                n=format_number(listed), id=broadcast.id
+            ),
+            attachments=(attachment,),
+        )
+    ]
+
+
+async def _stop(ctx: Context, broadcast_id: int) -> list[Reply]:
+    # Only the admin who sent it may stop it; anyone else's press is a stale button.
+    broadcast = await _own(ctx, broadcast_id)
+    if broadcast is None:
         return stale_reply(ctx)
     if broadcast.state != broadcasts.QUEUED:
         return [Reply(_("Announcement #{id} is no longer being sent.").format(id=broadcast.id))]
     dropped = await broadcasts.cancel(ctx.session, broadcast, now=ctx.now, actor=actor_of(ctx))
     return [
         Reply(
-            _("⏹ Announcement #{id} stopped; {n} messages were not sent.").format(
-                id=broadcast.id, n=format_number(dropped)
-            )
+            _(
+                "⏹ Announcement #{id} stopped; {n} messages were not sent. The progress "
+                "message will show the final figures."
+            ).format(id=broadcast.id, n=format_number(dropped))
         )
     ]

@@ -21,9 +21,19 @@ class Step:
     def key(self) -> tuple[str, str]:
         return (self.flow.name, self.name)
 
+    @property
+    def takes_free_text(self) -> bool:
+        return self.name in self.flow.free_text
+
     def enter(self, ctx: Context, **data: Any) -> None:
-        """Move the dialog here; data is merged with the flow's while it stays in the flow."""
+        """Move the dialog here; data is merged with the flow's while it stays in the flow.
+
+        A free-text step forgets the choices offered before it: otherwise a typed "1" (a
+        unit code, an announcement) would pick the first button of an earlier question.
+        Choices its own replies offer are remembered again after the update."""
         ctx.dialog.go(self.flow.name, self.name, **data)
+        if self.takes_free_text:
+            ctx.dialog.choices = []
 
     def is_current(self, ctx: Context) -> bool:
         return ctx.dialog.flow == self.flow.name and ctx.dialog.step == self.name
@@ -33,10 +43,13 @@ class Step:
 class Flow:
     name: str
     steps: tuple[str, ...]
+    free_text: tuple[str, ...] = ()  # the steps that read what the user types
 
     def __post_init__(self) -> None:
         if not self.name or not self.steps or len(set(self.steps)) != len(self.steps):
             raise ValueError(f"flow {self.name!r}: needs a name and distinct steps")
+        if not set(self.free_text) <= set(self.steps):
+            raise ValueError(f"flow {self.name!r}: free-text steps must be among its steps")
 
     def step(self, name: str) -> Step:
         if name not in self.steps:

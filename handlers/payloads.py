@@ -211,3 +211,6 @@ BROADCAST_URGENT = Payload("bc:urgent")
 BROADCAST_SEND = Payload("bc:send")
 BROADCAST_CANCEL = Payload("bc:cancel")
 BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progress.py
+# On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
+BROADCAST_RESEND = Payload("bc:resend", id=int)
+BROADCAST_MISSED = Payload("bc:missed", id=int)

@@ -8,6 +8,8 @@ and not registered in it.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import fold_key
 from models.chat.accounts import ChatAccount
-from models.courses.catalogue import Course, CourseStatus
+from models.courses.catalogue import Course, CourseStatus, query_terms, upcoming
+from models.courses.catalogue import by_code as courses_by_code
 from models.courses.registrations import ACTIVE, DONE, Registration
+from models.notices.reception import Reception, classify
 from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
@@ -175,9 +179,9 @@ _OWING = (Status.DUE, Status.OVERDUE)
 
 
 async def reach(session: AsyncSession, official_ids: tuple[int, ...]) -> Reach:
-    """How many of them have a linked chat that has not blocked the bot."""
-    linked: set[int] = set()
-    reachable: set[int] = set()
+    """How many of them have a linked chat that has not blocked the bot, counted with the
+    same definition as the broadcast's progress and report (models/notices/reception)."""
+    accounts: dict[int, tuple[int, int]] = {}
     ids = list(official_ids)
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
@@ -190,14 +194,48 @@ async def reach(session: AsyncSession, official_ids: tuple[int, ...]) -> Reach:
             .where(ChatAccount.official_id.in_(chunk))
             .group_by(ChatAccount.official_id)
         )
-        for official_id, accounts, blocked in rows:
+        for official_id, linked, blocked in rows:
             assert official_id is not None  # the query only asks for linked officials
-            linked.add(official_id)
-            if accounts > blocked:
-                reachable.add(official_id)
+            accounts[official_id] = (linked, blocked)
+    counts = Counter(
+        classify(linked=i in accounts, reachable=_reachable(accounts.get(i))) for i in official_ids
+    )
     return Reach(
         official_ids=official_ids,
-        reachable=len(reachable),
-        not_linked=len(official_ids) - len(linked),
-        unreachable=len(linked) - len(reachable),
+        reachable=counts[Reception.PENDING],
+        not_linked=counts[Reception.NOT_LINKED],
+        unreachable=counts[Reception.BLOCKED],
     )
+
+
+def _reachable(accounts: tuple[int, int] | None) -> bool:
+    """Some linked account has not blocked the bot."""
+    return accounts is not None and accounts[0] > accounts[1]
+
+
+async def within_scope(
+    session: AsyncSession, scope: Scope, official_ids: Iterable[int]
+) -> tuple[int, ...]:
+    """Those of the officials who are active and inside the scope today (a resend reaches
+    no one the admin could not pick as an audience)."""
+    ids = sorted(set(official_ids))
+    found: list[int] = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        found.extend(await session.scalars(_base(scope).where(Official.id.in_(chunk))))
+    return tuple(sorted(found))
+
+
+async def find_courses(
+    session: AsyncSession, today: date, text: str, *, limit: int
+) -> list[Course]:
+    """Courses a typed text names: its exact code, else the open, not yet started courses
+    whose code, title or kind contain every typed word (the /khoahoc search)."""
+    exact = await courses_by_code(session, text.strip().upper())
+    if exact is not None:
+        return [exact]
+    terms = query_terms(text)
+    if not terms:
+        return []
+    found = await upcoming(session, today, terms=terms)
+    return [c for c in found if c.status == CourseStatus.OPEN][:limit]

@@ -8,11 +8,12 @@ the outbox rows' states.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, func, select, update
+from sqlalchemy import Boolean, ForeignKey, String, Text, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,8 +22,10 @@ from models import audit
 from models.base import Base
 from models.chat.accounts import ChatAccount
 from models.notices import outbox as notices
+from models.notices.reception import CANCELLED_BY_ADMIN, Reception, classify
 
 DRAFT, QUEUED, CANCELLED, DONE = "draft", "queued", "cancelled", "done"
+RESEND = "resend"  # audience_kind of a broadcast sent again to those another one missed
 MAX_TEXT = 3500  # leaves room for the header within Telegram's 4,096 and Zalo's split
 
 
@@ -59,16 +62,24 @@ class Broadcast(Base):
 
 @dataclass(frozen=True)
 class Progress:
-    total: int
+    """A broadcast's recipients by what happened to them (models/notices/reception)."""
+
+    total: int  # messages queued
     pending: int  # waiting or being sent
     sent: int
-    blocked: int
-    failed: int  # failed, dropped or unknown outcome
+    stopped: int  # withdrawn by "stop sending" before they were sent
+    failed: int  # failed for good, or the answer was lost
+    blocked: int  # blocked the bot: before the broadcast or answered so during it
     not_linked: int
 
     @property
     def finished(self) -> bool:
         return self.pending == 0
+
+    @property
+    def resendable(self) -> int:
+        """How many "send again" would reach (Reception.RESENDABLE)."""
+        return self.failed + self.stopped
 
 
 def message_text(broadcast: Broadcast, course_line: str | None) -> str:
@@ -168,27 +179,70 @@ async def queue(
 
 
 async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
-    counts = dict(
-        (state, n)
-        for state, n in await session.execute(
-            select(notices.Notice.state, func.count())
-            .where(
-                notices.Notice.kind == notices.BROADCAST,
-                notices.Notice.subject == broadcast.subject,
-            )
-            .group_by(notices.Notice.state)
+    rows = await session.execute(
+        select(notices.Notice.state, notices.Notice.last_error, func.count())
+        .where(
+            notices.Notice.kind == notices.BROADCAST, notices.Notice.subject == broadcast.subject
         )
+        .group_by(notices.Notice.state, notices.Notice.last_error)
     )
-    total = sum(counts.values())
-    pending = counts.get(notices.PENDING, 0) + counts.get(notices.SENDING, 0)
+    counts: Counter[Reception] = Counter()
+    total = 0
+    for state, last_error, n in rows:
+        counts[classify(linked=True, reachable=True, state=state, last_error=last_error)] += n
+        total += n
+    # Those without a row were counted when the broadcast was queued, by the same rule.
+    counts[classify(linked=False, reachable=False)] += broadcast.not_linked
+    counts[classify(linked=True, reachable=False)] += broadcast.unreachable
     return Progress(
         total=total,
-        pending=pending,
-        sent=counts.get(notices.SENT, 0),
-        blocked=counts.get(notices.BLOCKED, 0),
-        failed=sum(counts.get(s, 0) for s in (notices.FAILED, notices.DROPPED, notices.UNKNOWN)),
-        not_linked=broadcast.not_linked + broadcast.unreachable,
+        pending=counts[Reception.PENDING],
+        sent=counts[Reception.SENT],
+        stopped=counts[Reception.STOPPED],
+        failed=counts[Reception.FAILED],
+        blocked=counts[Reception.BLOCKED],
+        not_linked=counts[Reception.NOT_LINKED],
     )
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A recipient the message did not reach, for the list and for "send again"."""
+
+    official_id: int
+    reception: Reception
+
+
+async def missed(session: AsyncSession, broadcast: Broadcast) -> list[Missed]:
+    """Recipients with an outbox row that did not receive the message, by official id.
+    (Those never queued — not linked, or blocked before — are only counted.)"""
+    rows = await session.execute(
+        select(notices.Notice.official_id, notices.Notice.state, notices.Notice.last_error)
+        .where(
+            notices.Notice.kind == notices.BROADCAST, notices.Notice.subject == broadcast.subject
+        )
+        .order_by(notices.Notice.official_id)
+    )
+    out = []
+    for official_id, state, last_error in rows:
+        reception = classify(linked=True, reachable=True, state=state, last_error=last_error)
+        if reception not in (Reception.SENT, Reception.PENDING):
+            out.append(Missed(official_id, reception))
+    return out
+
+
+async def resent_as(session: AsyncSession, broadcast: Broadcast) -> Broadcast | None:
+    """The broadcast that already sent this one again, if any: one resend per report."""
+    return await session.scalar(
+        select(Broadcast).where(
+            Broadcast.audience_kind == RESEND, Broadcast.audience_value == str(broadcast.id)
+        )
+    )
+
+
+def is_closed(broadcast: Broadcast) -> bool:
+    """Finished or stopped, with its final figures reported."""
+    return broadcast.state in (DONE, CANCELLED) and broadcast.finished_at is not None
 
 
 async def cancel(session: AsyncSession, broadcast: Broadcast, *, now: datetime, actor: str) -> int:
@@ -200,11 +254,12 @@ async def cancel(session: AsyncSession, broadcast: Broadcast, *, now: datetime, 
             notices.Notice.subject == broadcast.subject,
             notices.Notice.state == notices.PENDING,
         )
-        .values(state=notices.DROPPED, last_error="cancelled by the admin", finished_at=now)
+        .values(state=notices.DROPPED, last_error=CANCELLED_BY_ADMIN, finished_at=now)
     )
     dropped = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    # finished_at stays empty until the progress message shows the final figures
+    # (bot/broadcast_progress.py): rows being sent right now still have to finish.
     broadcast.state = CANCELLED
-    broadcast.finished_at = now
     audit.record(
         session,
         actor=actor,
@@ -218,30 +273,61 @@ async def cancel(session: AsyncSession, broadcast: Broadcast, *, now: datetime, 
 
 
 async def active(session: AsyncSession) -> list[Broadcast]:
-    rows = await session.scalars(select(Broadcast).where(Broadcast.state == QUEUED))
+    """Broadcasts whose progress message is still open: being sent, or stopped and not
+    yet reported with their final figures."""
+    rows = await session.scalars(
+        select(Broadcast).where(
+            or_(
+                Broadcast.state == QUEUED,
+                and_(Broadcast.state == CANCELLED, Broadcast.finished_at.is_(None)),
+            )
+        )
+    )
     return list(rows)
 
 
 def progress_text(broadcast: Broadcast, p: Progress) -> str:
-    done = p.total - p.pending
-    if p.finished or broadcast.state != QUEUED:
+    if not p.finished:
         head = (
-            _("⏹ Announcement #{id} stopped.")
+            _("⏹ Announcement #{id}: stopping; messages already on their way finish first.")
             if broadcast.state == CANCELLED
-            else _("✅ Announcement #{id} finished.")
+            else _("📣 Announcement #{id}: sending.")
         ).format(id=broadcast.id)
         return "\n".join(
             [
                 head,
-                _("Delivered: {n}").format(n=_num(p.sent)),
-                _("Blocked the bot: {n}").format(n=_num(p.blocked)),
-                _("Failed or not sent: {n}").format(n=_num(p.failed)),
-                _("Not linked to the bot: {n}").format(n=_num(p.not_linked)),
+                _(
+                    "Delivered {sent} of {total} · failed: {failed} · blocked the bot: {blocked}"
+                ).format(
+                    sent=_num(p.sent),
+                    total=_num(p.total),
+                    failed=_num(p.failed),
+                    blocked=_num(p.blocked),
+                ),
             ]
         )
-    return _("📣 Announcement #{id}: sent {done}/{total} · {errors} errors").format(
-        id=broadcast.id, done=_num(done), total=_num(p.total), errors=_num(p.blocked + p.failed)
-    )
+    stopped = broadcast.state == CANCELLED
+    lines = [
+        (
+            _("⏹ Announcement #{id} stopped.") if stopped else _("✅ Announcement #{id} finished.")
+        ).format(id=broadcast.id),
+        _("Delivered: {n}").format(n=_num(p.sent)),
+    ]
+    if stopped or p.stopped:
+        lines.append(_("Stopped before sending: {n}").format(n=_num(p.stopped)))
+    lines += [
+        _("Failed or not sent: {n}").format(n=_num(p.failed)),
+        _("Blocked the bot: {n}").format(n=_num(p.blocked)),
+        _("Not linked to the bot: {n}").format(n=_num(p.not_linked)),
+    ]
+    if p.resendable:
+        lines.append(
+            _(
+                "{n} people did not receive it. You can send it to them again, or get their "
+                "list as a spreadsheet."
+            ).format(n=_num(p.resendable))
+        )
+    return "\n".join(lines)
 
 
 def _num(n: int) -> str:
