@@ -8,7 +8,8 @@ that answer people. No rate limiter here: the
 sender (bot/sender.py) paces sends and honours retry_after for everyone.
 
 Classification (platform facts T11–T13, T22, D7):
-- RetryAfter (429) → RETRY with retry_after; 5xx and connect errors → RETRY (not delivered);
+- RetryAfter (429) → RETRY with retry_after; a 5xx status line (GatewayError, whatever its
+  body: JSON, HTML, empty, truncated) and connect errors → RETRY (not processed);
 - Forbidden (403), "chat not found" → BLOCKED; other BadRequest → FAILED;
 - a timeout or broken connection after the request left → UNKNOWN: Telegram has no
   idempotency key, so repeating it could deliver the message twice.
@@ -34,7 +35,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest
+from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest, GatewayError
 from bot.channels.telegram_messages import PARSE_MODE, markup, send_reply
 from bot.transport import Outcome, SendResult
 from handlers.types import Reply
@@ -70,10 +71,13 @@ def classify(exc: TelegramError) -> SendResult:
         return SendResult(Outcome.FAILED, error=error)
     if isinstance(exc, InvalidToken):
         return SendResult(Outcome.FAILED, error="InvalidToken")  # the message names the token
+    if isinstance(exc, GatewayError):
+        return SendResult(Outcome.RETRY, error=error)
     if isinstance(exc, TimedOut | NetworkError):
         cause = exc.__cause__
         if cause is None or isinstance(cause, _NOT_SENT):
-            # No cause: PTB raised it for an HTTP 5xx answer, so nothing was delivered.
+            # No cause: PTB raised it for a non-2xx answer it could parse (a status it has
+            # no class for), so the request was answered, not lost.
             return SendResult(Outcome.RETRY, error=error)
         return SendResult(Outcome.UNKNOWN, error=f"{error} ({type(cause).__name__})"[:300])
     return SendResult(Outcome.FAILED, error=error)
