@@ -7,8 +7,9 @@ official has at most one linked account per channel (a new phone replaces the ol
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,6 +75,29 @@ async def get_or_create(
     return account
 
 
+def heard_from(account: ChatAccount) -> None:
+    """The chat just wrote or pressed a button, so it reaches the user again (they unblocked
+    the bot). Writes only when the flag is set: this runs on every update."""
+    if account.unreachable_at is not None:
+        account.unreachable_at = None
+
+
+async def set_reachable(
+    session: AsyncSession, *, channel: str, user_id: str, reachable: bool, now: datetime
+) -> None:
+    """The platform said the user blocked or unblocked the bot. Only an account that exists
+    changes: a status change from someone who never wrote creates nothing."""
+    query = update(ChatAccount).where(
+        ChatAccount.channel == channel, ChatAccount.external_user_id == user_id
+    )
+    if reachable:
+        query = query.where(ChatAccount.unreachable_at.is_not(None)).values(unreachable_at=None)
+    else:
+        # The first moment counts: a repeated "blocked" keeps when it started.
+        query = query.where(ChatAccount.unreachable_at.is_(None)).values(unreachable_at=now)
+    await session.execute(query)
+
+
 async def linked_official(session: AsyncSession, account: ChatAccount) -> Official | None:
     if account.official_id is None:
         return None
@@ -85,14 +109,18 @@ async def link(
     session: AsyncSession, account: ChatAccount, official: Official, *, method: str, now: datetime
 ) -> None:
     # One linked account per official and channel: a new device replaces the old one.
-    replaced = await session.execute(
-        update(ChatAccount)
-        .where(
-            ChatAccount.channel == account.channel,
-            ChatAccount.official_id == official.id,
-            ChatAccount.id != account.id,
-        )
-        .values(official_id=None, unlinked_at=now)
+    # An UPDATE's result is a CursorResult, which has the rowcount.
+    replaced = cast(
+        CursorResult[Any],
+        await session.execute(
+            update(ChatAccount)
+            .where(
+                ChatAccount.channel == account.channel,
+                ChatAccount.official_id == official.id,
+                ChatAccount.id != account.id,
+            )
+            .values(official_id=None, unlinked_at=now)
+        ),
     )
     account.official_id = official.id
     account.linked_at = now
