@@ -20,7 +20,13 @@ from handlers.types import Reply
 from models.notices.outbox import Notice
 from tests.fake_bot_api import FakeBotApi
 from tests.notice_world import queue_notices, seed_people
-from tests.sender_checks import delivered, fake_in_own_thread, sends
+from tests.sender_checks import (
+    delivered,
+    fake_in_own_thread,
+    max_in_window,
+    per_chat_violations,
+    sends,
+)
 from tests.test_sender_faults import RunningClock, make_sender
 
 TOKEN = "123456:FAULTS-TEST"
@@ -133,6 +139,11 @@ async def test_a_batch_with_five_percent_502_pages_arrives_exactly_once(db: Data
     assert gateway_errors, "the seed must inject some 502s"
     assert len(copies) == people * per_official
     assert set(copies.values()) == {1}  # each exactly once
+    # The retries stayed within Telegram's limits: ~30/s overall (the sender aims at 25/s;
+    # that its gate is exact is tests/test_rate_gate.py's subject, on a fake clock, since
+    # arrival jitter here can put a 26th request in a window), one a second per chat.
+    assert max_in_window([t for t, _chat, _s in sends(fake)]) <= 30
+    assert per_chat_violations(fake) == 0
     async with db.transaction() as session:
         rows = await session.execute(select(Notice.state, func.count()).group_by(Notice.state))
         assert dict(rows.all()) == {"sent": people * per_official}
