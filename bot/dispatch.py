@@ -22,7 +22,7 @@ from handlers.routing import route
 from handlers.types import Incoming, Reply
 from locales import _, use_locale
 from locales.i18n import normalize_locale
-from models.chat import dialogs
+from models.chat import accounts, dialogs
 from models.chat import locked_chat as chats
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,9 @@ class Dispatcher:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         incoming = _bounded(incoming)
         now = self.clock()
+        if incoming.reachable is not None:
+            await self._status_changed(incoming, now)
+            return []  # a blocked chat cannot be answered; an unblocked one writes next
         locale = self.settings.default_locale
         try:
             async with self.db.transaction() as session:
@@ -68,6 +71,8 @@ class Dispatcher:
                     chat_id=incoming.chat_id,
                     now=now,
                 )
+                # Any channel: a message or a button press proves the chat reaches them.
+                accounts.heard_from(account)
                 locale = normalize_locale(
                     account.locale
                     or (official.preferred_locale if official else None)
@@ -102,6 +107,17 @@ class Dispatcher:
                         )
                     )
                 ]
+
+    async def _status_changed(self, incoming: Incoming, now: datetime) -> None:
+        assert incoming.reachable is not None
+        async with self.db.transaction() as session:
+            await accounts.set_reachable(
+                session,
+                channel=incoming.channel,
+                user_id=incoming.sender_id,
+                reachable=incoming.reachable,
+                now=now,
+            )
 
 
 def _bounded(incoming: Incoming) -> Incoming:

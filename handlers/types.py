@@ -43,6 +43,9 @@ class Incoming:
     language_hint: str | None = None
     sender_name: str | None = None
     unsupported: str | None = None  # a sticker, voice, image… the bot cannot read
+    # The user blocked (False) or unblocked (True) the bot: a status change, not a message;
+    # nothing is routed or answered.
+    reachable: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,14 @@ class StoredFile:
     mime_type: str
 
 
+# How an error answer's body is shaped. Telegram itself answers JSON; the gateways in front
+# of it answer 502/504 with an HTML page, or nothing, or a body cut short:
+# "json" the Bot API's error object; "html" a gateway's page; "empty" no body at all;
+# "truncated" half of the JSON object (a complete HTTP message); "cut" the JSON announced
+# in full by Content-Length but the connection closed half way through it.
+BODY_SHAPES = ("json", "html", "empty", "truncated", "cut")
+
+
 @dataclass
 class _Fault:
     method: str
@@ -188,6 +196,7 @@ class _Fault:
     retry_after: int | None
     remaining: int
     chat_id: str | None
+    body: str = "json"
 
 
 @dataclass
@@ -196,6 +205,7 @@ class _ErrorRate:
     status: int
     description: str
     rng: random.Random
+    body: str = "json"
 
 
 @dataclass
@@ -205,11 +215,18 @@ class _Delay:
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        body: str = "json",
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.body = body
 
 
 @dataclass
@@ -296,6 +313,7 @@ class FakeBotApi:
         self._faults: list[_Fault] = []
         self._error_rates: dict[str, _ErrorRate] = {}
         self._delays: dict[str, _Delay] = {}
+        self._cut_answers: dict[str, int] = {}
         self._flood_window: deque[float] = deque()
         self._chat_flood_windows: dict[str, deque[float]] = {}
 
@@ -373,8 +391,12 @@ class FakeBotApi:
         retry_after: int | None = None,
         times: int = 1,
         chat_id: int | str | None = None,
+        body: str = "json",
     ) -> None:
-        """The next ``times`` calls of ``method`` ("*" for any) fail with this error."""
+        """The next ``times`` calls of ``method`` ("*" for any) fail with this error; ``body``
+        is one of BODY_SHAPES. The call is not carried out (nothing is delivered)."""
+        if body not in BODY_SHAPES:
+            raise ValueError(f"body must be one of {BODY_SHAPES}")
         self._faults.append(
             _Fault(
                 method=method.lower(),
@@ -383,6 +405,7 @@ class FakeBotApi:
                 retry_after=retry_after,
                 remaining=times,
                 chat_id=None if chat_id is None else str(chat_id),
+                body=body,
             )
         )
 
@@ -394,8 +417,12 @@ class FakeBotApi:
         *,
         seed: int = 0,
         description: str | None = None,
+        body: str = "json",
     ) -> None:
-        """A seeded fraction of ``method`` calls ("*" for any) fail; rate 0 switches it off."""
+        """A seeded fraction of ``method`` calls ("*" for any) fail; rate 0 switches it off.
+        ``body`` is one of BODY_SHAPES."""
+        if body not in BODY_SHAPES:
+            raise ValueError(f"body must be one of {BODY_SHAPES}")
         key = method.lower()
         if rate <= 0:
             self._error_rates.pop(key, None)
@@ -405,6 +432,7 @@ class FakeBotApi:
             status=status,
             description=description or _status_phrase(status),
             rng=random.Random(seed),
+            body=body,
         )
 
     def delay(self, method: str, seconds: float, *, times: int | None = None) -> None:
@@ -419,6 +447,12 @@ class FakeBotApi:
             self._delays.pop(key, None)
             return
         self._delays[key] = _Delay(seconds=seconds, remaining=times)
+
+    def cut_answer(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out (the message is delivered),
+        but the connection drops half way through the answer: the client saw a 200 status
+        line and cannot know more. Repeating such a send would deliver it twice."""
+        self._cut_answers[method.lower()] = times
 
     def errors_given(self, status: int | None = None) -> list[Recorded]:
         return [
@@ -512,6 +546,33 @@ class FakeBotApi:
             "emoji": emoji,
         }
         return self.push_update({"message": message})
+
+    def push_my_chat_member(
+        self, user_id: int, status: str, *, old: str | None = None
+    ) -> dict[str, Any]:
+        """The user changed the bot's status in their private chat: "kicked" when they
+        block it, "member" when they unblock (or first start) it."""
+        if old is None:
+            old = "member" if status == "kicked" else "kicked"
+        user = self._user(user_id)
+
+        def member(state: str) -> dict[str, Any]:
+            entry: dict[str, Any] = {"user": self._bot_user(), "status": state}
+            if state == "kicked":
+                entry["until_date"] = 0  # for ever, as Telegram reports a block
+            return entry
+
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
+                    "from": user,
+                    "date": int(time.time()),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(status),
+                }
+            }
+        )
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
@@ -683,6 +744,7 @@ class FakeBotApi:
 
         status = 200
         body: dict[str, Any]
+        shape = "json"
         try:
             if self.valid_token is not None and token != self.valid_token:
                 raise _ApiError(401, "Unauthorized")
@@ -694,8 +756,10 @@ class FakeBotApi:
             self._inject_faults(canonical.lower(), chat_id)
             result = await fn(_Call(canonical, params, files, chat_id, handler))
             body = {"ok": True, "result": result}
+            shape = self._take_cut(canonical.lower())
         except _ApiError as exc:
             status = exc.status
+            shape = exc.body
             body = {"ok": False, "error_code": exc.status, "description": exc.description}
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
@@ -709,7 +773,10 @@ class FakeBotApi:
             }
         recorded.status = status
         await self._maybe_delay(method_name.lower(), handler)
-        handler.respond(status, body)
+        if shape == "json":
+            handler.respond(status, body)
+        else:
+            await handler.respond_shaped(status, body, shape)
 
     def _inject_faults(self, method: str, chat_id: str | None) -> None:
         for fault in self._faults:
@@ -720,7 +787,7 @@ class FakeBotApi:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
-            raise _ApiError(fault.status, fault.description, fault.retry_after)
+            raise _ApiError(fault.status, fault.description, fault.retry_after, fault.body)
 
         if (
             chat_id is not None
@@ -735,7 +802,14 @@ class FakeBotApi:
         for key in (method, "*"):
             rate = self._error_rates.get(key)
             if rate is not None and rate.rng.random() < rate.rate:
-                raise _ApiError(rate.status, rate.description)
+                raise _ApiError(rate.status, rate.description, body=rate.body)
+
+    def _take_cut(self, method: str) -> str:
+        left = self._cut_answers.get(method, 0)
+        if left <= 0:
+            return "json"
+        self._cut_answers[method] = left - 1
+        return "cut"
 
     def _check_flood(self, chat_id: str | None) -> None:
         now = time.monotonic()
@@ -1272,6 +1346,33 @@ class _ApiHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         with contextlib.suppress(tornado.iostream.StreamClosedError):
             self.finish(json.dumps(body, ensure_ascii=False).encode())
+
+    async def respond_shaped(self, status: int, body: dict[str, Any], shape: str) -> None:
+        """An error answer that is not the Bot API's JSON (see BODY_SHAPES)."""
+        if self.closed:
+            return
+        self.set_status(status)
+        encoded = json.dumps(body, ensure_ascii=False).encode()
+        with contextlib.suppress(tornado.iostream.StreamClosedError):
+            if shape == "html":
+                phrase = _status_phrase(status)
+                self.set_header("Content-Type", "text/html")
+                self.finish(
+                    f"<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+                    f"<center><h1>{status} {phrase}</h1></center>\r\n"
+                    "<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n"
+                )
+            elif shape == "empty":
+                self.finish()
+            elif shape == "truncated":
+                self.set_header("Content-Type", "application/json")
+                self.finish(encoded[: len(encoded) // 2])
+            else:  # "cut": the status line and half the body arrive, then the line drops
+                self.set_header("Content-Type", "application/json")
+                self.set_header("Content-Length", str(len(encoded)))
+                self.write(encoded[: len(encoded) // 2])
+                await self.flush()
+                self.request.connection.stream.close()  # type: ignore[union-attr]
 
 
 class _FileHandler(tornado.web.RequestHandler):

@@ -7,12 +7,14 @@ at 16 requests in flight, aiohttp about 0.5 ms: the sender could not reach 1,000
 on httpx, and every reply of the interactive bot paid the same toll.
 
 Errors keep the meaning the outbox relies on (bot/channels/telegram_transport.py): a request
-that never left raises with a cause in `NOT_SENT`; a timeout or a broken connection after
-it left raises TimedOut/NetworkError with the aiohttp error as `__cause__`.
+that never left raises with a cause in `NOT_SENT`; a 5xx status line raises `GatewayError`
+(not processed, whatever the body); a timeout or a broken connection after it left raises
+TimedOut/NetworkError with the aiohttp error as `__cause__`.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -25,6 +27,31 @@ NOT_SENT: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectorError,
     aiohttp.ConnectionTimeoutError,
 )
+
+
+class GatewayError(NetworkError):
+    """The server answered with a 5xx status line: the Bot API did not process the request.
+
+    PTB cannot tell this apart from a lost answer when the body is not JSON (a gateway's HTML
+    page, nothing, a body cut short): it attaches the parse error as the cause, the same
+    shape as a connection broken mid-answer. The status line is what reached us, so it is
+    decided here, before the body is read.
+    """
+
+    def __init__(self, status: int) -> None:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Server Error"
+        super().__init__(f"{phrase} ({status})")
+        self.status = status
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:  # type: ignore[override]
+        return type(self), (self.status,)
+
+
+def _is_gateway_error(status: int) -> bool:
+    return HTTPStatus.INTERNAL_SERVER_ERROR <= status <= 599
 
 
 class AiohttpRequest(BaseRequest):
@@ -92,6 +119,10 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout
             ) as res:
+                if _is_gateway_error(res.status):
+                    # Not read: a cut or slow body must not turn "not processed" into
+                    # "answer lost" (the connection is dropped, not reused).
+                    raise GatewayError(res.status)
                 return res.status, await res.read()
         except NOT_SENT as err:
             raise NetworkError(f"Could not connect: {type(err).__name__}") from err

@@ -8,7 +8,9 @@ that answer people. No rate limiter here: the
 sender (bot/sender.py) paces sends and honours retry_after for everyone.
 
 Classification (platform facts T11–T13, T22, D7):
-- RetryAfter (429) → RETRY with retry_after; 5xx and connect errors → RETRY (not delivered);
+- RetryAfter (429) → RETRY with retry_after; a 5xx status line (GatewayError, whatever its
+  body: JSON, HTML, empty, truncated) and connect errors → RETRY (not processed), except
+  504 Gateway Timeout → UNKNOWN (the gateway may have passed the request on);
 - Forbidden (403), "chat not found" → BLOCKED; other BadRequest → FAILED;
 - a timeout or broken connection after the request left → UNKNOWN: Telegram has no
   idempotency key, so repeating it could deliver the message twice.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from datetime import timedelta
+from http import HTTPStatus
 
 import httpx
 from telegram import Bot, InlineKeyboardMarkup
@@ -34,7 +37,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest
+from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest, GatewayError
 from bot.channels.telegram_messages import PARSE_MODE, markup, send_reply
 from bot.transport import Outcome, SendResult
 from handlers.types import Reply
@@ -70,10 +73,17 @@ def classify(exc: TelegramError) -> SendResult:
         return SendResult(Outcome.FAILED, error=error)
     if isinstance(exc, InvalidToken):
         return SendResult(Outcome.FAILED, error="InvalidToken")  # the message names the token
+    if isinstance(exc, GatewayError):
+        if exc.status == HTTPStatus.GATEWAY_TIMEOUT:
+            # A gateway that timed out waiting for the Bot API may already have handed the
+            # request on: a second copy is worse than an "answer lost" that HR can resend.
+            return SendResult(Outcome.UNKNOWN, error=error)
+        return SendResult(Outcome.RETRY, error=error)  # 500, 502, 503: not processed
     if isinstance(exc, TimedOut | NetworkError):
         cause = exc.__cause__
         if cause is None or isinstance(cause, _NOT_SENT):
-            # No cause: PTB raised it for an HTTP 5xx answer, so nothing was delivered.
+            # No cause: PTB raised it for a non-2xx answer it could parse (a status it has
+            # no class for), so the request was answered, not lost.
             return SendResult(Outcome.RETRY, error=error)
         return SendResult(Outcome.UNKNOWN, error=f"{error} ({type(cause).__name__})"[:300])
     return SendResult(Outcome.FAILED, error=error)

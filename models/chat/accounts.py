@@ -75,6 +75,29 @@ async def get_or_create(
     return account
 
 
+def heard_from(account: ChatAccount) -> None:
+    """The chat just wrote or pressed a button, so it reaches the user again (they unblocked
+    the bot). Writes only when the flag is set: this runs on every update."""
+    if account.unreachable_at is not None:
+        account.unreachable_at = None
+
+
+async def set_reachable(
+    session: AsyncSession, *, channel: str, user_id: str, reachable: bool, now: datetime
+) -> None:
+    """The platform said the user blocked or unblocked the bot. Only an account that exists
+    changes: a status change from someone who never wrote creates nothing."""
+    query = update(ChatAccount).where(
+        ChatAccount.channel == channel, ChatAccount.external_user_id == user_id
+    )
+    if reachable:
+        query = query.where(ChatAccount.unreachable_at.is_not(None)).values(unreachable_at=None)
+    else:
+        # The first moment counts: a repeated "blocked" keeps when it started.
+        query = query.where(ChatAccount.unreachable_at.is_(None)).values(unreachable_at=now)
+    await session.execute(query)
+
+
 async def linked_official(session: AsyncSession, account: ChatAccount) -> Official | None:
     if account.official_id is None:
         return None
