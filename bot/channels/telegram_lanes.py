@@ -138,6 +138,8 @@ class ChatLanes:
             # Lost for this chat only (blocked, too long a 429 wait, Telegram unreachable);
             # the lane goes on with the next update's replies.
             log.info("reply to a chat not delivered: %s: %s", type(exc).__name__, exc)
+        except Exception:  # a bug in one reply must not end the lane and strand the rest
+            log.exception("error while sending a reply")
 
     async def close(self, grace: float = 5.0) -> None:
         """Let queued replies go out for a little while, then stop the lanes."""
@@ -280,7 +282,7 @@ class PerChatRetry(BaseRateLimiter[int]):
             return
         wait = resume_at - time.monotonic()
         if wait > MAX_CHAT_WAIT:
-            raise RetryAfter(int(wait) + 1)
+            raise RetryAfter(timedelta(seconds=int(wait) + 1))
         if wait > 0:
             await asyncio.sleep(wait)
 
