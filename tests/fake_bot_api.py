@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import random
 import re
 import time
@@ -209,6 +210,34 @@ class _ErrorRate:
 
 
 @dataclass
+class _Bucket:
+    """A token bucket: `rate` messages a second on average, `burst` at once."""
+
+    rate: float
+    burst: float
+    tokens: float
+    at: float
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self) -> float:
+        """Seconds until one token is there (0 when one is there now)."""
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+@dataclass
+class _Limits:
+    per_chat: float
+    chat_burst: float
+    overall: float
+    overall_burst: float
+    chats: dict[str, _Bucket] = field(default_factory=dict)
+    total: _Bucket | None = None
+
+
+@dataclass
 class _Delay:
     seconds: float
     remaining: int | None
@@ -316,6 +345,7 @@ class FakeBotApi:
         self._cut_answers: dict[str, int] = {}
         self._flood_window: deque[float] = deque()
         self._chat_flood_windows: dict[str, deque[float]] = {}
+        self._limits: _Limits | None = None
 
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(500_001)
@@ -434,6 +464,22 @@ class FakeBotApi:
             rng=random.Random(seed),
             body=body,
         )
+
+    def enforce_telegram_limits(
+        self,
+        *,
+        per_chat: float = 1.0,
+        chat_burst: float = 3,
+        overall: float = 30.0,
+        overall_burst: float = 30,
+    ) -> None:
+        """Answer 429 like Telegram does past its flood limits (platform facts T1, T2, T11):
+        about `per_chat` messages a second to one chat with short bursts of `chat_burst`, and
+        `overall` a second in all. Token buckets, so a bot that keeps to the pace is never
+        refused; a refused call uses no allowance, and its retry_after (whole seconds, at
+        least 1) is the time until the bucket has room again. answerCallbackQuery and other
+        non-message methods are exempt, as with Telegram."""
+        self._limits = _Limits(per_chat, chat_burst, overall, overall_burst)
 
     def delay(self, method: str, seconds: float, *, times: int | None = None) -> None:
         """Answer ``method`` calls late; 0 switches it off.
@@ -813,6 +859,7 @@ class FakeBotApi:
 
     def _check_flood(self, chat_id: str | None) -> None:
         now = time.monotonic()
+        self._check_buckets(chat_id, now)
         limits: list[tuple[float, deque[float]]] = []
         if self.max_per_second is not None:
             limits.append((self.max_per_second, self._flood_window))
@@ -832,6 +879,30 @@ class FakeBotApi:
         # Only accepted calls use up the allowance, as with Telegram's own limiter.
         for _limit, window in limits:
             window.append(now)
+
+    def _check_buckets(self, chat_id: str | None, now: float) -> None:
+        limits = self._limits
+        if limits is None:
+            return
+        if limits.total is None:
+            limits.total = _Bucket(limits.overall, limits.overall_burst, limits.overall_burst, now)
+        buckets = [limits.total]
+        if chat_id is not None:
+            chat = limits.chats.get(chat_id)
+            if chat is None:
+                chat = limits.chats[chat_id] = _Bucket(
+                    limits.per_chat, limits.chat_burst, limits.chat_burst, now
+                )
+            buckets.append(chat)
+        for bucket in buckets:
+            bucket.refill(now)
+        wait = max(bucket.wait() for bucket in buckets)
+        if wait > 0:
+            self.flood_429_count += 1
+            retry_after = max(1, math.ceil(wait))
+            raise _ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        for bucket in buckets:
+            bucket.tokens -= 1
 
     async def _maybe_delay(self, method: str, handler: _ApiHandler) -> None:
         entry = self._delays.get(method) or self._delays.get("*")

@@ -7,26 +7,28 @@ no PTB persistence: all state is in the database, so several processes can serve
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
-from telegram import Bot, BotCommand, ChatMember, Message, Update
+from telegram import BotCommand, ChatMember, Message, Update
 from telegram import Document as TgDocument
 from telegram.constants import ChatType, FileSizeLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     ContextTypes,
     TypeHandler,
 )
 
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.channels.telegram_messages import send_reply
+from bot.channels.telegram_lanes import (
+    Batch,
+    ChatLanes,
+    PerChatRetry,
+    PerChatUpdateProcessor,
+    send_replies,
+)
 from bot.config import Settings
 from bot.dispatch import Dispatcher
 from handlers import ROUTER
@@ -45,40 +47,7 @@ MAX_DOWNLOAD_BYTES = FileSizeLimit.FILESIZE_DOWNLOAD
 # bot has no use for are dropped in to_incoming.
 ALLOWED_UPDATES: list[str] = list(Update.ALL_TYPES)
 
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Many chats at once, but one chat's updates strictly in order.
-
-    PTB's default is one update at a time for the whole bot, which lets one slow reply hold
-    up everyone; fully concurrent processing would let one person's two quick messages race.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 8) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        key = chat.id
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key], self._locks[key]
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
+__all__ = ["build_application", "run", "send_replies", "to_incoming"]
 
 
 async def to_incoming(update: Update) -> Incoming | None:
@@ -148,18 +117,18 @@ def _kind_of(message: Message) -> str:
     return "other"
 
 
-async def send_replies(
-    bot: Bot, chat_id: int, replies: list[Reply], edit: Message | None = None
-) -> None:
-    for reply in replies:
-        async for sent in send_reply(bot, chat_id, reply, edit=edit):
-            if sent.edited:
-                edit = None  # one pressed message is edited at most once
-
-
 def build_application(settings: Settings, dispatcher: Dispatcher) -> Application:
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    slots = settings.telegram_concurrent_updates
+    lanes = ChatLanes()
+    locale = dispatcher.default_locale
+    processor = PerChatUpdateProcessor(
+        lanes,
+        slots,
+        answer_button=answer_button,
+        refuse=lambda update: _refuse(lanes, update, locale),
+    )
     app = (
         ApplicationBuilder()
         .token(settings.telegram_token)
@@ -167,26 +136,32 @@ def build_application(settings: Settings, dispatcher: Dispatcher) -> Application
         .base_file_url(settings.telegram_file_base_url)
         # Replies to people who just wrote are not bulk notifications (Telegram's ~30/s
         # applies to those, and the notice sender enforces it); here the limiter only has to
-        # honour 429 retry_after and the per-group limit.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=2))
+        # honour a 429's retry_after, for the chat it was about (bot/channels/telegram_lanes.py).
+        .rate_limiter(PerChatRetry(senders=slots))
         # A few updates at a time cover real round-trip times (8 x ~100 ms covers the
         # 40 updates/s design peak); many more only opens connections and burns CPU.
-        .concurrent_updates(PerChatUpdateProcessor(settings.telegram_concurrent_updates))
+        .concurrent_updates(processor)
         # aiohttp rather than PTB's default httpx: a quarter of the CPU per request
-        # (bot/channels/aiohttp_request.py). Long polling has its own connection.
-        .request(AiohttpRequest(connections=settings.telegram_concurrent_updates + 4))
+        # (bot/channels/aiohttp_request.py). Long polling has its own connection; the 4
+        # beyond the senders' are for button answers and downloads, which never queue.
+        .request(AiohttpRequest(connections=slots + 4))
         .get_updates_request(AiohttpRequest(connections=1))
         .post_init(_post_init)
         .build()
     )
+    lanes.bot = app.bot
     app.bot_data["dispatcher"] = dispatcher
+    app.bot_data["lanes"] = lanes
     app.add_handler(TypeHandler(Update, _on_update))
     app.add_error_handler(_on_error)
     return app
 
 
 async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs in one of the shared slots: the dispatch only. The replies go to the chat's
+    lane, whose task sends them, so a 429 for this chat never holds a slot."""
     dispatcher: Dispatcher = context.application.bot_data["dispatcher"]
+    lanes: ChatLanes = context.application.bot_data["lanes"]
     chat = update.effective_chat
     if chat is None:
         return
@@ -194,22 +169,41 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         # Personal data never goes to a group: answer commands with a pointer, ignore chatter.
         if update.message and update.message.text and update.message.text.startswith("/"):
             with use_locale(dispatcher.default_locale):
-                await update.message.reply_text(
-                    _("Please talk to me in a private chat: your information is personal.")
-                )
+                text = _("Please talk to me in a private chat: your information is personal.")
+            lanes.send(chat.id, Batch((Reply(text),)))
         return
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer()
-        except TelegramError as exc:  # an old query can no longer be answered; carry on
-            log.info("answerCallbackQuery failed: %s", exc.message)
     incoming = await to_incoming(update)
     if incoming is None:
         return
     replies = await dispatcher.handle(incoming)
+    query = update.callback_query
     edit = query.message if query is not None and isinstance(query.message, Message) else None
-    await send_replies(context.application.bot, chat.id, replies, edit=edit)
+    lanes.send(chat.id, Batch(tuple(replies), edit))
+
+
+async def answer_button(update: Update) -> None:
+    """Stops the button's spinner at once, before the update waits for its chat's turn:
+    answerCallbackQuery has no flood limit and Telegram forgets an unanswered query."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer()
+    except TelegramError as exc:  # an old query can no longer be answered; carry on
+        log.info("answerCallbackQuery failed: %s", exc.message)
+
+
+def _refuse(lanes: ChatLanes, update: Update, locale: str) -> None:
+    """The one notice to a chat whose updates are being dropped for now."""
+    chat = update.effective_chat
+    assert chat is not None
+    log.warning("chat over its queue limit: updates dropped so far %d", lanes.dropped)
+    with use_locale(locale):
+        text = _(
+            "You are sending messages faster than I can answer. Please wait for my "
+            "replies; I have skipped your latest messages."
+        )
+    lanes.send(chat.id, Batch((Reply(text),)), first=True)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
