@@ -1,4 +1,4 @@
-"""The scheduler process (`python -m bot scheduler`, also `python -m scheduler`): settings
+"""The scheduler process (`python -m bot scheduler`, `troly scheduler`): settings
 from the environment, one Database, a schema check, then the clock until SIGINT/SIGTERM.
 
 This lives in bot/ because bot/ is the composition root: scheduler/ may not import bot or

@@ -25,7 +25,7 @@ import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -155,17 +155,10 @@ class Sender:
         finally:
             await lock.release()
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """Every transaction of the sender opens here, on a Core connection, behind the same
-        in-process SQLite writer lock as the chat's transactions (Database.begin)."""
-        async with self.db.begin() as conn:
-            yield conn
-
     async def _take_over(self, channel: str, identity: str, gate: RateGate) -> None:
         """Resolve what a previous holder left behind and learn its recent pace."""
         now = self.clock()
-        async with self.transaction() as conn:
+        async with self.db.begin() as conn:
             left = await delivery.take_over(conn, channel=channel, me=self.me, now=now)
             self.stats.requeued += left.requeued
             self.stats.recovered_unknown += left.unknown
@@ -190,7 +183,7 @@ class Sender:
         Also returns seconds until something may become due (for the idle wait)."""
         now = self.clock()
         is_open = self.window.is_open(now)
-        async with self.transaction() as conn:
+        async with self.db.begin() as conn:
             claimed = await delivery.claim(
                 conn,
                 channel=channel,
@@ -359,7 +352,7 @@ class _ChannelRun:
 
     async def _release(self, queue: list[_Row], resume_in: float = 0.0) -> None:
         at = self.s.clock() + timedelta(seconds=resume_in)
-        async with self.s.transaction() as conn:
+        async with self.s.db.begin() as conn:
             await delivery.release(conn, [r.id for r in queue], me=self.s.me, at=at)
 
     async def _commit(self, starts: list[tuple[_Row, float]]) -> None:
@@ -400,7 +393,7 @@ class _ChannelRun:
             self.s.stats.outcomes[drop.state] += 1
         finished += self.drops
         self.drops = []
-        async with self.s.transaction() as conn:
+        async with self.s.db.begin() as conn:
             await delivery.finish(conn, notices.SENDING, finished, now=now)
             if retry:
                 await delivery.retry(conn, retry)

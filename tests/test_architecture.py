@@ -9,9 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"telegram", "httpx", "bot"}
-# `python -m scheduler` is kept for existing deployments as a shim onto the process entry in
-# bot/ (bot/scheduler_main.py), since only bot/ may read the environment; nothing imports it.
-ENTRY_SHIMS = {"scheduler/__main__.py": {"bot"}}
 
 # handlers/ modules that are not a feature: the chat types, the context, routing and the
 # declarations (payloads, flows), and helpers several features share. Everything else in
@@ -85,8 +82,7 @@ def test_core_packages_do_not_import_channels() -> None:
     offenders = []
     for package in ("handlers", "models", "scheduler"):
         for path in (ROOT / package).rglob("*.py"):
-            allowed = ENTRY_SHIMS.get(path.relative_to(ROOT).as_posix(), set())
-            bad = imported_roots(path) & FORBIDDEN - allowed
+            bad = imported_roots(path) & FORBIDDEN
             if bad:
                 offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert offenders == []
