@@ -378,3 +378,48 @@ async def test_an_impossible_phone_is_a_row_error_in_vietnamese(db: Database, wo
     assert [(e.value, e.column) for e in plan.errors] == [("0112 345 678", "Số điện thoại")]
     with i18n.use_locale("vi"):
         assert "không phải là số điện thoại Việt Nam hợp lệ" in plan.errors[0].message()
+
+
+# --- over the real Telegram stack ----------------------------------------------------------
+
+
+async def test_over_telegram_admin_contact_refused_and_displaced_chat_told(
+    db: Database, world: dict
+) -> None:
+    from bot.channels.telegram import build_application
+    from tests.fake_bot_api import FakeBotApi
+    from tests.test_sender_faults import RunningClock, make_sender
+    from tests.test_telegram_e2e import settings_for
+
+    admin, victim = 5551006, 5551001
+    async with FakeBotApi(max_poll_wait=1.0) as fake:
+        app = build_application(settings_for(fake, db), make_dispatcher(db, Clock(NOW)))
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                fake.push_contact(admin, "+84912000006", admin)
+                await fake.wait_for(
+                    lambda: any(
+                        "mã liên kết dùng một lần" in (m.text or "") for m in fake.sent_to(admin)
+                    )
+                )
+                fake.push_contact(victim, "84912000001", victim)
+                await fake.wait_for(
+                    lambda: any("Nguyễn Văn An" in (m.text or "") for m in fake.sent_to(victim))
+                )
+            finally:
+                await app.updater.stop()
+                await app.stop()
+        assert not any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(admin))
+        await import_rows(
+            db, [row("DB000001", "Nguyễn Văn An", phone="0912000099", unit="SNV-TCCB")]
+        )
+        sender, transport = make_sender(db, fake, RunningClock(NOW))
+        try:
+            await sender.drain()
+        finally:
+            await transport.close()
+        told = [m.text or "" for m in fake.sent_to(victim)]
+    assert any("Số điện thoại trong hồ sơ cán bộ của anh/chị vừa được thay đổi" in t for t in told)
