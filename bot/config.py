@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from locales.i18n import SUPPORTED_LOCALES
+from models.chat.link_codes import FailureBudget
 from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import (
@@ -51,11 +52,19 @@ def database_url(raw: str | None) -> str:
     raise ConfigError(f"DATABASE_URL: unsupported database URL scheme in {url.split(':')[0]!r}")
 
 
+# Every variable that puts the bot on a platform: with any of them set, link codes are
+# exposed to the world, so their pepper is required.
+PLATFORM_TOKENS = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN")
+MIN_LINK_CODE_SECRET = 32
+
+
 @dataclass(frozen=True)
 class LinkCodeSettings:
-    # An optional server-side pepper (LINK_CODE_SECRET): a leaked database alone then does
-    # not reveal the codes.
+    # The server-side pepper (LINK_CODE_SECRET): a leaked database alone then does not
+    # reveal the codes. Required whenever a platform token is set; only the console, the
+    # demo and tests run without one.
     pepper: bytes = b""
+    budget: FailureBudget = field(default_factory=FailureBudget)
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,7 @@ class Settings:
             default_locale=locale,
             demo_size=demo_size,
             telegram_concurrent_updates=concurrent,
-            link_codes=LinkCodeSettings(pepper=env.get("LINK_CODE_SECRET", "").encode()),
+            link_codes=link_code_settings(env, tz),
             **zalo,
             **reminders,
         )
@@ -147,6 +156,25 @@ class Settings:
         return (
             Path(self.database_url[len(prefix) :]) if self.database_url.startswith(prefix) else None
         )
+
+
+def link_code_settings(env: Mapping[str, str], tz: ZoneInfo) -> LinkCodeSettings:
+    """LINK_CODE_SECRET, LINK_CODE_CHANNEL_FAILURES, LINK_CODE_CHANNEL_WINDOW_MINUTES."""
+    secret = env.get("LINK_CODE_SECRET", "")
+    tokens = [name for name in PLATFORM_TOKENS if env.get(name)]
+    if tokens and len(secret) < MIN_LINK_CODE_SECRET:
+        raise ConfigError(
+            f"LINK_CODE_SECRET is required (at least {MIN_LINK_CODE_SECRET} random characters)"
+            f" when {' or '.join(tokens)} is set: it keeps link codes secret even if the"
+            " database is copied"
+        )
+    try:
+        limit = _int(env, "LINK_CODE_CHANNEL_FAILURES", 50, 1, 100_000)
+        minutes = _int(env, "LINK_CODE_CHANNEL_WINDOW_MINUTES", 60, 1, 7 * 24 * 60)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    budget = FailureBudget(limit=limit, window=timedelta(minutes=minutes), tz=tz)
+    return LinkCodeSettings(pepper=secret.encode(), budget=budget)
 
 
 def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -13,15 +13,23 @@ from models.org.admins import Scope, scope_of
 async def admin_scope(ctx: Context, action: str) -> Scope | None:
     """The sender's admin scope, or None after logging the refused attempt."""
     scope = await scope_of(ctx.session, ctx.official)
-    if scope.is_admin:
+    # Whoever can change a record's phone could link a chat to it by phone: admin tools
+    # answer only chats linked with a one-time code (one linked before the rule included).
+    by_phone = ctx.account.link_method == "phone"
+    if scope.is_admin and not by_phone:
         return scope
+    ctx.admin_needs_code_link = scope.is_admin
     audit.record(
         ctx.session,
-        actor=f"{ctx.account.channel}:{ctx.account.external_user_id}",
+        actor=actor_of(ctx) if ctx.official else chat_actor(ctx),
         actor_official_id=ctx.official.id if ctx.official else None,
         action="admin.denied",
         subject=action,
-        detail={"choice": (ctx.choice or "")[:64], "text": ctx.text[:64]},
+        detail={
+            "choice": (ctx.choice or "")[:64],
+            "text": ctx.text[:64],
+            **({"reason": "linked_by_phone"} if by_phone and scope.is_admin else {}),
+        },
         at=ctx.now,
     )
     return None
@@ -29,6 +37,17 @@ async def admin_scope(ctx: Context, action: str) -> Scope | None:
 
 def denied(ctx: Context) -> list[Reply]:
     """Non-admins get the ordinary menu, with no hint of what the admin screens contain."""
+    if ctx.admin_needs_code_link:
+        return [
+            menu_reply(
+                ctx,
+                _(
+                    "For the security of HR admin accounts, admin tools work only in a chat "
+                    "linked with a one-time link code. Please ask the province HR office for "
+                    "a code, then use /huylienket and link again with the code."
+                ),
+            )
+        ]
     return [
         menu_reply(
             ctx,
@@ -37,6 +56,15 @@ def denied(ctx: Context) -> list[Reply]:
     ]
 
 
+def chat_actor(ctx: Context) -> str:
+    """The chat account behind an action: channel and the platform's user id."""
+    return audit.chat_actor(ctx.account.channel, ctx.account.external_user_id)
+
+
 def actor_of(ctx: Context) -> str:
+    """The chat account and the official it is linked to: a stolen record alone does not
+    hide which account acted (pass ctx.official.id as actor_official_id as well)."""
     assert ctx.official is not None
-    return f"{ctx.account.channel}:{ctx.official.employee_code}"
+    return audit.chat_actor(
+        ctx.account.channel, ctx.account.external_user_id, ctx.official.employee_code
+    )

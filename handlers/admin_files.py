@@ -89,8 +89,14 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
         return [_plan_reply(importer, plan, upload.id, what)]
     if step == "all" and not plan.ok:
         return [_plan_reply(importer, plan, upload.id, what)]  # the file changed meaning: recheck
+    assert ctx.official is not None
     result = await importer.apply(
-        ctx.session, plan, actor=actor_of(ctx), now=ctx.now, skip_bad_rows=step == "good"
+        ctx.session,
+        plan,
+        actor=actor_of(ctx),
+        actor_official_id=ctx.official.id,
+        now=ctx.now,
+        skip_bad_rows=step == "good",
     )
     upload.consumed_at = ctx.now
     await after_import(ctx.session, what, result, ctx.now, planning=ctx.settings.planning)

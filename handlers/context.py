@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.types import Incoming
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
+from models.chat.link_codes import FailureBudget
 from models.notices.digest import DigestSettings
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import SendWindow
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 class LinkCodeConfig(Protocol):
     @property
     def pepper(self) -> bytes: ...
+    @property
+    def budget(self) -> FailureBudget: ...
 
 
 class HandlerSettings(Protocol):
@@ -62,6 +65,8 @@ class Context:
     choice: str | None = None  # the picked button's value (pressed, typed as "2" or as its label)
     args: str = ""  # what followed a /command
     router: Router | None = None  # the composed router, for the menu and the command list
+    # An admin's chat linked by phone, refused admin tools until it is linked by code.
+    admin_needs_code_link: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

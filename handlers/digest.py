@@ -8,6 +8,7 @@ is audited, and sends nothing.
 
 from __future__ import annotations
 
+from handlers.admin_access import actor_of
 from handlers.common import addressed, chat_catalogue
 from handlers.context import Context
 from handlers.payloads import NUDGE, Values
@@ -31,7 +32,7 @@ async def on_nudge(ctx: Context, values: Values) -> list[Reply]:
         official,
         values.text("who"),
         now=ctx.now,
-        actor=f"{ctx.account.channel}:{official.employee_code}",
+        actor=actor_of(ctx),
         settings=ctx.settings.digest,
         catalogue=catalogue,
     )

@@ -3,7 +3,7 @@ table, a bar chart and an .xlsx workbook."""
 
 from __future__ import annotations
 
-from handlers.admin_access import admin_scope, denied
+from handlers.admin_access import actor_of, admin_scope, denied
 from handlers.common import stale_reply
 from handlers.context import Context
 from handlers.payloads import REPORT_YEAR, Values
@@ -47,7 +47,7 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
     data = await breakdown(ctx.session, scope=unit, year=year, today=ctx.today)
     audit.record(
         ctx.session,
-        actor=f"{ctx.account.channel}:{ctx.official.employee_code}",
+        actor=actor_of(ctx),
         actor_official_id=ctx.official.id,
         action="report.compliance",
         subject=f"{unit.code}:{year}",

@@ -19,9 +19,10 @@ from locales import _, format_datetime
 from locales.folding import fold_key
 from locales.i18n import set_locale
 from models.chat import accounts, link_codes
+from models.chat.accounts import PhoneLink
 from models.chat.link_codes import Outcome
 from models.org import officials
-from models.org.phones import normalize_phone
+from models.org.phones import normalize_contact_phone
 
 LINK = Flow("link", steps=("await_code",))
 AWAIT_CODE = LINK.step("await_code")
@@ -77,8 +78,8 @@ async def on_link(ctx: Context) -> list[Reply]:
     return [
         Reply(
             _(
-                "Please type the 8-character link code HR gave you (for example "
-                "ABCD-2345). Capital or small letters and spaces do not matter."
+                "Please type the link code HR gave you (8 or 12 letters and digits, for "
+                "example ABCD-2345). Capital or small letters and spaces do not matter."
             )
         )
     ]
@@ -92,8 +93,8 @@ async def on_code_typed(ctx: Context) -> list[Reply]:
         return [
             Reply(
                 _(
-                    "“{text}” is not a link code. A link code has 8 letters and digits, for "
-                    "example ABCD-2345. Please type it again, or press /trogiup for help."
+                    "“{text}” is not a link code. A link code has 8 or 12 letters and digits, "
+                    "for example ABCD-2345. Please type it again, or press /trogiup for help."
                 ).format(text=ctx.text[:40])
             )
         ]
@@ -118,7 +119,12 @@ async def _redeem(ctx: Context, code: str) -> list[Reply]:
             )
         ]
     result = await link_codes.redeem(
-        ctx.session, ctx.account, code, now=ctx.now, pepper=ctx.settings.link_codes.pepper
+        ctx.session,
+        ctx.account,
+        code,
+        now=ctx.now,
+        pepper=ctx.settings.link_codes.pepper,
+        budget=ctx.settings.link_codes.budget,
     )
     if result.outcome is Outcome.LINKED:
         assert result.official is not None
@@ -136,6 +142,17 @@ async def _redeem(ctx: Context, code: str) -> list[Reply]:
                 ).format(time=format_datetime(until, ctx.tz))
             )
         ]
+    if result.outcome is Outcome.CHANNEL_PAUSED:
+        assert result.blocked_until is not None
+        return [
+            Reply(
+                _(
+                    "Linking by code is paused for a while for everyone's security, because "
+                    "many wrong codes were entered recently. Please try again after {time}, "
+                    "or contact your HR office."
+                ).format(time=format_datetime(result.blocked_until, ctx.tz))
+            )
+        ]
     if result.outcome is Outcome.EXPIRED:
         text = _("This link code has expired. Please contact your HR office for a new code.")
     elif result.outcome is Outcome.USED:
@@ -147,8 +164,8 @@ async def _redeem(ctx: Context, code: str) -> list[Reply]:
         text = _("This record is no longer active. Please contact your HR office.")
     else:
         text = _(
-            "The link code is not correct. Please check it and type it again (8 letters and "
-            "digits, for example ABCD-2345)."
+            "The link code is not correct. Please check it and type it again (8 or 12 letters "
+            "and digits, for example ABCD-2345)."
         )
     return [Reply(text)]
 
@@ -183,12 +200,24 @@ async def on_contact(ctx: Context) -> list[Reply]:
         return [
             Reply(_("This chat is already linked to {name}.").format(name=ctx.official.full_name))
         ]
-    phone = normalize_phone(contact.phone)
-    matches = await officials.by_phone(ctx.session, phone) if phone else []
-    if len(matches) == 1:
-        await accounts.link(ctx.session, ctx.account, matches[0], method="phone", now=ctx.now)
-        return await _linked(ctx, matches[0])
-    if len(matches) > 1:
+    # A platform's contact always carries its country code: never the roster's rules.
+    phone = normalize_contact_phone(contact.phone)
+    outcome, official = await accounts.link_by_phone(ctx.session, ctx.account, phone, now=ctx.now)
+    if outcome is PhoneLink.LINKED:
+        assert official is not None
+        return await _linked(ctx, official)
+    if outcome is PhoneLink.CODE_ONLY:
+        return [
+            Reply(
+                _(
+                    "For the security of HR admin accounts, this record can only be linked "
+                    "with the one-time link code HR gave you, not with a phone number. Please "
+                    "type that code here, or ask the province HR office for a new one."
+                ),
+                remove_keyboard=True,
+            )
+        ]
+    if outcome is PhoneLink.AMBIGUOUS:
         return [
             Reply(
                 _(

@@ -62,7 +62,7 @@ async def world(db: Database) -> dict[str, object]:
 
 async def person(db: Database, user: str, phone: str) -> Person:
     p = Person(make_dispatcher(db, Clock()), user)
-    await p.share_contact(phone)
+    await p.link_with_code(db, phone)
     return p
 
 
@@ -186,7 +186,7 @@ async def test_report_on_the_demo_province(db: Database) -> None:
         await seed_demo_training(session, seed=2026, today=today)
         await _demo_admin(session)
     ha = Person(make_dispatcher(db, clock), "9106")
-    await ha.share_contact("0912000006")
+    await ha.link_with_code(db, "0912000006")
     text = await ha.say("/baocao")
     assert "3.000 cán bộ; tính đến ngày 26/11/2026." in text
     assert "✅" in text and "⚠️" in text and "Còn xa chỉ tiêu nhất:" in text

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.channels.telegram import build_application
 from bot.db import Database
+from models.chat import link_codes
 from models.imports import plan as plan_module
 from models.imports import table as table_module
 from models.imports.officials import ROSTER
@@ -31,7 +32,8 @@ OFFICIAL = 5550018
 MIB = 1024 * 1024
 
 
-async def _grant_admin(db: Database) -> None:
+async def _grant_admin(db: Database) -> str:
+    """The admin's one-time link code (admins cannot link by contact)."""
     async with db.transaction() as session:
         root = await session.scalar(select(OrgUnit).where(OrgUnit.code == "T11"))
         tccb = await session.scalar(select(OrgUnit).where(OrgUnit.code == "SNV-TCCB"))
@@ -45,20 +47,23 @@ async def _grant_admin(db: Database) -> None:
             phone="+84912000017",
         )
         await admins.grant(session, hr, root, actor="test", now=datetime.now(UTC))
+        return await link_codes.issue(
+            session, hr, now=datetime.now(UTC), created_by="test", pepper=b""
+        )
 
 
 async def test_an_oversized_document_gets_the_size_reason_without_a_download(
     fake: FakeBotApi,  # noqa: F811
     seeded: Database,  # noqa: F811
 ) -> None:
-    await _grant_admin(seeded)
+    code = await _grant_admin(seeded)
     app = build_application(settings_for(fake, seeded), make_dispatcher(seeded))
     async with app:
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
-            fake.push_contact(ADMIN, "+84912000017", ADMIN)
+            fake.push_text(ADMIN, f"/start {code}")
             await fake.wait_for(
                 lambda: any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(ADMIN))
             )

@@ -64,7 +64,7 @@ async def world(db: Database) -> dict[str, object]:
 
 async def person(db: Database, user: str, phone: str) -> Person:
     p = Person(make_dispatcher(db, Clock()), user)
-    await p.share_contact(phone)
+    await p.link_with_code(db, phone)
     return p
 
 

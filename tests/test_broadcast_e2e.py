@@ -68,7 +68,7 @@ async def setup(db: Database) -> tuple[Person, list[Person]]:
         await admins.grant(session, hr, units["root"], actor="test", now=DAY)
     clock = Clock(now=DAY)
     admin = Person(make_dispatcher(db, clock), "6006")
-    await admin.share_contact("0912000006")
+    await admin.link_with_code(db, "0912000006")
     staff = []
     for i in range(STAFF):
         p = Person(make_dispatcher(db, clock), str(700000 + i))

@@ -312,7 +312,7 @@ async def test_commune_admin_exports_from_the_menu(db: Database, world: dict) ->
         tua_official = await by_employee_code(session, "DB000010")
     assert tua_official is not None
     assert entry.actor_official_id == tua_official.id
-    assert entry.actor == "telegram:DB000010"
+    assert entry.actor == "telegram:9010 (DB000010)"
     assert entry.subject == "K-2026-03" and entry.affected == 4
     assert entry.detail["scope"] == ["03158"] and entry.detail["waitlisted"] == 2
     assert entry.at == NOW

@@ -192,6 +192,7 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
     chart (sendPhoto) and a workbook (sendDocument) uploaded as multipart."""
     from sqlalchemy import select
 
+    from models.chat import link_codes
     from models.org import admins
     from models.org.officials import Official
     from models.org.units import OrgUnit
@@ -211,6 +212,9 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
             phone="+84912000006",
         )
         await admins.grant(session, hr, root, actor="test", now=datetime.now(UTC))
+        code = await link_codes.issue(
+            session, hr, now=datetime.now(UTC), created_by="test", pepper=b""
+        )
     app = build_application(settings_for(fake, seeded), make_dispatcher(seeded))
     async with app:
         await app.post_init(app)  # type: ignore[misc]
@@ -218,7 +222,7 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
-            fake.push_contact(ADMIN, "+84912000006", ADMIN)
+            fake.push_text(ADMIN, f"/start {code}")
             await fake.wait_for(
                 lambda: any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(ADMIN))
             )

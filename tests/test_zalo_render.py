@@ -123,6 +123,7 @@ def test_zalo_settings() -> None:
     settings = Settings.from_env(
         {
             "ZALO_BOT_TOKEN": "123:abc",
+            "LINK_CODE_SECRET": "s" * 32,
             "ZALO_API_BASE_URL": "http://127.0.0.1:9/",
             "ZALO_MAX_PER_SECOND": "2.5",
         }

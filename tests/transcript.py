@@ -105,6 +105,25 @@ class Person:
         assert self.channel == "telegram", "only Telegram shares a contact"
         return await self._handle(self._incoming(contact=Contact(phone=phone, is_own=own)))
 
+    async def link_with_code(self, db: Database, phone: str) -> str:
+        """Link as the official with this roster phone by a one-time code, the only way an
+        admin links (a shared contact is refused for them)."""
+        from sqlalchemy import select
+
+        from models.chat import link_codes
+        from models.org.officials import Official
+        from models.org.phones import normalize_phone
+
+        async with db.transaction() as session:
+            official = await session.scalar(
+                select(Official).where(Official.phone == normalize_phone(phone))
+            )
+            assert official is not None, phone
+            code = await link_codes.issue(
+                session, official, now=self.dispatcher.clock(), created_by="test", pepper=b""
+            )
+        return await self.say(f"/start {code}")
+
     async def send_file(self, name: str, content: bytes) -> str:
         return await self._handle(
             self._incoming(document=Document(file_name=name, content=content))

@@ -6,6 +6,7 @@ official has at most one linked account per channel (a new phone replaces the ol
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models import audit
 from models.base import Base, insert_ignore
-from models.org.officials import Official
+from models.org.admins import has_admin_role
+from models.org.officials import Official, by_phone
 
 
 class ChatAccount(Base):
@@ -161,3 +163,36 @@ async def unlink(session: AsyncSession, account: ChatAccount, *, now: datetime) 
 async def accounts_of(session: AsyncSession, official_id: int) -> list[ChatAccount]:
     rows = await session.scalars(select(ChatAccount).where(ChatAccount.official_id == official_id))
     return list(rows)
+
+
+class PhoneLink(enum.Enum):
+    LINKED = "linked"
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+    CODE_ONLY = "code_only"  # the record holds admin roles
+
+
+async def link_by_phone(
+    session: AsyncSession, account: ChatAccount, phone_e164: str | None, *, now: datetime
+) -> tuple[PhoneLink, Official | None]:
+    """Link by a contact the platform vouches is the sender's own. Whoever can change a
+    record's phone (a unit admin's roster import) could take over that record this way,
+    so officials with admin roles link by one-time code only."""
+    matches = await by_phone(session, phone_e164) if phone_e164 else []
+    if not matches:
+        return PhoneLink.NOT_FOUND, None
+    if len(matches) > 1:
+        return PhoneLink.AMBIGUOUS, None
+    official = matches[0]
+    if await has_admin_role(session, official.id):
+        audit.record(
+            session,
+            actor=f"{account.channel}:{account.external_user_id}",
+            action="account.link_refused",
+            subject=official.employee_code,
+            detail={"method": "phone", "reason": "admin_code_only"},
+            at=now,
+        )
+        return PhoneLink.CODE_ONLY, None
+    await link(session, account, official, method="phone", now=now)
+    return PhoneLink.LINKED, official

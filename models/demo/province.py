@@ -633,7 +633,9 @@ _MOBILE_PREFIXES = (
     "93",
     "86",
     "88",
-    "89",
+    # Vietnamobile's 092 in place of 089, of which phonenumbers' plan (roster validation)
+    # knows only 0896–0899: same position, so the seeded draws are otherwise unchanged.
+    "92",
     "81",
     "82",
     "83",

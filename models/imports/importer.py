@@ -53,6 +53,7 @@ class Importer(Protocol[PlanT, ResultT]):
         actor: str,
         now: datetime,
         skip_bad_rows: bool = False,
+        actor_official_id: int | None = None,
     ) -> ResultT: ...
 
     def format_plan_report(self, plan: PlanT, limit: int = 20) -> str: ...
@@ -127,6 +128,7 @@ class TableImporter(Generic[PlanT, ResultT]):
         actor: str,
         now: datetime,
         skip_bad_rows: bool = False,
+        actor_official_id: int | None = None,
     ) -> ResultT:
         result = begin_apply(self.result_type, plan, now=now, skip_bad_rows=skip_bad_rows)
         if not result.applied:
@@ -135,6 +137,7 @@ class TableImporter(Generic[PlanT, ResultT]):
         audit.record(
             session,
             actor=actor,
+            actor_official_id=actor_official_id,
             action=self.audit_action,
             subject=plan.file_name[:200],
             affected=result.created + result.updated,

@@ -17,6 +17,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import fold_key
+from models import audit
+from models.chat.phone_links import unlink_phone_links
 from models.imports.cells import (
     MSG_BAD_CHOICE,
     NO_WORDS,
@@ -38,6 +40,7 @@ from models.imports.plan import Plan
 from models.imports.report import ImportResult
 from models.imports.roster_template import ROSTER_COLUMNS
 from models.imports.table import CellValue, Table, TableRow
+from models.org.admins import role_paths
 from models.org.officials import ROSTER_FIELDS, Official
 from models.org.units import OrgUnit
 from models.vocabulary import LEVELS, N_, parse_code
@@ -165,6 +168,10 @@ MSG_OUT_OF_SCOPE = N_(
 MSG_OFFICIAL_OUT_OF_SCOPE = N_(
     "the official with code “{value}” currently belongs to a unit outside {scope}; please"
     " ask that unit to transfer the official."
+)
+MSG_ADMIN_OUT_OF_SCOPE = N_(
+    "the official with code “{value}” is an HR admin beyond {scope}, so their record can be"
+    " changed only by the province HR office; please ask the province HR office."
 )
 MSG_DUPLICATE_CODE = N_(
     "the employee code “{value}” appears more than once in the file (rows {rows}); please"
@@ -317,7 +324,10 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
 
         candidates = [(r, code, values) for r, code, values in parsed if r.number not in errors]
         existing = await _load_existing(session, [code for _row, code, _v in candidates])
-        await asyncio.to_thread(_add_to_plan, plan, candidates, existing, code_header, errors)
+        guarded = await _guarded_ids(session, plan, existing.values())
+        await asyncio.to_thread(
+            _add_to_plan, plan, candidates, existing, guarded, code_header, errors
+        )
 
     async def write(
         self, session: AsyncSession, plan: RosterPlan, result: RosterResult, now: datetime
@@ -325,6 +335,7 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
         """Upsert by employee code; rows whose values equal the stored ones are not touched."""
         # Looked up again, not taken from the plan: a chat admin confirms minutes later.
         existing = await _load_existing(session, [row.employee_code for row in plan.rows])
+        guarded = await _guarded_ids(session, plan, existing.values())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for row in plan.rows:
@@ -340,6 +351,9 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
             if not changed:
                 result.unchanged += 1
                 continue
+            if old["id"] in guarded:
+                result.skipped += 1  # granted a wider admin role since the plan was made
+                continue
             updates.append(
                 {
                     "id": old["id"],
@@ -351,6 +365,22 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
         result.created = len(inserts)
         result.updated = len(updates)
         await _write(session, inserts, updates)
+        moved = [c.official_id for c in result.changes if "phone" in c.fields]
+        if moved:
+            await unlink_phone_links(session, moved, now=now, actor="system:roster.import")
+
+    def audit_detail(self, result: RosterResult) -> dict[str, Any]:
+        """Each changed field, old → new, sensitive values masked."""
+        return {
+            "changes": {
+                c.employee_code: {
+                    name: [audit.masked(name, old), audit.masked(name, new)]
+                    for name, (old, new) in c.fields.items()
+                }
+                for c in result.changes
+            },
+            "created_codes": result.created_codes,
+        }
 
 
 ROSTER = RosterImporter()
@@ -404,27 +434,42 @@ def _parse_rows(
     return parsed
 
 
+async def _guarded_ids(
+    session: AsyncSession, plan: RosterPlan, existing: Iterable[Mapping[str, Any]]
+) -> set[int]:
+    """Officials a scoped import may not change: their admin roles reach beyond its scope.
+    Otherwise a unit admin could give a province admin's record their own phone and take
+    over the province."""
+    if plan.scope_path is None:
+        return set()
+    roles = await role_paths(session, [old["id"] for old in existing])
+    return {i for i, paths in roles.items() if not all(plan.in_scope(p) for p in paths)}
+
+
 def _add_to_plan(
     plan: RosterPlan,
     candidates: Sequence[tuple[TableRow, str, dict[str, Any]]],
     existing: Mapping[str, dict[str, Any]],
+    guarded: set[int],
     code_header: str,
     errors: defaultdict[int, list[RowError]],
 ) -> None:
     """Compare each valid row with the official on file (pure: runs in a worker thread)."""
+    scope = {"scope": plan.scope_name or ""}
     for row, code, values in candidates:
         old = existing.get(code)
         if old is not None and not plan.in_scope(old["unit_path"]):
-            scope = {"scope": plan.scope_name or ""}
             errors[row.number].append(
                 RowError(row.number, code_header, code, MSG_OFFICIAL_OUT_OF_SCOPE, scope)
             )
             continue
-        plan.add(
-            PlannedRow(row.number, code, values),
-            new=old is None,
-            changed=old is not None and bool(_diff(old, values)),
-        )
+        changed = old is not None and bool(_diff(old, values))
+        if changed and old is not None and old["id"] in guarded:
+            errors[row.number].append(
+                RowError(row.number, code_header, code, MSG_ADMIN_OUT_OF_SCOPE, scope)
+            )
+            continue
+        plan.add(PlannedRow(row.number, code, values), new=old is None, changed=changed)
 
 
 def _flag_duplicates(

@@ -34,6 +34,7 @@ from models.notices.outbox import (
     PENDING,
     SENDING,
     STALE,
+    TO_CHAT,
     UNKNOWN,
     Notice,
     SenderPause,
@@ -173,6 +174,8 @@ async def claim(
             Notice.text,
             Notice.attempts,
             Notice.choices,
+            Notice.kind,
+            Notice.chat_id,
         )
         .where(
             Notice.state == PENDING,
@@ -201,6 +204,9 @@ async def claim(
             finished.append(
                 Finished(c.id, DROPPED, STALE.format(until=c.relevant_until.isoformat()))
             )
+        elif c.kind == TO_CHAT and c.chat_id:
+            # Queued for this chat on this channel (the claim's WHERE): not re-addressed.
+            claimed.append(Claimed(c.id, c.chat_id, c.text, c.relevant_until, c.attempts))
         elif target is None:
             if c.official_id in blocked:
                 finished.append(Finished(c.id, BLOCKED, ALL_BLOCKED))

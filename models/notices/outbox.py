@@ -43,7 +43,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import use_locale
 from locales.i18n import normalize_locale
-from models.base import Base, utcnow
+from models.base import Base, insert_ignore, utcnow
 from models.chat.accounts import ChatAccount
 from models.org.officials import Official
 
@@ -98,6 +98,10 @@ SWITCHED_OFF = "switched off by the official"
 NOT_LINKED = "no linked chat account"
 RESOLVED = "requirement met before the notice was sent"
 SUPERSEDED = "superseded by a changed preference"
+
+# A notice for one chat (its channel and chat_id fixed when queued), not for wherever the
+# official reads now: e.g. the chat that was just unlinked from a record, told why.
+TO_CHAT = "to_chat"
 
 T = TypeVar("T")
 
@@ -212,6 +216,25 @@ async def enqueue(
     assert text is not None
     notice = NewNotice(official_id, kind, subject, due_at, text, locale, relevant_until, urgent)
     return await enqueue_many(session, [notice]) == 1
+
+
+async def enqueue_to_chat(
+    session: AsyncSession,
+    *,
+    official_id: int,
+    channel: str,
+    chat_id: str,
+    subject: str,
+    due_at: datetime,
+    text: str,
+    locale: str,
+) -> None:
+    """One notice to exactly this chat (insert-or-ignore on the usual key)."""
+    values = _row(NewNotice(official_id, TO_CHAT, subject, due_at, text, locale), utcnow())
+    values.update(channel=channel, chat_id=chat_id, urgent=True)
+    await insert_ignore(
+        session, Notice.__table__, values, ["official_id", "kind", "subject", "due_at"]
+    )
 
 
 async def enqueue_many(session: AsyncSession, notices: Iterable[NewNotice]) -> int:

@@ -148,3 +148,41 @@ async def admins(session: AsyncSession) -> list[tuple[Official, OrgUnit]]:
         .order_by(OrgUnit.path, Official.employee_code)
     )
     return [(o, u) for o, u in rows]
+
+
+async def has_admin_role(session: AsyncSession, official_id: int) -> bool:
+    """Whether the official holds any admin role now (such accounts link by code only)."""
+    found = await session.scalar(
+        select(AdminRole.id)
+        .where(AdminRole.official_id == official_id, AdminRole.revoked_at.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def province_admin_ids(session: AsyncSession) -> list[int]:
+    """Active officials with a role on a root of the unit tree."""
+    rows = await session.scalars(
+        select(Official.id)
+        .join(AdminRole, AdminRole.official_id == Official.id)
+        .join(OrgUnit, OrgUnit.id == AdminRole.unit_id)
+        .where(AdminRole.revoked_at.is_(None), OrgUnit.parent_id.is_(None), Official.active)
+        .distinct()
+        .order_by(Official.id)
+    )
+    return list(rows)
+
+
+async def role_paths(session: AsyncSession, official_ids: list[int]) -> dict[int, list[str]]:
+    """Official id → the tree paths of the units their active admin roles reach."""
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(official_ids), 900):
+        chunk = official_ids[start : start + 900]
+        rows = await session.execute(
+            select(AdminRole.official_id, OrgUnit.path)
+            .join(OrgUnit, OrgUnit.id == AdminRole.unit_id)
+            .where(AdminRole.official_id.in_(chunk), AdminRole.revoked_at.is_(None))
+        )
+        for official_id, path in rows:
+            found.setdefault(official_id, []).append(path)
+    return found
