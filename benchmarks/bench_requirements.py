@@ -59,7 +59,7 @@ async def bench_evaluation(db: Database, rounds: int) -> None:
         population = await load_population(session, as_of=TODAY)
         loaded = time.perf_counter() - started
     best = float("inf")
-    counts: dict[str, tuple[int, int]] = {}
+    counts: dict[str, tuple[int, int, int]] = {}
     for _ in range(rounds):
         started = time.process_time()
         officials, counts = tally(catalogue, population, TODAY)
@@ -74,7 +74,7 @@ async def bench_evaluation(db: Database, rounds: int) -> None:
         f"(load {loaded:.2f} s)"
     )
     for rule in catalogue.rules:
-        applicable, met = counts[rule.id]
+        applicable, met, _unknown = counts[rule.id]
         share = f"{met / applicable:6.1%}" if applicable else "     –"
         print(f"    {rule.id:<26} applies to {applicable:>6,}  met {share}")
 
@@ -89,7 +89,7 @@ async def bench_compliance(db: Database) -> None:
         share = f"{target.share:.1%}" if target.share is not None else "–"
         print(
             f"    {target.target.id:<5} {share:>6} of {target.applicable:,} "
-            f"(threshold {target.target.threshold:.0%}) achieved={target.achieved}"
+            f"(threshold {target.target.threshold or 0:.0%}) achieved={target.achieved}"
         )
 
 

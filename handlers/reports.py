@@ -9,12 +9,13 @@ from handlers.context import Context
 from handlers.payloads import REPORT_YEAR, Values
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
-from locales import _, format_number
+from locales import _, format_date, format_number, ngettext
 from locales.i18n import format_percent
 from models import audit
 from models.exports.compliance import compliance_chart, compliance_workbook
-from models.requirements.compliance import ComplianceReport
+from models.requirements.compliance import ComplianceReport, TargetCompliance
 from models.requirements.compliance_breakdown import breakdown
+from models.requirements.model import Target, period_label
 from models.vocabulary import LEVELS
 
 router = Router("reports")
@@ -83,8 +84,7 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
             label = _(LEVELS[level]) if level in LEVELS else level
             lines.append(f"• {label} — {format_number(report.officials)}")
             lines += [
-                f"   {'✅' if t.achieved else '⚠️'} {t.target.title.localized()}: "
-                f"{format_percent(t.share)}"
+                f"   {_icon(t)} {t.target.title.localized()}: {format_percent(t.share)}"
                 for t in report.targets
                 if t.share is not None
             ]
@@ -114,25 +114,57 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
     ]
 
 
+def _icon(item: TargetCompliance) -> str:
+    return "➖" if item.achieved is None else ("✅" if item.achieved else "⚠️")
+
+
+def period_header(target: Target, report: ComplianceReport) -> str | None:
+    """ "Chỉ tiêu giai đoạn 2021–2025", saying so when the period ended before the day the
+    report is judged on (the next period's targets not loaded yet)."""
+    label = period_label(target.period)
+    if label is None:
+        return None
+    if target.period_to is not None and target.period_to < report.as_of:
+        return _(
+            "Targets for {period} (this period ended on {date}; no targets for the next "
+            "period are loaded yet):"
+        ).format(period=label, date=format_date(target.period_to))
+    return _("Targets for {period}:").format(period=label)
+
+
 def _target_lines(report: ComplianceReport) -> list[str]:
     lines = []
+    period: object = ()
     for item in report.targets:
+        if item.target.period != period:
+            period = item.target.period
+            header = period_header(item.target, report)
+            if header is not None:
+                lines.append(header)
         title = item.target.title.localized()
-        goal = format_percent(item.target.threshold)
-        if item.share is None:
+        threshold = item.target.threshold
+        goal = _("no data yet") if threshold is None else format_percent(threshold)
+        if item.applicable == 0:
             lines.append(
                 _("➖ {title}: nobody concerned (target {goal})").format(title=title, goal=goal)
             )
             continue
-        icon = "✅" if item.achieved else "⚠️"
-        lines.append(
-            _("{icon} {title}: {share} ({met}/{total}; target {goal})").format(
-                icon=icon,
+        if item.share is None:
+            line = _("{icon} {title}: no data yet (target {goal})").format(
+                icon=_icon(item), title=title, goal=goal
+            )
+        else:
+            line = _("{icon} {title}: {share} ({met}/{total}; target {goal})").format(
+                icon=_icon(item),
                 title=title,
                 share=format_percent(item.share),
                 met=format_number(item.met),
-                total=format_number(item.applicable),
+                total=format_number(item.known),
                 goal=goal,
             )
-        )
+        if item.unknown:
+            line += " — " + ngettext(
+                "{n} official without data", "{n} officials without data", item.unknown
+            ).format(n=format_number(item.unknown))
+        lines.append(line)
     return lines

@@ -26,7 +26,16 @@ from models.requirements.evaluation import (
     item_status,
     matched_facts,
 )
-from models.requirements.model import AttributeItem, Catalogue, Condition, Item, Rule
+from models.requirements.model import (
+    STANDARD,
+    TARGET,
+    AttributeItem,
+    Catalogue,
+    Condition,
+    Item,
+    Rule,
+    Target,
+)
 from models.requirements.statuses import OfficialStatuses, official_statuses
 from models.vocabulary import (
     CATEGORIES,
@@ -45,9 +54,12 @@ _ICONS = {
     Status.OVERDUE: "❗",
     Status.DUE: "⚠️",
     Status.IN_PROGRESS: "⏳",
+    Status.NOT_MET: "⚠️",
+    Status.NO_DATA: "❔",
     Status.DONE: "✅",
 }
 _ADVISORY_ICON = "💡"
+_CONTEXT_ICON = "ℹ️"  # a province target: context, never the official's own deadline
 _BASIS_LABELS = {
     "verified": N_("verified document"),
     "weak": N_("not fully verified"),
@@ -92,7 +104,7 @@ async def on_requirements(ctx: Context) -> list[Reply]:
     lines = [header]
     choices = []
     for n, status in enumerate(statuses, start=1):
-        text = status_text(status)
+        text = status_text(status, official, owed.catalogue, ctx.today)
         if status.status is Status.IN_PROGRESS:
             text = registered_text(status.rule, registered) or text
         lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — {text}")
@@ -127,6 +139,8 @@ async def on_why(ctx: Context, values: Values) -> list[Reply]:
 
 
 def icon_of(status: RuleStatus) -> str:
+    if status.rule.item == TARGET:
+        return _CONTEXT_ICON
     if status.rule.advisory and status.status in (Status.DUE, Status.OVERDUE):
         return _ADVISORY_ICON
     return _ICONS[status.status]
@@ -141,8 +155,34 @@ def _days(status: RuleStatus) -> str:
     return ngettext("{n} day left", "{n} days left", days).format(n=days)
 
 
-def status_text(status: RuleStatus) -> str:
+def status_text(status: RuleStatus, official: Official, catalogue: Catalogue, today: date) -> str:
+    """Worded by the kind of item: only an obligation has a due date and a day count."""
     rule = status.rule
+    text = _state_text(status, official)
+    if rule.item != TARGET:
+        return text
+    target = target_of(catalogue, rule, today)
+    label = target.period_label if target is not None else None
+    if label is None:
+        return addressed(
+            _("{state} — a province target, for information (not a deadline of {title})"),
+            official,
+            state=text,
+        )
+    return addressed(
+        _("{state} — a province target for {period}, for information (not a deadline of {title})"),
+        official,
+        state=text,
+        period=label,
+    )
+
+
+def _state_text(status: RuleStatus, official: Official) -> str:
+    rule = status.rule
+    if status.status is Status.NO_DATA:
+        return addressed(_("no data yet — {title} please ask the personnel office"), official)
+    if status.status is Status.NOT_MET:
+        return _("not met yet")
     if status.status is Status.DONE:
         if status.record is not None:
             return _("done {date}").format(date=format_date(status.record.completed_on))
@@ -186,22 +226,33 @@ def explain(
         )
     )
     lines.append(_("What counts: {what}.").format(what=_requirement(catalogue, rule)))
-    timing = _timing(rule, status)
+    timing = _timing(rule, status, official)
     if timing:
         lines.append(timing)
-    lines.append(_("Status: {status}.").format(status=status_text(status)))
-    if status.status is not Status.DONE and not rule.any_of and len(rule.items) > 1:
-        missing = [
-            _item(catalogue, item)
-            for item, ok in item_status(rule, profile, records, status.period_start, today)
-            if not ok
-        ]
-        if missing:
+    lines.append(
+        _("Status: {status}.").format(status=status_text(status, official, catalogue, today))
+    )
+    if status.status is not Status.DONE:
+        checked = item_status(rule, profile, records, status.period_start, today)
+        missing = [_item(catalogue, item) for item, ok in checked if ok is False]
+        if missing and not rule.any_of and len(rule.items) > 1:
             lines.append(_("Still missing: {items}.").format(items="; ".join(missing)))
+        unknown = [_item(catalogue, item) for item, ok in checked if ok is None]
+        if unknown and status.status is Status.NO_DATA:
+            lines.append(
+                addressed(
+                    _(
+                        "The roster has no data yet on: {items}. {Title} please ask the "
+                        "personnel office to add it."
+                    ),
+                    official,
+                    items="; ".join(unknown),
+                )
+            )
     if rule.advisory:
         lines.append(_("This is a recommendation, not an obligation with a deadline."))
     for target in catalogue.targets_by_rule.get(rule.id, ()):
-        lines.append(_("Province target: {target}.").format(target=target.title.localized()))
+        lines.append(_target_line(target, today))
     lines.append(_("Basis:"))
     for ref in rule.basis:
         line = f"• {ref.basis.title.localized()} ({_(_BASIS_LABELS[ref.basis.verified])})"
@@ -212,6 +263,26 @@ def explain(
         if param.explain is not None:
             lines.append(f"ℹ️ {param.explain.localized()}")
     return "\n".join(lines)
+
+
+def target_of(catalogue: Catalogue, rule: Rule, today: date) -> Target | None:
+    """The rule's target for this year's plan period, else its latest one."""
+    own = catalogue.targets_by_rule.get(rule.id, ())
+    current = [t for t in own if t.covers(today.year)]
+    if current:
+        return current[0]
+    return max(own, key=lambda t: t.period_to or date.min, default=None)
+
+
+def _target_line(target: Target, today: date) -> str:
+    title, label = target.title.localized(), target.period_label
+    if label is None:
+        return _("Province target: {target}.").format(target=title)
+    if target.ended_on(today) and target.period_to is not None:
+        return _("Province target for {period} (this period ended on {date}): {target}.").format(
+            period=label, date=format_date(target.period_to), target=title
+        )
+    return _("Province target for {period}: {target}.").format(period=label, target=title)
 
 
 def _label(vocab: dict[str, str], code: Any) -> str:
@@ -318,7 +389,17 @@ _EVENTS = {
 }
 
 
-def _timing(rule: Rule, status: RuleStatus) -> str | None:
+def _timing(rule: Rule, status: RuleStatus, official: Official) -> str | None:
+    if rule.item == TARGET:
+        return addressed(
+            _(
+                "This is the province's measure over all the officials concerned, shown "
+                "for information: it sets no deadline for {title}."
+            ),
+            official,
+        )
+    if rule.item == STANDARD:
+        return _("A standard of the post or rank to hold at all times.")
     recurrence = rule.recurrence
     due = format_date(status.due) if status.due is not None else ""
     if recurrence.type == "yearly":

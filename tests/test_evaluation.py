@@ -28,6 +28,7 @@ PROVINCE_PATH = "/1/2/3/"
 COMMUNE_PATH = "/1/4/"
 
 LATE, D, P, OK = Status.OVERDUE, Status.DUE, Status.IN_PROGRESS, Status.DONE
+NM = Status.NOT_MET  # a standard or target: no due date, never overdue
 
 DEPUTY_NO_DEGREE: dict[str, Any] = {
     "level": "province",
@@ -111,10 +112,10 @@ CASES = [
         "provincial deputy head without a degree, appointed 5 months ago",
         DEPUTY_NO_DEGREE,
         {
-            "DB-SEED-01": (LATE, date(2025, 12, 31)),
+            "DB-SEED-01": (NM, None),
             "DB-SEED-03": (D, date(2026, 12, 31)),
             "REG-171-LEADER-QLNN": (D, date(2027, 6, 26)),
-            "REG-LEADER-STD-EDU": (D, None),
+            "REG-LEADER-STD-EDU": (NM, None),
             "REG-QPAN-DOI-TUONG-3": (D, None),
             "REG-LEADER-STD-LLCT": (OK, None),
             "REG-QD57-TRUNG-CAP": (OK, None),
@@ -124,10 +125,10 @@ CASES = [
         "registered in a matching course: in progress",
         DEPUTY_NO_DEGREE,
         {
-            "DB-SEED-01": (LATE, date(2025, 12, 31)),
+            "DB-SEED-01": (NM, None),
             "DB-SEED-03": (D, date(2026, 12, 31)),
             "REG-171-LEADER-QLNN": (D, date(2027, 6, 26)),
-            "REG-LEADER-STD-EDU": (D, None),
+            "REG-LEADER-STD-EDU": (NM, None),
             "REG-QPAN-DOI-TUONG-3": (P, None),
             "REG-LEADER-STD-LLCT": (OK, None),
             "REG-QD57-TRUNG-CAP": (OK, None),
@@ -140,10 +141,10 @@ CASES = [
         {
             "REG-171-LEADER-QLNN": (LATE, date(2026, 10, 26)),
             "DB-SEED-03": (D, date(2026, 12, 31)),
-            "REG-LEADER-STD-LLCT": (D, None),
+            "REG-LEADER-STD-LLCT": (NM, None),
             "REG-QD57-TRUNG-CAP": (D, None),
             "REG-QPAN-DOI-TUONG-3": (OK, None),
-            "DB-SEED-01": (OK, date(2025, 12, 31)),
+            "DB-SEED-01": (OK, None),
             "REG-LEADER-STD-EDU": (OK, None),
         },
         records=[
@@ -157,10 +158,10 @@ CASES = [
         {
             "REG-171-LEADER-QLNN": (OK, date(2026, 10, 26)),
             "DB-SEED-03": (OK, date(2026, 12, 31)),
-            "REG-LEADER-STD-LLCT": (D, None),
+            "REG-LEADER-STD-LLCT": (NM, None),
             "REG-QD57-TRUNG-CAP": (D, None),
             "REG-QPAN-DOI-TUONG-3": (D, None),
-            "DB-SEED-01": (OK, date(2025, 12, 31)),
+            "DB-SEED-01": (OK, None),
             "REG-LEADER-STD-EDU": (OK, None),
         },
         records=[
@@ -173,9 +174,9 @@ CASES = [
         "Kinh commune civil servant in a minority commune without a local language",
         KINH_COMMUNE,
         {
-            "DB-SEED-06": (LATE, date(2025, 12, 31)),
+            "DB-SEED-06": (NM, None),
             "REG-QD57-SO-CAP": (D, None),
-            "DB-SEED-05": (OK, date(2025, 12, 31)),
+            "DB-SEED-05": (OK, None),
             "DB-SEED-07": (OK, date(2026, 12, 31)),
         },
         records=[
@@ -187,8 +188,8 @@ CASES = [
         "Kinh commune civil servant who learnt Thái with a certificate",
         KINH_COMMUNE | {"political_theory_level": "so_cap"},
         {
-            "DB-SEED-05": (OK, date(2025, 12, 31)),
-            "DB-SEED-06": (OK, date(2025, 12, 31)),
+            "DB-SEED-05": (OK, None),
+            "DB-SEED-06": (OK, None),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-SO-CAP": (OK, None),
         },
@@ -201,7 +202,7 @@ CASES = [
         "Thái commune civil servant: the language rule does not apply",
         KINH_COMMUNE | {"ethnicity": "Thái", "political_theory_level": "so_cap"},
         {
-            "DB-SEED-05": (OK, date(2025, 12, 31)),
+            "DB-SEED-05": (OK, None),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-SO-CAP": (OK, None),
         },
@@ -210,7 +211,7 @@ CASES = [
         "commune chair (cán bộ) without a matching qualification",
         COMMUNE_CHAIR,
         {
-            "DB-SEED-05": (LATE, date(2025, 12, 31)),
+            "DB-SEED-05": (NM, None),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-TRUNG-CAP": (D, None),
         },
@@ -379,15 +380,15 @@ def test_most_urgent_first_and_days_left() -> None:
     profile = make_profile(official_id=1, **DEPUTY_NO_DEGREE)
     statuses = evaluate(default_catalogue(), profile, {}, TODAY)
     assert [s.rule.id for s in statuses] == [
-        "DB-SEED-01",
         "DB-SEED-03",
         "REG-171-LEADER-QLNN",
-        "REG-LEADER-STD-EDU",
         "REG-QPAN-DOI-TUONG-3",
+        "DB-SEED-01",  # standards not met: after the obligations, with no day count
+        "REG-LEADER-STD-EDU",
         "REG-LEADER-STD-LLCT",
         "REG-QD57-TRUNG-CAP",
     ]
-    assert [s.days_left for s in statuses[:3]] == [-330, 35, 212]
+    assert [s.days_left for s in statuses] == [35, 212, None, None, None, None, None]
 
 
 def test_done_names_the_satisfying_record() -> None:

@@ -154,18 +154,23 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     text = await an.say("/yeucau")
     lines = text.splitlines()
     assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
+    # Obligations first, with their day counts; the degree is a standard of the post:
+    # "chưa đạt", never "hạn 31/12/2025 (quá hạn 330 ngày)".
     assert lines[1] == (
-        "1. ❗ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — "
-        "chưa đạt, hạn 31/12/2025 (quá hạn 330 ngày)"
+        "1. ⚠️ Cập nhật kiến thức pháp luật hằng năm — chưa có, hạn 31/12/2026 (còn 35 ngày)"
     )
     assert lines[2] == (
-        "2. ⚠️ Cập nhật kiến thức pháp luật hằng năm — chưa có, hạn 31/12/2026 (còn 35 ngày)"
+        "2. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/06/2027 (còn 212 ngày)"
     )
-    assert lines[3] == (
-        "3. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/06/2027 (còn 212 ngày)"
-    )
+    assert "4. ⚠️ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — chưa đạt" in text
+    assert "quá hạn" not in text and "31/12/2025" not in text
     assert "✅ Lý luận chính trị từ trung cấp (tiêu chuẩn lãnh đạo) — đã đạt" in text
-    assert an.values[:3] == ["why:DB-SEED-01", "why:DB-SEED-03", "why:REG-171-LEADER-QLNN"]
+    assert an.values[:4] == [
+        "why:DB-SEED-03",
+        "why:REG-171-LEADER-QLNN",
+        "why:REG-QPAN-DOI-TUONG-3",
+        "why:DB-SEED-01",
+    ]
     assert an.choices[0] == "❓ Vì sao mục 1?"
 
 
@@ -178,8 +183,9 @@ async def test_why_explains_conditions_target_and_basis(
     text = await an.press("why:DB-SEED-03")
     assert ("Yêu cầu này áp dụng với anh vì anh làm việc ở cấp tỉnh, là công chức.") in text
     assert (
-        "Chỉ tiêu của tỉnh: hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức "
-        "pháp luật, kỹ năng, phương pháp thực thi công vụ."
+        "Chỉ tiêu của tỉnh giai đoạn 2021–2025 (giai đoạn này đã kết thúc ngày 31/12/2025): "
+        "hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức pháp luật, kỹ năng, "
+        "phương pháp thực thi công vụ."
     ) in text
     assert "(mục tiêu của tỉnh)" in text
     assert (
@@ -213,9 +219,12 @@ async def test_kinh_commune_official_without_local_language(
 ) -> None:
     hoa = person(db, world, "kinh")
     text = await hoa.say("còn thiếu gì nam nay")
+    # The province's language target is context for her, not her deadline.
     assert (
-        "❗ Sử dụng được tiếng dân tộc thiểu số tại địa phương — chưa đạt, hạn 31/12/2025" in text
-    )
+        "ℹ️ Sử dụng được tiếng dân tộc thiểu số tại địa phương — chưa đạt — chỉ tiêu chung của "
+        "tỉnh giai đoạn 2021–2025, để chị tham khảo"
+    ) in text
+    assert "31/12/2025" not in text
     assert (
         "✅ Cập nhật kiến thức, kỹ năng và đạo đức công vụ hằng năm (cấp xã) — hoàn thành "
         "10/05/2026"

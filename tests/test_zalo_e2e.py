@@ -149,12 +149,15 @@ async def test_link_by_code_yeucau_by_number_then_reminder(
         text = await user.say("/yeucau")
         lines = text.splitlines()
         assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
-        assert lines[1].startswith("1. ❗ Trình độ đại học")
+        assert lines[1].startswith("1. ⚠️ Cập nhật kiến thức pháp luật hằng năm")
+        degree = next(line for line in lines if "Trình độ đại học" in line)
+        assert "chưa đạt" in degree and "quá hạn" not in degree  # a standard: no day count
         assert "   [1] ❓ Vì sao mục 1?" in text
-        text = await user.say("2")  # the second offered choice: "why #2"
+        text = await user.say("1")  # the first offered choice: "why #1"
         assert "pháp luật" in text and "Thực hiện hằng năm; hạn năm nay: 31/12/2026." in text
         await user.say("/yeucau")
-        text = await user.say("vi sao muc 1")  # the label, typed without diacritics
+        # The label, typed without diacritics.
+        text = await user.say(f"vi sao muc {degree.split('.', 1)[0]}")
         assert "giữ chức vụ phó trưởng phòng và tương đương" in text
 
     # A reminder through the transport the outbox will use.

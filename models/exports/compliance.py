@@ -19,6 +19,7 @@ from locales import _
 from locales.i18n import format_percent
 from models.requirements.compliance import ComplianceReport, TargetCompliance
 from models.requirements.compliance_breakdown import Breakdown
+from models.requirements.model import period_label
 
 _GOOD = PatternFill("solid", fgColor="C6EFCE")
 _BAD = PatternFill("solid", fgColor="FFC7CE")
@@ -70,7 +71,7 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
     )
     summary["A1"].font = TITLE_FONT
     summary.append([_("As of {date}").format(date=data.scope.as_of.strftime("%d/%m/%Y"))])
-    summary.append([])
+    summary.append([_period_line(data.scope)])
     header = [
         _("Target"),
         _("Target share"),
@@ -97,6 +98,14 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
             _group_row(sheet, name, report)
         set_widths(sheet, [40, 12] + [24] * len(targets))
     return workbook_bytes(wb)
+
+
+def _period_line(report: ComplianceReport) -> str | None:
+    """Which plan period the targets measure, e.g. "Chỉ tiêu giai đoạn 2021–2025"."""
+    labels = [label for label in map(period_label, report.periods) if label]
+    if not labels:
+        return None
+    return _("Targets for {period}").format(period=", ".join(labels))
 
 
 def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
@@ -141,12 +150,15 @@ def compliance_chart(report: ComplianceReport, scope_name: str) -> bytes:
     ax = fig.add_subplot()
     labels = [textwrap.fill(t.target.title.localized(), 48) for t in items]
     shares = [100 * (t.share or 0.0) for t in items]
-    colors = ["#2e7d32" if t.achieved else "#c62828" for t in items]
+    colors = [
+        "#9e9e9e" if t.achieved is None else ("#2e7d32" if t.achieved else "#c62828") for t in items
+    ]
     positions = list(range(len(items)))
     ax.barh(positions, shares, color=colors, height=0.55)
     for y, item, share in zip(positions, items, shares, strict=True):
-        goal = 100 * item.target.threshold
-        ax.plot([goal, goal], [y - 0.38, y + 0.38], color="#212121", linewidth=2)
+        if item.target.threshold is not None:  # no marker for a value not set yet
+            goal = 100 * item.target.threshold
+            ax.plot([goal, goal], [y - 0.38, y + 0.38], color="#212121", linewidth=2)
         label = format_percent(item.share or 0.0)
         if share > 85:  # no room to the right of a long bar: write inside it
             ax.text(share - 1, y, label, va="center", ha="right", fontsize=9, color="white")

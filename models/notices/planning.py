@@ -56,7 +56,7 @@ from models.requirements.evaluation import (
     evaluate,
     evaluate_rule,
 )
-from models.requirements.model import Catalogue, Rule
+from models.requirements.model import OBLIGATION, STANDARD, Catalogue, Rule
 from models.requirements.profiles import PROFILE_COLUMNS, WIDTH, profile_from_row
 from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
@@ -301,7 +301,7 @@ async def _deadline_courses(
         if not plannable(moment, until, now, s):
             continue
         rules = tuple(
-            r for r in catalogue.rules if course.kind in r.training_kinds and not r.advisory
+            r for r in catalogue.rules if course.kind in r.training_kinds and r.item == OBLIGATION
         )
         if rules:
             found.append(
@@ -335,7 +335,9 @@ async def plan_requirement_notices(
     s = settings
     catalogue = catalogue or await current_catalogue(session)
     today = now.astimezone(s.tz).date()
-    rules = [r for r in catalogue.rules if not r.advisory]
+    # Only obligations have dates to remind of: a standard is met or not, a province
+    # target (ended or not) is HR's measure, never an official's deadline.
+    rules = [r for r in catalogue.rules if r.item == OBLIGATION]
     global_slots: list[tuple[Rule, date, list[Stage]]] = []
     for rule in rules:
         for due in due_dates_of(rule, today):
@@ -756,7 +758,8 @@ async def plan_change_notices(
                     lines = [
                         (st.rule.title.localized(), st.due)
                         for st in statuses
-                        if st.status in _OPEN and not st.rule.advisory
+                        if (st.status in _OPEN and st.rule.item == OBLIGATION)
+                        or (st.status is Status.NOT_MET and st.rule.item == STANDARD)
                     ]
                     if not lines:
                         continue

@@ -33,10 +33,16 @@ class RuleCompliance:
     rule: Rule
     applicable: int  # officials the rule applied to on the evaluation day
     met: int
+    unknown: int = 0  # of those, officials whose roster lacks what the rule reads
+
+    @property
+    def known(self) -> int:
+        return self.applicable - self.unknown
 
     @property
     def share(self) -> float | None:
-        return self.met / self.applicable if self.applicable else None
+        # Missing data is not failure: the share is of those whose data is known.
+        return self.met / self.known if self.known else None
 
 
 @dataclass(frozen=True)
@@ -44,16 +50,22 @@ class TargetCompliance:
     target: Target
     applicable: int
     met: int
+    unknown: int = 0
+
+    @property
+    def known(self) -> int:
+        return self.applicable - self.unknown
 
     @property
     def share(self) -> float | None:
-        return self.met / self.applicable if self.applicable else None
+        return self.met / self.known if self.known else None
 
     @property
     def achieved(self) -> bool | None:
-        """None when nobody in the subtree is concerned: no share to judge."""
-        share = self.share
-        return None if share is None else share >= self.target.threshold
+        """None when there is nothing to judge: nobody in the subtree is concerned (or
+        nobody's data is known), or the province has not set the target's value."""
+        share, threshold = self.share, self.target.threshold
+        return None if share is None or threshold is None else share >= threshold
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,12 @@ class ComplianceReport:
     unit_id: int | None
     officials: int
     rules: tuple[RuleCompliance, ...]
-    targets: tuple[TargetCompliance, ...]
+    targets: tuple[TargetCompliance, ...]  # those of the plan period the year falls in
+
+    @property
+    def periods(self) -> tuple[tuple[date | None, date | None], ...]:
+        """The plan periods the targets measure, in order (usually one, e.g. 2021–2025)."""
+        return tuple(dict.fromkeys(t.target.period for t in self.targets))
 
 
 def evaluation_day(year: int, today: date) -> date:
@@ -130,16 +147,21 @@ async def load_population(
     return population
 
 
+Counts = dict[str, tuple[int, int, int]]  # rule id -> (applicable, met, unknown)
+
+
 def tally(
     catalogue: Catalogue,
     population: Iterable[tuple[Profile, dict[str, list[Completion]]]],
     as_of: date,
-) -> tuple[int, dict[str, tuple[int, int]]]:
-    """(officials, rule id -> (applicable, met)). Pure: the benchmark times this alone."""
+) -> tuple[int, Counts]:
+    """(officials, rule id -> (applicable, met, unknown)). Pure: the benchmark times this
+    alone."""
     applicable: dict[str, int] = dict.fromkeys(catalogue.rules_by_id, 0)
     met: dict[str, int] = dict.fromkeys(catalogue.rules_by_id, 0)
+    unknown: dict[str, int] = dict.fromkeys(catalogue.rules_by_id, 0)
     count = 0
-    done = Status.DONE
+    done, no_data = Status.DONE, Status.NO_DATA
     for profile, records in population:
         count += 1
         for status in evaluate(catalogue, profile, records, as_of):
@@ -147,7 +169,9 @@ def tally(
             applicable[rule_id] += 1
             if status.status is done:
                 met[rule_id] += 1
-    return count, {rid: (applicable[rid], met[rid]) for rid in applicable}
+            elif status.status is no_data:
+                unknown[rule_id] += 1
+    return count, {rid: (applicable[rid], met[rid], unknown[rid]) for rid in applicable}
 
 
 def build_report(
@@ -156,10 +180,12 @@ def build_report(
     as_of: date,
     unit_id: int | None,
     officials: int,
-    counts: dict[str, tuple[int, int]],
+    counts: Counts,
 ) -> ComplianceReport:
     rules = tuple(RuleCompliance(r, *counts[r.id]) for r in catalogue.rules)
-    targets = tuple(TargetCompliance(t, *counts[t.rule_id]) for t in catalogue.targets)
+    targets = tuple(
+        TargetCompliance(t, *counts.get(t.rule_id, (0, 0, 0))) for t in catalogue.targets_for(year)
+    )
     return ComplianceReport(year, as_of, unit_id, officials, rules, targets)
 
 

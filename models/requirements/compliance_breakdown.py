@@ -58,7 +58,8 @@ async def breakdown(
     officials: dict[object, int] = defaultdict(int)
     applicable: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
     met: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
-    done = Status.DONE
+    unknown: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
+    done, no_data = Status.DONE, Status.NO_DATA
     for profile, records in population:
         child = next((c for c in children if profile.unit_path.startswith(c.path)), None)
         keys: tuple[object, ...] = ("scope", ("level", profile.level)) + (
@@ -67,14 +68,16 @@ async def breakdown(
         statuses = evaluate(catalogue, profile, records, as_of)
         for key in keys:
             officials[key] += 1
-            applied, satisfied = applicable[key], met[key]
+            applied, satisfied, lacking = applicable[key], met[key], unknown[key]
             for status in statuses:
                 applied[status.rule.id] += 1
                 if status.status is done:
                     satisfied[status.rule.id] += 1
+                elif status.status is no_data:
+                    lacking[status.rule.id] += 1
 
     def report(key: object, unit_id: int | None) -> ComplianceReport:
-        counts = {rid: (applicable[key][rid], met[key][rid]) for rid in empty}
+        counts = {rid: (applicable[key][rid], met[key][rid], unknown[key][rid]) for rid in empty}
         return build_report(catalogue, year, as_of, unit_id, officials[key], counts)
 
     return Breakdown(

@@ -16,27 +16,44 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from locales.folding import fold_key
-from models.requirements.model import AttributeItem, Catalogue, Condition, Rule, TrainingItem
+from models.requirements.model import (
+    ADVICE,
+    OBLIGATION,
+    TARGET,
+    AttributeItem,
+    Catalogue,
+    Condition,
+    Rule,
+    TrainingItem,
+)
 
 if TYPE_CHECKING:
     from models.org.officials import Official
 
 
 class Status(StrEnum):
-    OVERDUE = "overdue"
-    DUE = "due"
+    OVERDUE = "overdue"  # obligations only
+    DUE = "due"  # obligations, and advice not yet followed
     IN_PROGRESS = "in_progress"
+    NOT_MET = "not_met"  # a standard or a target: met or not, no day count
+    NO_DATA = "no_data"  # the roster lacks what the rule reads: not a failure
     DONE = "done"
     NOT_APPLICABLE = "not_applicable"
 
 
+# /yeucau's order: overdue obligations, due ones, standards not met, missing data, advice,
+# met, and last the province's targets (context, whatever their state).
 _ORDER = {
     Status.OVERDUE: 0,
     Status.DUE: 1,
     Status.IN_PROGRESS: 2,
-    Status.DONE: 3,
-    Status.NOT_APPLICABLE: 4,
+    Status.NOT_MET: 3,
+    Status.NO_DATA: 4,
+    Status.DONE: 6,
+    Status.NOT_APPLICABLE: 8,
 }
+_OPEN_ADVICE = 5
+_CONTEXT = 7
 
 
 class Profile(NamedTuple):
@@ -174,11 +191,14 @@ class RuleStatus(NamedTuple):
     record: Completion | None = None  # the completion that satisfies it, if one does
     period_start: date | None = None  # start of the window records must fall in
 
-    def sort_key(self) -> tuple[int, bool, bool, date, int]:
-        open_advisory = self.rule.advisory and self.status in (Status.DUE, Status.OVERDUE)
+    def sort_key(self) -> tuple[int, bool, date, int]:
+        group = _ORDER[self.status]
+        if self.rule.item == TARGET and self.status is not Status.NOT_APPLICABLE:
+            group = _CONTEXT
+        elif self.rule.advisory and self.status in (Status.DUE, Status.OVERDUE):
+            group = _OPEN_ADVICE
         return (
-            _ORDER[self.status],
-            open_advisory,
+            group,
             self.due is None,
             self.due or date.max,
             self.rule.position,
@@ -246,17 +266,33 @@ def _training(
     return latest
 
 
+def _attribute(item: AttributeItem, profile: Profile) -> bool | None:
+    """Met, not met, or None when the roster lacks the attribute."""
+    condition = item.condition
+    if condition.reads_unknown(profile):
+        return None
+    return condition.test(profile)
+
+
 def _check(
     rule: Rule, profile: Profile, records: RecordsByKind, start: date | None, end: date
-) -> tuple[bool, Completion | None]:
+) -> tuple[bool | None, Completion | None]:
+    """Whether the items are met: True, False, or None when the answer hangs on an
+    attribute the roster lacks (three-valued: all_of fails on any known failure, any_of
+    succeeds on any success; otherwise an unknown item leaves the answer unknown)."""
     found: Completion | None = None
+    unknown = False
     for item in rule.items:
+        ok: bool | None
         if isinstance(item, TrainingItem):
             record = _training(item, records.get(item.kind), start, end)
             ok = record is not None
         else:
             record = None
-            ok = item.condition.test(profile)
+            ok = _attribute(item, profile)
+        if ok is None:
+            unknown = True
+            continue
         if rule.any_of and ok:
             return True, record
         if not rule.any_of:
@@ -264,6 +300,8 @@ def _check(
                 return False, None
             if record is not None and (found is None or record.completed_on > found.completed_on):
                 found = record
+    if unknown:
+        return None, None
     return (not rule.any_of), found
 
 
@@ -279,11 +317,18 @@ def evaluate_rule(
     has_window, start, due = _window(rule, profile, today)
     if not has_window:
         return RuleStatus(rule, Status.NOT_APPLICABLE)
+    if rule.item not in (OBLIGATION, ADVICE):
+        due = None  # a standard's or a target's date is never a personal deadline
     met, record = _check(rule, profile, records, start, today)
     if met:
         return RuleStatus(rule, Status.DONE, due, None, record, start)
+    if met is None:
+        return RuleStatus(rule, Status.NO_DATA, None, None, None, start)
+    registered = bool(registered_kinds) and not rule.training_kinds.isdisjoint(registered_kinds)
+    if rule.item not in (OBLIGATION, ADVICE):
+        return RuleStatus(rule, Status.IN_PROGRESS if registered else Status.NOT_MET)
     days_left = (due - today).days if due is not None else None
-    if registered_kinds and not rule.training_kinds.isdisjoint(registered_kinds):
+    if registered:
         status = Status.IN_PROGRESS
     elif days_left is not None and days_left < 0:
         status = Status.OVERDUE
@@ -325,13 +370,15 @@ def matched_facts(rule: Rule, profile: Profile) -> list[tuple[Condition, Any]]:
 
 def item_status(
     rule: Rule, profile: Profile, records: RecordsByKind, start: date | None, today: date
-) -> list[tuple[TrainingItem | AttributeItem, bool]]:
-    """Which of the rule's items are met: "Vì sao?" lists what is still missing."""
-    met: list[tuple[TrainingItem | AttributeItem, bool]] = []
+) -> list[tuple[TrainingItem | AttributeItem, bool | None]]:
+    """Which of the rule's items are met (None: the roster lacks the datum): "Vì sao?"
+    lists what is still missing and what data is."""
+    met: list[tuple[TrainingItem | AttributeItem, bool | None]] = []
     for item in rule.items:
+        ok: bool | None
         if isinstance(item, TrainingItem):
             ok = _training(item, records.get(item.kind), start, today) is not None
         else:
-            ok = item.condition.test(profile)
+            ok = _attribute(item, profile)
         met.append((item, ok))
     return met

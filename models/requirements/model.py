@@ -27,6 +27,12 @@ RECURRENCES = (
     "by_date",
 )
 EVENT_FIELDS = ("leadership_appointed_on", "rank_assigned_on", "started_service_on")
+# What an item is to the official who reads it, which decides how it may be worded: an
+# obligation has a due date and can be overdue; a standard of the post or rank is met or
+# not (never a day count); a target is the province's share of a population (HR's measure,
+# context for the official); advice is a recommendation.
+OBLIGATION, STANDARD, TARGET, ADVICE = "obligation", "standard", "target", "advice"
+ITEM_KINDS = (OBLIGATION, STANDARD, TARGET, ADVICE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,13 @@ class Condition:
     value: Any  # resolved (parameters substituted), as written otherwise
     test: Callable[[Profile], bool]
 
+    def reads_unknown(self, profile: Profile) -> bool:
+        """The roster lacks the attribute this condition reads (None: not filled in), so
+        its answer says nothing about the official. A null test reads presence itself."""
+        if self.op in ("is_null", "not_null"):
+            return False
+        return getattr(profile, "unit_path" if self.field == "unit" else self.field) is None
+
 
 @dataclass(frozen=True, slots=True)
 class TrainingItem:
@@ -115,6 +128,7 @@ class Rule:
     basis: tuple[BasisRef, ...]
     parameters: tuple[Parameter, ...]  # province choices this rule depends on
     training_kinds: frozenset[str]
+    item: str = OBLIGATION  # one of ITEM_KINDS
 
     def valid_on(self, day: date) -> bool:
         return not (
@@ -127,9 +141,35 @@ class Rule:
 class Target:
     id: str
     rule_id: str
-    threshold: float
+    threshold: float | None  # None: the province has not set the value (yet)
     title: Text
     basis: Basis | None
+    period_from: date | None = None  # the plan period the target belongs to, e.g. 2021–2025
+    period_to: date | None = None
+
+    def covers(self, year: int) -> bool:
+        return (self.period_from is None or self.period_from.year <= year) and (
+            self.period_to is None or year <= self.period_to.year
+        )
+
+    def ended_on(self, day: date) -> bool:
+        return self.period_to is not None and self.period_to < day
+
+    @property
+    def period(self) -> tuple[date | None, date | None]:
+        return self.period_from, self.period_to
+
+    @property
+    def period_label(self) -> str | None:
+        """ "2021–2025" (years, an en dash; "…" for an open end), None without a period."""
+        return period_label(self.period)
+
+
+def period_label(period: tuple[date | None, date | None]) -> str | None:
+    start, end = period
+    if start is None and end is None:
+        return None
+    return f"{start.year if start else '…'}–{end.year if end else '…'}"
 
 
 @dataclass(frozen=True)
@@ -166,6 +206,19 @@ class Catalogue:
             found = tuple(r for r in self.rules if r.valid_on(day))
             self._active[day] = found
         return found
+
+    def targets_for(self, year: int) -> tuple[Target, ...]:
+        """The targets a report on `year` measures: those of the plan period covering it;
+        when no period covers it yet (the next plan not loaded), the latest period that
+        ended before it, which the report then says has ended."""
+        covering = tuple(t for t in self.targets if t.covers(year))
+        if covering:
+            return covering
+        ended = [t.period_to for t in self.targets if t.period_to and t.period_to.year < year]
+        if not ended:
+            return ()
+        latest = max(ended)
+        return tuple(t for t in self.targets if t.period_to == latest)
 
     def kind_title(self, code: str) -> str:
         kind = self.kinds.get(code)

@@ -31,6 +31,7 @@ from models.requirements.reader import (
     MSG_BAD_CHOICE,
     MSG_BAD_ID,
     MSG_BAD_THRESHOLD,
+    MSG_BAD_WINDOW,
     MSG_DUPLICATE,
     MSG_LIST,
     MSG_MAPPING,
@@ -251,7 +252,9 @@ class _Parser(Reader):
             spec = self.mapping(spec, where)
             if spec is None:
                 continue
-            self.check_keys(spec, {"id", "rule", "threshold", "title", "basis", "note"}, where)
+            self.check_keys(
+                spec, {"id", "rule", "threshold", "title", "basis", "period", "note"}, where
+            )
             tid = str(spec.get("id") or "")
             if not tid:
                 self.error(where, MSG_MISSING, key="id")
@@ -261,21 +264,55 @@ class _Parser(Reader):
             rule_id = str(spec.get("rule"))
             if rule_id not in rule_ids:
                 self.error(where, MSG_UNKNOWN_RULE, rule=rule_id)
+            # A null threshold is a value the province has not set (yet): "no data", not 0.
             threshold = spec.get("threshold")
-            if (
+            if threshold is not None and (
                 not isinstance(threshold, int | float)
                 or isinstance(threshold, bool)
                 or not 0 <= threshold <= 1
             ):
                 self.error(where, MSG_BAD_THRESHOLD)
                 threshold = 0.0
+            period_from, period_to = self.period(spec.get("period"), f"{where}.period")
             title = self.text(spec.get("title"), where)
             basis = bases.get(str(spec.get("basis"))) if spec.get("basis") else None
             if spec.get("basis") and basis is None:
                 self.error(where, MSG_UNKNOWN_BASIS, ref=spec.get("basis"))
             if title is not None:
-                targets.append(Target(tid, rule_id, float(threshold), title, basis))
+                targets.append(
+                    Target(
+                        tid,
+                        rule_id,
+                        None if threshold is None else float(threshold),
+                        title,
+                        basis,
+                        period_from,
+                        period_to,
+                    )
+                )
         return targets
+
+    def period(self, spec: Any, where: str) -> tuple[date | None, date | None]:
+        """`{from: 2021, to: 2025}` (whole years) or dates; either end may be open."""
+        if spec is None:
+            return None, None
+        spec = self.mapping(spec, where)
+        if spec is None:
+            return None, None
+        self.check_keys(spec, {"from", "to"}, where)
+        ends: list[date | None] = []
+        for key, month, day in (("from", 1, 1), ("to", 12, 31)):
+            value = spec.get(key)
+            if value is None:
+                ends.append(None)
+            elif isinstance(value, int) and not isinstance(value, bool) and 1900 < value < 3000:
+                ends.append(date(value, month, day))
+            else:
+                ends.append(self.day(value, where))
+        start, end = ends
+        if start and end and start > end:
+            self.error(where, MSG_BAD_WINDOW)
+        return start, end
 
 
 def compile_catalogue(

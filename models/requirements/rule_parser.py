@@ -14,8 +14,12 @@ from typing import Any
 from locales.folding import fold_key
 from models.requirements.fields import FIELDS, NO_VALUE, OPS, allowed_values, predicate
 from models.requirements.model import (
+    ADVICE,
     EVENT_FIELDS,
+    ITEM_KINDS,
+    OBLIGATION,
     RECURRENCES,
+    STANDARD,
     AttributeItem,
     Basis,
     BasisRef,
@@ -95,6 +99,7 @@ class RuleParser(Reader):
                 "title",
                 "description",
                 "advisory",
+                "item",
                 "applies_to",
                 "satisfied_by",
                 "recurrence",
@@ -124,14 +129,19 @@ class RuleParser(Reader):
         advisory = spec.get("advisory", False)
         if not isinstance(advisory, bool):
             self.error(f"{where}.advisory", MSG_BAD_CHOICE, value=advisory, allowed="true, false")
+        item = spec.get("item")
+        if item is not None and (item not in ITEM_KINDS or (advisory is True and item != ADVICE)):
+            allowed = ADVICE if advisory is True else ", ".join(ITEM_KINDS)
+            self.error(f"{where}.item", MSG_BAD_CHOICE, value=item, allowed=allowed)
         if len(self.errors) > before or title is None or recurrence is None:
             return None
+        item = item or infer_item(bool(advisory), recurrence, items)
         return Rule(
             id=str(spec["id"]),
             position=position,
             title=title,
             description=description,
-            advisory=bool(advisory),
+            advisory=item == ADVICE,
             conditions=tuple(c for c in conditions if c is not None),
             any_of=any_of,
             items=tuple(items),
@@ -141,6 +151,7 @@ class RuleParser(Reader):
             basis=tuple(basis),
             parameters=tuple(used.values()),
             training_kinds=frozenset(i.kind for i in items if isinstance(i, TrainingItem)),
+            item=item,
         )
 
     def condition(self, spec: Any, where: str, used: dict[str, Parameter]) -> Condition | None:
@@ -336,6 +347,17 @@ class RuleParser(Reader):
                 continue
             refs.append(BasisRef(basis, self.text(item.get("note"), here, required=False)))
         return refs
+
+
+def infer_item(advisory: bool, recurrence: Recurrence, items: list[Item]) -> str:
+    """The kind of item a rule is when its `item:` is not written: a recommendation is
+    advice; something to do each year or after an event is an obligation; a condition on
+    the official's own attributes (a degree, a level) held as a state is a standard."""
+    if advisory:
+        return ADVICE
+    if recurrence.type in ("state", "by_date") and any(isinstance(i, AttributeItem) for i in items):
+        return STANDARD
+    return OBLIGATION
 
 
 def _month_day(value: Any) -> tuple[int, int] | None:
