@@ -43,7 +43,7 @@ def _cells_holding(content: bytes, text: str) -> list[Cell]:
         if isinstance(cell.value, str) and text in cell.value
     ]
     assert found, f"{text!r} is not in the workbook"
-    return found  # type: ignore[return-value]
+    return found
 
 
 def _assert_text(content: bytes, text: str = ATTACK) -> None:
