@@ -24,7 +24,10 @@ class PendingUpload(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     official_id: Mapped[int] = mapped_column(ForeignKey("officials.id"), index=True)
     file_name: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # emptied once `parsed` is kept
+    # The table read from the file (models.imports.grid), so confirming does not read the
+    # file again; None for a file that could not be read (`content` then stays for a retry).
+    parsed: Mapped[bytes | None] = mapped_column(LargeBinary)
     kind: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
