@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from locales import _, format_number
 from models.exports.sheets import column_letter, put, save, sheet_title
 from models.imports.cells import RowError
-from models.imports.table import CellValue, Column, Table, TableError, read_table
+from models.imports.table import CellValue, Column, Sheet, Table, TableError, read_table
 from models.vocabulary import N_
 
 RowT = TypeVar("RowT")
@@ -67,8 +67,9 @@ class Plan(Generic[RowT]):
         """Whether a unit with this tree path is inside the plan's scope."""
         return self.scope_path is None or path.startswith(self.scope_path)
 
-    def read(self, content: bytes, columns: Sequence[Column]) -> Table | None:
-        """The file's table, or None with `file_error` set."""
+    def read(self, content: bytes | Sequence[Sheet], columns: Sequence[Column]) -> Table | None:
+        """The file's table (from the file, or from its sheets read before), or None with
+        `file_error` set."""
         try:
             table = read_table(self.file_name, content, columns)
         except TableError as exc:

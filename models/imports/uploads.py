@@ -34,11 +34,21 @@ class PendingUpload(Base):
 
 
 async def keep(
-    session: AsyncSession, *, official_id: int, file_name: str, content: bytes, now: datetime
+    session: AsyncSession,
+    *,
+    official_id: int,
+    file_name: str,
+    content: bytes,
+    now: datetime,
+    parsed: bytes | None = None,
 ) -> PendingUpload:
     await session.execute(delete(PendingUpload).where(PendingUpload.created_at < now - KEEP_FOR))
     upload = PendingUpload(
-        official_id=official_id, file_name=file_name[:255], content=content, created_at=now
+        official_id=official_id,
+        file_name=file_name[:255],
+        content=content,
+        parsed=parsed,
+        created_at=now,
     )
     session.add(upload)
     await session.flush()
@@ -58,3 +68,9 @@ async def owned(
     ):
         return None
     return upload
+
+
+def consume(upload: PendingUpload, now: datetime) -> None:
+    """Used or cancelled: its data is not kept a moment longer than needed."""
+    upload.consumed_at = now
+    upload.content, upload.parsed = b"", None
