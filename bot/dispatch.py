@@ -131,7 +131,7 @@ async def _read_document(incoming: Incoming) -> Incoming:
     20 MB workbook takes seconds of CPU, during which no database lock may be held."""
     document = incoming.document
     assert document is not None
-    if document.too_large or not document.content or len(document.content) > MAX_UPLOAD_BYTES:
+    if document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
         return incoming
     try:
         sheets = await asyncio.to_thread(_read_and_encode, document.file_name, document.content)
