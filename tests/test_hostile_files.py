@@ -89,7 +89,8 @@ def test_a_wide_csv_is_refused_too() -> None:
 
 
 def test_sheets_survive_keeping_for_the_confirmation() -> None:
-    from datetime import date, time as clock
+    from datetime import date
+    from datetime import time as clock
 
     sheets = [tabular.Sheet("A", [("x", 1, 2.5, True, date(2026, 12, 1), clock(7, 30), None)])]
     assert grid.decode(grid.encode(sheets)) == sheets
