@@ -8,6 +8,7 @@ was rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,9 @@ from locales import _, use_locale
 from locales.i18n import normalize_locale
 from models.chat import accounts, dialogs
 from models.chat import locked_chat as chats
+from models.imports import grid
+from models.imports.table import TableError, read_sheets
+from models.imports.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,8 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         incoming = _bounded(incoming)
+        if incoming.document is not None:
+            incoming = await _read_document(incoming)
         now = self.clock()
         if incoming.reachable is not None:
             await self._status_changed(incoming, now)
@@ -118,6 +124,24 @@ class Dispatcher:
                 reachable=incoming.reachable,
                 now=now,
             )
+
+
+async def _read_document(incoming: Incoming) -> Incoming:
+    """An uploaded file is read once, in a worker thread and before the transaction: a
+    20 MB workbook takes seconds of CPU, during which no database lock may be held."""
+    document = incoming.document
+    assert document is not None
+    if document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
+        return incoming
+    try:
+        sheets = await asyncio.to_thread(_read_and_encode, document.file_name, document.content)
+    except TableError as exc:
+        return replace(incoming, document=replace(document, error=exc))
+    return replace(incoming, document=replace(document, sheets=sheets))
+
+
+def _read_and_encode(file_name: str, content: bytes) -> bytes:
+    return grid.encode(read_sheets(file_name, content))
 
 
 def _bounded(incoming: Incoming) -> Incoming:

@@ -3,6 +3,7 @@ and confirms. The same importers as the command line; scope-checked by the impor
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from handlers.admin_access import actor_of, admin_scope
@@ -13,6 +14,7 @@ from handlers.router import Hook, Router
 from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _
 from models.imports import uploads
+from models.imports.grid import decode
 from models.imports.importer import Importer
 from models.imports.kinds import IMPORTERS, after_import
 from models.imports.plan import Plan
@@ -37,12 +39,17 @@ async def on_document(ctx: Context) -> list[Reply]:
         ]
     if document.too_large or len(document.content) > uploads.MAX_BYTES:
         return [Reply(_("The file is too large (over 20 MB). Please split it and send again."))]
+    if document.error is not None:
+        # Nothing kept: the file as a whole cannot be used, whatever it holds.
+        return [Reply(document.error.message())]
     assert ctx.official is not None
     upload = await uploads.keep(
         ctx.session,
         official_id=ctx.official.id,
         file_name=document.file_name,
-        content=document.content,
+        # The sheets read before the transaction, not the file: confirming reads no file.
+        content=b"" if document.sheets is not None else document.content,
+        parsed=document.sheets,
         now=ctx.now,
     )
     return [
@@ -76,13 +83,16 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
     if upload is None:
         return [Reply(_("This file is no longer waiting for import. Please send it again."))]
     if what == _CANCEL:
-        upload.consumed_at = ctx.now
+        uploads.consume(upload, ctx.now)
         return [Reply(_("Cancelled. Nothing was imported."))]
     importer = IMPORTERS.get(what)
     if importer is None or (upload.kind is not None and upload.kind != what):
         return stale_reply(ctx)
+    content = (
+        upload.content if upload.parsed is None else await asyncio.to_thread(decode, upload.parsed)
+    )
     plan = await importer.plan(
-        ctx.session, upload.file_name, upload.content, today=ctx.today, scope_unit=scope.widest
+        ctx.session, upload.file_name, content, today=ctx.today, scope_unit=scope.widest
     )
     if step == "":
         upload.kind = what
@@ -98,7 +108,7 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
         now=ctx.now,
         skip_bad_rows=step == "good",
     )
-    upload.consumed_at = ctx.now
+    uploads.consume(upload, ctx.now)
     await after_import(ctx.session, what, result, ctx.now, planning=ctx.settings.planning)
     return [Reply(importer.format_result(result))]
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.imports.table import TableError
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -29,6 +31,10 @@ class Document:
     # The platform would not let us fetch it (over its download limit): `content` is empty,
     # but the sender still deserves to hear why the file cannot be used.
     too_large: bool = False
+    # Read by the dispatcher in a worker thread before the update's transaction: the sheets
+    # (models.imports.grid.encode), or why the file cannot be used. Neither, when unread.
+    sheets: bytes | None = None
+    error: TableError | None = None
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ async def test_report_offers_to_send_again_to_those_missed_and_lists_them(db: Da
         assert [r[0] for r in rows[1:]] == ["DB300000", "DB300001", "DB300002"]
         assert rows[1][1] == '=HYPERLINK("http://x")'
         assert sheet["B2"].data_type == "s"  # text, not a formula
+        assert sheet["B2"].quotePrefix  # and not one after re-editing either
         assert rows[3][3] == "Đã chặn Trợ lý"
         assert rows[1][2] == "Xã Sín Thầu"
 

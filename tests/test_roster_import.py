@@ -370,7 +370,7 @@ async def test_csv_missing_columns(db: Database, units: dict) -> None:
         ("ds.xlsx", b"  \n", tabular.MSG_EMPTY),
         ("ds.xlsx", b"PK\x03\x04 this is not really a zip", tabular.MSG_CORRUPT),
         ("ds.xlsx", b"not a workbook at all", tabular.MSG_CORRUPT),
-        ("ds.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, tabular.MSG_OLD_EXCEL),
+        ("ds.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, tabular.MSG_CORRUPT),
         ("ds.csv", ";".join(HEADER).encode() + b"\n;;;\n", tabular.MSG_NO_DATA),
     ],
 )

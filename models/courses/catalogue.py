@@ -72,13 +72,18 @@ class Course(Base):
     eligible_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_ranks: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    # The organising unit: only an admin whose scope reaches it may change the course.
+    # None only for courses made outside an import (the demo, tests): the province's.
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default=CourseStatus.OPEN, index=True)
     search_text: Mapped[str] = mapped_column(String(2000), default="")
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    eligible_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
+    eligible_unit: Mapped[OrgUnit | None] = relationship(
+        lazy="joined", foreign_keys=[eligible_unit_id]
+    )
 
     @property
     def seats_left(self) -> int:

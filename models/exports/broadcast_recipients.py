@@ -1,6 +1,6 @@
 """Who a broadcast did not reach, as a workbook HR can act on: code, name, unit, reason.
 
-Cells are written with the import error workbooks' `put`, so a name or unit that begins
+Cells are written with `models.exports.sheets.put`, so a name or unit that begins
 with "=", "+", "-" or "@" stays text and never becomes a formula.
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _
-from models.imports.plan import put, save
+from models.exports.sheets import put, save
 from models.notices.broadcasts import Broadcast, missed
 from models.notices.reception import Reception
 from models.org.officials import Official

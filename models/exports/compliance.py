@@ -1,5 +1,5 @@
-"""Files HR takes away: a compliance report's .xlsx workbook and bar chart (PNG), and the
-sheet styling every HR workbook shares (bold header rows, column widths, saving).
+"""Files HR takes away: a compliance report's .xlsx workbook and bar chart (PNG). Cells go
+through `models.exports.sheets` (unit names and rule titles are data, never formulas).
 
 Rendered server-side (matplotlib's Agg canvas, no display, no global pyplot state), with
 Vietnamese labels; DejaVu Sans, bundled with matplotlib, has every Vietnamese glyph.
@@ -12,11 +12,11 @@ import textwrap
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from locales import _
 from locales.i18n import format_percent
+from models.exports.sheets import append_row, bold_row, save, set_widths
 from models.requirements.compliance import ComplianceReport, TargetCompliance
 from models.requirements.compliance_breakdown import Breakdown
 from models.requirements.model import period_label
@@ -25,29 +25,6 @@ _GOOD = PatternFill("solid", fgColor="C6EFCE")
 _BAD = PatternFill("solid", fgColor="FFC7CE")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 TITLE_FONT = Font(bold=True, size=13)
-
-
-# --- shared sheet styling ----------------------------------------------------------------
-
-
-def bold_row(sheet: Worksheet, row: int, fill: PatternFill | None = None) -> None:
-    """Make a header row bold (and shaded, when a fill is given)."""
-    for cell in sheet[row]:
-        cell.font = Font(bold=True)
-        if fill is not None:
-            cell.fill = fill
-
-
-def set_widths(sheet: Worksheet, widths: list[int]) -> None:
-    """Column widths from column A on, in characters."""
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-
-
-def workbook_bytes(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 # --- compliance ----------------------------------------------------------------------------
@@ -62,16 +39,17 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
     summary = wb.active
     assert summary is not None
     summary.title = _("Summary")[:31]
-    summary.append(
+    append_row(
+        summary,
         [
             _("Compliance with training targets, {year} — {scope}").format(
                 year=data.scope.year, scope=scope_name
             )
-        ]
+        ],
     )
     summary["A1"].font = TITLE_FONT
-    summary.append([_("As of {date}").format(date=data.scope.as_of.strftime("%d/%m/%Y"))])
-    summary.append([_period_line(data.scope)])
+    append_row(summary, [_("As of {date}").format(date=data.scope.as_of.strftime("%d/%m/%Y"))])
+    append_row(summary, [_period_line(data.scope)])
     header = [
         _("Target"),
         _("Target share"),
@@ -80,7 +58,7 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
         _("Share"),
         _("Achieved"),
     ]
-    summary.append(header)
+    append_row(summary, header)
     bold_row(summary, 4)
     for item in data.scope.targets:
         _target_row(summary, item)
@@ -92,12 +70,14 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
     ):
         sheet = wb.create_sheet(title[:31])
         targets = data.scope.targets
-        sheet.append([_("Group"), _("Officials")] + [t.target.title.localized() for t in targets])
+        append_row(
+            sheet, [_("Group"), _("Officials")] + [t.target.title.localized() for t in targets]
+        )
         bold_row(sheet, 1)
         for name, report in rows:
             _group_row(sheet, name, report)
         set_widths(sheet, [40, 12] + [24] * len(targets))
-    return workbook_bytes(wb)
+    return save(wb)
 
 
 def _period_line(report: ComplianceReport) -> str | None:
@@ -111,7 +91,8 @@ def _period_line(report: ComplianceReport) -> str | None:
 def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
     share = _share(item)
     achieved = item.achieved
-    sheet.append(
+    append_row(
+        sheet,
         [
             item.target.title.localized(),
             item.target.threshold,
@@ -119,7 +100,7 @@ def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
             item.met,
             share,
             "" if achieved is None else (_("yes") if achieved else _("no")),
-        ]
+        ],
     )
     row = sheet.max_row
     sheet.cell(row, 2).number_format = "0%"
@@ -129,7 +110,7 @@ def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
 
 
 def _group_row(sheet: Worksheet, name: str, report: ComplianceReport) -> None:
-    sheet.append([name, report.officials] + [t.share for t in report.targets])
+    append_row(sheet, [name, report.officials] + [t.share for t in report.targets])
     row = sheet.max_row
     for col, item in enumerate(report.targets, start=3):
         cell = sheet.cell(row, col)

@@ -25,7 +25,8 @@ from locales import _, format_date, format_datetime, format_number
 from models import audit
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import Registration, RegStatus
-from models.exports.compliance import HEADER_FILL, TITLE_FONT, bold_row, set_widths, workbook_bytes
+from models.exports.compliance import HEADER_FILL, TITLE_FONT
+from models.exports.sheets import append_row, bold_row, save, set_widths
 from models.notices.audiences import in_scope
 from models.org.admins import Scope
 from models.org.officials import Official
@@ -225,7 +226,7 @@ def registrations_workbook(
     sheet = wb.active
     assert sheet is not None
     sheet.title = _("Registrations")[:31]
-    sheet.append([_("Registrations for course {code}").format(code=course.code)])
+    append_row(sheet, [_("Registrations for course {code}").format(code=course.code)])
     sheet["A1"].font = TITLE_FONT
     info = [
         _("Course: {title}").format(title=course.title),
@@ -254,9 +255,10 @@ def registrations_workbook(
     if course.status == CourseStatus.CANCELLED:
         info.insert(1, _("⚠ This course has been cancelled."))
     for line in info:
-        sheet.append([line])
-    sheet.append([])
-    sheet.append(
+        append_row(sheet, [line])
+    append_row(sheet, [])
+    append_row(
+        sheet,
         [
             _("No."),
             _("Employee code"),
@@ -266,7 +268,7 @@ def registrations_workbook(
             _("Phone"),
             _("Status"),
             _("Registered at"),
-        ]
+        ],
     )
     header = sheet.max_row
     bold_row(sheet, header, HEADER_FILL)
@@ -274,7 +276,8 @@ def registrations_workbook(
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for n, row in enumerate(data.rows, start=1):
         official = row.official
-        sheet.append(
+        append_row(
+            sheet,
             [
                 n,
                 official.employee_code,
@@ -285,10 +288,10 @@ def registrations_workbook(
                 status_text(row),
                 # Excel has no time zones: the local wall-clock time, as a real date cell.
                 row.registration.requested_at.astimezone(tz).replace(tzinfo=None),
-            ]
+            ],
         )
         sheet.cell(sheet.max_row, 8).number_format = DATETIME_FORMAT
     sheet.freeze_panes = sheet.cell(header + 1, 1)
     sheet.auto_filter.ref = f"A{header}:H{sheet.max_row}"
     set_widths(sheet, WIDTHS)
-    return workbook_bytes(wb)
+    return save(wb)

@@ -15,7 +15,7 @@ from models import audit
 from models.imports.cells import RowError
 from models.imports.plan import Plan, error_workbook, plan_report
 from models.imports.report import MSG_RESULT_ROW_ERRORS, ImportResult, begin_apply, format_outcome
-from models.imports.table import Column, Table
+from models.imports.table import Column, Sheet, Table
 from models.org.units import OrgUnit
 
 PlanT = TypeVar("PlanT", bound=Plan[Any])
@@ -39,7 +39,7 @@ class Importer(Protocol[PlanT, ResultT]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes,
+        content: bytes | Sequence[Sheet],
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
@@ -100,7 +100,7 @@ class TableImporter(Generic[PlanT, ResultT]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes,
+        content: bytes | Sequence[Sheet],
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
@@ -112,7 +112,8 @@ class TableImporter(Generic[PlanT, ResultT]):
             plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
             plan.scope_name = scope_unit.name
         # Reading a 20 MB file takes seconds of pure CPU: a worker thread keeps the event
-        # loop (everyone else's updates) running meanwhile.
+        # loop (everyone else's updates) running meanwhile. The chat reads the file before
+        # its transaction and passes the sheets (`content`); the command line the bytes.
         table = await asyncio.to_thread(plan.read, content, self.columns)
         if table is not None:
             errors: defaultdict[int, list[RowError]] = defaultdict(list)

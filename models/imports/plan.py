@@ -4,17 +4,16 @@ the error workbook they can fix and send back."""
 
 from __future__ import annotations
 
-import io
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from locales import _, format_number
+from models.exports.sheets import column_letter, put, save, sheet_title
 from models.imports.cells import RowError
-from models.imports.table import CellValue, Column, Table, TableError, read_table
+from models.imports.table import CellValue, Column, Sheet, Table, TableError, read_table
 from models.vocabulary import N_
 
 RowT = TypeVar("RowT")
@@ -68,8 +67,9 @@ class Plan(Generic[RowT]):
         """Whether a unit with this tree path is inside the plan's scope."""
         return self.scope_path is None or path.startswith(self.scope_path)
 
-    def read(self, content: bytes, columns: Sequence[Column]) -> Table | None:
-        """The file's table, or None with `file_error` set."""
+    def read(self, content: bytes | Sequence[Sheet], columns: Sequence[Column]) -> Table | None:
+        """The file's table (from the file, or from its sheets read before), or None with
+        `file_error` set."""
         try:
             table = read_table(self.file_name, content, columns)
         except TableError as exc:
@@ -156,7 +156,7 @@ def error_workbook(plan: Plan[Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = _sheet_title(_(MSG_ERRORS_SHEET))
+    sheet.title = sheet_title(_(MSG_ERRORS_SHEET))
     if plan.file_error is not None:
         put(sheet.cell(row=1, column=1), plan.file_error.message())
         return save(workbook)
@@ -179,31 +179,3 @@ def error_workbook(plan: Plan[Any]) -> bytes:
     sheet.column_dimensions[column_letter(error_col)].width = 80
     sheet.freeze_panes = "B2"
     return save(workbook)
-
-
-def put(cell: Any, value: CellValue) -> None:
-    """Write a value back to a sheet without letting text that starts with "=" become a
-    formula: people's cells are data, never code."""
-    if isinstance(value, time):
-        value = value.isoformat()
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-    elif isinstance(value, date):
-        cell.number_format = "dd/mm/yyyy"
-
-
-def _sheet_title(title: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet1"
-
-
-def column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
-
-
-def save(workbook: Any) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

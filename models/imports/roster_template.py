@@ -3,7 +3,7 @@ them, and the empty template workbook; docs/roster-format.md says the same."""
 
 from __future__ import annotations
 
-from models.imports.plan import column_letter, save
+from models.exports.sheets import append_row, column_letter, put, save
 from models.imports.table import Column
 
 # --- the columns -------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def roster_template_xlsx() -> bytes:
     sheet.title = "Danh sách cán bộ"
     required_fill = PatternFill("solid", fgColor="FFF2CC")
     for col, column in enumerate(ROSTER_COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=col, value=column.header)
+        cell = put(sheet.cell(row=1, column=col), column.header)
         cell.font = Font(bold=True)
         if column.required:
             cell.fill = required_fill
@@ -265,19 +265,20 @@ def roster_template_xlsx() -> bytes:
     sheet.freeze_panes = "A2"
 
     guide = workbook.create_sheet("Hướng dẫn")
-    guide.append(["Cột", "Bắt buộc", "Định dạng", "Ví dụ", "Tên cột khác được chấp nhận"])
+    append_row(guide, ["Cột", "Bắt buộc", "Định dạng", "Ví dụ", "Tên cột khác được chấp nhận"])
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for column in ROSTER_COLUMNS:
         description, example = COLUMN_HELP[column.field]
-        guide.append(
+        append_row(
+            guide,
             [
                 column.header,
                 "Có" if column.required else "",
                 description,
                 example,
                 ", ".join(column.aliases),
-            ]
+            ],
         )
     for letter, width in zip("ABCDE", (28, 10, 60, 24, 60), strict=True):
         guide.column_dimensions[letter].width = width

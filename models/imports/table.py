@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,27 +22,45 @@ from locales import _, format_number
 from locales.folding import clean, fold_key
 from models.vocabulary import N_
 
-# What a cell can hold once read: openpyxl types Excel dates and numbers; CSV gives text.
+# What a cell can hold once read: calamine types Excel dates and numbers; CSV gives text.
 CellValue = str | int | float | bool | date | datetime | time | None
 
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet's rows as read (trailing blank cells dropped); `name` None for CSV."""
+
+    name: str | None
+    rows: list[tuple[CellValue, ...]]
+
+
 CSV_SUFFIXES = (".csv", ".txt")
 # HR files often open with a title block ("DANH SÁCH CÁN BỘ…") above the real header.
 HEADER_SEARCH_ROWS = 20
 DEFAULT_MAX_ROWS = 200_000
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and other OLE documents)
 # Notes people add to headers: "Ngày sinh (dd/mm/yyyy)", "Họ và tên *", "Mã CB [bắt buộc]".
 _HEADER_NOTES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*")
 
 
 MSG_UNSUPPORTED = N_(
     "The file “{file}” is not a supported type. Please send an Excel file (.xlsx) or a CSV file."
+)  # .xls and .ods are read too; the message names what HR should prefer
+MSG_ENCRYPTED = N_(
+    "The file “{file}” is protected by a password, so I cannot read it. Please save a copy"
+    " without a password and send it again."
 )
-MSG_OLD_EXCEL = N_(
-    "The file “{file}” is in the old Excel format (.xls). Please open it in Excel, save it as"
-    " .xlsx and send it again."
+MSG_TOO_BIG = N_(
+    "The file “{file}” is too large (over {max} MB once opened). Please split it into smaller"
+    " files and send them one by one."
+)
+MSG_TOO_MANY_COLUMNS = N_(
+    "The file “{file}” uses more than {max} columns. Please delete the unused columns on the"
+    " right (or copy only the table to a new sheet) and send it again."
+)
+MSG_TOO_MANY_CELLS = N_(
+    "The file “{file}” has more than {max} cells. Please delete the unused rows and columns, or"
+    " split it into smaller files, and send it again."
 )
 MSG_EMPTY = N_("The file “{file}” is empty. Please check the file and send it again.")
 MSG_NO_DATA = N_(
@@ -123,26 +140,46 @@ class Table:
 
 def read_table(
     file_name: str,
-    content: bytes,
+    content: bytes | Sequence[Sheet],
     columns: Sequence[Column],
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
 ) -> Table:
-    """The first table in the file whose header row has every required column.
+    """The first table in the file whose header row has every required column. `content`
+    is the file, or its sheets as `read_sheets` returned them (read once, mapped again).
 
     Raises TableError (and nothing else) when the file cannot be used.
     """
-    suffix = _suffix(file_name)
-    if not content or not content.strip():
-        raise TableError(MSG_EMPTY, {"file": file_name})
-    if content.startswith(_OLE_MAGIC) or suffix == ".xls":
-        raise TableError(MSG_OLD_EXCEL, {"file": file_name})
-    # Trust the bytes over the name: chat clients and mail gateways rename files.
-    if suffix in XLSX_SUFFIXES or (suffix in CSV_SUFFIXES and content.startswith(_ZIP_MAGIC)):
-        return _read_xlsx(file_name, content, columns, max_rows)
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(file_name, content, columns, max_rows)
+    sheets = read_sheets(file_name, content) if isinstance(content, bytes) else content
+    return table_from_sheets(file_name, sheets, columns, max_rows)
+
+
+def read_sheets(file_name: str, content: bytes) -> list[Sheet]:
+    """Every sheet's cells (a CSV file is one sheet without a name), limits checked first;
+    the slow part of an import, for a worker thread."""
+    from models.imports.grid import check_size, is_spreadsheet, read_spreadsheet
+
+    check_size(file_name, content)
+    if is_spreadsheet(file_name, content):
+        return read_spreadsheet(file_name, content)
+    if _suffix(file_name) in CSV_SUFFIXES:
+        return [_read_csv(file_name, content)]
     raise TableError(MSG_UNSUPPORTED, {"file": file_name})
+
+
+def table_from_sheets(
+    file_name: str, sheets: Sequence[Sheet], columns: Sequence[Column], max_rows: int
+) -> Table:
+    index = _alias_index(columns)
+    best = _HeaderMatch({}, [])
+    for sheet in sheets:
+        found = _build_table(file_name, sheet.name, iter(sheet.rows), columns, index, max_rows)
+        if isinstance(found, Table):
+            return found
+        if len(found.positions) > len(best.positions):
+            best = found
+    named = [s.name for s in sheets if s.name is not None]
+    raise _missing_error(file_name, columns, named if named else None, best)
 
 
 def _suffix(file_name: str) -> str:
@@ -308,47 +345,6 @@ def _missing_error(
     return TableError(MSG_WRONG_SHEET, {"file": file_name, "columns": wanted, "sheets": listed})
 
 
-# --- xlsx --------------------------------------------------------------------------------
-
-
-def _read_xlsx(file_name: str, content: bytes, columns: Sequence[Column], max_rows: int) -> Table:
-    from openpyxl import load_workbook
-
-    index = _alias_index(columns)
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises a zoo of types on broken files
-        raise TableError(MSG_CORRUPT, {"file": file_name}) from exc
-    checked: list[str] = []
-    best = _HeaderMatch({}, [])
-    try:
-        for sheet in workbook.worksheets:
-            checked.append(sheet.title)
-            # Some generators write a wrong <dimension>; without this rows past it are lost.
-            reset = getattr(sheet, "reset_dimensions", None)
-            if reset is not None:
-                reset()
-            found = _build_table(
-                file_name,
-                sheet.title,
-                sheet.iter_rows(values_only=True),
-                columns,
-                index,
-                max_rows,
-            )
-            if isinstance(found, Table):
-                return found
-            if len(found.positions) > len(best.positions):
-                best = found
-    except TableError:
-        raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
-        raise TableError(MSG_CORRUPT, {"file": file_name}) from exc
-    finally:
-        workbook.close()
-    raise _missing_error(file_name, columns, checked, best)
-
-
 # --- csv ---------------------------------------------------------------------------------
 
 
@@ -388,18 +384,25 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(file_name: str, content: bytes, columns: Sequence[Column], max_rows: int) -> Table:
+def _read_csv(file_name: str, content: bytes) -> Sheet:
+    from models.imports.grid import MAX_CELLS, MAX_COLUMNS
+
     text = _decode(file_name, content)
     if not text.strip():
         raise TableError(MSG_EMPTY, {"file": file_name})
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     # Rows are numbered by record, not physical line: Excel shows a quoted multi-line cell
     # as one row, and that is where the person will look.
-    rows = (tuple(record) for record in reader)
+    rows: list[tuple[CellValue, ...]] = []
+    cells = 0
     try:
-        found = _build_table(file_name, None, rows, columns, _alias_index(columns), max_rows)
+        for record in reader:
+            if len(record) > MAX_COLUMNS:
+                raise TableError(MSG_TOO_MANY_COLUMNS, {"file": file_name, "max": MAX_COLUMNS})
+            cells += len(record)
+            if cells > MAX_CELLS:
+                raise TableError(MSG_TOO_MANY_CELLS, {"file": file_name, "max": MAX_CELLS})
+            rows.append(tuple(record))
     except csv.Error as exc:
         raise TableError(MSG_ENCODING, {"file": file_name}) from exc
-    if isinstance(found, Table):
-        return found
-    raise _missing_error(file_name, columns, None, found)
+    return Sheet(None, rows)

@@ -24,18 +24,31 @@ class PendingUpload(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     official_id: Mapped[int] = mapped_column(ForeignKey("officials.id"), index=True)
     file_name: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # emptied once `parsed` is kept
+    # The table read from the file (models.imports.grid), so confirming does not read the
+    # file again; None for a file that could not be read (`content` then stays for a retry).
+    parsed: Mapped[bytes | None] = mapped_column(LargeBinary)
     kind: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
 
 
 async def keep(
-    session: AsyncSession, *, official_id: int, file_name: str, content: bytes, now: datetime
+    session: AsyncSession,
+    *,
+    official_id: int,
+    file_name: str,
+    content: bytes,
+    now: datetime,
+    parsed: bytes | None = None,
 ) -> PendingUpload:
     await session.execute(delete(PendingUpload).where(PendingUpload.created_at < now - KEEP_FOR))
     upload = PendingUpload(
-        official_id=official_id, file_name=file_name[:255], content=content, created_at=now
+        official_id=official_id,
+        file_name=file_name[:255],
+        content=content,
+        parsed=parsed,
+        created_at=now,
     )
     session.add(upload)
     await session.flush()
@@ -55,3 +68,9 @@ async def owned(
     ):
         return None
     return upload
+
+
+def consume(upload: PendingUpload, now: datetime) -> None:
+    """Used or cancelled: its data is not kept a moment longer than needed."""
+    upload.consumed_at = now
+    upload.content, upload.parsed = b"", None
