@@ -57,7 +57,7 @@ async def world(db: Database) -> None:
 
 async def person(db: Database, user: str, phone: str) -> Person:
     p = Person(make_dispatcher(db, Clock()), user)
-    await p.share_contact(phone)
+    await p.link_with_code(db, phone)
     return p
 
 
@@ -112,7 +112,7 @@ async def test_commune_admin_cannot_rewrite_a_province_course(db: Database, worl
         (COURSE_CREATED, "K-2027-05"),
         (COURSE_CREATED, "X-2027-01"),
     ]
-    assert entries[1].actor == "telegram:DB000010"
+    assert entries[1].actor == "telegram:9010 (DB000010)"
 
 
 async def test_commune_admin_cannot_create_for_another_unit(db: Database, world: None) -> None:

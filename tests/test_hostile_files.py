@@ -120,7 +120,7 @@ async def test_hostile_files_in_the_chat_get_a_polite_answer(
     db: Database, world: None, name: str, make: object, _msgid: str, words: str
 ) -> None:
     ha = Person(make_dispatcher(db, Clock()), "9006")
-    await ha.share_contact("0912000006")
+    await ha.link_with_code(db, "0912000006")
     before = await _counts(db)
     reply = await ha.send_file(name, make())  # type: ignore[operator]
     assert words in reply, reply
@@ -132,7 +132,7 @@ async def test_a_good_file_is_kept_as_sheets_and_confirmed_without_the_file(
     db: Database, world: None
 ) -> None:
     ha = Person(make_dispatcher(db, Clock()), "9006")
-    await ha.share_contact("0912000006")
+    await ha.link_with_code(db, "0912000006")
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

@@ -331,7 +331,7 @@ async def hr(db: Database) -> dict[str, Any]:
 
 async def _admin(db: Database) -> Person:
     ha = Person(make_dispatcher(db, Clock(NOW)), "9006")
-    await ha.share_contact("0912000006")
+    await ha.link_with_code(db, "0912000006")
     return ha
 
 
