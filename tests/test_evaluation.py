@@ -90,6 +90,25 @@ COMMUNE_CHAIR: dict[str, Any] = {
     "professional_field_matches_post": False,
     "political_theory_level": "so_cap",
 }
+COMMUNE_DEPUTY: dict[str, Any] = {
+    "level": "commune",
+    "category": "cong_chuc",
+    "unit_path": COMMUNE_PATH,
+    "ethnic_minority_area": True,
+    "ethnicity": "Thái",
+    "languages": ["Thái"],
+    "leadership_tier": "pho_truong_phong",
+    "leadership_appointed_on": date(2024, 1, 1),
+    "education_level": "dai_hoc",
+    "professional_field_matches_post": True,
+    "political_theory_level": "trung_cap",
+}
+DIRECTOR: dict[str, Any] = PROVINCIAL_STAFF | {
+    "leadership_tier": "giam_doc_so",
+    "leadership_appointed_on": date(2023, 1, 1),
+    "political_theory_level": "cao_cap",
+}
+KEY_LEADER: dict[str, Any] = DIRECTOR | {"leadership_tier": "lanh_dao_chu_chot_tinh"}
 
 
 def rec(kind: str, day: date, periods: int | None = 8, cert: str | None = "CC-1") -> Completion:
@@ -111,10 +130,11 @@ CASES = [
         "provincial deputy head without a degree, appointed 5 months ago",
         DEPUTY_NO_DEGREE,
         {
-            "DB-SEED-01": (LATE, date(2025, 12, 31)),
+            "DB-SEED-01": (D, None),
+            "DB-SEED-02": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-03": (D, date(2026, 12, 31)),
             "REG-171-LEADER-QLNN": (D, date(2027, 6, 26)),
-            "REG-LEADER-STD-EDU": (D, None),
             "REG-QPAN-DOI-TUONG-3": (D, None),
             "REG-LEADER-STD-LLCT": (OK, None),
             "REG-QD57-TRUNG-CAP": (OK, None),
@@ -124,10 +144,11 @@ CASES = [
         "registered in a matching course: in progress",
         DEPUTY_NO_DEGREE,
         {
-            "DB-SEED-01": (LATE, date(2025, 12, 31)),
+            "DB-SEED-01": (D, None),
+            "DB-SEED-02": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-03": (D, date(2026, 12, 31)),
             "REG-171-LEADER-QLNN": (D, date(2027, 6, 26)),
-            "REG-LEADER-STD-EDU": (D, None),
             "REG-QPAN-DOI-TUONG-3": (P, None),
             "REG-LEADER-STD-LLCT": (OK, None),
             "REG-QD57-TRUNG-CAP": (OK, None),
@@ -143,8 +164,9 @@ CASES = [
             "REG-LEADER-STD-LLCT": (D, None),
             "REG-QD57-TRUNG-CAP": (D, None),
             "REG-QPAN-DOI-TUONG-3": (OK, None),
-            "DB-SEED-01": (OK, date(2025, 12, 31)),
-            "REG-LEADER-STD-EDU": (OK, None),
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
         },
         records=[
             rec("quoc_phong_an_ninh", date(2024, 5, 10), 96),
@@ -160,8 +182,9 @@ CASES = [
             "REG-LEADER-STD-LLCT": (D, None),
             "REG-QD57-TRUNG-CAP": (D, None),
             "REG-QPAN-DOI-TUONG-3": (D, None),
-            "DB-SEED-01": (OK, date(2025, 12, 31)),
-            "REG-LEADER-STD-EDU": (OK, None),
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
         },
         records=[
             rec("lanh_dao_quan_ly", date(2026, 3, 1), 160),
@@ -173,6 +196,7 @@ CASES = [
         "Kinh commune civil servant in a minority commune without a local language",
         KINH_COMMUNE,
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-06": (LATE, date(2025, 12, 31)),
             "REG-QD57-SO-CAP": (D, None),
             "DB-SEED-05": (OK, date(2025, 12, 31)),
@@ -187,6 +211,7 @@ CASES = [
         "Kinh commune civil servant who learnt Thái with a certificate",
         KINH_COMMUNE | {"political_theory_level": "so_cap"},
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-05": (OK, date(2025, 12, 31)),
             "DB-SEED-06": (OK, date(2025, 12, 31)),
             "DB-SEED-07": (D, date(2026, 12, 31)),
@@ -201,6 +226,7 @@ CASES = [
         "Thái commune civil servant: the language rule does not apply",
         KINH_COMMUNE | {"ethnicity": "Thái", "political_theory_level": "so_cap"},
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-05": (OK, date(2025, 12, 31)),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-SO-CAP": (OK, None),
@@ -210,6 +236,8 @@ CASES = [
         "commune chair (cán bộ) without a matching qualification",
         COMMUNE_CHAIR,
         {
+            "DB-SEED-02": (D, None),
+            "REG-QPAN-DOI-TUONG-3-XA": (D, None),
             "DB-SEED-05": (LATE, date(2025, 12, 31)),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-TRUNG-CAP": (D, None),
@@ -274,6 +302,7 @@ CASES = [
         "school head after 30/06/2026: outside the rule's validity window",
         SCHOOL_HEAD,
         {
+            "REG-LVC2025-MGMT": (D, None),
             "DB-SEED-04": (D, date(2026, 12, 31)),
         },
     ),
@@ -281,6 +310,7 @@ CASES = [
         "31/12: this year's update counts",
         PROVINCIAL_STAFF,
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-03": (OK, date(2026, 12, 31)),
         },
         records=[rec("cap_nhat_phap_luat_ky_nang", date(2026, 12, 31), 8)],
@@ -290,6 +320,7 @@ CASES = [
         "01/01: last year's update no longer counts",
         PROVINCIAL_STAFF,
         {
+            "REG-171-KY-NANG-SO": (D, date(2027, 12, 31)),
             "DB-SEED-03": (D, date(2027, 12, 31)),
         },
         records=[rec("cap_nhat_phap_luat_ky_nang", date(2026, 12, 31), 8)],
@@ -344,6 +375,120 @@ CASES = [
         records=[rec("quan_ly_nha_nuoc", date(2024, 2, 2), 8)],
         today=date(2024, 7, 1),
     ),
+    Case(
+        "commune deputy head with every standard and course",
+        COMMUNE_DEPUTY,
+        {
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-05": (OK, date(2025, 12, 31)),
+            "DB-SEED-07": (OK, date(2026, 12, 31)),
+            "REG-LEADER-STD-EDU": (OK, None),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QD57-SO-CAP": (OK, None),
+            "REG-QD57-TRUNG-CAP": (OK, None),
+            "REG-QPAN-DOI-TUONG-3": (OK, None),
+            "REG-171-KY-NANG-SO": (OK, date(2026, 12, 31)),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2024, 5, 1), 96),
+            rec("khoa_hoc_cong_nghe_so", date(2026, 4, 1), 8),
+            rec("cap_nhat_phap_luat_ky_nang", date(2026, 4, 2), 8),
+        ],
+    ),
+    Case(
+        "commune deputy head without a degree",
+        COMMUNE_DEPUTY | {"education_level": "cao_dang"},
+        {
+            "DB-SEED-02": (D, None),
+            "DB-SEED-05": (OK, date(2025, 12, 31)),
+            "DB-SEED-07": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-EDU": (D, None),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QD57-SO-CAP": (OK, None),
+            "REG-QD57-TRUNG-CAP": (OK, None),
+            "REG-QPAN-DOI-TUONG-3": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+    ),
+    Case(
+        "department director without defence training",
+        DIRECTOR,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-2": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+    ),
+    Case(
+        "department director with defence training",
+        DIRECTOR,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-2": (OK, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2023, 5, 1), 96),
+        ],
+    ),
+    Case(
+        "key provincial leader without defence training",
+        KEY_LEADER,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-1": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+    ),
+    Case(
+        "key provincial leader with defence training",
+        KEY_LEADER,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-1": (OK, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2023, 5, 1), 96),
+        ],
+    ),
+    Case(
+        "commune chair with defence training",
+        COMMUNE_CHAIR | {"education_level": "dai_hoc", "political_theory_level": "trung_cap"},
+        {
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-05": (LATE, date(2025, 12, 31)),
+            "DB-SEED-07": (D, date(2026, 12, 31)),
+            "REG-QD57-TRUNG-CAP": (OK, None),
+            "REG-QPAN-DOI-TUONG-3-XA": (OK, None),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2023, 5, 1), 96),
+        ],
+    ),
+    Case(
+        "school head after 30/06/2026 with management training",
+        SCHOOL_HEAD,
+        {
+            "DB-SEED-04": (D, date(2026, 12, 31)),
+            "REG-LVC2025-MGMT": (OK, None),
+        },
+        records=[
+            rec("lanh_dao_quan_ly", date(2026, 8, 1), 120),
+        ],
+    ),
 ]
 
 
@@ -378,16 +523,18 @@ def test_every_shipped_rule_is_covered_both_ways() -> None:
 def test_most_urgent_first_and_days_left() -> None:
     profile = make_profile(official_id=1, **DEPUTY_NO_DEGREE)
     statuses = evaluate(default_catalogue(), profile, {}, TODAY)
+    # The degree is a standard (no day count), sorted after dated duties; advice comes last.
     assert [s.rule.id for s in statuses] == [
-        "DB-SEED-01",
         "DB-SEED-03",
         "REG-171-LEADER-QLNN",
-        "REG-LEADER-STD-EDU",
+        "DB-SEED-01",
         "REG-QPAN-DOI-TUONG-3",
+        "REG-171-KY-NANG-SO",
+        "DB-SEED-02",
         "REG-LEADER-STD-LLCT",
         "REG-QD57-TRUNG-CAP",
     ]
-    assert [s.days_left for s in statuses[:3]] == [-330, 35, 212]
+    assert [s.days_left for s in statuses[:3]] == [35, 212, None]
 
 
 def test_done_names_the_satisfying_record() -> None:
