@@ -154,18 +154,18 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     text = await an.say("/yeucau")
     lines = text.splitlines()
     assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
+    # The degree is a standard of the post: "chưa đạt", never a day count.
     assert lines[1] == (
-        "1. ❗ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — "
-        "chưa đạt, hạn 31/12/2025 (quá hạn 330 ngày)"
+        "1. ⚠️ Cập nhật kiến thức pháp luật hằng năm — chưa có, hạn 31/12/2026 (còn 35 ngày)"
     )
     assert lines[2] == (
-        "2. ⚠️ Cập nhật kiến thức pháp luật hằng năm — chưa có, hạn 31/12/2026 (còn 35 ngày)"
+        "2. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/06/2027 (còn 212 ngày)"
     )
-    assert lines[3] == (
-        "3. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/06/2027 (còn 212 ngày)"
-    )
+    assert lines[3] == "3. ⚠️ Tiêu chuẩn trình độ đại học phù hợp vị trí lãnh đạo — chưa đạt"
+    assert "quá hạn" not in text
+    assert "Trình độ đại học (lãnh đạo cấp tỉnh" not in text  # one degree item, not two
     assert "✅ Lý luận chính trị từ trung cấp (tiêu chuẩn lãnh đạo) — đã đạt" in text
-    assert an.values[:3] == ["why:DB-SEED-01", "why:DB-SEED-03", "why:REG-171-LEADER-QLNN"]
+    assert an.values[:3] == ["why:DB-SEED-03", "why:REG-171-LEADER-QLNN", "why:DB-SEED-01"]
     assert an.choices[0] == "❓ Vì sao mục 1?"
 
 
@@ -181,17 +181,16 @@ async def test_why_explains_conditions_target_and_basis(
         "Chỉ tiêu của tỉnh: hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức "
         "pháp luật, kỹ năng, phương pháp thực thi công vụ."
     ) in text
-    assert "(mục tiêu của tỉnh)" in text
-    assert (
-        "Nghị định 89/2021/NĐ-CP sửa đổi Nghị định 101/2017/NĐ-CP (văn bản đã kiểm chứng)" in text
-    )
+    assert "(mục tiêu của tỉnh, nguồn thứ cấp)" in text
+    assert "Nghị định 171/2025/NĐ-CP về đào tạo, bồi dưỡng công chức (nguồn thứ cấp)" in text
+    assert "89/2021" not in text and "101/2017" not in text
     assert "Thực hiện hằng năm; hạn năm nay: 31/12/2026." in text
     assert "tối thiểu 8 tiết" in text
     assert "Số tiết tối thiểu mỗi năm do tỉnh chọn" in text
     text = await an.press("why:DB-SEED-01")
     assert "giữ chức vụ phó trưởng phòng và tương đương" in text
     assert "trình độ chuyên môn từ đại học trở lên" in text
-    assert "(chưa kiểm chứng đầy đủ)" in text  # NĐ 334/2025 is only weakly verified
+    assert "(nguồn thứ cấp)" in text  # NĐ 334/2025 was read through news translations only
     text = await an.press("why:REG-171-LEADER-QLNN")
     assert "được bổ nhiệm chức vụ ngày 26/06/2026" in text
     assert "Trong vòng 12 tháng kể từ ngày bổ nhiệm chức vụ, tức là hạn 26/06/2027." in text
