@@ -149,12 +149,12 @@ async def test_link_by_code_yeucau_by_number_then_reminder(
         text = await user.say("/yeucau")
         lines = text.splitlines()
         assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
-        assert lines[1].startswith("1. ❗ Trình độ đại học")
+        assert lines[1].startswith("1. ⚠️ Cập nhật kiến thức pháp luật hằng năm")
         assert "   [1] ❓ Vì sao mục 1?" in text
         text = await user.say("2")  # the second offered choice: "why #2"
-        assert "pháp luật" in text and "Thực hiện hằng năm; hạn năm nay: 31/12/2026." in text
+        assert "Trong vòng 12 tháng kể từ ngày bổ nhiệm chức vụ" in text
         await user.say("/yeucau")
-        text = await user.say("vi sao muc 1")  # the label, typed without diacritics
+        text = await user.say("vi sao muc 3")  # the label, typed without diacritics
         assert "giữ chức vụ phó trưởng phòng và tương đương" in text
 
     # A reminder through the transport the outbox will use.
