@@ -227,8 +227,13 @@ async def load_rules(settings: Settings, content: bytes) -> int:
     try:
         with use_locale(settings.default_locale):
             async with db.transaction() as session:
+                now = datetime.now(UTC)
                 result = await load_catalogue_file(
-                    session, content, actor="cli", now=datetime.now(UTC)
+                    session,
+                    content,
+                    actor="cli",
+                    now=now,
+                    today=now.astimezone(settings.timezone).date(),
                 )
             print(format_load_result(result))
     finally:

@@ -64,11 +64,16 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
     else:
         lines.append(addressed(_("No reminder is planned for {title} at the moment."), official))
     lines.append("")
+    # No decree named here: the basis depends on the rule and the day, and "Vì sao?"
+    # cites the one in force (a fixed citation went stale when 171/2025 replaced 101/2017).
     lines.append(
-        _(
-            "Training deadline reminders: always on. They are the duty to train set "
-            "by law (Decree 101/2017/NĐ-CP, amended by Decree 89/2021/NĐ-CP), so they "
-            "cannot be switched off."
+        addressed(
+            _(
+                "Training deadline reminders: always on. They are training requirements "
+                "that apply to {title} (the basis in force is under “Why?” in /yeucau), "
+                "so they cannot be switched off."
+            ),
+            official,
         )
     )
     choices = []

@@ -30,6 +30,7 @@ from models.requirements.model import (
     STANDARD,
     TARGET,
     AttributeItem,
+    Basis,
     Catalogue,
     Condition,
     Item,
@@ -60,10 +61,10 @@ _ICONS = {
 }
 _ADVISORY_ICON = "💡"
 _CONTEXT_ICON = "ℹ️"  # a province target: context, never the official's own deadline
+# "Verified" only where the legal text itself was read; news and mirrors say so.
 _BASIS_LABELS = {
-    "verified": N_("verified document"),
-    "weak": N_("not fully verified"),
-    "seed": N_("province target"),
+    "primary": N_("verified against the legal text"),
+    "secondary": N_("secondary source"),
     "unverified": N_("unverified"),
 }
 
@@ -133,6 +134,32 @@ async def on_why(ctx: Context, values: Values) -> list[Reply]:
             choices=(command_choice(_("📋 Back to my requirements"), "yeucau"),),
         )
     ]
+
+
+@router.intent(
+    "chứng chỉ ngoại ngữ",
+    "chứng chỉ tin học",
+    "ngoại ngữ tin học",
+    "tin học ngoại ngữ",
+    "foreign language certificate",
+    "IT certificate",
+)
+async def on_language_and_it_certificates(ctx: Context) -> list[Reply]:
+    # Information, not a rule: 89/2021 removed both contents and Decree 171/2025 lists
+    # neither (training-rules.md §12); only the certificate part rests on secondary sources.
+    text = addressed(
+        _(
+            "Foreign-language and IT certificates: since 10/12/2021 foreign languages and "
+            "IT are no longer among the compulsory training contents, and for civil "
+            "servants Decree 171/2025/NĐ-CP does not list them either. The requirement to "
+            "hold these certificates in rank and professional-title standards has also been "
+            "dropped (secondary source: the legal text was not read). So {title} does not "
+            "need these certificates to meet a training requirement. If {title}'s job "
+            "position has its own requirement, please ask the personnel department."
+        ),
+        ctx.official,
+    )
+    return [Reply(text)]
 
 
 # --- list wording ------------------------------------------------------------------------
@@ -253,12 +280,7 @@ def explain(
         lines.append(_("This is a recommendation, not an obligation with a deadline."))
     for target in catalogue.targets_by_rule.get(rule.id, ()):
         lines.append(_target_line(target, today))
-    lines.append(_("Basis:"))
-    for ref in rule.basis:
-        line = f"• {ref.basis.title.localized()} ({_(_BASIS_LABELS[ref.basis.verified])})"
-        if ref.note is not None:
-            line += f" — {ref.note.localized()}"
-        lines.append(line)
+    lines += basis_lines(rule, today)
     for param in rule.parameters:
         if param.explain is not None:
             lines.append(f"ℹ️ {param.explain.localized()}")
@@ -283,6 +305,33 @@ def _target_line(target: Target, today: date) -> str:
             period=label, date=format_date(target.period_to), target=title
         )
     return _("Province target for {period}: {target}.").format(period=label, target=title)
+
+
+def basis_label(basis: Basis) -> str:
+    label = _(_BASIS_LABELS[basis.verification])
+    if basis.kind == "province_target":
+        return _("province target, {label}").format(label=label)
+    return label
+
+
+def basis_lines(rule: Rule, today: date) -> list[str]:
+    """Only bases in force today: a repealed decree is never given as the reason."""
+    lines = [_("Basis:")]
+    for ref in rule.bases_in_force(today):
+        line = f"• {ref.basis.title.localized()} ({basis_label(ref.basis)})"
+        if ref.note is not None:
+            line += f" — {ref.note.localized()}"
+        lines.append(line)
+    if not rule.has_basis_in_force(today):
+        if len(lines) == 1:
+            lines.append("• " + _("no legal document in force today"))
+        lines.append(
+            _(
+                "No legal document in force today makes this an obligation: it is the "
+                "province's target or advice."
+            )
+        )
+    return lines
 
 
 def _label(vocab: dict[str, str], code: Any) -> str:
@@ -332,6 +381,10 @@ def _reason(catalogue: Catalogue, condition: Condition, value: Any, official: Of
         if value:
             return _("your field of study matches your post")
         return _("your field of study does not match your post")
+    if name == "post_title":
+        if not official.post_title:
+            return _("your post title is not recorded")
+        return _("your post is {value}").format(value=official.post_title)
     if name == "languages":
         if value:
             return _("you use an ethnic-minority language")
@@ -419,6 +472,8 @@ def _timing(rule: Rule, status: RuleStatus, official: Official) -> str | None:
         return _("Deadline: {date}.").format(date=due)
     if recurrence.type == "state":
         return _("A standard to hold at all times.")
+    if not recurrence.repeat_known:
+        return _("Once; whether it must be repeated is not yet known.")
     return _("Once; it does not need repeating.")
 
 

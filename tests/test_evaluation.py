@@ -28,7 +28,7 @@ PROVINCE_PATH = "/1/2/3/"
 COMMUNE_PATH = "/1/4/"
 
 LATE, D, P, OK = Status.OVERDUE, Status.DUE, Status.IN_PROGRESS, Status.DONE
-NM = Status.NOT_MET  # a standard or target: no due date, never overdue
+NM = Status.NOT_MET
 
 DEPUTY_NO_DEGREE: dict[str, Any] = {
     "level": "province",
@@ -91,6 +91,25 @@ COMMUNE_CHAIR: dict[str, Any] = {
     "professional_field_matches_post": False,
     "political_theory_level": "so_cap",
 }
+COMMUNE_DEPUTY: dict[str, Any] = {
+    "level": "commune",
+    "category": "cong_chuc",
+    "unit_path": COMMUNE_PATH,
+    "ethnic_minority_area": True,
+    "ethnicity": "Thái",
+    "languages": ["Thái"],
+    "leadership_tier": "pho_truong_phong",
+    "leadership_appointed_on": date(2024, 1, 1),
+    "education_level": "dai_hoc",
+    "professional_field_matches_post": True,
+    "political_theory_level": "trung_cap",
+}
+DIRECTOR: dict[str, Any] = PROVINCIAL_STAFF | {
+    "leadership_tier": "giam_doc_so",
+    "leadership_appointed_on": date(2023, 1, 1),
+    "political_theory_level": "cao_cap",
+}
+KEY_LEADER: dict[str, Any] = DIRECTOR | {"leadership_tier": "lanh_dao_chu_chot_tinh"}
 
 
 def rec(kind: str, day: date, periods: int | None = 8, cert: str | None = "CC-1") -> Completion:
@@ -113,9 +132,10 @@ CASES = [
         DEPUTY_NO_DEGREE,
         {
             "DB-SEED-01": (NM, None),
+            "DB-SEED-02": (NM, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-03": (D, date(2026, 12, 31)),
             "REG-171-LEADER-QLNN": (D, date(2027, 6, 26)),
-            "REG-LEADER-STD-EDU": (NM, None),
             "REG-QPAN-DOI-TUONG-3": (D, None),
             "REG-LEADER-STD-LLCT": (OK, None),
             "REG-QD57-TRUNG-CAP": (OK, None),
@@ -126,9 +146,10 @@ CASES = [
         DEPUTY_NO_DEGREE,
         {
             "DB-SEED-01": (NM, None),
+            "DB-SEED-02": (NM, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-03": (D, date(2026, 12, 31)),
             "REG-171-LEADER-QLNN": (D, date(2027, 6, 26)),
-            "REG-LEADER-STD-EDU": (NM, None),
             "REG-QPAN-DOI-TUONG-3": (P, None),
             "REG-LEADER-STD-LLCT": (OK, None),
             "REG-QD57-TRUNG-CAP": (OK, None),
@@ -145,7 +166,8 @@ CASES = [
             "REG-QD57-TRUNG-CAP": (D, None),
             "REG-QPAN-DOI-TUONG-3": (OK, None),
             "DB-SEED-01": (OK, None),
-            "REG-LEADER-STD-EDU": (OK, None),
+            "DB-SEED-02": (NM, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
         },
         records=[
             rec("quoc_phong_an_ninh", date(2024, 5, 10), 96),
@@ -162,7 +184,8 @@ CASES = [
             "REG-QD57-TRUNG-CAP": (D, None),
             "REG-QPAN-DOI-TUONG-3": (D, None),
             "DB-SEED-01": (OK, None),
-            "REG-LEADER-STD-EDU": (OK, None),
+            "DB-SEED-02": (NM, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
         },
         records=[
             rec("lanh_dao_quan_ly", date(2026, 3, 1), 160),
@@ -174,6 +197,7 @@ CASES = [
         "Kinh commune civil servant in a minority commune without a local language",
         KINH_COMMUNE,
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-06": (NM, None),
             "REG-QD57-SO-CAP": (D, None),
             "DB-SEED-05": (OK, None),
@@ -188,6 +212,7 @@ CASES = [
         "Kinh commune civil servant who learnt Thái with a certificate",
         KINH_COMMUNE | {"political_theory_level": "so_cap"},
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-05": (OK, None),
             "DB-SEED-06": (OK, None),
             "DB-SEED-07": (D, date(2026, 12, 31)),
@@ -202,6 +227,7 @@ CASES = [
         "Thái commune civil servant: the language rule does not apply",
         KINH_COMMUNE | {"ethnicity": "Thái", "political_theory_level": "so_cap"},
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-05": (OK, None),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-SO-CAP": (OK, None),
@@ -211,6 +237,8 @@ CASES = [
         "commune chair (cán bộ) without a matching qualification",
         COMMUNE_CHAIR,
         {
+            "DB-SEED-02": (NM, None),
+            "REG-QPAN-DOI-TUONG-3-XA": (D, None),
             "DB-SEED-05": (NM, None),
             "DB-SEED-07": (D, date(2026, 12, 31)),
             "REG-QD57-TRUNG-CAP": (D, None),
@@ -221,7 +249,7 @@ CASES = [
         "public employee with the yearly ethics and professional update",
         TEACHER,
         {
-            "DB-SEED-04": (OK, date(2026, 12, 31)),
+            "DB-SEED-04": (OK, None),
         },
         records=[
             rec("dao_duc_cong_vu", date(2026, 3, 1), 8),
@@ -232,7 +260,7 @@ CASES = [
         "public employee without the ethics update this year",
         TEACHER,
         {
-            "DB-SEED-04": (D, date(2026, 12, 31)),
+            "DB-SEED-04": (NM, None),
         },
         records=[
             rec("dao_duc_cong_vu", date(2025, 3, 1), 8),
@@ -244,7 +272,7 @@ CASES = [
         "public employee whose short ethics courses add up",
         TEACHER,
         {
-            "DB-SEED-04": (OK, date(2026, 12, 31)),
+            "DB-SEED-04": (OK, None),
         },
         records=[
             rec("dao_duc_cong_vu", date(2026, 3, 1), 4),
@@ -257,7 +285,7 @@ CASES = [
         SCHOOL_HEAD,
         {
             "REG-LVC2010-MGMT-BEFORE": (LATE, date(2020, 1, 1)),
-            "DB-SEED-04": (D, date(2026, 12, 31)),
+            "DB-SEED-04": (NM, None),
         },
         today=date(2026, 3, 1),
     ),
@@ -266,7 +294,7 @@ CASES = [
         SCHOOL_HEAD,
         {
             "REG-LVC2010-MGMT-BEFORE": (OK, date(2020, 1, 1)),
-            "DB-SEED-04": (D, date(2026, 12, 31)),
+            "DB-SEED-04": (NM, None),
         },
         records=[rec("lanh_dao_quan_ly", date(2019, 10, 1), 120)],
         today=date(2026, 3, 1),
@@ -275,13 +303,15 @@ CASES = [
         "school head after 30/06/2026: outside the rule's validity window",
         SCHOOL_HEAD,
         {
-            "DB-SEED-04": (D, date(2026, 12, 31)),
+            "REG-LVC2025-MGMT": (D, None),
+            "DB-SEED-04": (NM, None),
         },
     ),
     Case(
         "31/12: this year's update counts",
         PROVINCIAL_STAFF,
         {
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
             "DB-SEED-03": (OK, date(2026, 12, 31)),
         },
         records=[rec("cap_nhat_phap_luat_ky_nang", date(2026, 12, 31), 8)],
@@ -291,6 +321,7 @@ CASES = [
         "01/01: last year's update no longer counts",
         PROVINCIAL_STAFF,
         {
+            "REG-171-KY-NANG-SO": (D, date(2027, 12, 31)),
             "DB-SEED-03": (D, date(2027, 12, 31)),
         },
         records=[rec("cap_nhat_phap_luat_ky_nang", date(2026, 12, 31), 8)],
@@ -345,6 +376,120 @@ CASES = [
         records=[rec("quan_ly_nha_nuoc", date(2024, 2, 2), 8)],
         today=date(2024, 7, 1),
     ),
+    Case(
+        "commune deputy head with every standard and course",
+        COMMUNE_DEPUTY,
+        {
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-05": (OK, None),
+            "DB-SEED-07": (OK, date(2026, 12, 31)),
+            "REG-LEADER-STD-EDU": (OK, None),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QD57-SO-CAP": (OK, None),
+            "REG-QD57-TRUNG-CAP": (OK, None),
+            "REG-QPAN-DOI-TUONG-3": (OK, None),
+            "REG-171-KY-NANG-SO": (OK, date(2026, 12, 31)),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2024, 5, 1), 96),
+            rec("khoa_hoc_cong_nghe_so", date(2026, 4, 1), 8),
+            rec("cap_nhat_phap_luat_ky_nang", date(2026, 4, 2), 8),
+        ],
+    ),
+    Case(
+        "commune deputy head without a degree",
+        COMMUNE_DEPUTY | {"education_level": "cao_dang"},
+        {
+            "DB-SEED-02": (NM, None),
+            "DB-SEED-05": (OK, None),
+            "DB-SEED-07": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-EDU": (NM, None),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QD57-SO-CAP": (OK, None),
+            "REG-QD57-TRUNG-CAP": (OK, None),
+            "REG-QPAN-DOI-TUONG-3": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+    ),
+    Case(
+        "department director without defence training",
+        DIRECTOR,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-2": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+    ),
+    Case(
+        "department director with defence training",
+        DIRECTOR,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-2": (OK, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2023, 5, 1), 96),
+        ],
+    ),
+    Case(
+        "key provincial leader without defence training",
+        KEY_LEADER,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-1": (D, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+    ),
+    Case(
+        "key provincial leader with defence training",
+        KEY_LEADER,
+        {
+            "DB-SEED-01": (OK, None),
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-03": (D, date(2026, 12, 31)),
+            "REG-LEADER-STD-LLCT": (OK, None),
+            "REG-QPAN-DOI-TUONG-1": (OK, None),
+            "REG-171-KY-NANG-SO": (D, date(2026, 12, 31)),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2023, 5, 1), 96),
+        ],
+    ),
+    Case(
+        "commune chair with defence training",
+        COMMUNE_CHAIR | {"education_level": "dai_hoc", "political_theory_level": "trung_cap"},
+        {
+            "DB-SEED-02": (OK, None),
+            "DB-SEED-05": (NM, None),
+            "DB-SEED-07": (D, date(2026, 12, 31)),
+            "REG-QD57-TRUNG-CAP": (OK, None),
+            "REG-QPAN-DOI-TUONG-3-XA": (OK, None),
+        },
+        records=[
+            rec("quoc_phong_an_ninh", date(2023, 5, 1), 96),
+        ],
+    ),
+    Case(
+        "school head after 30/06/2026 with management training",
+        SCHOOL_HEAD,
+        {
+            "DB-SEED-04": (NM, None),
+            "REG-LVC2025-MGMT": (OK, None),
+        },
+        records=[
+            rec("lanh_dao_quan_ly", date(2026, 8, 1), 120),
+        ],
+    ),
 ]
 
 
@@ -379,16 +524,19 @@ def test_every_shipped_rule_is_covered_both_ways() -> None:
 def test_most_urgent_first_and_days_left() -> None:
     profile = make_profile(official_id=1, **DEPUTY_NO_DEGREE)
     statuses = evaluate(default_catalogue(), profile, {}, TODAY)
+    # Obligations first; the degree is a standard (no day count) after them; then advice,
+    # what is met, and the province's target last, as context.
     assert [s.rule.id for s in statuses] == [
         "DB-SEED-03",
         "REG-171-LEADER-QLNN",
         "REG-QPAN-DOI-TUONG-3",
-        "DB-SEED-01",  # standards not met: after the obligations, with no day count
-        "REG-LEADER-STD-EDU",
+        "DB-SEED-01",
+        "REG-171-KY-NANG-SO",
         "REG-LEADER-STD-LLCT",
         "REG-QD57-TRUNG-CAP",
+        "DB-SEED-02",
     ]
-    assert [s.days_left for s in statuses] == [35, 212, None, None, None, None, None]
+    assert [s.days_left for s in statuses[:4]] == [35, 212, None, None]
 
 
 def test_done_names_the_satisfying_record() -> None:

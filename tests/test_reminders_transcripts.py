@@ -52,7 +52,8 @@ async def test_lists_upcoming_notices_at_the_time_they_really_go(db: Database) -
     # 13 h after 10:00 is 23:00, inside quiet hours: shown at 07:00 the next morning.
     assert "07:00 27/11/2026 — Nhắc anh: còn 3 ngày nữa khóa K-1 khai giảng." in text
     assert "10:00 27/11/2026 — Nhắc anh: còn 35 ngày nữa là hạn." in text
-    assert "luôn bật" in text and "Nghị định 101/2017/NĐ-CP" in text
+    assert "luôn bật" in text and "không thể tắt" in text
+    assert "101/2017" not in text and "89/2021" not in text  # no repealed decree as the reason
     assert "rem:off:course_start" in person.values
 
 

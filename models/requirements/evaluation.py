@@ -82,6 +82,7 @@ class Profile(NamedTuple):
     rank_assigned_on: date | None
     started_service_on: date | None
     birth_date: date | None
+    post_title: str | None = None  # folded
 
 
 @lru_cache(maxsize=4096)
@@ -110,6 +111,7 @@ def make_profile(
     rank_assigned_on: date | None = None,
     started_service_on: date | None = None,
     birth_date: date | None = None,
+    post_title: str | None = None,
 ) -> Profile:
     return Profile(
         official_id=official_id,
@@ -131,6 +133,7 @@ def make_profile(
         rank_assigned_on=rank_assigned_on,
         started_service_on=started_service_on,
         birth_date=birth_date,
+        post_title=folded(post_title) if post_title else None,
     )
 
 
@@ -155,6 +158,7 @@ def profile_of(official: Official) -> Profile:
         rank_assigned_on=official.rank_assigned_on,
         started_service_on=official.started_service_on,
         birth_date=official.birth_date,
+        post_title=official.post_title,
     )
 
 

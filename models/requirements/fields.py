@@ -42,6 +42,7 @@ FIELDS: dict[str, str] = {
     "rank_code": "text",
     "ethnicity": "text",
     "zone": "text",
+    "post_title": "phrase",
     "is_leader": "bool",
     "professional_field_matches_post": "bool",
     "ethnic_minority_area": "bool",
@@ -56,6 +57,8 @@ OPS: dict[str, tuple[str, ...]] = {
     "enum": ("eq", "ne", "in", "not_in", "is_null", "not_null"),
     "ordered": ("eq", "ne", "in", "not_in", "gte", "lte", "is_null", "not_null"),
     "text": ("eq", "ne", "in", "not_in", "is_null", "not_null"),
+    # Free-text titles ("Trưởng Công an xã Sín Thầu"): matched by the phrases they contain.
+    "phrase": ("mentions_any", "mentions_none", "is_null", "not_null"),
     "bool": ("eq",),
     "set": ("non_empty", "empty", "contains"),
     "unit": ("under", "not_under"),
@@ -77,6 +80,11 @@ def predicate(field_name: str, kind: str, op: str, value: Any) -> Callable[[Prof
         return lambda p: not get(p)
     if op == "contains":
         return lambda p: value in get(p)
+    if op in ("mentions_any", "mentions_none"):
+        phrases = tuple(value)
+        if op == "mentions_any":
+            return lambda p: (v := get(p)) is not None and any(x in v for x in phrases)
+        return lambda p: (v := get(p)) is None or not any(x in v for x in phrases)
     if op == "under":
         prefixes = tuple(value)
         return lambda p: get(p).startswith(prefixes)

@@ -17,7 +17,19 @@ from locales import current_locale
 if TYPE_CHECKING:
     from models.requirements.evaluation import Profile
 
-VERIFIED_LEVELS = ("verified", "weak", "seed", "unverified")
+# How far a basis was checked: "primary" only where the legal text itself was read;
+# news, summaries, translations and mirrors are "secondary"; the rest "unverified".
+VERIFICATIONS = ("primary", "secondary", "unverified")
+# What a basis is: a legal act, or the province's own target (a plan's figure, not a duty).
+BASIS_KINDS = ("law", "province_target")
+# The old single `verified:` key, still read so catalogues stored before it changed compile.
+# Its "verified" meant "a source was read", often a news page: at most secondary.
+LEGACY_VERIFIED = {
+    "verified": ("secondary", "law"),
+    "weak": ("secondary", "law"),
+    "seed": ("secondary", "province_target"),
+    "unverified": ("unverified", "law"),
+}
 RECURRENCES = (
     "state",
     "once",
@@ -48,8 +60,22 @@ class Text:
 class Basis:
     id: str
     title: Text
-    verified: str
+    verification: str
     source: str | None = None
+    kind: str = "law"
+    in_force_from: date | None = None  # None: the date itself is not verified
+    in_force_until: date | None = None  # last day in force; None: still in force
+    replaced_by: str | None = None  # id of the basis that replaced it
+
+    def in_force_on(self, day: date) -> bool:
+        return not (
+            (self.in_force_from is not None and day < self.in_force_from)
+            or (self.in_force_until is not None and day > self.in_force_until)
+        )
+
+    @property
+    def is_law(self) -> bool:
+        return self.kind == "law"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +136,9 @@ class Recurrence:
     due_date: date | None = None  # by_date
     event: str | None = None  # *_event
     months: int | None = None  # within_months_after_event
+    # once: False when no one knows whether it must be repeated, so the bot never says
+    # "không cần học lại" on a guess.
+    repeat_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +164,19 @@ class Rule:
             (self.valid_from is not None and day < self.valid_from)
             or (self.valid_to is not None and day > self.valid_to)
         )
+
+    def bases_in_force(self, day: date) -> tuple[BasisRef, ...]:
+        """The bases that may be cited on `day`: a lapsed decree is never shown as a reason."""
+        return tuple(ref for ref in self.basis if ref.basis.in_force_on(day))
+
+    def has_basis_in_force(self, day: date) -> bool:
+        """True when a legal act in force on `day` supports the rule. False: the rule is at
+        most the province's target or advice and must never be presented as a legal duty."""
+        return any(ref.basis.is_law and ref.basis.in_force_on(day) for ref in self.basis)
+
+    def all_bases_lapsed(self, day: date) -> bool:
+        """Nothing it cites (not even a province target) is in force on `day`."""
+        return not self.bases_in_force(day)
 
 
 @dataclass(frozen=True, slots=True)

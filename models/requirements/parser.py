@@ -18,7 +18,9 @@ from typing import Any
 import yaml
 
 from models.requirements.model import (
-    VERIFIED_LEVELS,
+    BASIS_KINDS,
+    LEGACY_VERIFIED,
+    VERIFICATIONS,
     Basis,
     Catalogue,
     Parameter,
@@ -201,23 +203,81 @@ class _Parser(Reader):
     def parse_bases(self) -> dict[str, Basis]:
         bases: dict[str, Basis] = {}
         raw = self.mapping(self.doc.get("bases"), "bases") or {}
+        replaced: dict[str, str] = {}
         for ref, spec in raw.items():
             where = f"bases.{ref}"
             spec = self.mapping(spec, where)
             if spec is None:
                 continue
-            self.check_keys(spec, {"title", "verified", "source", "in_force", "issued"}, where)
+            self.check_keys(
+                spec,
+                {
+                    "title",
+                    "verification",
+                    "verified",
+                    "kind",
+                    "source",
+                    "in_force_from",
+                    "in_force_until",
+                    "replaced_by",
+                    "in_force",
+                    "issued",
+                    "note",
+                },
+                where,
+            )
             title = self.text(spec.get("title"), where)
-            verified = spec.get("verified")
-            if verified not in VERIFIED_LEVELS:
-                self.error(
-                    where, MSG_BAD_CHOICE, value=verified, allowed=", ".join(VERIFIED_LEVELS)
-                )
+            labels = self.verification(spec, where)
+            if labels is None:
                 continue
+            verification, kind = labels
+            start = end = None
+            if "verification" in spec and "in_force_from" not in spec:
+                # Written out even when unknown (null): a basis without dates is a choice.
+                self.error(where, MSG_MISSING, key="in_force_from")
+            if spec.get("in_force_from") is not None:
+                start = self.day(spec["in_force_from"], f"{where}.in_force_from")
+            if spec.get("in_force_until") is not None:
+                end = self.day(spec["in_force_until"], f"{where}.in_force_until")
+            if start and end and start > end:
+                self.error(where, MSG_BAD_WINDOW)
+            if spec.get("replaced_by") is not None:
+                replaced[ref] = str(spec["replaced_by"])
             if title is not None:
                 source = spec.get("source")
-                bases[ref] = Basis(ref, title, verified, str(source) if source else None)
+                bases[ref] = Basis(
+                    ref,
+                    title,
+                    verification,
+                    str(source) if source else None,
+                    kind,
+                    start,
+                    end,
+                    replaced.get(ref),
+                )
+        for ref, successor in replaced.items():
+            if successor not in raw:
+                self.error(f"bases.{ref}.replaced_by", MSG_UNKNOWN_BASIS, ref=successor)
         return bases
+
+    def verification(self, spec: Mapping[str, Any], where: str) -> tuple[str, str] | None:
+        """(verification, kind), from the current keys or the legacy `verified:` one."""
+        if "verification" not in spec and "verified" in spec:
+            legacy = LEGACY_VERIFIED.get(str(spec["verified"]))
+            if legacy is None:
+                allowed = ", ".join(LEGACY_VERIFIED)
+                self.error(where, MSG_BAD_CHOICE, value=spec["verified"], allowed=allowed)
+            return legacy
+        verification = spec.get("verification")
+        if verification not in VERIFICATIONS:
+            allowed = ", ".join(VERIFICATIONS)
+            self.error(where, MSG_BAD_CHOICE, value=verification, allowed=allowed)
+            return None
+        kind = spec.get("kind", "law")
+        if kind not in BASIS_KINDS:
+            self.error(where, MSG_BAD_CHOICE, value=kind, allowed=", ".join(BASIS_KINDS))
+            return None
+        return str(verification), str(kind)
 
     def parse_rules(self, rule_parser: RuleParser) -> list[Rule]:
         raw = self.doc.get("rules")

@@ -32,6 +32,7 @@ PROFILE_COLUMNS = (
     Official.rank_assigned_on,
     Official.started_service_on,
     Official.birth_date,
+    Official.post_title,
 )
 WIDTH = len(PROFILE_COLUMNS)
 
@@ -60,6 +61,7 @@ def profile_from_row(row: Sequence[Any]) -> Profile:
         rank_on,
         started,
         born,
+        post_title,
     ) = row[:WIDTH]
     return Profile(
         oid,
@@ -81,4 +83,5 @@ def profile_from_row(row: Sequence[Any]) -> Profile:
         rank_on,
         started,
         born,
+        folded(post_title) if post_title else None,
     )

@@ -182,7 +182,7 @@ class RuleParser(Reader):
         return Condition(name, op, value, predicate(name, kind, op, value))
 
     def condition_value(self, name: str, kind: str, op: str, value: Any, where: str) -> Any:
-        many = op in ("in", "not_in", "under", "not_under")
+        many = op in ("in", "not_in", "under", "not_under", "mentions_any", "mentions_none")
         values = value if isinstance(value, list) else [value]
         if (many and not values) or (not many and isinstance(value, list)):
             self.error(where, MSG_BAD_VALUE, value=value, field=name, allowed="…")
@@ -226,7 +226,7 @@ class RuleParser(Reader):
         if value is None or isinstance(value, dict | list):
             self.error(where, MSG_BAD_VALUE, value=value, field=name, allowed="text")
             return None
-        return fold_key(str(value))  # ethnicity, zone, codes: compared folded
+        return fold_key(str(value))  # ethnicity, zone, codes, phrases: compared folded
 
     def satisfied_by(
         self, spec: Any, where: str, used: dict[str, Parameter]
@@ -284,7 +284,7 @@ class RuleParser(Reader):
         spec = self.mapping(spec, where)
         if spec is None:
             return None
-        self.check_keys(spec, {"type", "due", "event", "months", "note"}, where)
+        self.check_keys(spec, {"type", "due", "event", "months", "repeat", "note"}, where)
         kind = spec.get("type")
         if kind not in RECURRENCES:
             self.error(where, MSG_BAD_CHOICE, value=kind, allowed=", ".join(RECURRENCES))
@@ -315,6 +315,12 @@ class RuleParser(Reader):
             raw = self.resolve(spec.get("months"), where, used)
             months = self.whole(raw, where, 1) if raw is not _UNRESOLVED else None
             return Recurrence(kind, event=event, months=months) if months else None
+        if kind == "once" and "repeat" in spec:
+            repeat = spec["repeat"]
+            if repeat not in ("none", "unknown"):
+                self.error(where, MSG_BAD_CHOICE, value=repeat, allowed="none, unknown")
+                return None
+            return Recurrence(kind, repeat_known=repeat == "none")
         return Recurrence(kind)
 
     def window(self, spec: Any, where: str) -> tuple[date | None, date | None]:

@@ -24,6 +24,7 @@ from locales import _
 from models import audit
 from models.base import Base, utcnow
 from models.org.units import OrgUnit
+from models.requirements.bases import lapse_warnings
 from models.requirements.model import Catalogue
 from models.requirements.parser import compile_catalogue, read_document, unit_codes
 from models.requirements.reader import MSG_YAML, CatalogueError
@@ -73,6 +74,7 @@ class LoadResult:
     updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    warnings: tuple[CatalogueError, ...] = ()  # loaded all the same; HR should act on them
 
     @property
     def ok(self) -> bool:
@@ -80,10 +82,17 @@ class LoadResult:
 
 
 async def load_catalogue_file(
-    session: AsyncSession, source: str | Path | bytes, *, actor: str, now: datetime
+    session: AsyncSession,
+    source: str | Path | bytes,
+    *,
+    actor: str,
+    now: datetime,
+    today: date | None = None,
 ) -> LoadResult:
     """Validate the whole file, then store it as the catalogue in force. Nothing is written
-    when there are errors, or when the newest stored catalogue already has this content."""
+    when there are errors, or when the newest stored catalogue already has this content.
+
+    `today` (the local date) turns on the warnings about rules whose bases have all lapsed."""
     try:
         document = read_document(source)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -91,11 +100,19 @@ async def load_catalogue_file(
     catalogue, errors = compile_catalogue(document)
     if catalogue is None:
         return LoadResult(errors)
+    warnings = tuple(lapse_warnings(catalogue, today)) if today is not None else ()
     latest = await session.scalar(
         select(RequirementCatalogue).order_by(RequirementCatalogue.id.desc()).limit(1)
     )
     if latest is not None and latest.sha256 == catalogue.sha256:
-        return LoadResult([], False, latest.id, catalogue.version, unchanged=len(catalogue.rules))
+        return LoadResult(
+            [],
+            False,
+            latest.id,
+            catalogue.version,
+            unchanged=len(catalogue.rules),
+            warnings=warnings,
+        )
     row = RequirementCatalogue(
         name=catalogue.name,
         version=catalogue.version,
@@ -144,7 +161,9 @@ async def load_catalogue_file(
     )
     await session.flush()
     forget_current_catalogue()
-    return LoadResult([], True, row.id, catalogue.version, added, updated, unchanged, retired)
+    return LoadResult(
+        [], True, row.id, catalogue.version, added, updated, unchanged, retired, warnings
+    )
 
 
 async def ensure_default_catalogue(session: AsyncSession, now: datetime) -> LoadResult | None:
@@ -242,6 +261,15 @@ def format_load_result(result: LoadResult) -> str:
         lines = [_("The catalogue was not loaded. Please fix these problems:")]
         lines += [f"• {e.message()}" for e in result.errors]
         return "\n".join(lines)
+    text = _summary(result)
+    if result.warnings:
+        lines = [text, _("Warnings:")]
+        lines += [f"• {w.message()}" for w in result.warnings]
+        text = "\n".join(lines)
+    return text
+
+
+def _summary(result: LoadResult) -> str:
     if not result.changed:
         return _("The catalogue {version} is already in force. Nothing changed.").format(
             version=result.version
