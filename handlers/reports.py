@@ -9,8 +9,9 @@ from handlers.context import Context
 from handlers.payloads import REPORT_YEAR, Values
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
-from locales import _, format_number
+from locales import _, format_number, ngettext
 from locales.i18n import format_percent
+from locales.wording import capitalize_first
 from models import audit
 from models.exports.compliance import compliance_chart, compliance_workbook
 from models.requirements.compliance import ComplianceReport
@@ -56,9 +57,9 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
     )
     lines = [
         _("📊 Training targets {year} — {scope}").format(year=year, scope=unit.name),
-        _("{n} officials; as of {date}.").format(
-            n=format_number(data.scope.officials), date=data.scope.as_of.strftime("%d/%m/%Y")
-        ),
+        ngettext(
+            "{n} official; as of {date}.", "{n} officials; as of {date}.", data.scope.officials
+        ).format(n=format_number(data.scope.officials), date=data.scope.as_of.strftime("%d/%m/%Y")),
         "",
         *_target_lines(data.scope),
     ]
@@ -83,7 +84,7 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
             label = _(LEVELS[level]) if level in LEVELS else level
             lines.append(f"• {label} — {format_number(report.officials)}")
             lines += [
-                f"   {'✅' if t.achieved else '⚠️'} {t.target.title.localized()}: "
+                f"   {'✅' if t.achieved else '⚠️'} {capitalize_first(t.target.title.localized())}: "
                 f"{format_percent(t.share)}"
                 for t in report.targets
                 if t.share is not None
@@ -117,7 +118,7 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
 def _target_lines(report: ComplianceReport) -> list[str]:
     lines = []
     for item in report.targets:
-        title = item.target.title.localized()
+        title = capitalize_first(item.target.title.localized())
         goal = format_percent(item.target.threshold)
         if item.share is None:
             lines.append(
