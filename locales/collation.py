@@ -37,10 +37,13 @@ def _letters(text: str) -> list[tuple[int, int, int, str]]:
 
 def vi_key(text: str) -> tuple[object, ...]:
     """Sort key: letters first, then tones, then case, so "an" < "Ánh" < "Bình"."""
-    letters = _letters(clean(text))
+    text = clean(text)
+    letters = _letters(text)
+    # One tone per syllable, wherever its mark sits ("khoá" and "khóa" are one word).
+    tones = tuple(max((t for _r, t, _c, _o in _letters(word)), default=0) for word in text.split())
     return (
         tuple((rank, other) for rank, _tone, _case, other in letters),
-        tuple(tone for _rank, tone, _case, _other in letters),
+        tones,
         tuple(case for _rank, _tone, case, _other in letters),
     )
 

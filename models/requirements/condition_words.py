@@ -90,6 +90,9 @@ def value_words(field: str, value: Any, names: Mapping[str, str] | None = None) 
         return _(vocab[value])
     if names and str(value) in names:
         return names[str(value)]
+    if field == "unit":
+        # A unit path is the database's internal key, never something a reader knows.
+        return _("a unit not named in the catalogue")
     return str(value)
 
 
