@@ -36,7 +36,7 @@ def catalogue_entries(locale: str) -> list[tuple[Any, tuple[str, ...]]]:
     for m in catalog:
         if m.id:
             value = m.string
-            out.append((m.id, (value,) if isinstance(value, str) else tuple(value)))
+            out.append((m.id, (value,) if isinstance(value, str) else tuple(value or ())))
     return out
 
 
