@@ -20,7 +20,7 @@ from handlers.payloads import (
 from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime, ngettext
-from locales.wording import shorten
+from locales.wording import capitalize_first, shorten
 from models.notices import digest as unit_digest
 from models.notices import outbox as notices
 from models.notices import preferences as prefs
@@ -78,7 +78,7 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
     for kind in kinds:
         on = pref.wants(kind)
         state = _("on") if on else _("off")
-        lines.append(f"• {_(_KIND_NAMES[kind]).capitalize()}: {state}")
+        lines.append(f"• {capitalize_first(_(_KIND_NAMES[kind]))}: {state}")
         label = _("Switch off: {what}") if on else _("Switch on: {what}")
         choices.append(
             Choice(

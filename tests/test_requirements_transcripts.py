@@ -153,7 +153,7 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     an = person(db, world, "deputy")
     text = await an.say("/yeucau")
     lines = text.splitlines()
-    assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
+    assert lines[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của anh (năm 2026)"
     assert lines[1] == (
         "1. ❗ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — "
         "chưa đạt, hạn 31/12/2025 (quá hạn 330 ngày)"
@@ -181,7 +181,7 @@ async def test_why_explains_conditions_target_and_basis(
         "Chỉ tiêu của tỉnh: hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức "
         "pháp luật, kỹ năng, phương pháp thực thi công vụ."
     ) in text
-    assert "(mục tiêu của tỉnh)" in text
+    assert "(chỉ tiêu của tỉnh)" in text
     assert (
         "Nghị định 89/2021/NĐ-CP sửa đổi Nghị định 101/2017/NĐ-CP (văn bản đã kiểm chứng)" in text
     )
@@ -200,7 +200,7 @@ async def test_why_explains_conditions_target_and_basis(
 async def test_appointed_13_months_ago_is_overdue(db: Database, world: dict[str, Any]) -> None:
     binh = person(db, world, "deputy13")
     text = await binh.say("/yeucau")
-    assert text.splitlines()[0] == "📋 Yêu cầu bồi dưỡng của chị (năm 2026)"
+    assert text.splitlines()[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của chị (năm 2026)"
     assert (
         "1. ❗ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/10/2026 "
         "(quá hạn 31 ngày)"
@@ -226,7 +226,7 @@ async def test_kinh_commune_official_without_local_language(
         "đồng bào dân tộc thiểu số và miền núi."
     ) in text
     assert (
-        "Cần có: sử dụng được ít nhất một tiếng dân tộc thiểu số hoặc Tiếng dân tộc thiểu "
+        "Cần có: sử dụng được ít nhất một tiếng dân tộc thiểu số hoặc tiếng dân tộc thiểu "
         "số có chứng chỉ."
     ) in text
 
@@ -245,7 +245,7 @@ async def test_public_employee_with_and_without_ethics(db: Database, world: dict
         "31/12/2026 (còn 35 ngày)"
     ) in text
     text = await en.press("why:DB-SEED-04")
-    assert "Còn thiếu: Đạo đức công vụ, đạo đức nghề nghiệp (tối thiểu 8 tiết)." in text
+    assert "Còn thiếu: đạo đức công vụ, đạo đức nghề nghiệp (tối thiểu 8 tiết)." in text
     assert "hằng năm ít nhất 60% viên chức" in text
 
 

@@ -148,7 +148,7 @@ async def test_link_by_code_yeucau_by_number_then_reminder(
 
         text = await user.say("/yeucau")
         lines = text.splitlines()
-        assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
+        assert lines[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của anh (năm 2026)"
         assert lines[1].startswith("1. ❗ Trình độ đại học")
         assert "   [1] ❓ Vì sao mục 1?" in text
         text = await user.say("2")  # the second offered choice: "why #2"
