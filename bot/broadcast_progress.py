@@ -19,7 +19,7 @@ from bot.db import Database
 from bot.transport import Outcome, Transport
 from handlers.payloads import BROADCAST_MISSED, BROADCAST_RESEND, BROADCAST_STOP
 from handlers.types import Choice, Reply
-from locales import _, format_number, use_locale
+from locales import _, format_number, ngettext, use_locale
 from models.base import utcnow
 from models.chat.accounts import ChatAccount
 from models.notices import broadcasts
@@ -101,9 +101,11 @@ def _choices(broadcast: broadcasts.Broadcast, progress: broadcasts.Progress) -> 
         return ()
     return (
         Choice(
-            _("Send again to {n} people who did not receive it").format(
-                n=format_number(progress.resendable)
-            ),
+            ngettext(
+                "Send again to {n} person who did not receive it",
+                "Send again to {n} people who did not receive it",
+                progress.resendable,
+            ).format(n=format_number(progress.resendable)),
             BROADCAST_RESEND.pack(id=broadcast.id),
         ),
         Choice(

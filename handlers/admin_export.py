@@ -20,7 +20,8 @@ from handlers.flows import Flow
 from handlers.payloads import EXPORT_ASK, EXPORT_CANCEL, EXPORT_COURSE, Values
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
-from locales import _, format_number
+from locales import _, format_number, ngettext
+from locales.wording import shorten
 from models.courses import catalogue as courses
 from models.courses.catalogue import Course
 from models.exports.registrations import (
@@ -113,7 +114,9 @@ async def _ask(ctx: Context, scope: Scope, prompt: str) -> list[Reply]:
     else:
         hint = _("No recent or upcoming course has registrations in {title}'s scope yet.")
     lines.append(addressed(hint, ctx.official))
-    choices = [Choice(f"{c.code} — {c.title}"[:60], EXPORT_COURSE.pack(id=c.id)) for c in offered]
+    choices = [
+        Choice(shorten(f"{c.code} — {c.title}", 60), EXPORT_COURSE.pack(id=c.id)) for c in offered
+    ]
     choices.append(Choice(_("❌ Cancel"), EXPORT_CANCEL.pack()))
     return [Reply("\n".join(lines), choices=tuple(choices))]
 
@@ -140,20 +143,26 @@ async def _export(ctx: Context, scope: Scope, course: Course) -> list[Reply]:
             ctx.official,
         )
         return [Reply(f"{heading}\n{text}")]
+    registered = len(data.rows) - data.cancelled
     summary = addressed(
-        _(
+        ngettext(
+            "{n} person registered within {title}'s scope: {confirmed} confirmed, {waiting} "
+            "on the waitlist.",
             "{n} people registered within {title}'s scope: {confirmed} confirmed, {waiting} "
-            "on the waitlist."
+            "on the waitlist.",
+            registered,
         ),
         ctx.official,
-        n=format_number(len(data.rows) - data.cancelled),
+        n=format_number(registered),
         confirmed=format_number(data.seated),
         waiting=format_number(data.waitlisted),
     )
     if data.cancelled:
-        summary += " " + _("{n} cancelled registrations are listed too.").format(
-            n=format_number(data.cancelled)
-        )
+        summary += " " + ngettext(
+            "{n} cancelled registration is listed too.",
+            "{n} cancelled registrations are listed too.",
+            data.cancelled,
+        ).format(n=format_number(data.cancelled))
     scope_name = ", ".join(u.name for u in scope.units)
     stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
     safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", course.code)

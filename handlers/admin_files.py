@@ -12,7 +12,7 @@ from handlers.context import Context
 from handlers.payloads import UPLOAD_APPLY, UPLOAD_KIND, Values
 from handlers.router import Hook, Router
 from handlers.types import XLSX, Attachment, Choice, Reply
-from locales import _
+from locales import _, format_number, ngettext
 from models.imports import uploads
 from models.imports.grid import decode
 from models.imports.importer import Importer
@@ -123,7 +123,11 @@ def _plan_reply(importer: Importer[Any, Any], plan: Plan[Any], upload_id: int, w
     elif plan.rows and plan.file_error is None:
         choices.append(
             Choice(
-                _("Import only the {n} valid rows").format(n=len(plan.rows)),
+                ngettext(
+                    "Import only the {n} valid row",
+                    "Import only the {n} valid rows",
+                    len(plan.rows),
+                ).format(n=format_number(len(plan.rows))),
                 UPLOAD_APPLY.pack(id=upload_id, kind=what, rows="good"),
             )
         )

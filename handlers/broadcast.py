@@ -30,7 +30,8 @@ from handlers.payloads import (
 )
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
-from locales import _, format_date, format_number, use_locale
+from locales import _, format_date, format_number, ngettext, use_locale
+from locales.wording import shorten
 from models.courses import catalogue as courses
 from models.courses.catalogue import Course
 from models.exports.broadcast_recipients import missed_workbook
@@ -191,7 +192,7 @@ async def _options(ctx: Context, scope: Scope, kind: str) -> list[Choice]:
     if kind == "owes":
         catalogue = await chat_catalogue(ctx)
         return [
-            Choice(rule.title.localized()[:60], _value(rule.id))
+            Choice(shorten(rule.title.localized(), 60), _value(rule.id))
             for rule in catalogue.rules
             if _fits(BROADCAST_VALUE.tag, rule.id)
         ]
@@ -232,7 +233,9 @@ async def on_value_typed(ctx: Context) -> list[Reply]:
         return [
             Reply(
                 _("Several units match. Choose one:"),
-                choices=tuple(Choice(u.name[:60], _value(str(u.id))) for u in units[:SHOWN]),
+                choices=tuple(
+                    Choice(shorten(u.name, 60), _value(str(u.id))) for u in units[:SHOWN]
+                ),
             )
         ]
     if kind == "course":
@@ -409,7 +412,9 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
             "\n".join(lines),
             choices=(
                 Choice(
-                    _("✅ Send to {n} people").format(n=format_number(reach.reachable)),
+                    ngettext(
+                        "✅ Send to {n} person", "✅ Send to {n} people", reach.reachable
+                    ).format(n=format_number(reach.reachable)),
                     BROADCAST_SEND.pack(),
                 ),
                 Choice(
@@ -439,11 +444,14 @@ def _quiet_line(ctx: Context, *, urgent: bool) -> str:
 
 def _duration(seconds: int) -> str:
     if seconds < 60:
-        return _("{n} seconds").format(n=format_number(max(seconds, 1)))
+        shown = max(seconds, 1)
+        return ngettext("{n} second", "{n} seconds", shown).format(n=format_number(shown))
     minutes = math.ceil(seconds / 60)
     if minutes < 120:
-        return _("{n} minutes").format(n=format_number(minutes))
-    return _("{n} hours").format(n=format_number(round(minutes / 60, 1)))
+        return ngettext("{n} minute", "{n} minutes", minutes).format(n=format_number(minutes))
+    hours = round(minutes / 60, 1)
+    # "1.5 hours" is plural in English: only exactly one is singular.
+    return ngettext("{n} hour", "{n} hours", 1 if hours == 1 else 2).format(n=format_number(hours))
 
 
 def _course_line(course: Course) -> str:
@@ -504,9 +512,12 @@ async def _queue(
     )
     return [
         Reply(
-            _(
+            ngettext(
+                "📣 Announcement #{id} is queued for {n} person. I will show the progress here "
+                "and a report at the end.",
                 "📣 Announcement #{id} is queued for {n} people. I will show the progress here "
-                "and a report at the end."
+                "and a report at the end.",
+                queued,
             ).format(id=broadcast.id, n=format_number(queued)),
             choices=(Choice(_("⏹ Stop sending"), BROADCAST_STOP.pack(id=broadcast.id)),),
         )
@@ -576,9 +587,11 @@ async def on_missed_list(ctx: Context, values: Values) -> list[Reply]:
     )
     return [
         Reply(
-            _("{n} people did not receive announcement #{id}: code, name, unit and reason.").format(
-                n=format_number(listed), id=broadcast.id
-            ),
+            ngettext(
+                "{n} person did not receive announcement #{id}: code, name, unit and reason.",
+                "{n} people did not receive announcement #{id}: code, name, unit and reason.",
+                listed,
+            ).format(n=format_number(listed), id=broadcast.id),
             attachments=(attachment,),
         )
     ]
@@ -594,9 +607,12 @@ async def _stop(ctx: Context, broadcast_id: int) -> list[Reply]:
     dropped = await broadcasts.cancel(ctx.session, broadcast, now=ctx.now, actor=actor_of(ctx))
     return [
         Reply(
-            _(
+            ngettext(
+                "⏹ Announcement #{id} stopped; {n} message was not sent. The progress "
+                "message will show the final figures.",
                 "⏹ Announcement #{id} stopped; {n} messages were not sent. The progress "
-                "message will show the final figures."
+                "message will show the final figures.",
+                dropped,
             ).format(id=broadcast.id, n=format_number(dropped))
         )
     ]

@@ -15,6 +15,7 @@ from handlers.payloads import NUDGE, Values
 from handlers.router import Router
 from handlers.types import Reply
 from locales import _, ngettext
+from locales.collation import name_key
 from models.notices import digest as unit_digest
 from models.notices import texts
 from models.notices.digest import NudgeOutcome, NudgeResult
@@ -84,9 +85,10 @@ def _answer(ctx: Context, result: NudgeResult) -> str:
                 already,
             ).format(n=already)
         )
-    unreachable = [
-        n.person.full_name for n in result.nudged if n.outcome is NudgeOutcome.UNREACHABLE
-    ]
+    unreachable = sorted(
+        (n.person.full_name for n in result.nudged if n.outcome is NudgeOutcome.UNREACHABLE),
+        key=name_key,
+    )
     if unreachable:
         lines.append(
             _(

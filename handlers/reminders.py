@@ -20,6 +20,7 @@ from handlers.payloads import (
 from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime, ngettext
+from locales.wording import capitalize_first, shorten
 from models.notices import digest as unit_digest
 from models.notices import outbox as notices
 from models.notices import preferences as prefs
@@ -57,9 +58,7 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
         for row in upcoming:
             # Shown when it will really go out: quiet hours and holidays hold it.
             at = window.next_open(max(row.send_at, ctx.now)) if not row.urgent else row.send_at
-            first = row.text.split("\n", 1)[0]
-            if len(first) > _PREVIEW_CHARS:
-                first = first[: _PREVIEW_CHARS - 1] + "…"
+            first = shorten(row.text.split("\n", 1)[0], _PREVIEW_CHARS)
             lines.append(f"• {format_datetime(at, ctx.tz)} — {first}")
     else:
         lines.append(addressed(_("No reminder is planned for {title} at the moment."), official))
@@ -84,7 +83,7 @@ async def _overview(ctx: Context, notice: str | None = None) -> list[Reply]:
     for kind in kinds:
         on = pref.wants(kind)
         state = _("on") if on else _("off")
-        lines.append(f"• {_(_KIND_NAMES[kind]).capitalize()}: {state}")
+        lines.append(f"• {capitalize_first(_(_KIND_NAMES[kind]))}: {state}")
         label = _("Switch off: {what}") if on else _("Switch on: {what}")
         choices.append(
             Choice(

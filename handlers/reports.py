@@ -11,6 +11,7 @@ from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_date, format_number, ngettext
 from locales.i18n import format_percent
+from locales.wording import capitalize_first
 from models import audit
 from models.exports.compliance import compliance_chart, compliance_workbook
 from models.requirements.compliance import ComplianceReport, TargetCompliance
@@ -57,9 +58,9 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
     )
     lines = [
         _("📊 Training targets {year} — {scope}").format(year=year, scope=unit.name),
-        _("{n} officials; as of {date}.").format(
-            n=format_number(data.scope.officials), date=data.scope.as_of.strftime("%d/%m/%Y")
-        ),
+        ngettext(
+            "{n} official; as of {date}.", "{n} officials; as of {date}.", data.scope.officials
+        ).format(n=format_number(data.scope.officials), date=data.scope.as_of.strftime("%d/%m/%Y")),
         "",
         *_target_lines(data.scope),
     ]
@@ -84,7 +85,8 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
             label = _(LEVELS[level]) if level in LEVELS else level
             lines.append(f"• {label} — {format_number(report.officials)}")
             lines += [
-                f"   {_icon(t)} {t.target.title.localized()}: {format_percent(t.share)}"
+                f"   {_icon(t)} {capitalize_first(t.target.title.localized())}: "
+                f"{format_percent(t.share)}"
                 for t in report.targets
                 if t.share is not None
             ]
@@ -141,7 +143,7 @@ def _target_lines(report: ComplianceReport) -> list[str]:
             header = period_header(item.target, report)
             if header is not None:
                 lines.append(header)
-        title = item.target.title.localized()
+        title = capitalize_first(item.target.title.localized())
         threshold = item.target.threshold
         goal = _("no data yet") if threshold is None else format_percent(threshold)
         if item.applicable == 0:

@@ -16,8 +16,10 @@ from handlers.payloads import WHY, Values
 from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_date, ngettext
+from locales.wording import lower_first
 from models.courses.catalogue import Course
 from models.org.officials import Official
+from models.requirements.condition_words import condition_words, fact_words
 from models.requirements.evaluation import (
     Profile,
     RuleStatus,
@@ -389,13 +391,19 @@ def _reason(catalogue: Catalogue, condition: Condition, value: Any, official: Of
         if value:
             return _("you use an ethnic-minority language")
         return _("you do not use an ethnic-minority language yet")
-    return f"{name}: {value}"
+    return fact_words(name, value, _catalogue_names(catalogue))
+
+
+def _catalogue_names(catalogue: Catalogue) -> dict[str, str]:
+    """The catalogue's own codes with their names: levels and unit paths."""
+    names = {code: level.localized() for code, level in catalogue.levels.items()}
+    return {**names, **catalogue.unit_names}
 
 
 def _item(catalogue: Catalogue, item: Item) -> str:
     if isinstance(item, AttributeItem):
-        return _attribute(item.condition)
-    text = catalogue.kind_title(item.kind)
+        return _attribute(item.condition, _catalogue_names(catalogue))
+    text = lower_first(catalogue.kind_title(item.kind))
     if item.min_periods:
         text += (
             " ("
@@ -411,7 +419,7 @@ def _item(catalogue: Catalogue, item: Item) -> str:
     return text
 
 
-def _attribute(condition: Condition) -> str:
+def _attribute(condition: Condition, names: Mapping[str, str]) -> str:
     name, op, value = condition.field, condition.op, condition.value
     if name == "education_level" and op == "gte":
         return _("a qualification of {value} or higher").format(
@@ -425,8 +433,7 @@ def _attribute(condition: Condition) -> str:
         return _("a field of study that matches the post")
     if name == "languages" and op == "non_empty":
         return _("use of at least one ethnic-minority language")
-    shown = ", ".join(map(str, value)) if isinstance(value, tuple) else value
-    return f"{name} {op} {shown}" if shown is not None else f"{name} {op}"
+    return condition_words(condition, names)
 
 
 def _requirement(catalogue: Catalogue, rule: Rule) -> str:

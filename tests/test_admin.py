@@ -188,7 +188,7 @@ async def test_report_on_the_demo_province(db: Database) -> None:
     ha = Person(make_dispatcher(db, clock), "9106")
     await ha.link_with_code(db, "0912000006")
     text = await ha.say("/baocao")
-    assert "3.000 cán bộ; tính đến ngày 26/11/2026." in text
+    assert "3.000 CBCCVC; tính đến ngày 26/11/2026." in text
     assert "✅" in text and "⚠️" in text and "Còn xa chỉ tiêu nhất:" in text
     png = next(a for r in ha.last for a in r.attachments if a.file_name.endswith(".png"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -161,12 +161,13 @@ async def test_report_offers_to_send_again_to_those_missed_and_lists_them(db: Da
         assert sheet is not None
         rows = [[c.value for c in row] for row in sheet.iter_rows()]
         assert rows[0] == ["Mã", "Họ và tên", "Đơn vị", "Lý do"]
-        assert [r[0] for r in rows[1:]] == ["DB300000", "DB300001", "DB300002"]
-        assert rows[1][1] == '=HYPERLINK("http://x")'
-        assert sheet["B2"].data_type == "s"  # text, not a formula
-        assert sheet["B2"].quotePrefix  # and not one after re-editing either
-        assert rows[3][3] == "Đã chặn Trợ lý"
-        assert rows[1][2] == "Xã Sín Thầu"
+        # In Vietnamese order of given names ("1" < "2" < "=HYPERLINK…"), not by code.
+        assert [r[0] for r in rows[1:]] == ["DB300001", "DB300002", "DB300000"]
+        assert rows[3][1] == '=HYPERLINK("http://x")'
+        assert sheet["B4"].data_type == "s"  # text, not a formula
+        assert sheet["B4"].quotePrefix  # and not one after re-editing either
+        assert rows[2][3] == "Đã chặn Trợ lý"
+        assert rows[3][2] == "Xã Sín Thầu"
 
         # Send again: a new broadcast to exactly the two that failed, audited.
         assert "cho 2 người" in await admin.press(resend)

@@ -94,10 +94,11 @@ async def test_bad_course_rows_are_reported_and_nothing_is_written(
         report = courses_import.format_plan_report(plan)
     assert (
         "Dòng 2, cột “Ngày bế giảng”: ngày bế giảng 01/03/2027 trước ngày khai giảng "
-        "(10/03/2027); vui lòng kiểm tra lại ngày."
+        "(10/03/2027); anh/chị vui lòng kiểm tra lại ngày."
     ) in report
     assert (
-        "Dòng 3, cột “Số chỗ”: “0” không phải số chỗ hợp lệ; vui lòng ghi số nguyên từ 1 trở lên."
+        "Dòng 3, cột “Số chỗ”: “0” không phải số chỗ hợp lệ; anh/chị vui lòng ghi số nguyên "
+        "từ 1 trở lên."
     ) in report
     assert "Dòng 4, cột “Loại bồi dưỡng”: “Nấu ăn” không phải" in report
     assert not result.applied

@@ -185,7 +185,7 @@ async def test_bad_buttons_change_nothing(world: World, db: Database) -> None:
     assert text == "Khóa K-2026-22 đã hết hạn đăng ký (hạn 25/11/2026). Không có gì thay đổi."
     text = await register(an, c["commune"].id)
     assert text == (
-        "Khóa K-2026-21 không dành cho anh: khóa dành cho cán bộ, công chức cấp "
+        "Khóa K-2026-21 không dành cho anh: khóa dành cho CBCCVC cấp "
         "xã, còn anh làm việc ở cấp tỉnh. Không có gì thay đổi."
     )
     text = await register(nhung, c["qpan"].id)

@@ -168,7 +168,7 @@ def test_vien_chuc_rules_do_not_cite_the_2010_law_after_1_july_2026() -> None:
     assert {"DB-SEED-04", "REG-LVC2025-MGMT"} <= seen
     # The yearly viên chức item rests on the province's target, labelled as such.
     text = why_texts(catalogue, profile("vien_chuc", **VIEN_CHUC["teacher"]))["DB-SEED-04"]
-    assert "(mục tiêu của tỉnh, nguồn thứ cấp)" in text
+    assert "(chỉ tiêu của tỉnh, nguồn thứ cấp)" in text
     assert "Hiện không có văn bản pháp luật còn hiệu lực quy định đây là nghĩa vụ" in text
 
 
@@ -285,7 +285,7 @@ def test_labels_say_secondary_where_only_news_summaries_or_mirrors_were_read() -
     for fields in CONG_CHUC.values():
         for text in why_texts(default_catalogue(), profile("cong_chuc", **fields)).values():
             assert "đã kiểm chứng" not in text
-            assert "(nguồn thứ cấp)" in text or "(mục tiêu của tỉnh, nguồn thứ cấp)" in text
+            assert "(nguồn thứ cấp)" in text or "(chỉ tiêu của tỉnh, nguồn thứ cấp)" in text
 
 
 def test_the_old_verified_key_still_compiles_without_claiming_verification() -> None:
@@ -322,10 +322,11 @@ def test_leaders_see_one_degree_item_a_standard_without_a_day_count() -> None:
     ]
     assert degree_items(profile("cong_chuc", **CONG_CHUC["department director"])) == ["DB-SEED-01"]
     status = evaluate_rule(catalogue_rule("DB-SEED-01"), deputy, {}, REVIEW_DAY)
-    assert (status.status, status.due, status.days_left) == (Status.DUE, None, None)
-    # The province's target is quoted with it, as context.
+    assert (status.status, status.due, status.days_left) == (Status.NOT_MET, None, None)
+    # The province's target is quoted with it, as context, with its period.
     text = why_texts(default_catalogue(), deputy)["DB-SEED-01"]
-    assert "Chỉ tiêu của tỉnh: 100% lãnh đạo, quản lý cấp tỉnh từ phó trưởng phòng" in text
+    assert "Chỉ tiêu của tỉnh giai đoạn 2021–2025" in text
+    assert "100% lãnh đạo, quản lý cấp tỉnh từ phó trưởng phòng" in text
 
 
 def test_target_2_is_an_hr_check_at_appointment_not_a_personal_deadline() -> None:
@@ -334,7 +335,7 @@ def test_target_2_is_an_hr_check_at_appointment_not_a_personal_deadline() -> Non
     assert target.id == "T-02" and target.threshold == 1.0
     assert target.title.vi.startswith("100% CBCC đáp ứng yêu cầu tiêu chuẩn quy định trước khi")
     rule = catalogue.rules_by_id["DB-SEED-02"]
-    assert rule.recurrence.type == "state" and rule.advisory
+    assert rule.recurrence.type == "state" and rule.item == "target"
     deputy = profile("cong_chuc", **CONG_CHUC["province deputy head"])
     status = evaluate_rule(rule, deputy, {}, REVIEW_DAY)
     assert status.status is not Status.OVERDUE and status.due is None

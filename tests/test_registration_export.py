@@ -293,7 +293,7 @@ async def audits(db: Database, action: str) -> list[AuditEntry]:
 async def test_commune_admin_exports_from_the_menu(db: Database, world: dict) -> None:
     tua = person(db, "9010")
     await tua.say("/quantri")
-    assert "📋 Danh sách đăng ký khóa học" in tua.choices
+    assert "📋 Danh sách đăng ký khóa học (Excel)" in tua.choices
     text = await tua.press("regx:ask")
     assert "Xuất danh sách đăng ký của khóa học nào? Anh vui lòng nhập mã khóa học." in text
     # Offered: courses with registrations in the commune only.

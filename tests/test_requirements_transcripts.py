@@ -153,7 +153,7 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     an = person(db, world, "deputy")
     text = await an.say("/yeucau")
     lines = text.splitlines()
-    assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
+    assert lines[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của anh (năm 2026)"
     # Obligations first, with their day counts; the degree is a standard of the post:
     # "chưa đạt", never "hạn 31/12/2025 (quá hạn 330 ngày)".
     assert lines[1] == (
@@ -162,8 +162,13 @@ async def test_deputy_without_degree_sees_list_most_urgent_first(
     assert lines[2] == (
         "2. ⚠️ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/06/2027 (còn 212 ngày)"
     )
-    assert "4. ⚠️ Trình độ đại học (lãnh đạo cấp tỉnh từ phó trưởng phòng) — chưa đạt" in text
+    assert lines[3] == "3. ⚠️ Kiến thức quốc phòng – an ninh đối tượng 3 — chưa có"
+    assert lines[4] == "4. ⚠️ Tiêu chuẩn trình độ đại học phù hợp vị trí lãnh đạo — chưa đạt"
+    assert "Trình độ đại học (lãnh đạo cấp tỉnh" not in text  # one degree item, not two
     assert "quá hạn" not in text and "31/12/2025" not in text
+    # The province's target is context, last, and never the official's deadline.
+    assert lines[8].startswith("8. ℹ️ Đáp ứng tiêu chuẩn trước khi bổ nhiệm ngạch, chức vụ")
+    assert "(không phải thời hạn của anh)" in lines[8]
     assert "✅ Lý luận chính trị từ trung cấp (tiêu chuẩn lãnh đạo) — đã đạt" in text
     assert an.values[:4] == [
         "why:DB-SEED-03",
@@ -187,17 +192,17 @@ async def test_why_explains_conditions_target_and_basis(
         "hằng năm ít nhất 80% CBCC cấp tỉnh được cập nhật kiến thức pháp luật, kỹ năng, "
         "phương pháp thực thi công vụ."
     ) in text
-    assert "(mục tiêu của tỉnh)" in text
-    assert (
-        "Nghị định 89/2021/NĐ-CP sửa đổi Nghị định 101/2017/NĐ-CP (văn bản đã kiểm chứng)" in text
-    )
+    assert "(chỉ tiêu của tỉnh, nguồn thứ cấp)" in text
+    assert "Nghị định 171/2025/NĐ-CP về đào tạo, bồi dưỡng công chức (nguồn thứ cấp)" in text
+    assert "89/2021" not in text and "101/2017" not in text
     assert "Thực hiện hằng năm; hạn năm nay: 31/12/2026." in text
     assert "tối thiểu 8 tiết" in text
     assert "Số tiết tối thiểu mỗi năm do tỉnh chọn" in text
     text = await an.press("why:DB-SEED-01")
     assert "giữ chức vụ phó trưởng phòng và tương đương" in text
     assert "trình độ chuyên môn từ đại học trở lên" in text
-    assert "(chưa kiểm chứng đầy đủ)" in text  # NĐ 334/2025 is only weakly verified
+    assert "Nghị định 334/2025/NĐ-CP" in text and "(nguồn thứ cấp)" in text  # news only
+    assert "Đây là tiêu chuẩn của chức vụ, ngạch" in text
     text = await an.press("why:REG-171-LEADER-QLNN")
     assert "được bổ nhiệm chức vụ ngày 26/06/2026" in text
     assert "Trong vòng 12 tháng kể từ ngày bổ nhiệm chức vụ, tức là hạn 26/06/2027." in text
@@ -206,7 +211,7 @@ async def test_why_explains_conditions_target_and_basis(
 async def test_appointed_13_months_ago_is_overdue(db: Database, world: dict[str, Any]) -> None:
     binh = person(db, world, "deputy13")
     text = await binh.say("/yeucau")
-    assert text.splitlines()[0] == "📋 Yêu cầu bồi dưỡng của chị (năm 2026)"
+    assert text.splitlines()[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của chị (năm 2026)"
     assert (
         "1. ❗ Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — chưa có, hạn 26/10/2026 "
         "(quá hạn 31 ngày)"
@@ -235,7 +240,7 @@ async def test_kinh_commune_official_without_local_language(
         "đồng bào dân tộc thiểu số và miền núi."
     ) in text
     assert (
-        "Cần có: sử dụng được ít nhất một tiếng dân tộc thiểu số hoặc Tiếng dân tộc thiểu "
+        "Cần có: sử dụng được ít nhất một tiếng dân tộc thiểu số hoặc tiếng dân tộc thiểu "
         "số có chứng chỉ."
     ) in text
 
@@ -243,19 +248,24 @@ async def test_kinh_commune_official_without_local_language(
 async def test_public_employee_with_and_without_ethics(db: Database, world: dict[str, Any]) -> None:
     dung = person(db, world, "teacher")
     text = await dung.say("yeu cau")
+    # Since 01/07/2026 the yearly update of viên chức rests on the province's 2021–2025
+    # target alone (the 2010 law lapsed; its successor's rules are unverified): context.
     assert (
-        "1. ✅ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — hoàn thành "
-        "01/09/2026"
+        "1. ℹ️ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — hoàn thành "
+        "01/09/2026 — chỉ tiêu chung của tỉnh giai đoạn 2021–2025"
     ) in text
     en = person(db, world, "teacher_no_ethics")
     text = await en.say("toi can hoc gi")
     assert (
-        "1. ⚠️ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — chưa có, hạn "
-        "31/12/2026 (còn 35 ngày)"
+        "1. ℹ️ Đạo đức nghề nghiệp và cập nhật kiến thức chuyên môn hằng năm — chưa đạt — chỉ "
+        "tiêu chung của tỉnh giai đoạn 2021–2025, để chị tham khảo (không phải thời hạn của chị)"
     ) in text
+    assert "hạn 31/12/2026" not in text
     text = await en.press("why:DB-SEED-04")
-    assert "Còn thiếu: Đạo đức công vụ, đạo đức nghề nghiệp (tối thiểu 8 tiết)." in text
+    assert "Còn thiếu: đạo đức công vụ, đạo đức nghề nghiệp (tối thiểu 8 tiết)." in text
     assert "hằng năm ít nhất 60% viên chức" in text
+    assert "Luật Viên chức số 58/2010" not in text
+    assert "Hiện không có văn bản pháp luật còn hiệu lực quy định đây là nghĩa vụ" in text
 
 
 async def test_year_boundary_follows_vietnam_time(db: Database, world: dict[str, Any]) -> None:

@@ -231,7 +231,7 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
             await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) > count)
             choose = fake.last_sent(ADMIN)
             count = len(fake.sent_to(ADMIN))
-            fake.push_callback(ADMIN, choose.message_id, choose.callback_data("cán bộ"))
+            fake.push_callback(ADMIN, choose.message_id, choose.callback_data("CBCCVC"))
             await fake.wait_for(
                 lambda: any(
                     "Nhập dữ liệu" in str(m.reply_markup) for m in fake.sent_to(ADMIN)[count:]

@@ -279,7 +279,7 @@ async def test_heads_get_their_own_units_staff_overdue_first(
     assert ha.channel is None and ha.chat_id is None  # the sender picks the chat
     lines = ha.text.splitlines()
     assert lines[0] == "📋 Tổng hợp bồi dưỡng hằng tuần — Phòng Tổ chức cán bộ"
-    assert lines[1].startswith("Kính gửi chị, các cán bộ sau trong đơn vị đã quá hạn")
+    assert lines[1].startswith("Kính gửi chị Hà, các CBCCVC sau trong đơn vị đã quá hạn")
     assert "trong 30 ngày tới" in lines[1]
     assert lines[2] == (
         "1. Lê Văn Nam — Bồi dưỡng lãnh đạo, quản lý sau khi bổ nhiệm — "
@@ -290,7 +290,7 @@ async def test_heads_get_their_own_units_staff_overdue_first(
         "hạn 20/12/2026 (và 1 yêu cầu khác)"
     )
     assert lines[4] == "3. Trần Văn Bình — Cập nhật kiến thức pháp luật hằng năm — hạn 31/12/2026"
-    assert "Chị có thể nhấn 🔔" in ha.text and "/nhacnho" in ha.text
+    assert "Chị có thể bấm 🔔" in ha.text and "/nhacnho" in ha.text
     for absent in ("Phạm Thu Hà", "Hoàng Văn Em", "Vũ Thị Cúc", "Lý Văn Hùng"):
         assert absent not in ha.text
     assert ha.choices == [
@@ -304,7 +304,7 @@ async def test_heads_get_their_own_units_staff_overdue_first(
     phuc, quyen = by_head[world["pgd1"]], by_head[world["pgd2"]]
     assert "1. Lý Văn Hùng — " in phuc.text and "Trần Văn Bình" not in phuc.text
     assert "Bùi Thị Quyên" not in phuc.text and "Đặng Văn Phúc" not in quyen.text
-    assert "Kính gửi anh," in phuc.text and "Kính gửi chị," in quyen.text
+    assert "Kính gửi anh Phúc," in phuc.text and "Kính gửi chị Quyên," in quyen.text
 
 
 async def test_planning_is_weekly_and_idempotent(db: Database, world: dict[str, int]) -> None:
@@ -347,7 +347,7 @@ async def test_nobody_listed_means_no_digest(db: Database, world: dict[str, int]
 async def test_a_head_can_switch_the_digest_off(db: Database, world: dict[str, int]) -> None:
     ha = head_of(db, world, "ha")
     text = await ha.say("/nhacnho")
-    assert "Hằng tuần về cán bộ trong đơn vị chậm hoàn thành bồi dưỡng" in text
+    assert "Hằng tuần về CBCCVC trong đơn vị chậm hoàn thành đào tạo, bồi dưỡng" in text
     assert "rem:off:digest" in ha.values
     binh = head_of(db, world, "binh")
     await binh.say("/nhacnho")
@@ -406,9 +406,10 @@ async def test_a_head_nudges_one_person_once_a_week(db: Database, world: dict[st
     [row] = await notice_rows(db, kind=NUDGE)
     assert row.official_id == world["binh"] and row.subject == "nudge:2026-W50"
     assert row.text.splitlines() == [
-        "Kính gửi anh Bình, lãnh đạo đơn vị nhắc anh hoàn thành các yêu cầu bồi dưỡng sau:",
+        "Kính gửi anh Bình, lãnh đạo đơn vị nhắc anh hoàn thành các yêu cầu đào tạo, "
+        "bồi dưỡng sau:",
         "• Cập nhật kiến thức pháp luật hằng năm (hạn 31/12/2026)",
-        "Gõ /yeucau để xem chi tiết, hoặc /khoahoc để tìm khóa học phù hợp.",
+        "Anh/chị gõ /yeucau để xem chi tiết, hoặc /khoahoc để tìm khóa học phù hợp.",
     ]
     [entry] = await audit_rows(db, "digest.nudge")
     assert entry.actor_official_id == world["ha"] and entry.affected == 1
@@ -440,7 +441,7 @@ async def test_nudge_everyone(db: Database, world: dict[str, int]) -> None:
     assert answer.splitlines() == [
         "✅ Đã gửi lời nhắc tới 1 người.",
         "1 người đã được nhắc trong tuần này.",
-        "Chưa liên kết với Trợ lý, kính đề nghị nhắc trực tiếp: Ngô Thị Giang.",
+        "Những người sau chưa liên kết với Trợ lý, anh/chị vui lòng nhắc trực tiếp: Ngô Thị Giang.",
     ]
     rows = await notice_rows(db, kind=NUDGE)
     assert sorted(r.official_id for r in rows) == sorted([world["binh"], world["nam"]])

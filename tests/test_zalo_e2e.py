@@ -141,16 +141,16 @@ async def test_link_by_code_yeucau_by_number_then_reminder(
         assert "Trên Zalo tôi không nhận được số điện thoại" in text
         assert text.endswith("Anh/chị trả lời bằng số thứ tự của lựa chọn, ví dụ: 1.")
 
-        assert "nhập mã liên kết gồm 8 ký tự" in await user.say("1")
+        assert "nhập mã liên kết do bộ phận tổ chức cán bộ cấp (gồm 8 hoặc 12" in await user.say("1")
         text = await user.say(code.lower().replace("-", " "))
         assert "Liên kết thành công" in text
         assert "Xin chào anh Nguyễn Văn An" in text
 
         text = await user.say("/yeucau")
         lines = text.splitlines()
-        assert lines[0] == "📋 Yêu cầu bồi dưỡng của anh (năm 2026)"
+        assert lines[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của anh (năm 2026)"
         assert lines[1].startswith("1. ⚠️ Cập nhật kiến thức pháp luật hằng năm")
-        degree = next(line for line in lines if "Trình độ đại học" in line)
+        degree = next(line for line in lines if "trình độ đại học" in line)
         assert "chưa đạt" in degree and "quá hạn" not in degree  # a standard: no day count
         assert "   [1] ❓ Vì sao mục 1?" in text
         text = await user.say("1")  # the first offered choice: "why #1"

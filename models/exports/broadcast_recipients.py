@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _
+from locales.collation import name_key
 from models.exports.sheets import put, save
 from models.notices.broadcasts import Broadcast, missed
 from models.notices.reception import Reception
@@ -31,12 +32,14 @@ async def missed_workbook(session: AsyncSession, broadcast: Broadcast) -> tuple[
     missing = await missed(session, broadcast)
     by_id = {m.official_id: m.reception for m in missing}
     officials = (
-        list(
+        sorted(
             await session.scalars(
                 select(Official)
                 .where(Official.id.in_(list(by_id)))
                 .order_by(Official.employee_code)
-            )
+            ),
+            # HR reads the list by name; the code keeps namesakes in a stable order.
+            key=lambda o: name_key(o.full_name),
         )
         if by_id
         else []

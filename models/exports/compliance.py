@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from locales import _
 from locales.i18n import format_percent
+from locales.wording import capitalize_first
 from models.exports.sheets import append_row, bold_row, save, set_widths
 from models.requirements.compliance import ComplianceReport, TargetCompliance
 from models.requirements.compliance_breakdown import Breakdown
@@ -71,7 +72,9 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
         sheet = wb.create_sheet(title[:31])
         targets = data.scope.targets
         append_row(
-            sheet, [_("Group"), _("Officials")] + [t.target.title.localized() for t in targets]
+            sheet,
+            [_("Group"), _("Officials")]
+            + [capitalize_first(t.target.title.localized()) for t in targets],
         )
         bold_row(sheet, 1)
         for name, report in rows:
@@ -94,7 +97,7 @@ def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
     append_row(
         sheet,
         [
-            item.target.title.localized(),
+            capitalize_first(item.target.title.localized()),
             item.target.threshold,
             item.applicable,
             item.met,
@@ -129,7 +132,7 @@ def compliance_chart(report: ComplianceReport, scope_name: str) -> bytes:
     height = 1.6 + 0.75 * max(1, len(items))
     fig = Figure(figsize=(9, height), dpi=110)
     ax = fig.add_subplot()
-    labels = [textwrap.fill(t.target.title.localized(), 48) for t in items]
+    labels = [textwrap.fill(capitalize_first(t.target.title.localized()), 48) for t in items]
     shares = [100 * (t.share or 0.0) for t in items]
     colors = [
         "#9e9e9e" if t.achieved is None else ("#2e7d32" if t.achieved else "#c62828") for t in items

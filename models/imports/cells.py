@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from locales import _
 from locales.folding import clean, fold, fold_key
+from locales.wording import shorten
 from models.imports.table import CellValue, TableRow, cell_text
 from models.org.phones import normalize_phone
 from models.vocabulary import N_, parse_code
@@ -77,11 +78,7 @@ class RowError:
 
     def message(self) -> str:
         """Translated when shown, so the reader's locale applies."""
-        shown = (
-            self.value
-            if len(self.value) <= _SHOWN_VALUE_MAX
-            else (self.value[: _SHOWN_VALUE_MAX - 1] + "…")
-        )
+        shown = shorten(self.value, _SHOWN_VALUE_MAX)
         problem = _(self.msgid).format(value=shown, **self.params)
         return _(MSG_ROW_COLUMN).format(row=self.row, column=self.column, problem=problem)
 

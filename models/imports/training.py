@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import clean, fold_key
+from locales.wording import lower_first
 from models.imports.cells import (
     MSG_BAD_DATE,
     CellError,
@@ -141,7 +142,7 @@ class TrainingKinds:
                 key = fold_key(name)
                 if key:
                     self.by_name.setdefault(key, code)
-        self.accepted = ", ".join(k.title.vi for k in catalogue.kinds.values())
+        self.accepted = ", ".join(lower_first(k.title.vi) for k in catalogue.kinds.values())
 
     def parse(self, raw: CellValue) -> str:
         return required(choice(raw, self.by_name, MSG_UNKNOWN_KIND, accepted=self.accepted))

@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, and_, func, or_, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from locales import _, format_number, use_locale
+from locales import _, format_number, ngettext, use_locale
 from models import audit
 from models.base import Base
 from models.chat.accounts import ChatAccount
@@ -322,9 +322,12 @@ def progress_text(broadcast: Broadcast, p: Progress) -> str:
     ]
     if p.resendable:
         lines.append(
-            _(
+            ngettext(
+                "{n} person did not receive it. You can send it to them again, or get their "
+                "list as a spreadsheet.",
                 "{n} people did not receive it. You can send it to them again, or get their "
-                "list as a spreadsheet."
+                "list as a spreadsheet.",
+                p.resendable,
             ).format(n=_num(p.resendable))
         )
     return "\n".join(lines)

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, format_date, format_number, ngettext, use_locale
+from locales.collation import name_key
 from locales.folding import fold
 from models import audit
 from models.notices import outbox as notices
@@ -165,10 +166,15 @@ class Listed:
         parts = self.full_name.split()
         return parts[-1] if parts else self.full_name
 
-    def sort_key(self) -> tuple[bool, date, str, int]:
+    def sort_key(self) -> tuple[bool, date, tuple[object, ...], int]:
         first = self.owed[0]
         assert first.due is not None
-        return (first.status is not Status.OVERDUE, first.due, self.full_name, self.official_id)
+        return (
+            first.status is not Status.OVERDUE,
+            first.due,
+            name_key(self.full_name),
+            self.official_id,
+        )
 
 
 def owed_soon(
@@ -252,19 +258,25 @@ def when_text(status: RuleStatus) -> str:
 
 
 def digest_text(
-    unit_name: str, people: Sequence[Listed], gender: str | None, window_days: int
+    unit_name: str,
+    people: Sequence[Listed],
+    gender: str | None,
+    window_days: int,
+    head_name: str = "",
 ) -> str:
-    """The digest for one head, in the current locale, addressed by the head's gender."""
+    """The digest for one head, in the current locale, addressed by the head's gender and
+    given name ("Kính gửi chị Nhung, …"); without a name, by the title alone."""
     lines = [
         _("📋 Weekly training digest — {unit}").format(unit=unit_name),
         texts.addressed(
             _(
-                "Dear {title}, these staff members of the unit are overdue, or due within {days} "
-                "days, on training requirements:"
+                "Dear {title} {name}, these staff members of the unit are overdue, or due "
+                "within {days} days, on training requirements:"
             ),
             gender,
+            name=head_name,
             days=window_days,
-        ),
+        ).replace(" ,", ","),
     ]
     for n, person in enumerate(people[:SHOWN], start=1):
         first = person.owed[0]
@@ -392,11 +404,15 @@ async def plan_unit_digests(
     receivers = sorted({h for unit_id in listed for h in units[unit_id] & wanted})
     locales = await notices.recipient_locales(session, receivers, s.default_locale)
     genders: dict[int, str | None] = {}
+    given_names: dict[int, str] = {}
     for chunk in _chunks(receivers):
         rows = await session.execute(
-            select(Official.id, Official.gender).where(Official.id.in_(chunk))
+            select(Official.id, Official.gender, Official.full_name).where(Official.id.in_(chunk))
         )
-        genders.update({official_id: gender for official_id, gender in rows})
+        for official_id, gender, full_name in rows:
+            genders[official_id] = gender
+            parts = (full_name or "").split()
+            given_names[official_id] = parts[-1] if parts else ""
     names: dict[int, str] = {}
     for chunk in _chunks(sorted(listed)):
         named = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
@@ -408,12 +424,12 @@ async def plan_unit_digests(
         stats.units += 1
         stats.by_unit[unit_id] = len(people)
         for head in sorted(units[unit_id] & wanted):
-            locale, gender = locales[head], genders.get(head)
+            locale, gender, given = locales[head], genders.get(head), given_names.get(head, "")
             text = cache.get(
                 locale,
                 gender,
-                ("digest", unit_id),
-                partial(digest_text, names[unit_id], people, gender, s.window_days),
+                ("digest", unit_id, given),
+                partial(digest_text, names[unit_id], people, gender, s.window_days, given),
             )
             if (unit_id, locale) not in buttons:
                 with use_locale(locale):
