@@ -193,7 +193,7 @@ async def _options(ctx: Context, scope: Scope, kind: str) -> list[Choice]:
         return [
             Choice(rule.title.localized()[:60], _value(rule.id))
             for rule in catalogue.rules
-            if _fits(BROADCAST_VALUE.tag, rule.id)
+            if _fits(BROADCAST_VALUE.tag, rule.id) and audiences.may_target(rule)
         ]
     if kind == "course":
         found = await audiences.open_courses(ctx.session, ctx.today, limit=SHOWN)

@@ -46,6 +46,7 @@ from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import RuleStatus, Status, evaluate
+from models.requirements.fields import is_sensitive
 from models.requirements.model import Catalogue
 from models.requirements.store import current_catalogue
 from models.vocabulary import DEPUTY_TITLE_PREFIX, HEAD_TITLE_PREFIXES, LEADERSHIP_SENIORITY
@@ -251,6 +252,25 @@ def when_text(status: RuleStatus) -> str:
     return _("due {date}").format(date=format_date(status.due))
 
 
+def owed_words(owed: Sequence[RuleStatus]) -> str:
+    """What one person owes, as a head or broadcaster may read it: the first requirement that
+    reads no sensitive field, named with its date; the rest, and every sensitive one, only
+    counted ("1 yêu cầu khác")."""
+    named = [st for st in owed if not is_sensitive(st.rule)]
+    if not named:
+        return ngettext("{n} other requirement", "{n} other requirements", len(owed)).format(
+            n=len(owed)
+        )
+    first = named[0]
+    words = f"{first.rule.title.localized()} — {when_text(first)}"
+    more = len(owed) - 1
+    if more:
+        words += " " + ngettext(
+            "(and {n} more requirement)", "(and {n} more requirements)", more
+        ).format(n=more)
+    return words
+
+
 def digest_text(
     unit_name: str, people: Sequence[Listed], gender: str | None, window_days: int
 ) -> str:
@@ -267,14 +287,7 @@ def digest_text(
         ),
     ]
     for n, person in enumerate(people[:SHOWN], start=1):
-        first = person.owed[0]
-        line = f"{n}. {person.full_name} — {first.rule.title.localized()} — {when_text(first)}"
-        more = len(person.owed) - 1
-        if more:
-            line += " " + ngettext(
-                "(and {n} more requirement)", "(and {n} more requirements)", more
-            ).format(n=more)
-        lines.append(line)
+        lines.append(f"{n}. {person.full_name} — {owed_words(person.owed)}")
     rest = len(people) - SHOWN
     if rest > 0:
         lines.append(
