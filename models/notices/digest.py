@@ -44,6 +44,7 @@ from models.notices.planning import registered_kinds
 from models.notices.preferences import UNIT_DIGEST, Preferences, preferences_for, recipients
 from models.org.officials import Official
 from models.org.units import OrgUnit
+from models.privacy.reads import OUTBOX, record_read
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import RuleStatus, Status, evaluate
 from models.requirements.fields import is_sensitive
@@ -405,15 +406,23 @@ async def plan_unit_digests(
     receivers = sorted({h for unit_id in listed for h in units[unit_id] & wanted})
     locales = await notices.recipient_locales(session, receivers, s.default_locale)
     genders: dict[int, str | None] = {}
+    codes: dict[int, str] = {}
     for chunk in _chunks(receivers):
         rows = await session.execute(
-            select(Official.id, Official.gender).where(Official.id.in_(chunk))
+            select(Official.id, Official.gender, Official.employee_code).where(
+                Official.id.in_(chunk)
+            )
         )
-        genders.update({official_id: gender for official_id, gender in rows})
+        for official_id, gender, code in rows:
+            genders[official_id], codes[official_id] = gender, code
     names: dict[int, str] = {}
+    unit_codes: dict[int, str] = {}
     for chunk in _chunks(sorted(listed)):
-        named = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
-        names.update({unit_id: name for unit_id, name in named})
+        named = await session.execute(
+            select(OrgUnit.id, OrgUnit.name, OrgUnit.code).where(OrgUnit.id.in_(chunk))
+        )
+        for unit_id, name, code in named:
+            names[unit_id], unit_codes[unit_id] = name, code
     cache = texts.TextCache()
     buttons: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
     batch: list[NewNotice] = []
@@ -431,6 +440,17 @@ async def plan_unit_digests(
             if (unit_id, locale) not in buttons:
                 with use_locale(locale):
                     buttons[(unit_id, locale)] = digest_choices(people)
+            record_read(
+                session,
+                reader_official_id=head,
+                reader_code=codes.get(head, ""),
+                account=OUTBOX,
+                kind="digest",
+                scope=[unit_codes[unit_id]],
+                people=len(people),
+                at=now,
+                subject=subject,
+            )
             batch.append(
                 NewNotice(
                     head,
