@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.db import Database
 from models.notices.digest import DigestSettings, plan_unit_digests
 from models.org.officials import by_employee_code
@@ -15,7 +17,8 @@ from models.privacy.reads import OUTBOX, READ
 from models.requirements.store import ensure_default_catalogue
 from tests.factories import make_official, small_province
 from tests.test_privacy_sensitive import _link
-from tests.test_registration_export import audits, person, world  # noqa: F401 (fixture)
+from tests.test_registration_export import audits, person
+from tests.test_registration_export import world as world  # a fixture, re-exported
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = datetime(2026, 12, 7, 8, 5, tzinfo=VN).astimezone(UTC)
@@ -28,7 +31,8 @@ async def _reader_id(db: Database, code: str) -> int:
     return official.id
 
 
-async def test_registrations_export_is_audited_with_the_reader(db: Database, world: dict) -> None:
+@pytest.mark.usefixtures("world")
+async def test_registrations_export_is_audited_with_the_reader(db: Database) -> None:
     tua = person(db, "9010")
     await tua.say("/quantri")
     await tua.press("regx:ask")
@@ -46,7 +50,8 @@ async def test_registrations_export_is_audited_with_the_reader(db: Database, wor
     }
 
 
-async def test_compliance_report_is_audited_with_the_reader(db: Database, world: dict) -> None:
+@pytest.mark.usefixtures("world")
+async def test_compliance_report_is_audited_with_the_reader(db: Database) -> None:
     ha = person(db, "9006")
     await ha.say("/baocao")
     (entry,) = await audits(db, READ)
@@ -55,7 +60,8 @@ async def test_compliance_report_is_audited_with_the_reader(db: Database, world:
     assert entry.detail["scope"] == ["T11"] and entry.affected == entry.detail["people"] > 0
 
 
-async def test_nothing_read_nothing_audited(db: Database, world: dict) -> None:
+@pytest.mark.usefixtures("world")
+async def test_nothing_read_nothing_audited(db: Database) -> None:
     tua = person(db, "9010")
     await tua.say("/quantri")
     await tua.press("regx:ask")
