@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select
@@ -132,7 +133,7 @@ def test_the_scheduler_runs_retention_hourly() -> None:
     def never() -> AbstractAsyncContextManager[AsyncSession]:
         raise AssertionError("building the scheduler opens no transaction")
 
-    scheduler = build_scheduler(never, PlanningSettings(tz=UTC), privacy=SETTINGS)
+    scheduler = build_scheduler(never, PlanningSettings(tz=ZoneInfo("UTC")), privacy=SETTINGS)
     job = scheduler.get_job("retention")
     assert job is not None
     fields = {f.name: str(f) for f in job.trigger.fields}
