@@ -49,8 +49,9 @@ def notice_body(settings: PrivacySettings) -> str:
         ),
         _(
             "Where it travels: messages between you and the assistant pass through the "
-            "servers of Telegram (abroad) or of Zalo. That is why the chat never shows your "
-            "ethnicity and shows your date of birth and phone number only in part."
+            "servers of Telegram (abroad) or of Zalo. That is why chat replies never show "
+            "your ethnicity and show your date of birth and phone number only in part; the "
+            "file /dulieu sends on Telegram holds your whole record."
         ),
         _(
             "How long: uploaded roster files are cleared as soon as they are used or "
