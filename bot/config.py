@@ -28,6 +28,7 @@ from models.notices.send_window import (
     load_holidays,
     parse_quiet_hours,
 )
+from models.privacy.settings import PrivacySettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
 # The only place the province's time zone is written down: everything else receives it.
@@ -98,6 +99,7 @@ class Settings:
     planning: PlanningSettings = field(default_factory=lambda: PlanningSettings(tz=DEFAULT_TZ))
     digest: DigestSettings = field(default_factory=lambda: DigestSettings(tz=DEFAULT_TZ))
     link_codes: LinkCodeSettings = field(default_factory=LinkCodeSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     planning_hours: str = "6-20"
     scheduler_in_process: bool = False
     sender_concurrency: int = 4
@@ -147,6 +149,7 @@ class Settings:
             demo_size=demo_size,
             telegram_concurrent_updates=concurrent,
             link_codes=link_code_settings(env, tz),
+            privacy=privacy_settings(env),
             **zalo,
             **reminders,
         )
@@ -218,6 +221,19 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "zalo_file_dir": Path(env.get("ZALO_FILE_DIR") or "data/zalo-files"),
         "zalo_file_ttl_hours": ttl_hours,
     }
+
+
+def privacy_settings(env: Mapping[str, str]) -> PrivacySettings:
+    """PRIVACY_CONTACT, RETAIN_UPLOAD_DAYS, RETAIN_NOTICE_TEXT_DAYS, RETAIN_AUDIT_YEARS."""
+    try:
+        return PrivacySettings(
+            contact=env.get("PRIVACY_CONTACT", "").strip()[:300],
+            upload_days=_int(env, "RETAIN_UPLOAD_DAYS", 1, 1, 30),
+            notice_text_days=_int(env, "RETAIN_NOTICE_TEXT_DAYS", 90, 7, 3660),
+            audit_years=_int(env, "RETAIN_AUDIT_YEARS", 5, 1, 50),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def reminder_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> dict[str, Any]:

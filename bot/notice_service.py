@@ -80,6 +80,7 @@ async def run_background(settings: Settings, stop: asyncio.Event) -> None:
                 stop,
                 requirement_hours=settings.planning_hours,
                 digest=settings.digest,
+                privacy=settings.privacy,
             ),
             run_sender(settings, stop),
         )

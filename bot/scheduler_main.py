@@ -31,6 +31,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             stop,
             requirement_hours=settings.planning_hours,
             digest=settings.digest,
+            privacy=settings.privacy,
         )
     finally:
         await db.dispose()

@@ -15,6 +15,7 @@ from handlers import (
     help,
     language,
     my_courses,
+    privacy,
     profile,
     reminders,
     reports,
@@ -37,6 +38,7 @@ ROUTERS: tuple[Router, ...] = (
     my_courses.router,
     requirements.router,
     profile.router,
+    privacy.router,
     reminders.router,
     start.router,
 )

@@ -8,6 +8,7 @@ from handlers.types import Reply
 from locales import _
 from models import audit
 from models.org.admins import Scope, scope_of
+from models.privacy.reads import record_read
 
 
 async def admin_scope(ctx: Context, action: str) -> Scope | None:
@@ -67,4 +68,20 @@ def actor_of(ctx: Context) -> str:
     assert ctx.official is not None
     return audit.chat_actor(
         ctx.account.channel, ctx.account.external_user_id, ctx.official.employee_code
+    )
+
+
+def audit_read(ctx: Context, kind: str, scope: Scope, people: int, subject: str) -> None:
+    """Audit that the sender read `people` officials' personal data (issue #11, point 16)."""
+    assert ctx.official is not None
+    record_read(
+        ctx.session,
+        reader_official_id=ctx.official.id,
+        reader_code=ctx.official.employee_code,
+        account=actor_of(ctx),
+        kind=kind,
+        scope=[u.code for u in scope.units],
+        people=people,
+        at=ctx.now,
+        subject=subject,
     )

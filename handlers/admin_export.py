@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from handlers.admin_access import actor_of, admin_scope, denied
+from handlers.admin_access import actor_of, admin_scope, audit_read, denied
 from handlers.common import addressed, stale_reply
 from handlers.context import Context
 from handlers.flows import Flow
@@ -133,6 +133,8 @@ async def _export(ctx: Context, scope: Scope, course: Course) -> list[Reply]:
         actor_official_id=ctx.official.id,
         at=ctx.now,
     )
+    if data.rows:
+        audit_read(ctx, "registrations", scope, len(data.rows), course.code)
     heading = f"📋 {course.code} · {course.title}"
     if not data.rows:
         text = addressed(

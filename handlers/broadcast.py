@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from handlers.admin_access import actor_of, admin_scope, denied
+from handlers.admin_access import actor_of, admin_scope, audit_read, denied
 from handlers.common import chat_catalogue, stale_reply
 from handlers.context import Context
 from handlers.flows import Flow
@@ -194,7 +194,7 @@ async def _options(ctx: Context, scope: Scope, kind: str) -> list[Choice]:
         return [
             Choice(shorten(rule.title.localized(), 60), _value(rule.id))
             for rule in catalogue.rules
-            if _fits(BROADCAST_VALUE.tag, rule.id)
+            if _fits(BROADCAST_VALUE.tag, rule.id) and audiences.may_target(rule)
         ]
     if kind == "course":
         found = await audiences.open_courses(ctx.session, ctx.today, limit=SHOWN)
@@ -573,12 +573,15 @@ async def on_resend(ctx: Context, values: Values) -> list[Reply]:
 @router.choice(BROADCAST_MISSED, needs_link=True)
 async def on_missed_list(ctx: Context, values: Values) -> list[Reply]:
     """The report's "who did not receive it" as a workbook."""
-    if await admin_scope(ctx, "thongbao") is None:
+    scope = await admin_scope(ctx, "thongbao")
+    if scope is None:
         return denied(ctx)
     broadcast = await _own(ctx, values.number("id"))
     if broadcast is None:
         return stale_reply(ctx)
     content, listed = await missed_workbook(ctx.session, broadcast)
+    if listed:
+        audit_read(ctx, "broadcast_missed", scope, listed, f"broadcast:{broadcast.id}")
     attachment = Attachment(
         file_name=f"thong-bao-{broadcast.id}-chua-nhan.xlsx",
         content=content,

@@ -18,6 +18,7 @@ from models.notices.digest import DigestSettings
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import SendWindow
 from models.org.officials import Official
+from models.privacy.settings import PrivacySettings
 
 if TYPE_CHECKING:
     from handlers.router import Router
@@ -51,6 +52,8 @@ class HandlerSettings(Protocol):
     def digest(self) -> DigestSettings: ...
     @property
     def link_codes(self) -> LinkCodeConfig: ...
+    @property
+    def privacy(self) -> PrivacySettings: ...
 
 
 @dataclass

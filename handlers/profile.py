@@ -51,7 +51,8 @@ async def on_profile(ctx: Context) -> list[Reply]:
         _("Employee code: {value}").format(value=official.employee_code),
     ]
     if official.birth_date:
-        lines.append(_("Date of birth: {value}").format(value=format_date(official.birth_date)))
+        # The platforms' servers see every reply: the year is enough to recognise the record.
+        lines.append(_("Year of birth: {value}").format(value=str(official.birth_date.year)))
     if official.post_title:
         lines.append(_("Post: {value}").format(value=official.post_title))
     if official.leadership_tier:
@@ -76,8 +77,6 @@ async def on_profile(ctx: Context) -> list[Reply]:
                 value=_label(POLITICAL_THEORY_LEVELS, official.political_theory_level)
             )
         )
-    if official.ethnicity:
-        lines.append(_("Ethnicity: {value}").format(value=official.ethnicity))
     if official.languages:
         lines.append(
             _("Ethnic-minority languages: {value}").format(value=", ".join(official.languages))

@@ -3,7 +3,7 @@ table, a bar chart and an .xlsx workbook."""
 
 from __future__ import annotations
 
-from handlers.admin_access import actor_of, admin_scope, denied
+from handlers.admin_access import actor_of, admin_scope, audit_read, denied
 from handlers.common import stale_reply
 from handlers.context import Context
 from handlers.payloads import REPORT_YEAR, Values
@@ -56,6 +56,8 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
         affected=data.scope.officials,
         at=ctx.now,
     )
+    # Shares by unit and level: about people, if no names; small units make them personal.
+    audit_read(ctx, "compliance", scope, data.scope.officials, f"{unit.code}:{year}")
     lines = [
         _("📊 Training targets {year} — {scope}").format(year=year, scope=unit.name),
         ngettext(

@@ -5,11 +5,18 @@ from __future__ import annotations
 from handlers.common import stale_reply
 from handlers.context import Context
 from handlers.payloads import MENU_COMMAND
+from handlers.privacy_notice import changed_notice
 from handlers.router import Hook, Route, Router, pick_offered_choice
 from handlers.types import Reply
 
 
 async def route(router: Router, ctx: Context) -> list[Reply]:
+    replies = await _route(router, ctx)
+    # After the answer: a chat linked in this very update has just been shown the notice.
+    return [*replies, *changed_notice(ctx)]
+
+
+async def _route(router: Router, ctx: Context) -> list[Reply]:
     ctx.router = router
     incoming = ctx.incoming
     if incoming.contact is not None:

@@ -13,6 +13,7 @@ from handlers.common import (
 from handlers.context import Context
 from handlers.flows import Flow
 from handlers.payloads import LINK_CODE, UNLINK, Values
+from handlers.privacy_notice import shown_at_linking
 from handlers.router import Hook, Router
 from handlers.types import Choice, Reply
 from locales import _, format_datetime
@@ -32,7 +33,6 @@ CONFIRM_UNLINK = UNLINKING.step("confirm")
 router = Router("start")
 router.describe("start", "Start / main menu", 0)
 router.describe("huylienket", "Unlink this chat from my record", 80)
-router.describe("quyenriengtu", "What data the assistant holds and why", 90)
 
 
 @router.command("start", "batdau")
@@ -180,7 +180,7 @@ async def _linked(ctx: Context, official: officials.Official) -> list[Reply]:
         ),
         remove_keyboard=True,
     )
-    return [done, await greeting(ctx)]
+    return [done, shown_at_linking(ctx), await greeting(ctx)]
 
 
 @router.on(Hook.CONTACT)
@@ -288,23 +288,3 @@ async def on_unlink_typed(ctx: Context) -> list[Reply]:
         return [Reply(_("Please answer “Yes, unlink” or “No, keep it”."))]
     ctx.choice = UNLINK.pack(answer=answer)
     return await _unlink_answer(ctx, answer)
-
-
-@router.command("quyenriengtu", "privacy")
-async def on_privacy(ctx: Context) -> list[Reply]:
-    return [
-        Reply(
-            _(
-                "What the Training Assistant holds and why:\n"
-                "• Your HR record from your agency's roster (name, unit, post, rank, "
-                "qualifications, training completed), to tell you which training applies "
-                "to you.\n"
-                "• This chat's account identifier and the time it was linked, so only you "
-                "see your information here.\n"
-                "• Your registrations and reminder settings.\n"
-                "Your information is shown only to you and to the HR officers responsible "
-                "for your unit. To disconnect this chat, use /huylienket. To correct your "
-                "record, please contact your HR office."
-            )
-        )
-    ]

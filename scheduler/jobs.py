@@ -21,6 +21,8 @@ from models.notices.planning import (
     plan_course_notices,
     plan_requirement_notices,
 )
+from models.privacy.retention import RetentionStats, apply_retention
+from models.privacy.settings import PrivacySettings
 
 log = logging.getLogger("scheduler")
 
@@ -59,4 +61,19 @@ async def plan_digests(
         stats = await plan_unit_digests(session, now=now, settings=settings)
     if stats.planned:
         log.info("unit-head digests: %d planned for %d units", stats.planned, stats.units)
+    return stats
+
+
+async def retain(
+    transaction: Transaction, *, now: datetime, settings: PrivacySettings
+) -> RetentionStats:
+    """Clear and delete what the retention settings no longer allow us to keep."""
+    async with transaction() as session:
+        stats = await apply_retention(session, now=now, settings=settings)
+    log.info(
+        "retention: %d upload contents cleared, %d notice texts pruned, %d audit entries deleted",
+        stats.uploads_cleared,
+        stats.notice_texts_pruned,
+        stats.audit_deleted,
+    )
     return stats

@@ -1,4 +1,4 @@
-"""APScheduler 3 as a clock only: three jobs defined in code, an in-memory job store, nothing
+"""APScheduler 3 as a clock only: four jobs defined in code, an in-memory job store, nothing
 of the business in it. Deadlines live in our tables, so a restarted or second scheduler
 loses nothing and duplicates nothing (notices are insert-or-ignore on their key).
 
@@ -20,7 +20,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from models.notices.digest import DigestSettings
 from models.notices.planning import PlanningSettings
-from scheduler.jobs import Transaction, plan_courses, plan_digests, plan_requirements
+from models.privacy.settings import PrivacySettings
+from scheduler.jobs import Transaction, plan_courses, plan_digests, plan_requirements, retain
 
 log = logging.getLogger("scheduler")
 
@@ -37,6 +38,7 @@ def build_scheduler(
     course_minutes: int = 1,
     clock: Callable[[], datetime] = system_clock,
     digest: DigestSettings | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(
         timezone=settings.tz,
@@ -54,6 +56,11 @@ def build_scheduler(
     async def digests() -> None:
         await plan_digests(transaction, now=clock(), settings=digest)
 
+    privacy = privacy or PrivacySettings()
+
+    async def retention() -> None:
+        await retain(transaction, now=clock(), settings=privacy)
+
     tz: ZoneInfo = settings.tz
     scheduler.add_job(
         requirements,
@@ -65,6 +72,14 @@ def build_scheduler(
         courses,
         IntervalTrigger(minutes=course_minutes, timezone=tz),
         id="plan-courses",
+        next_run_time=datetime.now(tz),
+    )
+    # Hourly, so a used or cancelled upload's content is gone within the hour (without
+    # touching the import conversation), and at start-up.
+    scheduler.add_job(
+        retention,
+        CronTrigger(minute=35, timezone=tz),
+        id="retention",
         next_run_time=datetime.now(tz),
     )
     if digest.weekday is not None:
@@ -92,12 +107,13 @@ async def run_scheduler(
     *,
     requirement_hours: str,
     digest: DigestSettings,
+    privacy: PrivacySettings | None = None,
 ) -> None:
     """Run the jobs until `stop` is set (bot/scheduler_main.py and the bot's in-process
     notices use this). `transaction` is bot/db.Database.transaction: the scheduler gets a
     ready database and settings, and reads no environment itself."""
     scheduler = build_scheduler(
-        transaction, settings, requirement_hours=requirement_hours, digest=digest
+        transaction, settings, requirement_hours=requirement_hours, digest=digest, privacy=privacy
     )
     scheduler.start()
     log.info("scheduler started (%s)", settings.tz.key)

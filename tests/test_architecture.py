@@ -22,6 +22,7 @@ SHARED_HANDLER_MODULES = frozenset(
         "course_texts",
         "flows",
         "payloads",
+        "privacy_notice",
         "router",
         "routing",
         "types",

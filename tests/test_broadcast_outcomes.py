@@ -168,6 +168,13 @@ async def test_report_offers_to_send_again_to_those_missed_and_lists_them(db: Da
         assert sheet["B4"].quotePrefix  # and not one after re-editing either
         assert rows[2][3] == "Đã chặn Trợ lý"
         assert rows[3][2] == "Xã Sín Thầu"
+        async with db.transaction() as session:
+            read = await session.scalar(
+                select(AuditEntry).where(AuditEntry.action == "personal_data.read")
+            )
+        # Reading the names is audited with the reader's chat account (issue #11, point 16).
+        assert read is not None and read.detail["kind"] == "broadcast_missed"
+        assert read.affected == 3 and read.actor.startswith(f"telegram:{admin.user_id} (")
 
         # Send again: a new broadcast to exactly the two that failed, audited.
         assert "cho 2 người" in await admin.press(resend)

@@ -76,16 +76,17 @@ async def test_link_by_contact_then_menu_button(fake: FakeBotApi, polling_app: A
     assert keyboard["keyboard"][0][0]["request_contact"] is True
 
     fake.push_contact(USER, "+84 912 000 001", USER)
-    sent = await fake.wait_sent(USER, 5)
+    sent = await fake.wait_sent(USER, 6)
     assert "Liên kết thành công" in (sent[3].text or "")
     assert sent[3].reply_markup == {"remove_keyboard": True}
-    greeting = sent[4]
+    assert "dữ liệu cá nhân" in (sent[4].text or "")  # the privacy notice, at linking
+    greeting = sent[5]
     assert "Xin chào anh Nguyễn Văn An" in (greeting.text or "")
     profile_button = greeting.callback_data("Hồ sơ")
 
     fake.push_callback(USER, greeting.message_id, profile_button)
-    sent = await fake.wait_sent(USER, 6)
-    assert "DB000001" in (sent[5].text or "")
+    sent = await fake.wait_sent(USER, 7)
+    assert "DB000001" in (sent[6].text or "")
     assert fake.answered_callbacks, "the button press must be answered"
 
 

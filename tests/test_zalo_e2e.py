@@ -141,7 +141,9 @@ async def test_link_by_code_yeucau_by_number_then_reminder(
         assert "Trên Zalo tôi không nhận được số điện thoại" in text
         assert text.endswith("Anh/chị trả lời bằng số thứ tự của lựa chọn, ví dụ: 1.")
 
-        assert "nhập mã liên kết do bộ phận tổ chức cán bộ cấp (gồm 8 hoặc 12" in await user.say("1")
+        assert "nhập mã liên kết do bộ phận tổ chức cán bộ cấp (gồm 8 hoặc 12" in await user.say(
+            "1"
+        )
         text = await user.say(code.lower().replace("-", " "))
         assert "Liên kết thành công" in text
         assert "Xin chào anh Nguyễn Văn An" in text

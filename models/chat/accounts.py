@@ -38,6 +38,8 @@ class ChatAccount(Base):
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # The privacy notice version this chat was last shown (models/privacy/notice.py).
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
 
 
 SEEN_RESOLUTION = timedelta(minutes=10)

@@ -29,7 +29,8 @@ from models.org.units import OrgUnit
 from models.org.units import by_code as unit_by_code
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import Status, evaluate_rule
-from models.requirements.model import Catalogue
+from models.requirements.fields import is_sensitive
+from models.requirements.model import Catalogue, Rule
 
 KINDS = ("all", "level", "unit", "category", "rank", "owes", "course")
 
@@ -93,7 +94,7 @@ async def resolve(
         query = _eligible_for(query, course)
     elif kind == "owes":
         rule = catalogue.rules_by_id.get(value)
-        if rule is None:
+        if rule is None or not may_target(rule):
             return None
         return await _owing(session, scope, rule.id, today, catalogue)
     else:
@@ -157,6 +158,13 @@ def _eligible_for(query: Select[int], course: Course) -> Select[int]:
         Registration.status.in_([*ACTIVE, *DONE]),
     )
     return query.where(~registered)
+
+
+def may_target(rule: Rule) -> bool:
+    """Whether "those who still owe" this rule may be an audience. Not for a rule reading a
+    sensitive field: its audience, its counts and its "not received" list would tell the
+    broadcaster who is Kinh (Decree 13/2023 Art. 2.4)."""
+    return not is_sensitive(rule)
 
 
 async def _owing(

@@ -45,8 +45,10 @@ from models.notices.planning import registered_kinds
 from models.notices.preferences import UNIT_DIGEST, Preferences, preferences_for, recipients
 from models.org.officials import Official
 from models.org.units import OrgUnit
+from models.privacy.reads import OUTBOX, record_read
 from models.requirements.compliance import load_population
 from models.requirements.evaluation import RuleStatus, Status, evaluate
+from models.requirements.fields import is_sensitive
 from models.requirements.model import Catalogue
 from models.requirements.store import current_catalogue
 from models.vocabulary import DEPUTY_TITLE_PREFIX, HEAD_TITLE_PREFIXES, LEADERSHIP_SENIORITY
@@ -257,6 +259,25 @@ def when_text(status: RuleStatus) -> str:
     return _("due {date}").format(date=format_date(status.due))
 
 
+def owed_words(owed: Sequence[RuleStatus]) -> str:
+    """What one person owes, as a head or broadcaster may read it: the first requirement that
+    reads no sensitive field, named with its date; the rest, and every sensitive one, only
+    counted ("1 yêu cầu khác")."""
+    named = [st for st in owed if not is_sensitive(st.rule)]
+    if not named:
+        return ngettext("{n} other requirement", "{n} other requirements", len(owed)).format(
+            n=len(owed)
+        )
+    first = named[0]
+    words = f"{first.rule.title.localized()} — {when_text(first)}"
+    more = len(owed) - 1
+    if more:
+        words += " " + ngettext(
+            "(and {n} more requirement)", "(and {n} more requirements)", more
+        ).format(n=more)
+    return words
+
+
 def digest_text(
     unit_name: str,
     people: Sequence[Listed],
@@ -279,14 +300,7 @@ def digest_text(
         ).replace(" ,", ","),
     ]
     for n, person in enumerate(people[:SHOWN], start=1):
-        first = person.owed[0]
-        line = f"{n}. {person.full_name} — {first.rule.title.localized()} — {when_text(first)}"
-        more = len(person.owed) - 1
-        if more:
-            line += " " + ngettext(
-                "(and {n} more requirement)", "(and {n} more requirements)", more
-            ).format(n=more)
-        lines.append(line)
+        lines.append(f"{n}. {person.full_name} — {owed_words(person.owed)}")
     rest = len(people) - SHOWN
     if rest > 0:
         lines.append(
@@ -405,18 +419,25 @@ async def plan_unit_digests(
     locales = await notices.recipient_locales(session, receivers, s.default_locale)
     genders: dict[int, str | None] = {}
     given_names: dict[int, str] = {}
+    codes: dict[int, str] = {}
     for chunk in _chunks(receivers):
         rows = await session.execute(
-            select(Official.id, Official.gender, Official.full_name).where(Official.id.in_(chunk))
+            select(Official.id, Official.gender, Official.full_name, Official.employee_code).where(
+                Official.id.in_(chunk)
+            )
         )
-        for official_id, gender, full_name in rows:
-            genders[official_id] = gender
+        for official_id, gender, full_name, code in rows:
+            genders[official_id], codes[official_id] = gender, code
             parts = (full_name or "").split()
             given_names[official_id] = parts[-1] if parts else ""
     names: dict[int, str] = {}
+    unit_codes: dict[int, str] = {}
     for chunk in _chunks(sorted(listed)):
-        named = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(chunk)))
-        names.update({unit_id: name for unit_id, name in named})
+        named = await session.execute(
+            select(OrgUnit.id, OrgUnit.name, OrgUnit.code).where(OrgUnit.id.in_(chunk))
+        )
+        for unit_id, name, code in named:
+            names[unit_id], unit_codes[unit_id] = name, code
     cache = texts.TextCache()
     buttons: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
     batch: list[NewNotice] = []
@@ -434,6 +455,17 @@ async def plan_unit_digests(
             if (unit_id, locale) not in buttons:
                 with use_locale(locale):
                     buttons[(unit_id, locale)] = digest_choices(people)
+            record_read(
+                session,
+                reader_official_id=head,
+                reader_code=codes.get(head, ""),
+                account=OUTBOX,
+                kind="digest",
+                scope=[unit_codes[unit_id]],
+                people=len(people),
+                at=now,
+                subject=subject,
+            )
             batch.append(
                 NewNotice(
                     head,

@@ -21,6 +21,7 @@ from models.vocabulary import (
 
 if TYPE_CHECKING:
     from models.requirements.evaluation import Profile
+    from models.requirements.model import Rule
 
 ORDERED: dict[str, tuple[str, ...]] = {
     "education_level": tuple(EDUCATION_LEVELS),
@@ -53,6 +54,10 @@ FIELDS: dict[str, str] = {
     "started_service_on": "date",
     "birth_date": "date",
 }
+# Sensitive personal data (Decree 13/2023/NĐ-CP Art. 2.4: ethnic origin). A rule that reads
+# one of these tells whoever sees it next to a name something sensitive about that person
+# ("owes the minority-language rule" = "is Kinh"), so only the official sees it named.
+SENSITIVE_FIELDS: frozenset[str] = frozenset({"ethnicity"})
 OPS: dict[str, tuple[str, ...]] = {
     "enum": ("eq", "ne", "in", "not_in", "is_null", "not_null"),
     "ordered": ("eq", "ne", "in", "not_in", "gte", "lte", "is_null", "not_null"),
@@ -115,3 +120,14 @@ def allowed_values(field_name: str, levels: Iterable[str]) -> tuple[str, ...]:
     if field_name == "level":
         return tuple(levels)
     return ORDERED.get(field_name) or ENUMS[field_name]
+
+
+def is_sensitive(rule: Rule) -> bool:
+    """Whether the rule's conditions or attribute items read a sensitive field."""
+    if any(c.field in SENSITIVE_FIELDS for c in rule.conditions):
+        return True
+    return any(
+        (condition := getattr(item, "condition", None)) is not None
+        and condition.field in SENSITIVE_FIELDS
+        for item in rule.items
+    )

@@ -2,7 +2,7 @@
 admins whose scope reaches that unit may change it); a file sent for import is kept as the
 table read from it, not as the file, so the preview and the confirmation read it once
 
-Revision ID: 0007_wt_s3
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_wt_s3"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
