@@ -39,7 +39,7 @@ async def test_registrations_export_is_audited_with_the_reader(db: Database) -> 
     await tua.press_label("K-2026-03")
     (entry,) = await audits(db, READ)
     assert entry.actor_official_id == await _reader_id(db, "DB000010")
-    assert entry.actor == "telegram:9010"  # the chat account, not only the official
+    assert entry.actor == "telegram:9010 (DB000010)"  # the chat account, not only the official
     assert entry.subject == "K-2026-03" and entry.affected == 4
     assert entry.detail == {
         "kind": "registrations",
@@ -55,7 +55,7 @@ async def test_compliance_report_is_audited_with_the_reader(db: Database) -> Non
     ha = person(db, "9006")
     await ha.say("/baocao")
     (entry,) = await audits(db, READ)
-    assert entry.actor == "telegram:9006" and entry.detail["kind"] == "compliance"
+    assert entry.actor == "telegram:9006 (DB000006)" and entry.detail["kind"] == "compliance"
     assert entry.actor_official_id == await _reader_id(db, "DB000006")
     assert entry.detail["scope"] == ["T11"] and entry.affected == entry.detail["people"] > 0
 
