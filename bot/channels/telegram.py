@@ -129,6 +129,7 @@ def build_application(settings: Settings, dispatcher: Dispatcher) -> Application
         answer_button=answer_button,
         refuse=lambda update: _refuse(lanes, update, locale),
     )
+    requests = (AiohttpRequest(connections=slots + 4), AiohttpRequest(connections=1))
     app = (
         ApplicationBuilder()
         .token(settings.telegram_token)
@@ -144,14 +145,16 @@ def build_application(settings: Settings, dispatcher: Dispatcher) -> Application
         # aiohttp rather than PTB's default httpx: a quarter of the CPU per request
         # (bot/channels/aiohttp_request.py). Long polling has its own connection; the 4
         # beyond the senders' are for button answers and downloads, which never queue.
-        .request(AiohttpRequest(connections=slots + 4))
-        .get_updates_request(AiohttpRequest(connections=1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .post_init(_post_init)
         .build()
     )
     lanes.bot = app.bot
     app.bot_data["dispatcher"] = dispatcher
     app.bot_data["lanes"] = lanes
+    # A start abandoned before initialize() succeeded must still close these sessions.
+    app.bot_data["requests"] = requests
     app.add_handler(TypeHandler(Update, _on_update))
     app.add_error_handler(_on_error)
     return app
@@ -230,18 +233,8 @@ async def _post_init(app: Application) -> None:
 
 
 def run(settings: Settings, dispatcher: Dispatcher) -> None:
-    """Block serving Telegram: webhook when TELEGRAM_WEBHOOK_URL is set, else long polling."""
-    app = build_application(settings, dispatcher)
-    if settings.telegram_webhook_url:
-        from urllib.parse import urlparse
+    """Block serving Telegram: webhook when TELEGRAM_WEBHOOK_URL is set, else long polling
+    (bot/channels/telegram_run.py: a start that waits for Telegram, our webhook check)."""
+    from bot.channels import telegram_run
 
-        app.run_webhook(
-            listen=settings.telegram_webhook_listen,
-            port=settings.telegram_webhook_port,
-            url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
-            webhook_url=settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    telegram_run.run(settings, dispatcher)
