@@ -29,6 +29,8 @@ class Document:
     # The platform would not let us fetch it (over its download limit): `content` is empty,
     # but the sender still deserves to hear why the file cannot be used.
     too_large: bool = False
+    # Not downloaded: the sender is not an admin with an import open (issue #11 point 4).
+    withheld: bool = False
 
 
 @dataclass(frozen=True)

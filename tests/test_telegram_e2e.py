@@ -209,6 +209,17 @@ def test_the_webhook_secret_is_compared_in_constant_time() -> None:
     assert "hmac.compare_digest" in inspect.getsource(telegram_run.secret_matches)
 
 
+async def open_import(fake: FakeBotApi, user: int) -> None:
+    """/quantri, then "📥 Import": the only way an admin's file gets downloaded (#11 p. 4)."""
+    count = len(fake.sent_to(user))
+    fake.push_text(user, "/quantri")
+    await fake.wait_for(lambda: len(fake.sent_to(user)) > count)
+    menu = fake.last_sent(user)
+    count = len(fake.sent_to(user))
+    fake.push_callback(user, menu.message_id, menu.callback_data("Nhập tệp"))
+    await fake.wait_for(lambda: len(fake.sent_to(user)) > count)
+
+
 ROSTER = (
     "Mã cán bộ,Họ và tên,Giới tính,Ngày sinh,Số điện thoại,Đối tượng,Mã đơn vị\n"
     "DB700001,Vũ Thị Lan,Nữ,05/07/1990,0987 654 321,Công chức,03158\n"
@@ -253,6 +264,7 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
             await fake.wait_for(
                 lambda: any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(ADMIN))
             )
+            await open_import(fake, ADMIN)
             count = len(fake.sent_to(ADMIN))
             fake.push_document(ADMIN, "danh sách cán bộ.csv", ROSTER.encode(), "text/csv")
             await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) > count)

@@ -8,6 +8,7 @@ no PTB persistence: all state is in the database, so several processes can serve
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, ChatMember, Message, Update
@@ -50,7 +51,11 @@ ALLOWED_UPDATES: list[str] = list(Update.ALL_TYPES)
 __all__ = ["build_application", "run", "send_replies", "to_incoming"]
 
 
-async def to_incoming(update: Update) -> Incoming | None:
+async def to_incoming(
+    update: Update, expects_file: Callable[[Incoming], Awaitable[bool]] | None = None
+) -> Incoming | None:
+    """The neutral update; a document is downloaded only when `expects_file` says the
+    sender may send one (a linked admin with an import open), else it arrives withheld."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -87,6 +92,16 @@ async def to_incoming(update: Update) -> Incoming | None:
             **base,
         )
     if message.document is not None:
+        probe = Incoming(**base)
+        if expects_file is not None and not await expects_file(probe):
+            doc = message.document
+            withheld = Document(
+                file_name=doc.file_name or "upload",
+                content=b"",
+                mime_type=doc.mime_type,
+                withheld=True,
+            )
+            return Incoming(document=withheld, text=message.caption, **base)
         return Incoming(document=await _document(message.document), text=message.caption, **base)
     if message.text is not None:
         return Incoming(text=message.text, **base)
@@ -175,7 +190,7 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 text = _("Please talk to me in a private chat: your information is personal.")
             lanes.send(chat.id, Batch((Reply(text),)))
         return
-    incoming = await to_incoming(update)
+    incoming = await to_incoming(update, dispatcher.expects_file)
     if incoming is None:
         return
     replies = await dispatcher.handle(incoming)
