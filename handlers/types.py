@@ -63,6 +63,9 @@ class Attachment:
     mime_type: str
     is_image: bool = False
     summary: str | None = None  # what a channel that cannot send files shows instead
+    # Built from officials' records (exports, error workbooks, lists): never published at an
+    # unauthenticated link (issue #11 point 7). Only files known to hold none say False.
+    personal: bool = True
 
 
 @dataclass(frozen=True)

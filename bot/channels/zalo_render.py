@@ -68,7 +68,9 @@ def render(
 
 
 def _publish(attachment: Attachment, files: FileStore | None) -> Published | None:
-    if files is None:
+    if files is None or attachment.personal:
+        # A link is its own key and travels with every forward of the chat: officials'
+        # data never goes that way (issue #11 point 7).
         return None
     try:
         return files.publish(attachment)
@@ -95,6 +97,15 @@ def _file_lines(attachment: Attachment, tz: ZoneInfo, files: FileStore | None) -
                 url=published.url,
                 time=format_datetime(published.expires_at, tz),
             )
+        )
+    elif attachment.personal:
+        lines.append(
+            "🔒 "
+            + _(
+                "{name} contains personal data, so I do not send it as a link on Zalo. "
+                "Please get it on Telegram, or ask the system administrator to run "
+                "“python -m bot export …” and hand you the file."
+            ).format(name=attachment.file_name)
         )
     elif not attachment.summary:
         lines.append(
