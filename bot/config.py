@@ -105,6 +105,11 @@ class Settings:
     zalo_public_file_base_url: str | None = None
     zalo_file_dir: Path = Path("data/zalo-files")
     zalo_file_ttl_hours: int = 72
+    # One-time links for files with personal data (bot/channels/zalo_downloads.py).
+    zalo_download_base_url: str | None = None
+    zalo_download_listen: str = "0.0.0.0"
+    zalo_download_port: int = 8445
+    zalo_download_ttl_minutes: int = 10
     # Notices (issue #5; docs/reminders.md)
     telegram_max_per_second: float = 25.0
     send_window: SendWindow = field(default_factory=lambda: SendWindow(tz=DEFAULT_TZ))
@@ -250,6 +255,18 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
         ) from exc
     if not 0 < per_second <= 1000:
         raise ConfigError("ZALO_MAX_PER_SECOND must be more than 0 and at most 1000")
+    try:
+        download_port = int(env.get("ZALO_DOWNLOAD_PORT", "8445"))
+        download_ttl = int(env.get("ZALO_DOWNLOAD_TTL_MINUTES", "10"))
+    except ValueError as exc:
+        raise ConfigError(
+            "ZALO_DOWNLOAD_PORT and ZALO_DOWNLOAD_TTL_MINUTES must be whole numbers"
+        ) from exc
+    if not 1 <= download_ttl <= 60:
+        raise ConfigError("ZALO_DOWNLOAD_TTL_MINUTES must be between 1 and 60")
+    download_base = (env.get("ZALO_DOWNLOAD_BASE_URL") or "").rstrip("/") or None
+    if download_base and not download_base.startswith(("https://", "http://")):
+        raise ConfigError("ZALO_DOWNLOAD_BASE_URL must start with https:// or http://")
     if ttl_hours < 1:
         raise ConfigError("ZALO_FILE_TTL_HOURS must be at least 1")
     file_base = (env.get("ZALO_PUBLIC_FILE_BASE_URL") or "").rstrip("/") or None
@@ -269,6 +286,10 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "zalo_public_file_base_url": file_base,
         "zalo_file_dir": Path(env.get("ZALO_FILE_DIR") or "data/zalo-files"),
         "zalo_file_ttl_hours": ttl_hours,
+        "zalo_download_base_url": download_base,
+        "zalo_download_listen": env.get("ZALO_DOWNLOAD_LISTEN", "0.0.0.0"),
+        "zalo_download_port": download_port,
+        "zalo_download_ttl_minutes": download_ttl,
     }
 
 
