@@ -41,7 +41,7 @@ async def until_reachable(
             return await attempt()
         except transient as exc:
             log.warning(
-                "%s unreachable (attempt %d: %s: %s); retrying in %.0f s",
+                "%s unreachable (attempt %d: %s: %s); retrying in %.3g s",
                 what,
                 number,
                 type(exc).__name__,
