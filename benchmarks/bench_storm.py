@@ -9,6 +9,13 @@ its own process (benchmarks/_bots.py troly) on SQLite. Flooders each send /hoso 
 their menu's "Hồ sơ" button several times a second without waiting; ordinary users alternate
 /hoso and a button press, each waiting for the answer (at most 6 s) and pausing 1 s.
 
+    .venv/bin/python benchmarks/bench_storm.py --burst 200 [--samples 20]
+
+The burst scenario (issue #11 point 4): one chat sends 200 updates at once; another user's
+/hoso reply times are measured idle and then during the burst, and the ratio of the p95s is
+printed (goal <= 2). No flood limits there: the question is whether one chat's queue holds
+the slots everyone shares.
+
 Reply time: from pushing the update to the first message (or edit) Telegram accepted for that
 chat. Button answer: to the answerCallbackQuery of that press. Goal: ordinary p95 <= 2 s.
 """
@@ -207,6 +214,67 @@ def report(
     print(f"429 answers from the fake: {fake.flood_429_count}")
 
 
+async def one_reply(fake: FakeBotApi, chat: int) -> float | None:
+    started = time.monotonic()
+    fake.push_text(chat, "/hoso")
+    while time.monotonic() - started < ANSWER_WITHIN:
+        answered = reply_after(fake, chat, started)
+        if answered is not None:
+            return answered - started
+        await asyncio.sleep(0.005)
+    return None
+
+
+async def samples(fake: FakeBotApi, chat: int, count: int) -> tuple[list[float], int]:
+    times: list[float] = []
+    missed = 0
+    for _ in range(count):
+        took = await one_reply(fake, chat)
+        if took is None:
+            missed += 1
+        else:
+            times.append(took)
+        await asyncio.sleep(0.05)
+    return times, missed
+
+
+async def burst(args: argparse.Namespace, url: str) -> None:
+    fake = await FakeBotApi(max_poll_wait=1.0).start()
+    urls = (fake.base_url, fake.base_file_url, url)
+    log = (ROOT / "data" / "bench-storm-bot.log").open("w")
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
+        [sys.executable, str(ROOT / "benchmarks" / "_bots.py"), "troly", *urls],
+        cwd=ROOT,
+        stderr=log,
+    )
+    flooder, user = FIRST_USER, FIRST_USER + 1
+    try:
+        await fake.wait_requests("getUpdates", 1, timeout=30)
+        for chat in (flooder, user):
+            fake.push_text(chat, "/hoso")
+        await fake.wait_for(lambda: len(fake.sent) >= 2, timeout=60)
+        idle, idle_missed = await samples(fake, user, args.samples)
+        for _ in range(args.burst):
+            fake.push_text(flooder, "/hoso")
+        loaded, loaded_missed = await samples(fake, user, args.samples)
+    finally:
+        proc.kill()
+        proc.wait(timeout=15)
+        log.close()
+        await fake.stop()
+    idle_p95, loaded_p95 = percentile(idle, 0.95), percentile(loaded, 0.95)
+    print(f"burst: one chat sends {args.burst} updates at once; another user sends /hoso")
+    print(
+        f"idle   p50 {percentile(idle, 0.5) * 1000:.0f} ms, p95 {idle_p95 * 1000:.0f} ms "
+        f"({idle_missed} unanswered)"
+    )
+    print(
+        f"burst  p50 {percentile(loaded, 0.5) * 1000:.0f} ms, p95 {loaded_p95 * 1000:.0f} ms "
+        f"({loaded_missed} unanswered)"
+    )
+    print(f"ratio  p95 burst / idle = {loaded_p95 / idle_p95:.2f}   (goal <= 2)")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--flooders", type=int, default=17)
@@ -214,12 +282,14 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=4.0, help="updates/s per flooder")
     parser.add_argument("--officials", type=int, default=2000)
+    parser.add_argument("--burst", type=int, default=0, help="one chat's burst (e.g. 200)")
+    parser.add_argument("--samples", type=int, default=20, help="replies timed per phase")
     args = parser.parse_args()
     db_path = ROOT / "data" / f"bench-storm-{args.officials}.sqlite3"
     db_path.parent.mkdir(exist_ok=True)
     url = f"sqlite+aiosqlite:///{db_path}"
     await prepare_database(url, args.officials, args.flooders + args.ordinary)
-    await storm(args, url)
+    await (burst(args, url) if args.burst else storm(args, url))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from bot.config import ConfigError, Settings
 from bot.db import Database, require_current_schema, upgrade
 from bot.dispatch import Dispatcher
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact_secrets
 from locales import _, format_number, use_locale
 from models.imports.kinds import IMPORTERS, after_import
 
@@ -396,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         settings = Settings.from_env()
+        redact_secrets(settings.secrets())
         size = getattr(args, "size", None)
         if size:
             from dataclasses import replace

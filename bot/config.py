@@ -9,7 +9,8 @@ dataclasses they define (PlanningSettings, DigestSettings, SendWindow), built he
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -69,6 +70,27 @@ class LinkCodeSettings:
 
 
 @dataclass(frozen=True)
+class StartupRetry:
+    """Back-off while a platform cannot be reached at start (STARTUP_RETRY_FIRST_SECONDS,
+    STARTUP_RETRY_MAX_SECONDS): Vietnamese networks often block Telegram for a while, and
+    the bot should come up by itself once it is reachable again."""
+
+    first: float = 1.0
+    cap: float = 60.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first
+        while True:
+            yield delay
+            delay = min(delay * 2, self.cap)
+
+
+# Telegram's setWebhook accepts secret_token of 1-256 characters from this alphabet; we
+# require 32 or more so it cannot be guessed (as for Zalo's, issue #11 point 10).
+WEBHOOK_SECRET_ALPHABET = re.compile(r"[A-Za-z0-9_-]{32,256}")
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     telegram_token: str | None = None
@@ -93,6 +115,11 @@ class Settings:
     zalo_public_file_base_url: str | None = None
     zalo_file_dir: Path = Path("data/zalo-files")
     zalo_file_ttl_hours: int = 72
+    # One-time links for files with personal data (bot/channels/zalo_downloads.py).
+    zalo_download_base_url: str | None = None
+    zalo_download_listen: str = "0.0.0.0"
+    zalo_download_port: int = 8445
+    zalo_download_ttl_minutes: int = 10
     # Notices (issue #5; docs/reminders.md)
     telegram_max_per_second: float = 25.0
     send_window: SendWindow = field(default_factory=lambda: SendWindow(tz=DEFAULT_TZ))
@@ -103,6 +130,7 @@ class Settings:
     planning_hours: str = "6-20"
     scheduler_in_process: bool = False
     sender_concurrency: int = 4
+    startup_retry: StartupRetry = field(default_factory=StartupRetry)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +148,11 @@ class Settings:
         if webhook and not secret:
             raise ConfigError(
                 "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set"
+            )
+        if secret and not WEBHOOK_SECRET_ALPHABET.fullmatch(secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be 32 to 256 random characters from A-Z, a-z, "
+                "0-9, _ and - (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         try:
             port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
@@ -150,9 +183,22 @@ class Settings:
             telegram_concurrent_updates=concurrent,
             link_codes=link_code_settings(env, tz),
             privacy=privacy_settings(env),
+            startup_retry=startup_retry(env),
             **zalo,
             **reminders,
         )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log redactor (bot/logs.py): SECRET_SETTINGS is
+        the one registry, so a setting added there is never written to a log."""
+        found: list[str] = []
+        for read in SECRET_SETTINGS:
+            value = read(self)
+            if isinstance(value, bytes):
+                value = value.decode(errors="replace")
+            if value:
+                found.append(value)
+        return tuple(found)
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite+aiosqlite:///"
@@ -180,6 +226,45 @@ def link_code_settings(env: Mapping[str, str], tz: ZoneInfo) -> LinkCodeSettings
     return LinkCodeSettings(pepper=secret.encode(), budget=budget)
 
 
+def startup_retry(env: Mapping[str, str]) -> StartupRetry:
+    try:
+        first = float(env.get("STARTUP_RETRY_FIRST_SECONDS", "1"))
+        cap = float(env.get("STARTUP_RETRY_MAX_SECONDS", "60"))
+    except ValueError as exc:
+        raise ConfigError(
+            "STARTUP_RETRY_FIRST_SECONDS and STARTUP_RETRY_MAX_SECONDS must be numbers"
+        ) from exc
+    if not 0 < first <= cap <= 3600:
+        raise ConfigError(
+            "STARTUP_RETRY_FIRST_SECONDS must be more than 0 and at most "
+            "STARTUP_RETRY_MAX_SECONDS, which is at most 3600"
+        )
+    return StartupRetry(first=first, cap=cap)
+
+
+def database_password(url: str) -> str | None:
+    """The password in DATABASE_URL (postgresql+asyncpg://user:PASSWORD@host/db), if any."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password or None
+    except (ArgumentError, ValueError):
+        return None
+
+
+# The one registry of secrets: each entry reads one from the settings. Add a platform's
+# token or any other credential here and the log redactor hides it everywhere.
+SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
+    lambda s: s.telegram_token,
+    lambda s: s.telegram_webhook_secret,
+    lambda s: s.zalo_token,
+    lambda s: s.zalo_webhook_secret,
+    lambda s: s.link_codes.pepper,
+    lambda s: database_password(s.database_url),
+)
+
+
 def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """The ZALO_* variables, checked the way the Zalo Bot API will check them later."""
     webhook = env.get("ZALO_WEBHOOK_URL") or None
@@ -201,6 +286,18 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
         ) from exc
     if not 0 < per_second <= 1000:
         raise ConfigError("ZALO_MAX_PER_SECOND must be more than 0 and at most 1000")
+    try:
+        download_port = int(env.get("ZALO_DOWNLOAD_PORT", "8445"))
+        download_ttl = int(env.get("ZALO_DOWNLOAD_TTL_MINUTES", "10"))
+    except ValueError as exc:
+        raise ConfigError(
+            "ZALO_DOWNLOAD_PORT and ZALO_DOWNLOAD_TTL_MINUTES must be whole numbers"
+        ) from exc
+    if not 1 <= download_ttl <= 60:
+        raise ConfigError("ZALO_DOWNLOAD_TTL_MINUTES must be between 1 and 60")
+    download_base = (env.get("ZALO_DOWNLOAD_BASE_URL") or "").rstrip("/") or None
+    if download_base and not download_base.startswith(("https://", "http://")):
+        raise ConfigError("ZALO_DOWNLOAD_BASE_URL must start with https:// or http://")
     if ttl_hours < 1:
         raise ConfigError("ZALO_FILE_TTL_HOURS must be at least 1")
     file_base = (env.get("ZALO_PUBLIC_FILE_BASE_URL") or "").rstrip("/") or None
@@ -220,6 +317,10 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "zalo_public_file_base_url": file_base,
         "zalo_file_dir": Path(env.get("ZALO_FILE_DIR") or "data/zalo-files"),
         "zalo_file_ttl_hours": ttl_hours,
+        "zalo_download_base_url": download_base,
+        "zalo_download_listen": env.get("ZALO_DOWNLOAD_LISTEN", "0.0.0.0"),
+        "zalo_download_port": download_port,
+        "zalo_download_ttl_minutes": download_ttl,
     }
 
 

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from sqlalchemy import and_, select
+
 from bot.config import Settings
 from bot.db import Database
 from handlers import ROUTER
 from handlers.context import Context
+from handlers.flows import AWAITING_FILE
 from handlers.router import Router
 from handlers.routing import route
 from handlers.types import Incoming, Reply
@@ -25,9 +28,13 @@ from locales import _, use_locale
 from locales.i18n import normalize_locale
 from models.chat import accounts, dialogs
 from models.chat import locked_chat as chats
+from models.chat.accounts import ChatAccount
+from models.chat.dialogs import DialogState
 from models.imports import grid
 from models.imports.table import TableError, read_sheets
 from models.imports.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
+from models.org.admins import scope_of
+from models.org.officials import Official
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +121,40 @@ class Dispatcher:
                     )
                 ]
 
+    async def expects_file(self, incoming: Incoming) -> bool:
+        """Whether this sender's document may be downloaded at all: a linked admin whose
+        chat is at the import's "send the file" step. Read without locks or writes, before
+        the channel fetches anything, so a stranger's 20 MB costs us nothing (#11 point 4);
+        the document handler checks the same again inside the update's transaction."""
+        flow, step = AWAITING_FILE.key
+        now = self.clock()
+        async with self.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(ChatAccount.official_id, DialogState.updated_at)
+                    .join(
+                        DialogState,
+                        and_(
+                            DialogState.channel == ChatAccount.channel,
+                            DialogState.chat_id == ChatAccount.chat_id,
+                        ),
+                    )
+                    .where(
+                        ChatAccount.channel == incoming.channel,
+                        ChatAccount.external_user_id == incoming.sender_id,
+                        ChatAccount.chat_id == incoming.chat_id,
+                        DialogState.flow == flow,
+                        DialogState.step == step,
+                    )
+                )
+            ).first()
+            if row is None or row.official_id is None:
+                return False
+            if row.updated_at < now - dialogs.DIALOG_TTL:
+                return False
+            official = await session.get(Official, row.official_id)
+            return (await scope_of(session, official)).is_admin
+
     async def _status_changed(self, incoming: Incoming, now: datetime) -> None:
         assert incoming.reachable is not None
         async with self.db.transaction() as session:
@@ -131,7 +172,7 @@ async def _read_document(incoming: Incoming) -> Incoming:
     20 MB workbook takes seconds of CPU, during which no database lock may be held."""
     document = incoming.document
     assert document is not None
-    if document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
+    if document.withheld or document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
         return incoming
     try:
         sheets = await asyncio.to_thread(_read_and_encode, document.file_name, document.content)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.admin_access import actor_of, admin_scope, denied
 from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
-from handlers.flows import Flow
+from handlers.flows import AWAITING_FILE, Flow
 from handlers.payloads import (
     ADMIN_GRANT,
     ADMIN_IMPORT,
@@ -52,6 +52,7 @@ async def on_admin(ctx: Context) -> list[Reply]:
 async def on_import_button(ctx: Context, _values: Values) -> list[Reply]:
     if await _scope_for(ctx, ADMIN_IMPORT) is None:
         return denied(ctx)
+    AWAITING_FILE.enter(ctx)
     return [
         Reply(
             _(

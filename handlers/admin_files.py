@@ -9,6 +9,7 @@ from typing import Any
 from handlers.admin_access import actor_of, admin_scope
 from handlers.common import menu_reply, stale_reply
 from handlers.context import Context
+from handlers.flows import AWAITING_FILE, IMPORT_UPLOAD
 from handlers.payloads import UPLOAD_APPLY, UPLOAD_KIND, Values
 from handlers.router import Hook, Router
 from handlers.types import XLSX, Attachment, Choice, Reply
@@ -37,6 +38,15 @@ async def on_document(ctx: Context) -> list[Reply]:
                 ),
             )
         ]
+    if document.withheld or not AWAITING_FILE.is_current(ctx):
+        return [
+            Reply(
+                _(
+                    "To import a file, please open /quantri and choose “📥 Import an "
+                    "Excel/CSV file” first, then send the file again."
+                )
+            )
+        ]
     if document.too_large or len(document.content) > uploads.MAX_BYTES:
         return [Reply(_("The file is too large (over 20 MB). Please split it and send again."))]
     if document.error is not None:
@@ -52,6 +62,7 @@ async def on_document(ctx: Context) -> list[Reply]:
         parsed=document.sheets,
         now=ctx.now,
     )
+    IMPORT_UPLOAD.end(ctx)  # one file per "Import" press
     return [
         Reply(
             _("I received “{file}”. What does it contain?").format(file=document.file_name),

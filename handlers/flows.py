@@ -67,3 +67,9 @@ class Flow:
         """Leave the dialog, but only if it is this flow's (another flow is left alone)."""
         if self.is_active(ctx):
             ctx.dialog.end()
+
+
+# An admin pressed "Import a file": only then is an uploaded document downloaded at all
+# (bot.dispatch.Dispatcher.expects_file, issue #11 point 4).
+IMPORT_UPLOAD = Flow("admin_import", steps=("file",))
+AWAITING_FILE = IMPORT_UPLOAD.step("file")

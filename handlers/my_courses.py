@@ -268,7 +268,11 @@ def calendar_attachment(ctx: Context, course: Course, registration_id: int) -> A
         place=place,
     )
     return Attachment(
-        file_name=f"{course.code}.ics", content=content, mime_type="text/calendar", summary=shown
+        file_name=f"{course.code}.ics",
+        content=content,
+        mime_type="text/calendar",
+        summary=shown,
+        personal=False,  # the course's dates and place only
     )
 
 

@@ -100,6 +100,7 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
             mime_type="image/png",
             is_image=True,
             summary=_("Chart of the shares above."),
+            personal=False,  # shares by unit, no names
         ),
         Attachment(
             file_name=f"bao-cao-boi-duong-{stamp}.xlsx",

@@ -35,6 +35,8 @@ class Document:
     # (models.imports.grid.encode), or why the file cannot be used. Neither, when unread.
     sheets: bytes | None = None
     error: TableError | None = None
+    # Not downloaded: the sender is not an admin with an import open (issue #11 point 4).
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class Attachment:
     mime_type: str
     is_image: bool = False
     summary: str | None = None  # what a channel that cannot send files shows instead
+    # Built from officials' records (exports, error workbooks, lists): never published at an
+    # unauthenticated link (issue #11 point 7). Only files known to hold none say False.
+    personal: bool = True
 
 
 @dataclass(frozen=True)

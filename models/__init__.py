@@ -14,7 +14,7 @@ Importing this package registers every table on `Base.metadata` (Alembic needs t
 
 from models import audit  # noqa: F401
 from models.base import Base
-from models.chat import accounts, dialogs, inbound_dedup, link_codes  # noqa: F401
+from models.chat import accounts, dialogs, file_links, inbound_dedup, link_codes  # noqa: F401
 from models.courses import catalogue, registrations  # noqa: F401
 from models.imports import uploads  # noqa: F401
 from models.notices import broadcasts, outbox, preferences  # noqa: F401

@@ -365,7 +365,9 @@ class FakeBotApi:
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> FakeBotApi:
+    async def start(self, port: int = 0) -> FakeBotApi:
+        """Serve on `port` (0: any free one); a fixed port lets a test bring "Telegram"
+        up at an address the bot is already trying to reach."""
         app = tornado.web.Application(
             [
                 (r"/bot([^/]+)/([^/]+)/?", _ApiHandler, {"fake": self}),
@@ -375,7 +377,7 @@ class FakeBotApi:
             # The access log would only add noise to test output.
             log_function=lambda _handler: None,
         )
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        sockets = tornado.netutil.bind_sockets(port, "127.0.0.1")
         self.port = int(sockets[0].getsockname()[1])
         self._server = tornado.httpserver.HTTPServer(app)
         self._server.add_sockets(sockets)

@@ -24,7 +24,12 @@ from models.org import admins
 from models.org.units import OrgUnit
 from tests.factories import make_official, small_province
 from tests.fake_bot_api import FakeBotApi
-from tests.test_telegram_e2e import fake, seeded, settings_for  # noqa: F401  (fixtures)
+from tests.test_telegram_e2e import (  # noqa: F401  (fixtures)
+    fake,
+    open_import,
+    seeded,
+    settings_for,
+)
 from tests.transcript import make_dispatcher
 
 ADMIN = 5550017
@@ -67,6 +72,7 @@ async def test_an_oversized_document_gets_the_size_reason_without_a_download(
             await fake.wait_for(
                 lambda: any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(ADMIN))
             )
+            await open_import(fake, ADMIN)
             count = len(fake.sent_to(ADMIN))
             # 21 MiB: the update carries file_size, and getFile would refuse it.
             big = b"Ma can bo;Ho va ten\r\n" + b"x" * (21 * MIB)

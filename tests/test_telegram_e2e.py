@@ -135,24 +135,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_webhook_checks_the_secret(fake: FakeBotApi, seeded: Database) -> None:
+WEBHOOK_SECRET = "s3cret-Token_1-" + "x" * 20  # 35 characters from the allowed alphabet
+
+
+async def test_webhook_checks_the_secret(
+    fake: FakeBotApi, seeded: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #11 point 10: our own webhook entry compares the secret (hmac.compare_digest),
+    not PTB's `!=`; a wrong or absent header gets 403 and is never handled."""
+    from bot.channels import telegram_run
+
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     settings = settings_for(
-        fake, seeded, telegram_webhook_url=url, telegram_webhook_secret="s3cret-Token_1"
+        fake,
+        seeded,
+        telegram_webhook_url=url,
+        telegram_webhook_secret=WEBHOOK_SECRET,
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=port,
     )
-    app = build_application(settings, make_dispatcher(seeded))
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_webhook(
-        listen="127.0.0.1",
-        port=port,
-        url_path="telegram",
-        webhook_url=url,
-        secret_token="s3cret-Token_1",
-    )
+    app, server = await telegram_run.start(settings, make_dispatcher(seeded))
     try:
+        assert fake.webhook is not None and fake.webhook["secret_token"] == WEBHOOK_SECRET
+        # PTB's webhook server (and its comparison) is not used at all.
+        assert app.updater is not None and not app.updater.running
         update = {
             "update_id": 1,
             "message": {
@@ -165,18 +172,53 @@ async def test_webhook_checks_the_secret(fake: FakeBotApi, seeded: Database) -> 
             },
         }
         wrong = await fake.post_webhook(url, update, secret_token="wrong")
+        prefix = await fake.post_webhook(url, update, secret_token=WEBHOOK_SECRET[:-1])
         missing = await fake.post_webhook(url, update)
-        assert wrong.status_code == 403 and missing.status_code == 403
+        assert wrong.status_code == prefix.status_code == missing.status_code == 403
         await asyncio.sleep(0.2)
         assert fake.sent_to(USER) == []
-        ok = await fake.post_webhook(url, update, secret_token="s3cret-Token_1")
+        refusals = [r for r in caplog.records if "refused a Telegram webhook" in r.getMessage()]
+        assert len(refusals) == 3  # our handler refused them
+        ok = await fake.post_webhook(url, update, secret_token=WEBHOOK_SECRET)
         assert ok.status_code == 200
         sent = await fake.wait_sent(USER, 1)
         assert "/hoso" in (sent[0].text or "")
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        await telegram_run.stop_app(app, server)
+
+
+def test_a_short_or_odd_webhook_secret_refuses_to_start() -> None:
+    from bot.config import ConfigError
+
+    base = {"TELEGRAM_WEBHOOK_URL": "https://example.org/tg"}
+    for bad in ("s3cret-Token_1", "x" * 31, "é" * 40, "a b" * 12, "x" * 257):
+        with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET must be 32"):
+            Settings.from_env({**base, "TELEGRAM_WEBHOOK_SECRET": bad})
+    assert Settings.from_env(
+        {**base, "TELEGRAM_WEBHOOK_SECRET": "A-_9" * 8}
+    ).telegram_webhook_secret
+
+
+def test_the_webhook_secret_is_compared_in_constant_time() -> None:
+    import inspect
+
+    from bot.channels import telegram_run
+
+    assert telegram_run.secret_matches(WEBHOOK_SECRET, WEBHOOK_SECRET)
+    assert not telegram_run.secret_matches(None, WEBHOOK_SECRET)
+    assert not telegram_run.secret_matches(WEBHOOK_SECRET + "x", WEBHOOK_SECRET)
+    assert "hmac.compare_digest" in inspect.getsource(telegram_run.secret_matches)
+
+
+async def open_import(fake: FakeBotApi, user: int) -> None:
+    """/quantri, then "📥 Import": the only way an admin's file gets downloaded (#11 p. 4)."""
+    count = len(fake.sent_to(user))
+    fake.push_text(user, "/quantri")
+    await fake.wait_for(lambda: len(fake.sent_to(user)) > count)
+    menu = fake.last_sent(user)
+    count = len(fake.sent_to(user))
+    fake.push_callback(user, menu.message_id, menu.callback_data("Nhập tệp"))
+    await fake.wait_for(lambda: len(fake.sent_to(user)) > count)
 
 
 ROSTER = (
@@ -227,6 +269,7 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
             await fake.wait_for(
                 lambda: any("Phạm Thu Hà" in (m.text or "") for m in fake.sent_to(ADMIN))
             )
+            await open_import(fake, ADMIN)
             count = len(fake.sent_to(ADMIN))
             fake.push_document(ADMIN, "danh sách cán bộ.csv", ROSTER.encode(), "text/csv")
             await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) > count)

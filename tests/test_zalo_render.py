@@ -55,14 +55,16 @@ def test_attachments_become_summary_or_expiring_link(tmp_path: Path) -> None:
         "text/calendar",
         summary="Lịch học: 08:00 01/12/2026, Trường Chính trị tỉnh",
     )
-    excel = Attachment("bao-cao.xlsx", b"PK..", "application/vnd.ms-excel")
+    excel = Attachment("bao-cao.xlsx", b"PK..", "application/vnd.ms-excel", personal=False)
     with use_locale("vi"):
         [plain] = render([Reply("Đã đăng ký.", attachments=(ics, excel))], TZ)
     assert "Lịch học: 08:00 01/12/2026" in plain.text
     assert "bao-cao.xlsx: Zalo chưa nhận được tệp" in plain.text  # never silently dropped
 
     store = FileStore(tmp_path, "https://files.example.gov.vn/z", timedelta(hours=1))
-    chart = Attachment("bieu-do.png", b"\x89PNG", "image/png", is_image=True, summary="Tỷ lệ")
+    chart = Attachment(
+        "bieu-do.png", b"\x89PNG", "image/png", is_image=True, summary="Tỷ lệ", personal=False
+    )
     with use_locale("vi"):
         text, photo = render([Reply("Báo cáo", attachments=(excel, chart))], TZ, store)
     url = text.text.split("bao-cao.xlsx: ")[1].split(" ")[0]
@@ -76,6 +78,23 @@ def test_attachments_become_summary_or_expiring_link(tmp_path: Path) -> None:
     old = time.time() - 2 * 3600
     os.utime(folder, (old, old))
     assert store.prune() == 1 and not folder.exists()
+
+
+def test_files_with_personal_data_are_never_published(tmp_path: Path) -> None:
+    """Issue #11 point 7: an export listing officials is not written to the public folder
+    and gets no link, even where the deployment publishes files; the admin is told where
+    else to get it. Attachments are personal unless they say otherwise."""
+    store = FileStore(tmp_path, "https://files.example.gov.vn/z", timedelta(hours=1))
+    export = Attachment("dang-ky-K-2026-14.xlsx", b"PK..", "application/vnd.ms-excel")
+    listing = Attachment("ds.png", b"\x89PNG", "image/png", is_image=True, summary="Danh sách")
+    with use_locale("vi"):
+        messages = render([Reply("Đăng ký", attachments=(export, listing))], TZ, store)
+    text = "\n".join(m.text for m in messages)
+    assert all(m.photo_url is None for m in messages)
+    assert "https://" not in text
+    assert "Tệp dang-ky-K-2026-14.xlsx chứa thông tin cá nhân" in text
+    assert "Telegram" in text and "python -m bot export" in text
+    assert list(tmp_path.iterdir()) == []  # nothing written where the web server serves
 
 
 def test_inbound_shapes() -> None:

@@ -124,7 +124,13 @@ class Person:
             )
         return await self.say(f"/start {code}")
 
-    async def send_file(self, name: str, content: bytes) -> str:
+    async def send_file(self, name: str, content: bytes, *, open_import: bool = True) -> str:
+        """Send a document; by default after pressing "Import a file" first, as admins must
+        (issue #11 point 4). A non-admin's press is refused like any admin button."""
+        if open_import:
+            from handlers.payloads import ADMIN_IMPORT
+
+            await self.press(ADMIN_IMPORT.pack())
         return await self._handle(
             self._incoming(document=Document(file_name=name, content=content))
         )

@@ -7,9 +7,14 @@ at 16 requests in flight, aiohttp about 0.5 ms: the sender could not reach 1,000
 on httpx, and every reply of the interactive bot paid the same toll.
 
 Errors keep the meaning the outbox relies on (bot/channels/telegram_transport.py): a request
-that never left raises with a cause in `NOT_SENT`; a 5xx status line raises `GatewayError`
-(not processed, whatever the body); a timeout or a broken connection after it left raises
-TimedOut/NetworkError with the aiohttp error as `__cause__`.
+that never left raises `NotSent`; a 5xx status line raises `GatewayError` (not processed,
+whatever the body); a timeout or a broken connection after it left raises `AnswerLost` or
+`ConnectionLost`.
+
+None of them chains the aiohttp error or carries its text: aiohttp's messages quote the
+request URL, and Bot API URLs hold the token (`/bot<TOKEN>/`). They are built after the
+`except` block, so not even `__context__` keeps it; only the aiohttp class's name is kept
+(`reason`), which is all the outbox and the logs need (issue #11 point 2).
 """
 
 from __future__ import annotations
@@ -48,6 +53,39 @@ class GatewayError(NetworkError):
 
     def __reduce__(self) -> tuple[type, tuple[int]]:  # type: ignore[override]
         return type(self), (self.status,)
+
+
+class NotSent(NetworkError):
+    """No byte of the request reached the server (connect failure, DNS, no free connection)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Could not connect: {reason}")
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return type(self), (self.reason,)
+
+
+class AnswerLost(TimedOut):
+    """The request left but no answer came in time: it may have been carried out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Timed out: {reason}")
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return type(self), (self.reason,)
+
+
+class ConnectionLost(NetworkError):
+    """The connection broke after the request left: it may have been carried out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"aiohttp: {reason}")
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return type(self), (self.reason,)
 
 
 def _is_gateway_error(status: int) -> bool:
@@ -115,6 +153,7 @@ class AiohttpRequest(BaseRequest):
             sock_read=None if read is None else read + (write or 0.0),
         )
         data, headers = _body(request_data)
+        failure: NetworkError
         try:
             async with self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout
@@ -125,12 +164,15 @@ class AiohttpRequest(BaseRequest):
                     raise GatewayError(res.status)
                 return res.status, await res.read()
         except NOT_SENT as err:
-            raise NetworkError(f"Could not connect: {type(err).__name__}") from err
+            failure = NotSent(type(err).__name__)
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
-            raise TimedOut from err
-        except aiohttp.ClientError as err:
-            # The type only: some aiohttp messages quote the URL, which holds the token.
-            raise NetworkError(f"aiohttp: {type(err).__name__}") from err
+            failure = AnswerLost(type(err).__name__)
+        except GatewayError:
+            raise
+        except Exception as err:  # any other error would reach PTB as its repr
+            failure = ConnectionLost(type(err).__name__)
+        # Raised here, outside the except blocks: no __context__ keeps the aiohttp error.
+        raise failure
 
 
 def _value(given: Any, default: float | None) -> float | None:

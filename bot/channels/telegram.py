@@ -8,6 +8,7 @@ no PTB persistence: all state is in the database, so several processes can serve
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, ChatMember, Message, Update
@@ -50,7 +51,11 @@ ALLOWED_UPDATES: list[str] = list(Update.ALL_TYPES)
 __all__ = ["build_application", "run", "send_replies", "to_incoming"]
 
 
-async def to_incoming(update: Update) -> Incoming | None:
+async def to_incoming(
+    update: Update, expects_file: Callable[[Incoming], Awaitable[bool]] | None = None
+) -> Incoming | None:
+    """The neutral update; a document is downloaded only when `expects_file` says the
+    sender may send one (a linked admin with an import open), else it arrives withheld."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -87,6 +92,16 @@ async def to_incoming(update: Update) -> Incoming | None:
             **base,
         )
     if message.document is not None:
+        probe = Incoming(**base)
+        if expects_file is not None and not await expects_file(probe):
+            doc = message.document
+            withheld = Document(
+                file_name=doc.file_name or "upload",
+                content=b"",
+                mime_type=doc.mime_type,
+                withheld=True,
+            )
+            return Incoming(document=withheld, text=message.caption, **base)
         return Incoming(document=await _document(message.document), text=message.caption, **base)
     if message.text is not None:
         return Incoming(text=message.text, **base)
@@ -129,6 +144,7 @@ def build_application(settings: Settings, dispatcher: Dispatcher) -> Application
         answer_button=answer_button,
         refuse=lambda update: _refuse(lanes, update, locale),
     )
+    requests = (AiohttpRequest(connections=slots + 4), AiohttpRequest(connections=1))
     app = (
         ApplicationBuilder()
         .token(settings.telegram_token)
@@ -144,14 +160,16 @@ def build_application(settings: Settings, dispatcher: Dispatcher) -> Application
         # aiohttp rather than PTB's default httpx: a quarter of the CPU per request
         # (bot/channels/aiohttp_request.py). Long polling has its own connection; the 4
         # beyond the senders' are for button answers and downloads, which never queue.
-        .request(AiohttpRequest(connections=slots + 4))
-        .get_updates_request(AiohttpRequest(connections=1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .post_init(_post_init)
         .build()
     )
     lanes.bot = app.bot
     app.bot_data["dispatcher"] = dispatcher
     app.bot_data["lanes"] = lanes
+    # A start abandoned before initialize() succeeded must still close these sessions.
+    app.bot_data["requests"] = requests
     app.add_handler(TypeHandler(Update, _on_update))
     app.add_error_handler(_on_error)
     return app
@@ -172,7 +190,7 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 text = _("Please talk to me in a private chat: your information is personal.")
             lanes.send(chat.id, Batch((Reply(text),)))
         return
-    incoming = await to_incoming(update)
+    incoming = await to_incoming(update, dispatcher.expects_file)
     if incoming is None:
         return
     replies = await dispatcher.handle(incoming)
@@ -230,18 +248,8 @@ async def _post_init(app: Application) -> None:
 
 
 def run(settings: Settings, dispatcher: Dispatcher) -> None:
-    """Block serving Telegram: webhook when TELEGRAM_WEBHOOK_URL is set, else long polling."""
-    app = build_application(settings, dispatcher)
-    if settings.telegram_webhook_url:
-        from urllib.parse import urlparse
+    """Block serving Telegram: webhook when TELEGRAM_WEBHOOK_URL is set, else long polling
+    (bot/channels/telegram_run.py: a start that waits for Telegram, our webhook check)."""
+    from bot.channels import telegram_run
 
-        app.run_webhook(
-            listen=settings.telegram_webhook_listen,
-            port=settings.telegram_webhook_port,
-            url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
-            webhook_url=settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    telegram_run.run(settings, dispatcher)

@@ -37,18 +37,23 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.aiohttp_request import NOT_SENT, AiohttpRequest, GatewayError
+from bot.channels.aiohttp_request import (
+    AiohttpRequest,
+    AnswerLost,
+    ConnectionLost,
+    GatewayError,
+    NotSent,
+)
 from bot.channels.telegram_messages import PARSE_MODE, markup, send_reply
 from bot.transport import Outcome, SendResult
 from handlers.types import Reply
 
 CHANNEL = "telegram"
-# Exceptions raised before any byte of the request could reach Telegram.
+# Causes (PTB's own httpx backend) raised before any byte of the request reached Telegram.
 _NOT_SENT: tuple[type[BaseException], ...] = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
-    *NOT_SENT,
 )
 
 
@@ -79,6 +84,11 @@ def classify(exc: TelegramError) -> SendResult:
             # request on: a second copy is worse than an "answer lost" that HR can resend.
             return SendResult(Outcome.UNKNOWN, error=error)
         return SendResult(Outcome.RETRY, error=error)  # 500, 502, 503: not processed
+    if isinstance(exc, NotSent):
+        return SendResult(Outcome.RETRY, error=error)
+    if isinstance(exc, AnswerLost | ConnectionLost):
+        # Our backend names the aiohttp error in the message and chains nothing.
+        return SendResult(Outcome.UNKNOWN, error=error)
     if isinstance(exc, TimedOut | NetworkError):
         cause = exc.__cause__
         if cause is None or isinstance(cause, _NOT_SENT):

@@ -30,6 +30,8 @@ import tornado.httpserver
 import tornado.web
 
 from bot.channels.zalo_api import POLL_TIMEOUT, ZaloApi, ZaloError
+from bot.channels.zalo_downloads import Downloads
+from bot.channels.zalo_downloads import start_server as start_download_server
 from bot.channels.zalo_files import FileStore
 from bot.channels.zalo_inbound import CHANNEL, Inbound, parse, unwrap
 from bot.channels.zalo_render import Outgoing, render
@@ -60,6 +62,7 @@ class ZaloBot:
         *,
         tz: ZoneInfo,
         files: FileStore | None = None,
+        downloads: Downloads | None = None,
         max_concurrent: int = 8,
         poll_hold_seconds: int = POLL_TIMEOUT,
         poll_retry_delay: float = 1.0,
@@ -68,6 +71,7 @@ class ZaloBot:
         self.dispatcher = dispatcher
         self.tz = tz
         self.files = files
+        self.downloads = downloads
         self.poll_hold_seconds = poll_hold_seconds
         self.poll_retry_delay = poll_retry_delay
         self.bot_id: str | None = None
@@ -136,7 +140,7 @@ class ZaloBot:
                 await self.send(incoming.chat_id, [Reply(text)])
             return
         replies = await self.dispatcher.handle(incoming)
-        await self.send(incoming.chat_id, replies)
+        await self.send(incoming.chat_id, replies, user_id=incoming.sender_id)
 
     async def _first_sighting(self, key: str) -> bool:
         now = self.dispatcher.clock()
@@ -149,11 +153,22 @@ class ZaloBot:
 
     # ------------------------------------------------------------------ outbound
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def send(
+        self, chat_id: str, replies: Sequence[Reply], *, user_id: str | None = None
+    ) -> None:
+        links: dict[int, tuple[str, datetime]] = {}
+        if self.downloads is not None and user_id is not None:
+            # Files with personal data: a one-time link issued to this account only.
+            for reply in replies:
+                for attachment in reply.attachments:
+                    if attachment.personal and not attachment.is_image:
+                        links[id(attachment)] = await self.downloads.link(
+                            CHANNEL, user_id, attachment
+                        )
         # The dispatcher does not tell us the person's locale; the few words added for Zalo
         # follow the default one, as on the console.
         with use_locale(self.dispatcher.default_locale):
-            messages = render(replies, self.tz, self.files)
+            messages = render(replies, self.tz, self.files, links)
         for message in messages:
             await self._deliver(chat_id, message)
 
@@ -267,7 +282,15 @@ async def serve(settings: Settings, dispatcher: Dispatcher, stop: asyncio.Event)
     if not settings.zalo_token:
         raise ConfigError("ZALO_BOT_TOKEN is not set")
     api = ZaloApi(settings.zalo_token, settings.zalo_api_base_url)
-    bot = ZaloBot(api, dispatcher, tz=settings.timezone, files=file_store(settings))
+    downloads = download_links(settings, dispatcher)
+    bot = ZaloBot(
+        api, dispatcher, tz=settings.timezone, files=file_store(settings), downloads=downloads
+    )
+    download_server = (
+        start_download_server(downloads, settings.zalo_download_listen, settings.zalo_download_port)
+        if downloads is not None
+        else None
+    )
     try:
         await bot.start()
         if settings.zalo_webhook_url and settings.zalo_webhook_secret:
@@ -289,7 +312,23 @@ async def serve(settings: Settings, dispatcher: Dispatcher, stop: asyncio.Event)
             await bot.poll(stop)
         await bot.drain()
     finally:
+        if download_server is not None:
+            download_server.stop()
         await api.close()
+
+
+def download_links(settings: Settings, dispatcher: Dispatcher) -> Downloads | None:
+    """One-time links when ZALO_DOWNLOAD_BASE_URL is set; else personal files are refused
+    with a pointer to Telegram or the CLI (bot/channels/zalo_render.py)."""
+    if not settings.zalo_download_base_url:
+        return None
+    return Downloads(
+        dispatcher.db,
+        settings.zalo_download_base_url,
+        timedelta(minutes=settings.zalo_download_ttl_minutes),
+        dispatcher.clock,
+        settings.default_locale,
+    )
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

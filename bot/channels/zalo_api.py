@@ -147,19 +147,21 @@ class ZaloApi:
         """POST JSON (the form every sample uses) and return `result`, or raise ZaloError."""
         await self.backoff.wait()
         timeout = httpx.Timeout(self.timeout, read=read_timeout or self.timeout)
+        failure: ZaloError
         try:
             response = await self._client.post(
                 self._base + method, json=params or {}, timeout=timeout
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise ZaloError(method, f"could not connect ({type(exc).__name__})") from None
+            failure = ZaloError(method, f"could not connect ({type(exc).__name__})")
         except httpx.HTTPError as exc:
             # A read timeout or a dropped connection: the request may have been carried out.
-            # `from None`: the httpx exception holds the request, whose URL holds the token.
-            raise ZaloError(
-                method, f"no answer ({type(exc).__name__})", may_have_arrived=True
-            ) from None
-        return self._result(method, response)
+            failure = ZaloError(method, f"no answer ({type(exc).__name__})", may_have_arrived=True)
+        else:
+            return self._result(method, response)
+        # Raised outside the except blocks, so not even __context__ keeps the httpx
+        # exception: it holds the request, whose URL holds the token.
+        raise failure
 
     def _result(self, method: str, response: httpx.Response) -> Any:
         status = response.status_code

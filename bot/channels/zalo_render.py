@@ -14,8 +14,9 @@ translated like any other message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.channels.text import numbered_choices, split_text
@@ -35,8 +36,15 @@ class Outgoing:
     photo_url: str | None = None
 
 
+# One-time links already issued for personal attachments, by id() of the attachment.
+Links = Mapping[int, tuple[str, datetime]]
+
+
 def render(
-    replies: Sequence[Reply], tz: ZoneInfo, files: FileStore | None = None
+    replies: Sequence[Reply],
+    tz: ZoneInfo,
+    files: FileStore | None = None,
+    links: Links | None = None,
 ) -> list[Outgoing]:
     """All replies of one update as few messages as possible: Zalo publishes no rate
     limits, so one message per reply (as on Telegram) would only add calls."""
@@ -58,7 +66,7 @@ def render(
             if photo is not None:
                 photos.append(photo)
             else:
-                lines.extend(_file_lines(attachment, tz, files))
+                lines.extend(_file_lines(attachment, tz, files, links or {}))
         blocks.append("\n".join(line for line in lines if line))
     if offered:
         blocks.append(_("Reply with the number of your choice, for example 1."))
@@ -68,7 +76,9 @@ def render(
 
 
 def _publish(attachment: Attachment, files: FileStore | None) -> Published | None:
-    if files is None:
+    if files is None or attachment.personal:
+        # A link is its own key and travels with every forward of the chat: officials'
+        # data never goes that way (issue #11 point 7).
         return None
     try:
         return files.publish(attachment)
@@ -84,10 +94,22 @@ def _photo(attachment: Attachment, files: FileStore | None) -> Outgoing | None:
     return Outgoing((attachment.summary or "")[:TEXT_LIMIT], photo_url=published.url)
 
 
-def _file_lines(attachment: Attachment, tz: ZoneInfo, files: FileStore | None) -> list[str]:
+def _file_lines(
+    attachment: Attachment, tz: ZoneInfo, files: FileStore | None, links: Links
+) -> list[str]:
     lines = [attachment.summary] if attachment.summary else []
     published = _publish(attachment, files)
-    if published is not None:
+    one_time = links.get(id(attachment)) if attachment.personal else None
+    if one_time is not None:
+        url, until = one_time
+        lines.append(
+            "🔒 "
+            + _(
+                "{name}: {url} (this link opens only once, for you, until {time}; please do "
+                "not forward it)"
+            ).format(name=attachment.file_name, url=url, time=format_datetime(until, tz))
+        )
+    elif published is not None:
         lines.append(
             "📎 "
             + _("{name}: {url} (link valid until {time})").format(
@@ -95,6 +117,15 @@ def _file_lines(attachment: Attachment, tz: ZoneInfo, files: FileStore | None) -
                 url=published.url,
                 time=format_datetime(published.expires_at, tz),
             )
+        )
+    elif attachment.personal:
+        lines.append(
+            "🔒 "
+            + _(
+                "{name} contains personal data, so I do not send it as a link on Zalo. "
+                "Please get it on Telegram, or ask the system administrator to run "
+                "“python -m bot export …” and hand you the file."
+            ).format(name=attachment.file_name)
         )
     elif not attachment.summary:
         lines.append(
