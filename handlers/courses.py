@@ -207,6 +207,8 @@ def _list_line(n: int, course: Course, ctx: Context, needs: Needs, reg: Registra
         mark = " · " + _("✅ registered")
     elif reg is not None and reg.status == RegStatus.WAITLISTED:
         mark = " · " + _("⏳ on the waitlist")
+    elif course_window(course, ctx.today) in (Window.CLOSED, Window.PASSED):
+        mark = " · " + _("⛔ registration closed")
     return (
         f"{n}. {star}{course.code} · {course.title}\n"
         f"    🗓 {format_date(course.starts_on)} · {course.organiser} · "

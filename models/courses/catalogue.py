@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -63,6 +63,10 @@ class Course(Base):
     starts_on: Mapped[date] = mapped_column(index=True)
     ends_on: Mapped[date]
     periods: Mapped[int | None]
+    # The hours of each teaching day, when the organiser gives them; the calendar file
+    # invents none (models/courses/calendar.py).
+    daily_starts_at: Mapped[time | None]
+    daily_ends_at: Mapped[time | None]
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
     registration_opens_on: Mapped[date | None]

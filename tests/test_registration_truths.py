@@ -1,0 +1,184 @@
+"""What the bot tells an official about a registration is true (issue #12, point 9).
+
+The race: 60 officials press "Xác nhận" at once for 30 seats, each update on its own
+transaction, with a real (ticking) clock, so the moment each update starts is not the order
+in which it gets the course row. The waitlist positions they are told must be exactly
+1..30, each once, on SQLite (several engines, as several processes) and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+
+from bot.config import DEFAULT_TIMEZONE
+from bot.db import Database
+from handlers.types import Attachment, safe_file_name
+from models.courses.calendar import course_ics
+from models.courses.catalogue import Course
+from models.notices import outbox
+from models.notices.outbox import Notice
+from models.notices.planning import PlanningSettings, plan_course_notices
+from models.org.officials import Official
+from models.requirements.store import ensure_default_catalogue
+from tests.courses_world import NOW, build_world, link, make_course, register
+from tests.factories import small_province
+from tests.transcript import Person, make_dispatcher
+
+SEATS = 30
+PEOPLE = 60
+TZ = ZoneInfo(DEFAULT_TIMEZONE)
+
+
+@dataclass
+class TickingClock:
+    """Every read is a microsecond later than the one before, like the system clock."""
+
+    now: datetime = NOW
+    _ticks: itertools.count[int] = field(default_factory=itertools.count)
+
+    def __call__(self) -> datetime:
+        return self.now + timedelta(microseconds=next(self._ticks))
+
+
+async def _crowd(db: Database) -> tuple[int, list[str]]:
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, NOW)
+        units = await small_province(session)
+        course = await make_course(session, "K-2026-60", capacity=SEATS)
+        session.add_all(
+            Official(
+                employee_code=f"R{n:05d}",
+                full_name=f"Trần Văn {n}",
+                category="cong_chuc",
+                unit_id=units["tccb"].id,
+                level="province",
+                languages=[],
+            )
+            for n in range(PEOPLE)
+        )
+        await session.flush()
+        chats = []
+        for official in await session.scalars(
+            select(Official).where(Official.employee_code.like("R%")).order_by(Official.id)
+        ):
+            chats.append(f"r{official.id}")
+            await link(session, official, chats[-1])
+    return course.id, chats
+
+
+async def test_sixty_for_thirty_are_told_distinct_positions(db: Database) -> None:
+    course_id, chats = await _crowd(db)
+    clock = TickingClock()
+    extra = [Database(db.url) for _ in range(3)] if db.dialect == "sqlite" else []
+    dispatchers = [make_dispatcher(d, clock) for d in (db, *extra)]  # type: ignore[arg-type]
+    try:
+        people = [Person(dispatchers[n % len(dispatchers)], c) for n, c in enumerate(chats)]
+        for p in people:
+            await p.press(f"reg:{course_id}")
+        confirms = [next(v for v in p.values if v.startswith(f"reg:{course_id}:y")) for p in people]
+        await asyncio.gather(*(p.press(v) for p, v in zip(people, confirms, strict=True)))
+        texts = [p.text for p in people]
+    finally:
+        for d in extra:
+            await d.dispose()
+    seated = [t for t in texts if t.startswith("Anh/chị đã đăng ký khóa K-2026-60.")]
+    waiting = [t for t in texts if "danh sách chờ" in t]
+    assert len(seated) == SEATS and len(waiting) == PEOPLE - SEATS
+    told = sorted(int(t.split("vị trí ")[1].split(" ")[0].rstrip(".,")) for t in waiting)
+    assert told == list(range(1, PEOPLE - SEATS + 1))
+
+
+# --- the calendar file says only what the course says --------------------------------------
+
+
+def _course(**fields: object) -> Course:
+    values: dict[str, object] = {
+        "id": 7,
+        "code": "K/2026 14",
+        "status": "open",
+        "starts_on": date(2026, 12, 14),
+        "ends_on": date(2026, 12, 18),
+        "daily_starts_at": None,
+        "daily_ends_at": None,
+    }
+    values.update(fields)
+    return Course(**values)
+
+
+def _events(course: Course) -> list[Event]:
+    raw = course_ics(
+        course, 3, now=NOW, tz=TZ, summary="K · Khóa", location="Hội trường", description="…"
+    )
+    return list(Calendar.from_ical(raw).walk("VEVENT"))
+
+
+def test_a_five_day_course_with_hours_has_one_event_per_day() -> None:
+    events = _events(_course(daily_starts_at=time(7, 30), daily_ends_at=time(11, 30)))
+    assert len(events) == 5
+    for n, event in enumerate(events):
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        assert start == datetime(2026, 12, 14 + n, 7, 30, tzinfo=TZ)
+        assert end == datetime(2026, 12, 14 + n, 11, 30, tzinfo=TZ)
+    assert len({str(e["uid"]) for e in events}) == 5
+
+
+def test_a_course_without_hours_is_all_day_never_running_through_nights() -> None:
+    (event,) = _events(_course())
+    assert event.decoded("dtstart") == date(2026, 12, 14)  # a DATE, not a datetime
+    assert not isinstance(event.decoded("dtstart"), datetime)
+    assert event.decoded("dtend") == date(2026, 12, 19)  # exclusive: the 18th included
+
+
+def test_attachment_names_carry_no_unsafe_characters() -> None:
+    assert safe_file_name("K/2026 14.ics") == "K-2026-14.ics"
+    assert safe_file_name("Khóa Đặc biệt.xlsx") == "Khoa-Dac-biet.xlsx"
+    assert "/" not in safe_file_name("../../etc/passwd")
+    assert not safe_file_name(".ics").startswith(".")
+    shown = Attachment(file_name="a\\b:c*d?.ics", content=b"", mime_type="text/calendar")
+    assert shown.file_name == "a-b-c-d.ics"
+
+
+# --- the list and the promoted waitlister -----------------------------------------------
+
+
+async def test_a_closed_course_is_marked_closed_in_the_list(db: Database) -> None:
+    world = await build_world(db)
+    text = await world.person("an").say("/khoahoc")
+    closed = next(line for line in text.splitlines() if "K-2026-22" in line)
+    following = text.splitlines()[text.splitlines().index(closed) + 1]
+    assert "đã hết hạn đăng ký" in following
+    law = text.splitlines()[
+        text.splitlines().index(next(x for x in text.splitlines() if "K-2026-03" in x)) + 1
+    ]
+    assert "hết hạn" not in law
+
+
+async def test_the_promoted_waitlister_gets_the_calendar_file(db: Database) -> None:
+    world = await build_world(db)
+    law = world.courses["law"]  # two seats
+    an, nhung, ha = (world.person(p) for p in ("an", "nhung", "ha"))
+    for p in (an, ha):
+        await register(p, law.id)
+    waiting = await register(nhung, law.id)
+    assert "vị trí 1" in waiting and "tính đến hôm nay (26/11/2026)" in waiting
+    assert "người còn nợ yêu cầu bồi dưỡng này được xếp trước" in waiting
+    await an.tap(f"unreg:{law.id}")
+    await an.press_label("Đồng ý hủy")
+    async with db.transaction() as session:
+        await plan_course_notices(session, now=NOW, settings=PlanningSettings(tz=TZ))
+        notice = await session.scalar(select(Notice).where(Notice.kind == outbox.WAITLIST_PROMOTED))
+    assert notice is not None and notice.choices == [["📅 Tệp lịch", f"ics:{law.id}"]]
+    await nhung.press(f"ics:{law.id}")
+    (attachment,) = nhung.last[0].attachments
+    assert attachment.file_name == "K-2026-03.ics"
+    assert b"BEGIN:VEVENT" in attachment.content
+    # Someone without a seat gets no calendar for it.
+    await an.press(f"ics:{law.id}")
+    assert not an.last[0].attachments
