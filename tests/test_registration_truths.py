@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Component
 from sqlalchemy import select
 
 from bot.config import DEFAULT_TIMEZONE
@@ -112,7 +112,7 @@ def _course(**fields: object) -> Course:
     return Course(**values)
 
 
-def _events(course: Course) -> list[Event]:
+def _events(course: Course) -> list[Component]:
     raw = course_ics(
         course, 3, now=NOW, tz=TZ, summary="K · Khóa", location="Hội trường", description="…"
     )
