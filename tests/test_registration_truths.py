@@ -182,3 +182,86 @@ async def test_the_promoted_waitlister_gets_the_calendar_file(db: Database) -> N
     # Someone without a seat gets no calendar for it.
     await an.press(f"ics:{law.id}")
     assert not an.last[0].attachments
+
+
+# --- one transcript through the real python-telegram-bot stack --------------------------
+
+TELEGRAM_USER = 5550077
+
+
+async def test_search_register_and_calendar_over_telegram(db: Database) -> None:
+    """Search with the other spelling, the official's words in the header, register, and
+    the .ics as a sendDocument upload: safe name, one event per day at the course's hours."""
+    from dataclasses import replace as replaced
+
+    from bot.channels.telegram import build_application
+    from bot.config import Settings
+    from tests.factories import make_official
+    from tests.fake_bot_api import FakeBotApi
+    from tests.transcript import make_dispatcher
+
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, NOW)
+        units = await small_province(session)
+        await make_official(session, units["tccb"])
+        await make_course(
+            session,
+            "K/2026 30",
+            title="Bồi dưỡng kiến thức quản lý nhà nước",
+            kind="quan_ly_nha_nuoc",
+            starts_on=date(2026, 12, 14),
+            ends_on=date(2026, 12, 16),
+            daily_starts_at=time(7, 30),
+            daily_ends_at=time(11, 0),
+        )
+    fake = await FakeBotApi(max_poll_wait=1.0).start()
+    settings = replaced(
+        Settings(),
+        database_url=db.url,
+        telegram_token="123456:TEST-TOKEN",
+        telegram_api_base_url=fake.base_url,
+        telegram_file_base_url=fake.base_file_url,
+    )
+    app = build_application(settings, make_dispatcher(db))
+    user = TELEGRAM_USER
+
+    def texts() -> str:
+        return "\n".join(m.text or "" for m in fake.sent_to(user))
+
+    try:
+        async with app:
+            await app.post_init(app)  # type: ignore[misc]
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                fake.push_contact(user, "+84912000001", user)
+                await fake.wait_for(lambda: "Liên kết thành công" in texts())
+                fake.push_text(user, "/khoahoc quản lí nhà nước")
+                await fake.wait_for(lambda: "“quản lí nhà nước”" in texts())
+                listing = fake.last_sent(user)
+                assert "K/2026 30" in (listing.text or "")
+                fake.push_callback(user, listing.message_id, listing.callback_data("1"))
+                await fake.wait_for(lambda: "Đăng ký" in str(fake.last_sent(user).reply_markup))
+                card = fake.last_sent(user)
+                fake.push_callback(user, card.message_id, card.callback_data("Đăng ký"))
+                await fake.wait_for(lambda: "Xác nhận" in str(fake.last_sent(user).reply_markup))
+                ask = fake.last_sent(user)
+                fake.push_callback(user, ask.message_id, ask.callback_data("Xác nhận"))
+                await fake.wait_for(lambda: any(m.document for m in fake.sent_to(user)))
+            finally:
+                await app.updater.stop()
+                await app.stop()
+    finally:
+        await fake.stop()
+    document = next(m for m in fake.sent_to(user) if m.document)
+    assert document.document is not None
+    name, content = document.document
+    assert name == "K-2026-30.ics"
+    events = list(Calendar.from_ical(content).walk("VEVENT"))
+    assert [e.decoded("dtstart").isoformat() for e in events] == [
+        "2026-12-14T07:30:00+07:00",
+        "2026-12-15T07:30:00+07:00",
+        "2026-12-16T07:30:00+07:00",
+    ]
+    assert all(e.decoded("dtend").hour == 11 for e in events)
