@@ -265,3 +265,29 @@ async def test_search_register_and_calendar_over_telegram(db: Database) -> None:
         "2026-12-16T07:30:00+07:00",
     ]
     assert all(e.decoded("dtend").hour == 11 for e in events)
+
+
+async def test_the_course_file_gives_the_daily_hours(db: Database) -> None:
+    from locales import use_locale
+    from models.imports.courses import COURSES
+
+    header = (
+        "Mã khóa học,Tên khóa học,Loại bồi dưỡng,Đơn vị tổ chức,Ngày khai giảng,"
+        "Ngày bế giảng,Số chỗ,Giờ học\n"
+    )
+    good = (
+        header + "K-2027-08,QLNN,QLNN,Trường Chính trị tỉnh,08/03/2027,12/03/2027,40,7h30 – 11h\n"
+    )
+    bad = header + "K-2027-09,QLNN,QLNN,Trường Chính trị tỉnh,08/03/2027,12/03/2027,40,sáng\n"
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, NOW)
+        await small_province(session)
+        with use_locale("vi"):
+            plan = await COURSES.plan(session, "k.csv", good.encode(), today=NOW.date())
+            await COURSES.apply(session, plan, actor="test", now=NOW, skip_bad_rows=False)
+            refused = await COURSES.plan(session, "k.csv", bad.encode(), today=NOW.date())
+            report = COURSES.format_plan_report(refused)
+        course = await session.scalar(select(Course).where(Course.code == "K-2027-08"))
+    assert course is not None
+    assert (course.daily_starts_at, course.daily_ends_at) == (time(7, 30), time(11, 0))
+    assert not refused.ok and "“sáng” không phải khung giờ học hợp lệ" in report
