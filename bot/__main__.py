@@ -36,8 +36,10 @@ from bot.config import ConfigError, Settings
 from bot.db import Database, require_current_schema, upgrade
 from bot.dispatch import Dispatcher
 from bot.logs import configure_logging, redact_secrets
-from locales import _, format_number, use_locale
+from locales import _, format_date, format_number, use_locale
 from models.imports.kinds import IMPORTERS, after_import
+from models.notices.send_window import SendWindow
+from models.vocabulary import N_
 
 log = logging.getLogger("bot")
 
@@ -355,6 +357,27 @@ def run_all(settings: Settings) -> int:
     raise ConfigError("Set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN to run the chat channels")
 
 
+WEEKDAY_LABELS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+
+
+def holidays_listing(window: SendWindow, year: int) -> str:
+    """The year's non-sending days as the operator checks them against the announcements."""
+    lines = [_("Days without non-urgent notices in {year}:").format(year=year)]
+    for day, name in window.holidays.of_year(year).items():
+        lines.append(f"{format_date(day)}  {_(WEEKDAY_LABELS[day.weekday()])}  {name}")
+    if window.hold_weekends:
+        lines.append(_("Every Saturday and Sunday too (HOLD_ON_WEEKENDS=on)."))
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="troly", description="Trợ lý Bồi dưỡng")
     sub = p.add_subparsers(dest="command")
@@ -384,6 +407,8 @@ def parser() -> argparse.ArgumentParser:
     lc = sub.add_parser("link-code", help="issue a one-time link code")
     lc.add_argument("employee_code")
     lc.add_argument("--days", type=int, default=14)
+    hd = sub.add_parser("holidays", help="list the days no non-urgent notice is sent")
+    hd.add_argument("year", type=int)
     ex = sub.add_parser("export", help="export data as .xlsx")
     ex.add_argument("what", choices=["registrations"])
     ex.add_argument("course_code")
@@ -420,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.channel == "all":
                 return run_all(settings)
             return asyncio.run(demo(settings, None))
+        if args.command == "holidays":
+            print(holidays_listing(settings.send_window, args.year))
+            return 0
         if args.command == "db":
             upgrade(settings.database_url)
             return 0

@@ -445,7 +445,8 @@ def digest_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> Digest
 
 
 def send_window_settings(env: Mapping[str, str], tz: ZoneInfo) -> SendWindow:
-    """QUIET_HOURS and HOLIDAYS_FILE: shared by the sender, the scheduler and /nhacnho."""
+    """QUIET_HOURS, HOLIDAYS_FILE and HOLD_ON_WEEKENDS: shared by the sender, the scheduler
+    and /nhacnho."""
     try:
         quiet = parse_quiet_hours(env.get("QUIET_HOURS", DEFAULT_QUIET_HOURS))
     except ValueError as exc:
@@ -455,4 +456,8 @@ def send_window_settings(env: Mapping[str, str], tz: ZoneInfo) -> SendWindow:
         holidays = load_holidays(path)
     except HolidayFileError as exc:
         raise ValueError(f"HOLIDAYS_FILE: {exc}") from exc
-    return SendWindow(tz=tz, quiet=quiet, holidays=holidays)
+    raw_weekends = env.get("HOLD_ON_WEEKENDS", "on").strip().lower()
+    if raw_weekends not in ("on", "off", "yes", "no", "1", "0", "true", "false"):
+        raise ValueError("HOLD_ON_WEEKENDS: expected on or off")
+    hold_weekends = raw_weekends in ("on", "yes", "1", "true")
+    return SendWindow(tz=tz, quiet=quiet, holidays=holidays, hold_weekends=hold_weekends)

@@ -27,9 +27,16 @@ from handlers.payloads import (
 from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_date, format_number, ngettext
-from locales.folding import fold_words
+from locales.folding import clean, fold_words
 from models.courses import registrations
-from models.courses.catalogue import Course, Window, ineligibility, query_terms, upcoming
+from models.courses.catalogue import (
+    Course,
+    Window,
+    ineligibility,
+    query_terms,
+    suggestion,
+    upcoming,
+)
 from models.courses.catalogue import get as get_course
 from models.courses.catalogue import window as course_window
 from models.courses.registrations import Registration, RegStatus
@@ -124,22 +131,36 @@ def _valid_filter(flt: str) -> bool:
     return flt in ("all", "fit") or (flt.startswith(("k.", "q.")) and len(flt) > 2)
 
 
-async def page_reply(ctx: Context, flt: str, page: int, *, replace: bool = False) -> Reply:
+async def page_reply(
+    ctx: Context, flt: str, page: int, *, replace: bool = False, typed: str | None = None
+) -> Reply:
+    """`typed`: the official's own search words, shown in the header as written."""
     needs = await needs_of(ctx)
     courses = await _filtered(ctx, flt, needs)
     pages = max((len(courses) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     shown = courses[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     mine = await registrations.statuses_for(ctx.session, _official_id(ctx), [c.id for c in shown])
-    lines = [_header(ctx, flt, needs, page, pages, len(courses))]
+    lines = [_header(ctx, flt, needs, page, pages, len(courses), typed)]
+    guess: str | None = None
     if not shown:
         lines.append(_empty_text(ctx, flt))
+        if flt.startswith("q.") and typed:
+            guess = await suggestion(ctx.session, ctx.today, typed, needs.catalogue)
+        if guess:
+            lines.append(addressed(_("Did {title} mean “{guess}”?"), ctx.official, guess=guess))
     for n, course in enumerate(shown, start=1):
         lines.append(_list_line(n, course, ctx, needs, mine.get(course.id)))
     if shown:
         lines.append("")
         lines.append(addressed(_("Press a number to see the course and register."), ctx.official))
     choices = [Choice(str(n), COURSE_CARD.pack(id=c.id)) for n, c in enumerate(shown, start=1)]
+    if guess:
+        choices.append(
+            Choice(
+                f"🔎 {guess}", COURSE_PAGE.pack(filter=search_filter(query_terms(guess)), page=1)
+            )
+        )
     if page > 1:
         choices.append(Choice(_("◀️ Previous"), COURSE_PAGE.pack(filter=flt, page=page - 1)))
     if page < pages:
@@ -165,13 +186,16 @@ async def _filtered(ctx: Context, flt: str, needs: Needs) -> list[Course]:
     return await upcoming(ctx.session, ctx.today)
 
 
-def _header(ctx: Context, flt: str, needs: Needs, page: int, pages: int, total: int) -> str:
+def _header(
+    ctx: Context, flt: str, needs: Needs, page: int, pages: int, total: int, typed: str | None
+) -> str:
     if flt == "fit":
         title = addressed(_("📚 Courses that meet {title}'s open requirements"), ctx.official)
     elif flt.startswith("k."):
         title = _("📚 Upcoming courses: {kind}").format(kind=kind_label(needs.catalogue, flt[2:]))
     elif flt.startswith("q."):
-        title = _("🔎 Courses matching “{words}”").format(words=" ".join(flt[2:].split("+")))
+        words = typed or " ".join(flt[2:].split("+"))
+        title = _("🔎 Courses matching “{words}”").format(words=words)
     else:
         title = _("📚 Upcoming courses")
     count = ngettext("{n} course", "{n} courses", total).format(n=format_number(total))
@@ -207,6 +231,8 @@ def _list_line(n: int, course: Course, ctx: Context, needs: Needs, reg: Registra
         mark = " · " + _("✅ registered")
     elif reg is not None and reg.status == RegStatus.WAITLISTED:
         mark = " · " + _("⏳ on the waitlist")
+    elif course_window(course, ctx.today) in (Window.CLOSED, Window.PASSED):
+        mark = " · " + _("⛔ registration closed")
     return (
         f"{n}. {star}{course.code} · {course.title}\n"
         f"    🗓 {format_date(course.starts_on)} · {course.organiser} · "
@@ -293,7 +319,7 @@ async def show_search(ctx: Context, text: str) -> list[Reply]:
     terms = query_terms(text)
     if not terms:
         return [await page_reply(ctx, "all", 1)]
-    return [await page_reply(ctx, search_filter(terms), 1)]
+    return [await page_reply(ctx, search_filter(terms), 1, typed=clean(text))]
 
 
 def search_filter(terms: list[str]) -> str:

@@ -16,6 +16,7 @@ from handlers.context import Context
 from handlers.course_texts import ineligible_text, window_text
 from handlers.flows import Flow
 from handlers.payloads import (
+    COURSE_CALENDAR,
     COURSE_CARD,
     COURSE_PAGE,
     REGISTER,
@@ -186,12 +187,14 @@ def _register_replies(ctx: Context, result: Result) -> list[Reply]:
         text = addressed(
             _(
                 "Course {code} is full, so {title} is on the waitlist at number {n}. "
-                "When a seat frees up, the first in line gets it automatically and "
-                "is told."
+                "That is the position as of today ({date}): those who still owe this "
+                "training go first, so it can change. When a seat frees up, the first "
+                "in line gets it automatically and is told."
             ),
             official,
             code=course.code,
             n=result.position,
+            date=format_date(ctx.today),
         )
         return [Reply(text, choices=_after_choices(), columns=2, replace=True)]
     return [_refusal(ctx, result)]
@@ -211,11 +214,12 @@ def _refusal(ctx: Context, result: Result) -> Reply:
         text = addressed(
             _(
                 "{Title} is already on the waitlist of course {code}, at number "
-                "{n}. Nothing was changed."
+                "{n} as of today ({date}). Nothing was changed."
             ),
             official,
             code=course.code,
             n=result.position,
+            date=format_date(ctx.today),
         )
     elif result.outcome is Outcome.ALREADY_DONE:
         text = addressed(
@@ -274,6 +278,31 @@ def calendar_attachment(ctx: Context, course: Course, registration_id: int) -> A
         summary=shown,
         personal=False,  # the course's dates and place only
     )
+
+
+@router.choice(COURSE_CALENDAR, needs_link=True)
+async def on_calendar(ctx: Context, values: Values) -> list[Reply]:
+    """The .ics again, for a seat held now: how a promoted waitlister gets it too."""
+    assert ctx.official is not None
+    course = await get_course(ctx.session, values.number("id"))
+    reg = None
+    if course is not None:
+        reg = await registrations.registration_of(ctx.session, course.id, ctx.official.id)
+    if course is None or reg is None or reg.status != RegStatus.CONFIRMED:
+        return stale_reply(ctx)
+    text = addressed(
+        _("The calendar file below adds course {code} to {title}'s phone calendar."),
+        ctx.official,
+        code=course.code,
+    )
+    return [
+        Reply(
+            text,
+            choices=_after_choices(),
+            columns=2,
+            attachments=(calendar_attachment(ctx, course, reg.id),),
+        )
+    ]
 
 
 # --- cancel ------------------------------------------------------------------------------

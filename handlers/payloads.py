@@ -184,6 +184,8 @@ REGISTER = Payload("reg", id=int)
 REGISTER_CONFIRMED = Payload("reg", id=int, confirm=("y",), nonce=str)
 UNREGISTER = Payload("unreg", id=int)
 UNREGISTER_CONFIRMED = Payload("unreg", id=int, confirm=("y",))
+# On the "a seat became free" notice (written by models/notices/planning.py as "ics:<id>").
+COURSE_CALENDAR = Payload("ics", id=int)
 
 REMINDER_SWITCH = Payload("rem", switch=("on", "off"), kind=str)
 REMINDER_LEAD_MENU = Payload("rem:lead")

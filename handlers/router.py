@@ -13,7 +13,7 @@ from handlers.context import Context
 from handlers.flows import Step
 from handlers.payloads import Payload, Values
 from handlers.types import Reply
-from locales.folding import fold_key, fold_words
+from locales.folding import fold_key, search_words
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 ChoiceHandler = Callable[[Context, Values], Awaitable[list[Reply]]]
@@ -107,7 +107,7 @@ class Router:
         """Free text: any phrase (matched folded, word by word) routes to the handler."""
 
         def register(fn: Handler) -> Handler:
-            folded = tuple(tuple(fold_words(p)) for p in phrases)
+            folded = tuple(tuple(search_words(p)) for p in phrases)
             self.intents.append(Intent(folded, Route(fn, needs_link)))
             return fn
 
@@ -167,7 +167,7 @@ class Router:
         return None
 
     def match_intent(self, text: str) -> Route | None:
-        words = fold_words(text)
+        words = search_words(text)
         best: tuple[int, Route] | None = None
         for intent in self.intents:
             for phrase in intent.phrases:

@@ -5,6 +5,8 @@ They live in `handlers` (not `bot`) because handlers build them and may not impo
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from models.imports.table import TableError
@@ -62,6 +64,23 @@ class Choice:
     value: str  # ≤ 64 bytes: Telegram's callback_data limit
 
 
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A file name every phone and platform accepts: Vietnamese letters without marks, no
+    "/" or other separators, no leading dot; a course code like "K/2026 14" stays legible."""
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+
+    def ascii_part(part: str) -> str:
+        part = unicodedata.normalize("NFD", part.replace("đ", "d").replace("Đ", "D"))
+        part = "".join(ch for ch in part if unicodedata.category(ch) != "Mn")
+        return _UNSAFE_IN_NAME.sub("-", part).strip("-.")
+
+    stem, ext = ascii_part(stem)[:100] or "tep", ascii_part(ext)[:10]
+    return f"{stem}{dot}{ext}" if ext else stem
+
+
 @dataclass(frozen=True)
 class Attachment:
     file_name: str
@@ -72,6 +91,10 @@ class Attachment:
     # Built from officials' records (exports, error workbooks, lists): never published at an
     # unauthenticated link (issue #11 point 7). Only files known to hold none say False.
     personal: bool = True
+
+    def __post_init__(self) -> None:
+        # Every attachment passes here, so no handler can send an unsafe name.
+        object.__setattr__(self, "file_name", safe_file_name(self.file_name))
 
 
 @dataclass(frozen=True)

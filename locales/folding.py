@@ -38,3 +38,24 @@ def fold_words(text: str) -> list[str]:
 def fold_key(text: str) -> str:
     """A compact key for matching headers and labels: folded words joined by one space."""
     return " ".join(fold_words(text))
+
+
+# After a consonant, "i" and "y" are two spellings of one sound ("quản lí"/"quản lý",
+# "kĩ"/"kỹ", "lí luận"/"lý luận"); both spellings are in use, so search treats them as one.
+_Y_AFTER_CONSONANT = re.compile(r"(?<=\b[bcdghklmnpqrstvx])y\b|(?<=\b[bcdghklmnpqrstvx]h)y\b")
+
+
+def same_spelling(folded: str) -> str:
+    """Folded text with the i/y spelling variants made one ("quan ly" -> "quan li"); "y"
+    after a vowel ("quy", "thuy") or opening a word ("yeu") is a different letter and stays."""
+    return _Y_AFTER_CONSONANT.sub("i", folded)
+
+
+def search_key(text: str) -> str:
+    """The key search compares: `fold_key` with one spelling of i/y."""
+    return same_spelling(fold_key(text))
+
+
+def search_words(text: str) -> list[str]:
+    """`fold_words` with one spelling of i/y: what free-text intents compare."""
+    return search_key(text).split()

@@ -199,12 +199,13 @@ async def test_demo_catalogue_is_deterministic(db: Database) -> None:
         assert waiting == 3
 
 
+# i/y after a consonant fold to "i" (locales/folding.same_spelling): "quản lí" = "quản lý".
 @pytest.mark.parametrize(
     ("query", "terms"),
     [
-        ("QLNN", ["quan", "ly", "nha", "nuoc"]),
-        ("quản lý nhà nước", ["quan", "ly", "nha", "nuoc"]),
-        (unicodedata.normalize("NFD", "Quản lý nhà nước"), ["quan", "ly", "nha", "nuoc"]),
+        ("QLNN", ["quan", "li", "nha", "nuoc"]),
+        ("quản lý nhà nước", ["quan", "li", "nha", "nuoc"]),
+        (unicodedata.normalize("NFD", "Quản lý nhà nước"), ["quan", "li", "nha", "nuoc"]),
         ("tìm khóa học QP-AN", ["quoc", "phong", "an", "ninh"]),
         ("khoá học tin học", ["tin", "hoc"]),
         ("lớp bồi dưỡng CNTT", ["cong", "nghe", "thong", "tin"]),
@@ -217,5 +218,5 @@ def test_query_terms_fold_and_expand(query: str, terms: list[str]) -> None:
 
 def test_search_text_keeps_abbreviation_and_expansion() -> None:
     text = build_search_text(["Bồi dưỡng QLNN ngạch CVC", "Đoàn\u200b"])
-    assert " qlnn quan ly nha nuoc " in text
+    assert " qlnn quan li nha nuoc " in text
     assert " cvc chuyen vien chinh " in text and text.endswith(" doan ")

@@ -5,7 +5,8 @@ so the database, not a read-then-write in Python, is what refuses an overbooking
 models/courses/registrations.py for the conditional UPDATE that takes a seat).
 
 Search works on `search_text`: the course's code, title, organiser, place and kind names,
-folded (no diacritics, "đ" → "d", any Unicode normal form) and with common abbreviations
+folded (no diacritics, "đ" → "d", any Unicode normal form, i/y after a consonant as one
+letter: locales/folding.py) and with common abbreviations
 expanded (models/courses/data/course_abbreviations.yaml), so "QLNN", "quan ly nha nuoc" and
 "Quản lý nhà nước" all find the same courses.
 """
@@ -14,17 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
 import yaml
+from rapidfuzz import fuzz, process
 from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from locales.folding import fold_key
+from locales.folding import fold_key, same_spelling, search_key
 from models.base import Base, utcnow
 from models.org.officials import Official
 from models.org.units import OrgUnit
@@ -63,6 +65,10 @@ class Course(Base):
     starts_on: Mapped[date] = mapped_column(index=True)
     ends_on: Mapped[date]
     periods: Mapped[int | None]
+    # The hours of each teaching day, when the organiser gives them; the calendar file
+    # invents none (models/courses/calendar.py).
+    daily_starts_at: Mapped[time | None]
+    daily_ends_at: Mapped[time | None]
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
     registration_opens_on: Mapped[date | None]
@@ -158,8 +164,9 @@ def abbreviations() -> dict[tuple[str, ...], tuple[str, ...]]:
 
 
 def words(text: str) -> list[str]:
-    """Folded words; "_" counts as a separator so codes like "quan_ly_nha_nuoc" split."""
-    return fold_key(text).replace("_", " ").split()
+    """Folded words, one spelling of i/y ("quản lí" = "quản lý"); "_" counts as a separator
+    so codes like "quan_ly_nha_nuoc" split."""
+    return same_spelling(fold_key(text).replace("_", " ")).split()
 
 
 def expand(tokens: Sequence[str], *, keep: bool) -> list[str]:
@@ -286,3 +293,30 @@ async def get(session: AsyncSession, course_id: int) -> Course | None:
 
 async def by_code(session: AsyncSession, code: str) -> Course | None:
     return await session.scalar(select(Course).where(Course.code == code.strip()))
+
+
+SUGGESTION_CUTOFF = 75  # rapidfuzz WRatio, 0-100: below it a guess misleads more than helps
+
+
+async def suggestion(
+    session: AsyncSession, today: date, text: str, catalogue: Catalogue
+) -> str | None:
+    """When a search finds nothing: the upcoming course title or kind name closest to what
+    was typed (a typo, a missing word), as written with its diacritics; None when nothing
+    is close."""
+    wanted = " ".join(query_terms(text))
+    if not wanted:
+        return None
+    courses = await upcoming(session, today)
+    names: list[str] = [c.title for c in courses]
+    for kind in dict.fromkeys(c.kind for c in courses):
+        if kind in catalogue.kinds:
+            names.append(catalogue.kinds[kind].title.vi)
+    found = process.extractOne(
+        wanted,
+        list(dict.fromkeys(names)),
+        scorer=fuzz.WRatio,
+        processor=search_key,
+        score_cutoff=SUGGESTION_CUTOFF,
+    )
+    return found[0] if found else None

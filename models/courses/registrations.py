@@ -14,7 +14,11 @@ Race-freedom rests on the database, in three layers (platform facts S6/S7):
 
 Waitlist order: a person who owes the course's kind of training goes first (overdue, then
 due by the end of this year), then the earlier request, then the lower row id. The
-priority is fixed when the person joins the waitlist, so the position shown stays true.
+priority is fixed when the person joins the waitlist. The request's moment is taken under
+the course lock (`_queue_moment`), never before it: `now` is read when the update starts,
+and updates reach the lock in another order, so two people would otherwise be told the
+same place. The position told is therefore exact on the day; a later request from someone
+who owes the training can still go ahead of it, which the message says.
 
 Promotion happens in the transaction that frees the seat. That update cannot message the
 promoted person (replies go to the sender only), so the promotion is recorded on the row
@@ -25,7 +29,7 @@ notice outbox drains, and `mark_promotion_notified` closes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -287,7 +291,8 @@ async def register(
         reg = await registration_of(session, course.id, official.id)
         assert reg is not None
         return await _already(session, course, reg)
-    reg.requested_at, reg.updated_at, reg.cancelled_at = now, now, None
+    reg.requested_at = await _queue_moment(session, reg, now)
+    reg.updated_at, reg.cancelled_at = now, None
     reg.promoted_at = reg.promotion_notified_at = None
     if await _take_seat(session, course):
         reg.status, reg.confirmed_at, reg.priority = RegStatus.CONFIRMED, now, OTHER
@@ -297,6 +302,21 @@ async def register(
     reg.priority = await priority_for(session, official, course.kind, today)
     await session.flush()
     return Result(Outcome.WAITLISTED, course, reg, await position(session, reg))
+
+
+async def _queue_moment(session: AsyncSession, reg: Registration, now: datetime) -> datetime:
+    """`now`, or just after the course's latest request when that is later: called with
+    the course row locked, so request moments follow the order of the lock."""
+    latest = await session.scalar(
+        select(func.max(Registration.requested_at)).where(
+            Registration.course_id == reg.course_id,
+            Registration.status.in_(ACTIVE),
+            Registration.id != reg.id,
+        )
+    )
+    if latest is None or latest < now:
+        return now
+    return latest + timedelta(microseconds=1)
 
 
 async def _already(session: AsyncSession, course: Course, reg: Registration) -> Result:

@@ -4,10 +4,11 @@ waitlist at once."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -64,6 +65,9 @@ MSG_OPENS_AFTER_DEADLINE = N_(
 MSG_BAD_MODE = N_("“{value}” is not a mode of study; please write “trực tiếp” or “trực tuyến”.")
 MSG_BAD_STATUS = N_(
     "“{value}” is not a course status; please write “mở”, “đóng”, “hủy” or “kết thúc”."
+)
+MSG_BAD_HOURS = N_(
+    "“{value}” is not a range of hours; please write the daily hours like “07:30-11:30”."
 )
 MSG_UNKNOWN_UNIT = N_("no unit has the code “{value}”; please use a code from the unit list.")
 MSG_COURSE_OUT_OF_SCOPE = N_(
@@ -127,6 +131,11 @@ COURSE_COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "ends_on", "Ngày bế giảng", ("Ngày kết thúc", "Đến ngày", "ends_on", "end"), required=True
+    ),
+    Column(
+        "daily_hours",
+        "Giờ học",
+        ("Giờ học hằng ngày", "Thời gian học trong ngày", "daily_hours", "hours"),
     ),
     Column("periods", "Số tiết", ("Tiết", "Thời lượng", "Thời lượng (tiết)", "periods")),
     Column(
@@ -223,6 +232,8 @@ _MUTABLE = (
     "starts_on",
     "ends_on",
     "periods",
+    "daily_starts_at",
+    "daily_ends_at",
     "capacity",
     "registration_opens_on",
     "registration_closes_on",
@@ -417,6 +428,8 @@ def _parse_row(
             return required(date_value(raw))
         if name in ("registration_opens_on", "registration_closes_on"):
             return date_value(raw)
+        if name == "daily_hours":
+            return _hours(raw)
         if name == "periods":
             return integer(raw, MSG_BAD_PERIODS, 0, _MAX_PERIODS, _NUMBER_UNITS)
         if name == "capacity":
@@ -436,6 +449,10 @@ def _parse_row(
         errors.append(error.at(row.number, headers["capacity"], row.values.get("capacity")))
     if errors:
         return None
+    values["daily_starts_at"], values["daily_ends_at"] = values.pop("daily_hours", None) or (
+        None,
+        None,
+    )
     unit = values.pop("eligible_unit", None)
     values["eligible_unit_id"] = unit.id if unit is not None else None
     owner = values.pop("owner_unit", None)
@@ -478,6 +495,29 @@ def _date_errors(
 
 def _shown(day: date) -> str:
     return day.strftime("%d/%m/%Y")
+
+
+_HOURS = re.compile(
+    r"^(?P<h1>\d{1,2})(?:[:hg.](?P<m1>\d{2})?)?\s*[-–—]\s*(?P<h2>\d{1,2})(?:[:hg.](?P<m2>\d{2})?)?$"
+)
+
+
+def _hours(raw: CellValue) -> tuple[time, time] | None:
+    """ "07:30-11:30", "7h30 – 11h", "13:30–17:00": the hours of each teaching day."""
+    value = text(raw)
+    if value is None:
+        return None
+    found = _HOURS.match(value.lower().replace(" ", ""))
+    try:
+        if found is None:
+            raise ValueError(value)
+        start = time(int(found["h1"]), int(found["m1"] or 0))
+        end = time(int(found["h2"]), int(found["m2"] or 0))
+    except ValueError as exc:
+        raise CellError(MSG_BAD_HOURS) from exc
+    if end <= start:
+        raise CellError(MSG_BAD_HOURS)
+    return start, end
 
 
 def _unit(raw: CellValue, units: Mapping[str, OrgUnit]) -> OrgUnit | None:

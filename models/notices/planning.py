@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import use_locale
+from locales import _, use_locale
 from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import ACTIVE, Registration, RegStatus, pending_promotions
@@ -625,6 +625,9 @@ async def _plan_promotions(session: AsyncSession, now: datetime, s: PlanningSett
             gender, locale = info[official.id]
             with use_locale(locale):
                 text = texts.waitlist_promoted(gender, course.code, course.title, course.starts_on)
+                # The promoted person gets the calendar file too, one tap away
+                # (handlers/payloads.py COURSE_CALENDAR; notices carry no files).
+                buttons = ((_("📅 Calendar file"), f"ics:{course.id}"),)
             moment = reg.promoted_at or now
             batch.append(
                 NewNotice(
@@ -635,6 +638,7 @@ async def _plan_promotions(session: AsyncSession, now: datetime, s: PlanningSett
                     text,
                     locale,
                     course_day_starts(course.starts_on, s),
+                    choices=buttons,
                 )
             )
         stats.add(await _write(session, batch))
