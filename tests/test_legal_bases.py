@@ -241,8 +241,9 @@ def test_a_rule_without_a_basis_in_force_is_never_a_legal_duty() -> None:
     assert "Nghị định cũ" not in texts["R-CURRENT"]
     assert "• Nghị định mới 2/2021/NĐ-CP (đã kiểm chứng với văn bản gốc)" in texts["R-CURRENT"]
     assert "không có văn bản pháp luật" not in texts["R-CURRENT"]
-    # Only the provincial target in force: a target, not a legal duty.
-    assert not catalogue_rule("DB-SEED-07").has_basis_in_force(REVIEW_DAY)
+    # Viên chức's yearly item rests on the province's target alone: not a legal duty.
+    assert not catalogue_rule("DB-SEED-04").has_basis_in_force(REVIEW_DAY)
+    assert catalogue_rule("DB-SEED-07").has_basis_in_force(REVIEW_DAY)  # Decree 171/2025
     assert catalogue_rule("REG-171-LEADER-QLNN").has_basis_in_force(REVIEW_DAY)
 
 
@@ -451,3 +452,43 @@ def test_political_theory_rule_excludes_police_chief_and_military_commander() ->
     official.languages, official.leadership_appointed_on = [], None
     official.rank_assigned_on = official.started_service_on = official.birth_date = None
     assert profile_of(official).post_title == "truong cong an xa sin thau"
+
+
+TARGET_ONLY = """
+catalogue: t
+version: "1"
+levels: {province: "cấp tỉnh"}
+training_kinds: {x: {vi: "Khóa X"}}
+bases:
+  SEED: {title: "Mục tiêu của tỉnh", kind: province_target, verification: secondary,
+         in_force_from: 2021-01-01}
+  LAW: {title: "Nghị định 2/2021/NĐ-CP", verification: primary, in_force_from: 2021-01-01}
+rules:
+  - id: R-DUTY-ON-A-TARGET
+    item: obligation
+    title: "Nghĩa vụ chỉ dựa vào mục tiêu của tỉnh"
+    applies_to: [{field: category, op: eq, value: cong_chuc}]
+    satisfied_by: {any_of: [{training: x}]}
+    recurrence: {type: yearly, due: "12-31"}
+    basis: [{ref: SEED}]
+  - id: R-DUTY-ON-A-LAW
+    item: obligation
+    title: "Nghĩa vụ theo nghị định"
+    applies_to: [{field: category, op: eq, value: cong_chuc}]
+    satisfied_by: {any_of: [{training: x}]}
+    recurrence: {type: yearly, due: "12-31"}
+    basis: [{ref: SEED}, {ref: LAW}]
+"""
+
+
+def test_an_obligation_resting_on_no_law_in_force_is_warned_about() -> None:
+    catalogue, errors = compile_catalogue(read_document(TARGET_ONLY.encode()))
+    assert errors == [] and catalogue is not None
+    warnings = lapse_warnings(catalogue, REVIEW_DAY)
+    assert [w.where for w in warnings] == ["R-DUTY-ON-A-TARGET"]
+    # The shipped catalogue: every obligation still meant to apply cites a law in force.
+    shipped = default_catalogue()
+    duties = [r for r in shipped.rules if r.item == "obligation" and r.valid_to is None]
+    assert duties and all(r.has_basis_in_force(REVIEW_DAY) for r in duties), [
+        r.id for r in duties if not r.has_basis_in_force(REVIEW_DAY)
+    ]
