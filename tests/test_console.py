@@ -27,7 +27,7 @@ async def test_console_links_by_code_and_picks_by_number(db: Database, tmp_path:
     assert "[1] 🔑 Nhập mã liên kết" in out
     assert "nhập mã liên kết" in out.lower()
     assert "Xin chào anh Nguyễn Văn An" in out
-    assert "Anh/chị vui lòng nhập mã liên kết gồm 8 ký tự" in out  # "1" picked "enter code"
+    assert "Anh/chị vui lòng nhập mã liên kết do bộ phận tổ chức cán bộ cấp" in out  # "1"
     assert out.count("Mã cán bộ: DB000001") == 2  # the label typed bare, then "hồ sơ"
     assert "never read" not in out
 

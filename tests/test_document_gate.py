@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.channels.telegram import build_application
 from bot.db import Database
+from models.chat import link_codes
 from models.org import admins
 from models.org.units import OrgUnit
 from tests.factories import make_official
@@ -45,6 +46,10 @@ async def test_only_an_admin_with_an_import_open_costs_a_download(
             phone="+84912003006",
         )
         await admins.grant(session, hr, root, actor="test", now=datetime.now(UTC))
+        # An admin links by one-time code only (issue #11 point 1).
+        code = await link_codes.issue(
+            session, hr, now=datetime.now(UTC), created_by="test", pepper=b""
+        )
     app = build_application(settings_for(fake, seeded), make_dispatcher(seeded))
     content = ROSTER.encode()
 
@@ -65,7 +70,7 @@ async def test_only_an_admin_with_an_import_open_costs_a_download(
                 lambda: any("Xin chào" in (m.text or "") for m in fake.sent_to(USER))
             )
             official = await send(USER)
-            fake.push_contact(ADMIN, "+84912003006", ADMIN)
+            fake.push_text(ADMIN, f"/start {code}")
             await fake.wait_for(
                 lambda: any("Xin chào" in (m.text or "") for m in fake.sent_to(ADMIN))
             )

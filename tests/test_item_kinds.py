@@ -235,7 +235,7 @@ async def test_degree_holder_without_field_data_sees_no_data_over_telegram(
     sent = await fake.wait_sent(USER, 1)
     text = sent[0].text or ""
     lines = text.splitlines()
-    assert lines[0] == "📋 Yêu cầu bồi dưỡng của chị (năm 2026)"
+    assert lines[0] == "📋 Yêu cầu đào tạo, bồi dưỡng của chị (năm 2026)"
     assert "quá hạn" not in text and "31/12/2025" not in text
     # The most urgent item is the yearly obligation, not the missing datum.
     assert lines[1].startswith("1. ⚠️ Cập nhật kiến thức, kỹ năng và đạo đức công vụ hằng năm")

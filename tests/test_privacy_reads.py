@@ -46,7 +46,7 @@ async def test_registrations_export_is_audited_with_the_reader(db: Database) -> 
         "scope": ["03158"],
         "people": 4,
         "reader": "DB000010",
-        "account": "telegram:9010",
+        "account": "telegram:9010 (DB000010)",
     }
 
 

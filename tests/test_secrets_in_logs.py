@@ -267,7 +267,7 @@ def test_every_configured_secret_is_in_the_registry() -> None:
             "TELEGRAM_WEBHOOK_SECRET": "w" * 40,
             "ZALO_BOT_TOKEN": "zalo-token-value",
             "ZALO_WEBHOOK_SECRET": "zalo-webhook-secret",
-            "LINK_CODE_SECRET": "pepper-value",
+            "LINK_CODE_SECRET": "pepper-value-" + "p" * 32,
             "DATABASE_URL": "postgresql://troly:pg-pass-99@db/troly",
         }
     )
@@ -276,7 +276,7 @@ def test_every_configured_secret_is_in_the_registry() -> None:
         "w" * 40,
         "zalo-token-value",
         "zalo-webhook-secret",
-        "pepper-value",
+        "pepper-value-" + "p" * 32,
         "pg-pass-99",
     }
 

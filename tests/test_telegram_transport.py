@@ -86,12 +86,12 @@ async def test_a_notice_with_attachments_sends_the_files() -> None:
     text, document = fake.sent_to("42")
     assert (text.method, document.method) == ("sendMessage", "sendDocument")
     assert text.callback_data("Xem") == "rep:11"
-    assert document.document == ("báo cáo.xlsx", b"PK\x03\x04workbook")
+    assert document.document == ("bao-cao.xlsx", b"PK\x03\x04workbook")  # safe_file_name
     assert document.caption == "Báo cáo tháng 11"
     # The id the outbox keeps is the text's: a progress message is edited as text.
     assert result.message_id == str(text.message_id)
     assert [m.method for m in fake.sent_to("43")] == ["sendMessage", "sendPhoto"]
-    assert fake.last_sent("43").photo == ("biểu đồ.png", b"\x89PNG\r\n\x1a\nchart")
+    assert fake.last_sent("43").photo == ("bieu-do.png", b"\x89PNG\r\n\x1a\nchart")
 
 
 async def test_a_failed_attachment_after_the_text_is_unknown_not_retried() -> None:

@@ -54,7 +54,7 @@ async def test_course_journey_over_zalo(db: Database, fake: FakeZaloApi) -> None
     async with polling_bot(fake, db) as bot:
         user = ZaloUser(fake, bot, "c0ffee00c0ffee00c0ff")
         assert "Liên kết thành công" in await user.say(code)
-        assert "Yêu cầu bồi dưỡng của anh" in await user.say("/yeucau")
+        assert "Yêu cầu đào tạo, bồi dưỡng của anh" in await user.say("/yeucau")
         text = await user.say("/khoahoc")
         assert "2. ⭐ K-2026-14 · Bồi dưỡng kiến thức quản lý nhà nước" in text
         assert "[2] 2" not in text and "[7] 🔎 Tìm kiếm" in text

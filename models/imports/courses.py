@@ -551,7 +551,8 @@ async def _existing(session: AsyncSession, codes: Sequence[str]) -> dict[str, di
 
 def _plain(value: Any) -> Any:
     """A value as the audit's JSON holds it."""
-    return value.isoformat() if isinstance(value, date) else value
+    # date, datetime and the daily hours (time) all have an ISO form JSON can hold.
+    return value.isoformat() if isinstance(value, (date, time)) else value
 
 
 @dataclass
