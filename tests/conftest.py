@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.db import Database, upgrade
+from tests.fake_bot_api import FakeBotApi
 from tests.transcript import CHANNELS
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -41,6 +42,17 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API server over HTTP; it fails the test on any error of its own."""
+    server = await FakeBotApi(max_poll_wait=1.0).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+    assert not server.internal_errors, server.internal_errors
 
 
 @pytest.fixture(params=CHANNELS)

@@ -25,7 +25,6 @@ from models.org.units import OrgUnit
 from tests.factories import make_official, small_province
 from tests.fake_bot_api import FakeBotApi
 from tests.test_telegram_e2e import (  # noqa: F401  (fixtures)
-    fake,
     open_import,
     seeded,
     settings_for,
@@ -58,7 +57,7 @@ async def _grant_admin(db: Database) -> str:
 
 
 async def test_an_oversized_document_gets_the_size_reason_without_a_download(
-    fake: FakeBotApi,  # noqa: F811
+    fake: FakeBotApi,
     seeded: Database,  # noqa: F811
 ) -> None:
     code = await _grant_admin(seeded)

@@ -18,7 +18,6 @@ from tests.fake_bot_api import FakeBotApi
 from tests.test_telegram_e2e import (  # noqa: F401  (fixtures)
     ROSTER,
     USER,
-    fake,
     open_import,
     seeded,
     settings_for,
@@ -30,7 +29,7 @@ STRANGER = 5553999
 
 
 async def test_only_an_admin_with_an_import_open_costs_a_download(
-    fake: FakeBotApi,  # noqa: F811
+    fake: FakeBotApi,
     seeded: Database,  # noqa: F811
 ) -> None:
     async with seeded.transaction() as session:

@@ -36,16 +36,6 @@ from tests.pg_server import PostgresUnavailable, start_postgres
 USER = 424242
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = await FakeBotApi(max_poll_wait=1.0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    assert not server.internal_errors, server.internal_errors
-
-
 def _build_app(fake: FakeBotApi, **timeouts: float) -> Application:
     builder = (
         ApplicationBuilder()

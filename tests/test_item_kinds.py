@@ -174,16 +174,6 @@ def test_order_overdue_due_not_met_no_data_met_context() -> None:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = await FakeBotApi(max_poll_wait=1.0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    assert not server.internal_errors, server.internal_errors
-
-
-@pytest.fixture
 async def commune_world(db: Database) -> Database:
     async with db.transaction() as session:
         await ensure_default_catalogue(session, NOW)

@@ -4,7 +4,6 @@ with the chat account, shown once more when it changes, and on request."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 
@@ -25,16 +24,6 @@ from tests.test_telegram_e2e import settings_for
 from tests.transcript import Clock, Person, make_dispatcher
 
 USER = 5550001
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = await FakeBotApi(max_poll_wait=1.0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    assert not server.internal_errors, server.internal_errors
 
 
 @pytest.fixture

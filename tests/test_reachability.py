@@ -29,16 +29,6 @@ USER = 100001  # seed_people's first official writes from this Telegram id
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = await FakeBotApi(max_poll_wait=1.0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    assert not server.internal_errors, server.internal_errors
-
-
-@pytest.fixture
 async def people(db: Database) -> list[int]:
     async with db.transaction() as session:
         return await seed_people(session, 2)

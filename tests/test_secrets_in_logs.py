@@ -28,7 +28,7 @@ from bot.config import ConfigError, Settings, StartupRetry
 from bot.db import Database
 from bot.logs import Redactor, redact_secrets
 from tests.fake_bot_api import FakeBotApi
-from tests.test_telegram_e2e import fake, seeded  # noqa: F401  (fixtures)
+from tests.test_telegram_e2e import seeded  # noqa: F401  (fixtures)
 from tests.transcript import make_dispatcher
 
 TOKEN = "7654321:AAFsecretPartOfTheToken-0123456789abcdef"

@@ -23,16 +23,6 @@ USER = 5550001
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = await FakeBotApi(max_poll_wait=1.0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    assert not server.internal_errors, server.internal_errors
-
-
-@pytest.fixture
 async def seeded(db: Database) -> Database:
     async with db.transaction() as session:
         units = await small_province(session)

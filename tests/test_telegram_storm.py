@@ -27,16 +27,6 @@ HELP = "Trợ lý có thể giúp"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    server = await FakeBotApi(max_poll_wait=1.0).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    assert not server.internal_errors, server.internal_errors
-
-
-@pytest.fixture
 async def app(fake: FakeBotApi, db: Database) -> AsyncIterator[Application]:
     # One shared slot: any update that held it while waiting would stall everyone.
     settings = replace(
