@@ -287,14 +287,10 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if not 0 < per_second <= 1000:
         raise ConfigError("ZALO_MAX_PER_SECOND must be more than 0 and at most 1000")
     try:
-        download_port = int(env.get("ZALO_DOWNLOAD_PORT", "8445"))
-        download_ttl = int(env.get("ZALO_DOWNLOAD_TTL_MINUTES", "10"))
+        download_port = _int(env, "ZALO_DOWNLOAD_PORT", 8445, 1, 65535)
+        download_ttl = _int(env, "ZALO_DOWNLOAD_TTL_MINUTES", 10, 1, 60)
     except ValueError as exc:
-        raise ConfigError(
-            "ZALO_DOWNLOAD_PORT and ZALO_DOWNLOAD_TTL_MINUTES must be whole numbers"
-        ) from exc
-    if not 1 <= download_ttl <= 60:
-        raise ConfigError("ZALO_DOWNLOAD_TTL_MINUTES must be between 1 and 60")
+        raise ConfigError(str(exc)) from exc
     download_base = (env.get("ZALO_DOWNLOAD_BASE_URL") or "").rstrip("/") or None
     if download_base and not download_base.startswith(("https://", "http://")):
         raise ConfigError("ZALO_DOWNLOAD_BASE_URL must start with https:// or http://")

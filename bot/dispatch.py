@@ -68,7 +68,10 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         incoming = _bounded(incoming)
-        if incoming.document is not None:
+        document = incoming.document
+        # Parsing costs seconds of CPU: only for the file an admin's open import awaits, on
+        # every channel (Telegram also withholds the download itself).
+        if document is not None and not document.withheld and await self.expects_file(incoming):
             incoming = await _read_document(incoming)
         now = self.clock()
         if incoming.reachable is not None:
@@ -172,7 +175,7 @@ async def _read_document(incoming: Incoming) -> Incoming:
     20 MB workbook takes seconds of CPU, during which no database lock may be held."""
     document = incoming.document
     assert document is not None
-    if document.withheld or document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
+    if document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
         return incoming
     try:
         sheets = await asyncio.to_thread(_read_and_encode, document.file_name, document.content)

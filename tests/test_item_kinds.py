@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +20,6 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.channels.telegram import build_application
-from bot.config import Settings
 from bot.db import Database
 from models.chat import accounts
 from models.notices.outbox import Notice
@@ -36,6 +34,7 @@ from models.requirements.store import (
 )
 from tests.factories import make_official, small_province
 from tests.fake_bot_api import FakeBotApi
+from tests.test_telegram_e2e import settings_for
 from tests.transcript import Clock, Person, make_dispatcher
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 on 01/12/2026 in Việt Nam
@@ -197,13 +196,7 @@ async def commune_world(db: Database) -> Database:
 
 @pytest.fixture
 async def app(fake: FakeBotApi, commune_world: Database) -> AsyncIterator[Application]:
-    settings = replace(
-        Settings(),
-        database_url=commune_world.url,
-        telegram_token="123456:TEST-TOKEN",
-        telegram_api_base_url=fake.base_url,
-        telegram_file_base_url=fake.base_file_url,
-    )
+    settings = settings_for(fake, commune_world)
     application = build_application(settings, make_dispatcher(commune_world, Clock(NOW)))
     await application.initialize()
     await application.post_init(application)  # type: ignore[misc]

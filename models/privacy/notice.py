@@ -12,7 +12,7 @@ from locales import SUPPORTED_LOCALES, _, format_number, use_locale
 from models.chat.accounts import ChatAccount
 from models.privacy.settings import PrivacySettings
 
-# Accounts linked before notices were versioned (migration 0007): shown the notice once.
+# Accounts linked before notices were versioned (migration 0008): shown the notice once.
 UNVERSIONED = "unversioned"
 
 
