@@ -65,6 +65,31 @@ def check_schema(settings: Settings) -> None:
     asyncio.run(_check())
 
 
+def use_province(settings: Settings, *, demo: bool) -> None:
+    """Compose the national rules with PROVINCE_FILE (the demo's own when a demo command
+    runs without one), and refuse to start on a province file that does not compile."""
+    import yaml
+
+    from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
+    from models.requirements.store import default_catalogue, use_province_file
+
+    path = settings.province_file or (DEMO_PROVINCE_FILE if demo else None)
+    use_province_file(path)
+    if path is None:
+        return  # the shipped national file, checked by the tests
+    try:
+        default_catalogue()
+    except (ValueError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"PROVINCE_FILE: {path}: {exc}") from exc
+
+
+def province_name() -> str:
+    from models.requirements.store import default_catalogue
+
+    province = default_catalogue().province
+    return province.name if province is not None else _("no province file")
+
+
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
     return Dispatcher(db=db, settings=settings)
 
@@ -150,7 +175,11 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
                 _("No official with employee code {code}.").format(code=login_as), file=sys.stderr
             )
             return 1
-        print(_("Training Assistant — demo on a sample Điện Biên province (type /thoat to quit)."))
+        print(
+            _(
+                "Training Assistant — demo on a sample province, {province} (type /thoat to quit)."
+            ).format(province=province_name())
+        )
         if login_as:
             print(
                 _("Logged in as official {code}. Type /huylienket to try linking again.").format(
@@ -427,6 +456,12 @@ def main(argv: list[str] | None = None) -> int:
             from dataclasses import replace
 
             settings = replace(settings, demo_size=size)
+        demo_command = (
+            args.command in ("demo", "seed-demo")
+            or (args.command == "run" and args.channel == "console")
+            or (args.command is None and not (settings.telegram_token or settings.zalo_token))
+        )
+        use_province(settings, demo=demo_command)
         if args.command is None:
             if settings.telegram_token or settings.zalo_token:
                 return run_all(settings)

@@ -41,6 +41,16 @@ class ConfigError(SystemExit):
     """A setting is wrong: stop at start-up with one clear line, never a traceback."""
 
 
+def province_file(env: Mapping[str, str]) -> Path | None:
+    raw = (env.get("PROVINCE_FILE") or "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"PROVINCE_FILE: no such file {raw!r}")
+    return path
+
+
 def database_url(raw: str | None) -> str:
     """Accept the URLs operators write and pick the async driver ourselves."""
     url = (raw or DEFAULT_DATABASE_URL).strip()
@@ -131,6 +141,9 @@ class Settings:
     scheduler_in_process: bool = False
     sender_concurrency: int = 4
     startup_retry: StartupRetry = field(default_factory=StartupRetry)
+    # The province's file (PROVINCE_FILE; docs/requirements.md): composed with the national
+    # rules. None: national rules only, and the province's targets read "chưa có dữ liệu".
+    province_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -184,6 +197,7 @@ class Settings:
             link_codes=link_code_settings(env, tz),
             privacy=privacy_settings(env),
             startup_retry=startup_retry(env),
+            province_file=province_file(env),
             **zalo,
             **reminders,
         )

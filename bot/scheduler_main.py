@@ -39,5 +39,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
 
 def main() -> int:
+    from bot.__main__ import use_province
+
     configure_logging()
-    return asyncio.run(run(Settings.from_env()))
+    settings = Settings.from_env()
+    use_province(settings, demo=False)
+    return asyncio.run(run(settings))

@@ -138,6 +138,8 @@ def period_header(target: Target, report: ComplianceReport) -> str | None:
 
 
 def _target_lines(report: ComplianceReport) -> list[str]:
+    if not report.targets:  # no province file, or none of its periods covers the year
+        return [_("Province targets for {year}: no data yet.").format(year=report.year)]
     lines = []
     period: object = ()
     for item in report.targets:

@@ -17,10 +17,15 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.db import Database, upgrade
+from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
+from models.requirements.store import use_province_file
 from tests.fake_bot_api import FakeBotApi
 from tests.transcript import CHANNELS
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+# The tests' world is the demo province: its file composes with the national rules, as
+# `troly demo` does (tests of another province or none call use_province_file themselves).
+use_province_file(DEMO_PROVINCE_FILE)
 _pg_tests_passed = 0
 
 

@@ -26,9 +26,10 @@ from models.notices.outbox import Notice
 from models.notices.planning import PlanningSettings, plan_requirement_notices
 from models.org import admins
 from models.requirements.evaluation import Completion, Status, evaluate, make_profile
-from models.requirements.parser import compile_catalogue, read_document
+from models.requirements.parser import compile_catalogue
 from models.requirements.store import (
     default_catalogue,
+    default_document,
     ensure_default_catalogue,
     load_catalogue_file,
 )
@@ -39,7 +40,6 @@ from tests.transcript import Clock, Person, make_dispatcher
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 on 01/12/2026 in Việt Nam
 TODAY = date(2026, 12, 1)
-SHIPPED = "models/requirements/data/requirements.yaml"
 USER = 5550101
 ITEM_KINDS = ("obligation", "standard", "target", "advice")
 
@@ -48,7 +48,7 @@ ITEM_KINDS = ("obligation", "standard", "target", "advice")
 
 
 def test_every_shipped_rule_states_its_kind_of_item() -> None:
-    document = read_document(SHIPPED)
+    document = default_document()
     for spec in document["rules"]:
         assert spec.get("item") in ITEM_KINDS, spec["id"]
     catalogue = default_catalogue()
@@ -63,7 +63,7 @@ def test_every_shipped_rule_states_its_kind_of_item() -> None:
 
 
 def test_item_is_inferred_when_not_written_and_checked_when_written() -> None:
-    document = read_document(SHIPPED)
+    document = default_document()
     for spec in document["rules"]:
         spec.pop("item")
     catalogue, errors = compile_catalogue(document)
@@ -335,7 +335,7 @@ async def test_report_names_the_period_it_measures(db: Database, hr: dict[str, A
 
 
 async def test_next_period_targets_load_as_data(db: Database, hr: dict[str, Any]) -> None:
-    document = read_document(SHIPPED)
+    document = default_document()
     document["version"] = "2027.01-1"
     document["targets"] += [
         {

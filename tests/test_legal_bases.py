@@ -29,8 +29,8 @@ from models.requirements.evaluation import (
 from models.requirements.model import Catalogue
 from models.requirements.parser import compile_catalogue, read_document
 from models.requirements.store import (
-    DEFAULT_CATALOGUE,
     default_catalogue,
+    default_document,
     format_load_result,
     load_catalogue_file,
 )
@@ -248,11 +248,11 @@ def test_a_rule_without_a_basis_in_force_is_never_a_legal_duty() -> None:
 
 
 def test_every_shipped_basis_states_its_dates() -> None:
-    document = read_document(DEFAULT_CATALOGUE)
+    document = default_document()
     for ref, spec in document["bases"].items():
         assert "in_force_from" in spec, ref
         assert spec["verification"] in ("primary", "secondary", "unverified"), ref
-    broken = read_document(DEFAULT_CATALOGUE)
+    broken = default_document()
     del broken["bases"]["ND171_2025"]["in_force_from"]
     broken["bases"]["ND89_2021"]["replaced_by"] = "ND999"
     _catalogue, errors = compile_catalogue(broken)

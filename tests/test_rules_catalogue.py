@@ -14,13 +14,13 @@ from bot.db import Database
 from locales import use_locale
 from models.requirements.compliance import compliance
 from models.requirements.evaluation import Status, evaluate, make_profile
-from models.requirements.parser import compile_catalogue, read_document
+from models.requirements.parser import compile_catalogue
 from models.requirements.store import (
-    DEFAULT_CATALOGUE,
     RequirementCatalogue,
     RequirementRule,
     current_catalogue,
     default_catalogue,
+    default_document,
     ensure_default_catalogue,
     format_load_result,
     load_catalogue_file,
@@ -32,7 +32,7 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 def shipped() -> dict[str, Any]:
-    return read_document(DEFAULT_CATALOGUE)
+    return default_document()
 
 
 def dump(document: dict[str, Any]) -> bytes:
@@ -120,10 +120,10 @@ async def _count(db: Database, model: Any) -> int:
 
 async def test_load_is_idempotent_and_tracks_changes(db: Database) -> None:
     async with db.transaction() as session:
-        first = await load_catalogue_file(session, DEFAULT_CATALOGUE, actor="cli", now=NOW)
+        first = await load_catalogue_file(session, default_document(), actor="cli", now=NOW)
     assert (first.ok, first.changed, first.added) == (True, True, 20)
     async with db.transaction() as session:
-        again = await load_catalogue_file(session, DEFAULT_CATALOGUE, actor="cli", now=NOW)
+        again = await load_catalogue_file(session, default_document(), actor="cli", now=NOW)
         assert await ensure_default_catalogue(session, NOW) is None
     assert (again.changed, again.unchanged) == (False, 20)
     with use_locale("vi"):

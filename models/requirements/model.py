@@ -92,6 +92,14 @@ class Parameter:
 
 
 @dataclass(frozen=True, slots=True)
+class Province:
+    """Whose catalogue this is: shown wherever a text names the province."""
+
+    name: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TrainingKind:
     code: str
     title: Text
@@ -227,6 +235,7 @@ class Catalogue:
     targets: tuple[Target, ...]
     unit_names: dict[str, str]  # unit path -> name, for units named in conditions
     unresolved_units: frozenset[str]
+    province: Province | None = None  # None: the national rules alone, no province file
     rules_by_id: dict[str, Rule] = field(init=False)
     targets_by_rule: dict[str, tuple[Target, ...]] = field(init=False)
     _active: dict[date, tuple[Rule, ...]] = field(init=False, repr=False)

@@ -24,6 +24,7 @@ from models.requirements.model import (
     Basis,
     Catalogue,
     Parameter,
+    Province,
     Rule,
     Target,
     Text,
@@ -116,6 +117,8 @@ class _Parser(Reader):
                 "rules",
                 "targets",
                 "notes",
+                "province",
+                "national",
             },
             "catalogue",
         )
@@ -125,6 +128,7 @@ class _Parser(Reader):
             self.error("catalogue", MSG_MISSING, key="catalogue")
         if not version:
             self.error("catalogue", MSG_MISSING, key="version")
+        province = self.parse_province()
         levels = self.parse_levels()
         parameters = self.parse_parameters()
         kinds = self.parse_kinds()
@@ -156,7 +160,24 @@ class _Parser(Reader):
             targets=tuple(targets),
             unit_names=rule_parser.unit_names,
             unresolved_units=frozenset(rule_parser.unresolved),
+            province=province,
         )
+
+    def parse_province(self) -> Province | None:
+        """`province: {name, code}` of a composed catalogue; none for national rules alone."""
+        raw = self.doc.get("province")
+        if raw is None:
+            return None
+        spec = self.mapping(raw, "province")
+        if spec is None:
+            return None
+        self.check_keys(spec, {"name", "code"}, "province")
+        name = str(spec.get("name") or "").strip()
+        if not name:
+            self.error("province", MSG_MISSING, key="name")
+            return None
+        code = spec.get("code")
+        return Province(name, str(code).strip() if code is not None else None)
 
     def parse_levels(self) -> dict[str, Text]:
         levels: dict[str, Text] = {}

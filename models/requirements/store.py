@@ -2,8 +2,8 @@
 loaded, and the catalogue in force compiled once per process.
 
 Loading validates the whole file and writes nothing unless all of it is good; loading the
-same content again changes nothing. Until HR loads one, the shipped file applies
-(models/requirements/data/requirements.yaml).
+same content again changes nothing. Until HR loads one, the national rules apply, composed
+with the province file the deployment names (`use_province_file`, from PROVINCE_FILE).
 """
 
 from __future__ import annotations
@@ -27,9 +27,28 @@ from models.org.units import OrgUnit
 from models.requirements.bases import lapse_warnings
 from models.requirements.model import Catalogue
 from models.requirements.parser import compile_catalogue, read_document, unit_codes
+from models.requirements.province import catalogue_document
 from models.requirements.reader import MSG_YAML, CatalogueError
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "requirements.yaml"
+# The province file composed with the national rules when no catalogue is stored. Set once
+# at start by the composition root (bot/), which reads PROVINCE_FILE; None: national only.
+_province_file: Path | None = None
+
+
+def use_province_file(path: Path | None) -> None:
+    global _province_file
+    _province_file = path
+    default_catalogue.cache_clear()
+    forget_current_catalogue()
+
+
+def province_file() -> Path | None:
+    return _province_file
+
+
+def default_document() -> dict[str, Any]:
+    """The shipped catalogue as a document: national rules (+ the province file)."""
+    return catalogue_document(_province_file)
 
 
 class RequirementCatalogue(Base):
@@ -83,7 +102,7 @@ class LoadResult:
 
 async def load_catalogue_file(
     session: AsyncSession,
-    source: str | Path | bytes,
+    source: str | Path | bytes | dict[str, Any],
     *,
     actor: str,
     now: datetime,
@@ -94,7 +113,7 @@ async def load_catalogue_file(
 
     `today` (the local date) turns on the warnings about rules whose bases have all lapsed."""
     try:
-        document = read_document(source)
+        document = source if isinstance(source, dict) else read_document(source)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         return LoadResult([CatalogueError("catalogue", MSG_YAML, {"error": str(exc)[:300]})])
     catalogue, errors = compile_catalogue(document)
@@ -170,7 +189,7 @@ async def ensure_default_catalogue(session: AsyncSession, now: datetime) -> Load
     """Load the shipped catalogue when none is stored yet; never replaces one HR loaded."""
     if await session.scalar(select(RequirementCatalogue.id).limit(1)) is not None:
         return None
-    return await load_catalogue_file(session, DEFAULT_CATALOGUE, actor="system:default", now=now)
+    return await load_catalogue_file(session, default_document(), actor="system:default", now=now)
 
 
 # Compiled catalogues by (content hash, resolved units): a unit's path differs between
@@ -182,7 +201,7 @@ _codes_by_hash: dict[str, frozenset[str]] = {}
 @cache
 def default_catalogue() -> Catalogue:
     """The shipped catalogue, compiled: what applies until one is stored in the database."""
-    catalogue, errors = compile_catalogue(read_document(DEFAULT_CATALOGUE))
+    catalogue, errors = compile_catalogue(default_document())
     if catalogue is None:
         raise ValueError("shipped catalogue is invalid: " + "; ".join(map(str, errors)))
     return catalogue

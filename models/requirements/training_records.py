@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from locales.folding import fold_key
 from models.base import Base, utcnow
 from models.org.officials import Official
+from models.org.units import OrgUnit
 from models.requirements.evaluation import Completion
 
 _DEMO_BATCH = 5000
@@ -75,12 +76,18 @@ async def records_of(session: AsyncSession, official_id: int) -> list[TrainingRe
 # --- demo records ------------------------------------------------------------------------
 
 _DEMO_SOURCE = "demo"
-_DEMO_PROVIDERS = (
-    "Trường Chính trị tỉnh Điện Biên",
-    "Sở Nội vụ tỉnh Điện Biên",
-    "Học viện Hành chính và Quản trị công",
-    "Bộ Chỉ huy Quân sự tỉnh Điện Biên",
-)
+
+
+def demo_providers(province: str) -> tuple[str, ...]:
+    """Where the demo's officials trained, named after the province in the database (its
+    root unit, "Tỉnh …"), so no other province's name appears in its records."""
+    place = province[:1].lower() + province[1:] if province else ""
+    return (
+        f"Trường Chính trị {place}".strip(),
+        f"Sở Nội vụ {place}".strip(),
+        "Học viện Hành chính và Quản trị công",
+        f"Bộ Chỉ huy Quân sự {place}".strip(),
+    )
 
 
 async def seed_demo_training(session: AsyncSession, *, seed: int, today: date) -> int:
@@ -104,10 +111,14 @@ async def seed_demo_training(session: AsyncSession, *, seed: int, today: date) -
         .where(Official.active.is_(True))
         .order_by(Official.id)
     )
+    root = await session.scalar(
+        select(OrgUnit.name).where(OrgUnit.depth == 0).order_by(OrgUnit.id).limit(1)
+    )
+    providers = demo_providers(root or "")
     batch: list[dict[str, Any]] = []
     added = 0
     for row in rows:
-        batch.extend(_demo_records(random.Random(f"{seed}:{row.id}"), row, today))
+        batch.extend(_demo_records(random.Random(f"{seed}:{row.id}"), row, today, providers))
         if len(batch) >= _DEMO_BATCH:
             await session.execute(insert(TrainingRecord), batch)
             added += len(batch)
@@ -118,7 +129,9 @@ async def seed_demo_training(session: AsyncSession, *, seed: int, today: date) -
     return added
 
 
-def _demo_records(rng: random.Random, row: Any, today: date) -> list[dict[str, Any]]:
+def _demo_records(
+    rng: random.Random, row: Any, today: date, providers: tuple[str, ...]
+) -> list[dict[str, Any]]:
     out: list[tuple[str, date, int, bool]] = []
     this_year_share = (today - date(today.year, 1, 1)).days / 365
 
@@ -170,7 +183,7 @@ def _demo_records(rng: random.Random, row: Any, today: date) -> list[dict[str, A
                 "periods": periods,
                 "completed_on": completed,
                 "certificate_no": f"DEMO-{row.id}-{n + 1}" if certified else None,
-                "provider": rng.choice(_DEMO_PROVIDERS),
+                "provider": rng.choice(providers),
                 "source": _DEMO_SOURCE,
                 "import_key": import_key(row.id, kind, completed, f"demo-{n}", None),
             }

@@ -1,0 +1,195 @@
+"""A province is data (#13.1): the national rules compose with any province's file, and a
+deployment for another province never shows "Điện Biên"."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.db import Database
+from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
+from models.org import admins
+from models.requirements.parser import compile_catalogue
+from models.requirements.province import compose, national_document
+from models.requirements.store import default_catalogue, use_province_file
+from tests.factories import make_official
+from tests.transcript import Clock, Person, make_dispatcher
+
+PROVINCE_YAML = """
+province: {name: "Tỉnh Thử Nghiệm", code: "99"}
+catalogue: thu-nghiem
+version: "2027.01-1"
+jurisdiction: "VN / tỉnh Thử Nghiệm"
+parameters:
+  yearly_update_min_periods:
+    value: 16
+    explain: {vi: "Tỉnh Thử Nghiệm chọn 16 tiết mỗi năm.", en: "Chosen by the province."}
+  yearly_due:
+    value: "11-30"
+bases:
+  KH_TN_2026:
+    title: {vi: "Kế hoạch bồi dưỡng CBCCVC tỉnh Thử Nghiệm 2026–2030"}
+    kind: province_target
+    verification: unverified
+    in_force_from: 2026-01-01
+rules:
+  - id: TN-01
+    item: obligation
+    title: {vi: "Cập nhật kiến thức pháp luật hằng năm (tỉnh Thử Nghiệm)"}
+    applies_to:
+      - {field: category, op: in, value: [can_bo, cong_chuc]}
+    satisfied_by:
+      any_of:
+        - {training: cap_nhat_phap_luat_ky_nang, min_periods: {param: yearly_update_min_periods}}
+    recurrence: {type: yearly, due: {param: yearly_due}}
+    basis:
+      - {ref: KH_TN_2026}
+      - {ref: ND171_2025}
+targets:
+  - id: TN-T1
+    rule: TN-01
+    threshold: 0.9
+    title: {vi: "hằng năm ít nhất 90% CBCC được cập nhật kiến thức pháp luật"}
+    basis: KH_TN_2026
+    period: {from: 2026, to: 2030}
+"""
+
+
+@pytest.fixture
+def province_file(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "tinh_thu_nghiem.yaml"
+    path.write_text(PROVINCE_YAML, encoding="utf-8")
+    use_province_file(path)
+    try:
+        yield path
+    finally:
+        use_province_file(DEMO_PROVINCE_FILE)
+
+
+@pytest.fixture
+def no_province() -> Iterator[None]:
+    use_province_file(None)
+    try:
+        yield
+    finally:
+        use_province_file(DEMO_PROVINCE_FILE)
+
+
+def test_another_province_composes_with_the_national_rules(province_file: Path) -> None:
+    catalogue = default_catalogue()
+    assert catalogue.province is not None and catalogue.province.name == "Tỉnh Thử Nghiệm"
+    assert (catalogue.name, catalogue.version) == ("thu-nghiem", "2027.01-1")
+    ids = [r.id for r in catalogue.rules]
+    assert ids[0] == "TN-01" and "REG-171-LEADER-QLNN" in ids
+    assert not any(i.startswith("DB-SEED") for i in ids)
+    assert [t.id for t in catalogue.targets] == ["TN-T1"]
+    assert catalogue.parameters["yearly_update_min_periods"].value == 16
+    assert catalogue.parameters["yearly_due"].value == "11-30"
+    # A national default the province did not override stays.
+    assert catalogue.parameters["leader_qlnn_months"].value == 12
+    assert "SEED_DB_2022" not in catalogue.bases and "KH_TN_2026" in catalogue.bases
+
+
+def test_the_demo_province_is_one_file_among_others() -> None:
+    catalogue = default_catalogue()  # the tests' world: the demo's file
+    assert catalogue.province is not None and catalogue.province.name == "Tỉnh Điện Biên"
+    assert (catalogue.name, catalogue.version) == ("dien-bien-default", "2026.12-1")
+    national = national_document()
+    assert "Điện Biên" not in str(national)  # national rules name no province
+    assert not any(r["id"].startswith("DB-SEED") for r in national["rules"])
+
+
+def test_a_rule_id_in_both_files_is_reported(tmp_path: Path) -> None:
+    national = national_document()
+    clash = {"province": {"name": "Tỉnh X"}, "rules": [dict(national["rules"][0])]}
+    catalogue, errors = compile_catalogue(compose(national, clash))
+    assert catalogue is None and any("used twice" in str(e) for e in errors)
+
+
+def test_national_rules_alone_without_a_province_file(no_province: None) -> None:
+    catalogue = default_catalogue()
+    assert catalogue.province is None and catalogue.targets == ()
+    assert catalogue.name == "vn-national"
+    assert "REG-171-KY-NANG-SO" in catalogue.rules_by_id
+
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+async def _world(db: Database) -> None:
+    from models.org.units import add_unit
+
+    async with db.transaction() as session:
+        root = await add_unit(
+            session, code="P99", name="Tỉnh Thử Nghiệm", level="province", kind="province"
+        )
+        dept = await add_unit(
+            session, code="SNV", name="Sở Nội vụ", level="province", kind="department", parent=root
+        )
+        xa = await add_unit(
+            session, code="X01", name="Xã Thử", level="commune", kind="commune", parent=root
+        )
+        hr = await make_official(
+            session, dept, employee_code="TN000001", phone="+84912000101", full_name="Trần Thị Hà"
+        )
+        await make_official(
+            session,
+            xa,
+            employee_code="TN000002",
+            phone="+84912000102",
+            full_name="Lò Văn Pấng",
+            started_service_on=date(2015, 3, 1),
+        )
+        await admins.grant(session, hr, root, actor="test", now=NOW)
+
+
+def _no_dien_bien(person: Person) -> None:
+    for reply in person.last:
+        assert "Điện Biên" not in reply.text, reply.text
+        assert not any("Điện Biên" in c.label for c in reply.choices)
+        for attachment in reply.attachments:
+            if attachment.file_name.endswith(".xlsx"):
+                book = load_workbook(io.BytesIO(attachment.content))
+                for sheet in book.worksheets:
+                    for row in sheet.iter_rows(values_only=True):
+                        assert not any("Điện Biên" in str(v) for v in row if v), row
+
+
+async def test_another_province_never_shows_dien_bien(db: Database, province_file: Path) -> None:
+    await _world(db)
+    dispatcher = make_dispatcher(db, Clock(NOW))
+    pang = Person(dispatcher, "7702")
+    await pang.link_with_code(db, "0912000102")
+    _no_dien_bien(pang)
+    for command in ("/yeucau", "/hoso"):
+        text = await pang.say(command)
+        assert text, command
+        _no_dien_bien(pang)
+    assert "Cập nhật kiến thức pháp luật hằng năm (tỉnh Thử Nghiệm)" in await pang.say("/yeucau")
+    ha = Person(dispatcher, "7701")
+    await ha.link_with_code(db, "0912000101")
+    text = await ha.say("/baocao")
+    assert "Tỉnh Thử Nghiệm" in text and "90%" in text, text
+    assert any(a.file_name.endswith(".xlsx") for r in ha.last for a in r.attachments)
+    _no_dien_bien(ha)
+
+
+async def test_without_a_province_file_targets_have_no_data(
+    db: Database, no_province: None
+) -> None:
+    await _world(db)
+    dispatcher = make_dispatcher(db, Clock(NOW))
+    ha = Person(dispatcher, "7701")
+    await ha.link_with_code(db, "0912000101")
+    text = await ha.say("/baocao")
+    assert "Chỉ tiêu của tỉnh năm 2026: chưa có dữ liệu." in text, text
+    _no_dien_bien(ha)
+    pang = Person(dispatcher, "7702")
+    await pang.link_with_code(db, "0912000102")
+    assert await pang.say("/yeucau")
+    _no_dien_bien(pang)
