@@ -272,6 +272,20 @@ async def load_rules(settings: Settings, content: bytes) -> int:
     return 0 if result.ok else 1
 
 
+async def units_tree(settings: Settings) -> int:
+    from models.org.unit_tree import format_tree, unit_tree
+
+    db = await open_database(settings)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                lines = await unit_tree(session)
+            print(format_tree(lines, datetime.now(settings.timezone).date()))
+    finally:
+        await db.dispose()
+    return 0
+
+
 async def link_code(settings: Settings, employee_code: str, days: int) -> int:
     db = await open_database(settings)
     try:
@@ -433,6 +447,8 @@ def parser() -> argparse.ArgumentParser:
     rl = sub.add_parser("rules", help="requirement rules catalogue")
     rl.add_argument("action", choices=["load"])
     rl.add_argument("file", type=Path)
+    ut = sub.add_parser("units", help="the unit tree")
+    ut.add_argument("action", choices=["tree"])
     lc = sub.add_parser("link-code", help="issue a one-time link code")
     lc.add_argument("employee_code")
     lc.add_argument("--days", type=int, default=14)
@@ -527,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(_("File not found: {path}").format(path=args.file), file=sys.stderr)
                 return 2
             return asyncio.run(load_rules(settings, args.file.read_bytes()))
+        if args.command == "units":
+            return asyncio.run(units_tree(settings))
         if args.command == "link-code":
             return asyncio.run(link_code(settings, args.employee_code, args.days))
         if args.command == "export":

@@ -14,13 +14,14 @@ from models.imports.importer import Importer
 from models.imports.officials import ROSTER, RosterResult
 from models.imports.report import ImportResult
 from models.imports.training import TRAINING
+from models.imports.units import UNITS
 
 if TYPE_CHECKING:  # planning imports the whole domain; only its settings type is needed here
     from models.notices.planning import PlanningSettings
 
 # In the order a person is offered them.
 IMPORTERS: dict[str, Importer[Any, Any]] = {
-    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE)
+    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS)
 }
 
 

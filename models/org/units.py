@@ -90,6 +90,11 @@ LABEL_TTL_SECONDS = 300.0
 _labels: dict[tuple[str, int], tuple[float, str]] = {}
 
 
+def forget_labels() -> None:
+    """After the tree changed (an import), so greetings show the new names at once."""
+    _labels.clear()
+
+
 async def unit_label(session: AsyncSession, unit: OrgUnit, parts: int = 2) -> str:
     """describe_chain(ancestors(unit)) with a short process-local cache."""
     key = (unit.path, parts)
