@@ -90,6 +90,23 @@ def province_name() -> str:
     return province.name if province is not None else _("no province file")
 
 
+def province_summary() -> str:
+    """What PROVINCE_FILE composes to, for HR to check before going live."""
+    from models.requirements.store import default_catalogue, province_file
+
+    catalogue = default_catalogue()
+    return _(
+        "{province}: catalogue {name} {version} ({file}); {rules} rules, {targets} targets."
+    ).format(
+        province=province_name(),
+        name=catalogue.name,
+        version=catalogue.version,
+        file=province_file() or _("national rules only"),
+        rules=format_number(len(catalogue.rules)),
+        targets=format_number(len(catalogue.targets)),
+    )
+
+
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
     return Dispatcher(db=db, settings=settings)
 
@@ -447,6 +464,8 @@ def parser() -> argparse.ArgumentParser:
     rl = sub.add_parser("rules", help="requirement rules catalogue")
     rl.add_argument("action", choices=["load"])
     rl.add_argument("file", type=Path)
+    pv = sub.add_parser("province", help="the province file in force (PROVINCE_FILE)")
+    pv.add_argument("action", choices=["show"])
     ut = sub.add_parser("units", help="the unit tree")
     ut.add_argument("action", choices=["tree"])
     lc = sub.add_parser("link-code", help="issue a one-time link code")
@@ -543,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(_("File not found: {path}").format(path=args.file), file=sys.stderr)
                 return 2
             return asyncio.run(load_rules(settings, args.file.read_bytes()))
+        if args.command == "province":
+            with use_locale(settings.default_locale):
+                print(province_summary())
+            return 0
         if args.command == "units":
             return asyncio.run(units_tree(settings))
         if args.command == "link-code":
