@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,7 +73,7 @@ targets:
 """
 
 
-def xlsx(rows: list[tuple[object, ...]]) -> bytes:
+def xlsx(rows: Sequence[Sequence[object]]) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
