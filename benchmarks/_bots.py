@@ -28,7 +28,7 @@ def run_echo(base_url: str, file_url: str) -> None:
 
 
 def run_troly(base_url: str, file_url: str, database_url: str) -> None:
-    from bot.__main__ import configure_logging, make_dispatcher
+    from bot.__main__ import configure_logging, make_dispatcher, use_province
     from bot.channels import telegram
     from bot.config import Settings
     from bot.db import Database
@@ -41,6 +41,7 @@ def run_troly(base_url: str, file_url: str, database_url: str) -> None:
         telegram_api_base_url=base_url,
         telegram_file_base_url=file_url,
     )
+    use_province(settings, demo=True)  # the demo province's rules, as before #13.1
     profile_to = os.environ.get("BOT_PROFILE")  # a CPU profile of the whole run (pstats)
     if not profile_to:
         telegram.run(settings, make_dispatcher(settings, Database(settings.database_url)))

@@ -29,6 +29,7 @@ from sqlalchemy import select, text
 
 from benchmarks._sender_run import database_url, report, run_sender
 from bot.db import Database, upgrade
+from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
 from models.demo.province import seed_demo_province
 from models.notices import (
     audiences,
@@ -37,7 +38,7 @@ from models.notices import (
 from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
-from models.requirements.store import current_catalogue, ensure_default_catalogue
+from models.requirements.store import current_catalogue, ensure_default_catalogue, use_province_file
 from models.requirements.training_records import seed_demo_training
 from tests.fake_bot_api import FakeBotApi
 
@@ -56,6 +57,9 @@ TEXT = (
     "Sở Nội vụ thông báo: lớp bồi dưỡng kiến thức pháp luật năm 2026 mở đăng ký đến "
     "hết ngày 10/12/2026. Đề nghị anh/chị chưa hoàn thành đăng ký sớm."
 )
+
+# The demo province's rules and targets, as before the catalogue split (#13.1).
+use_province_file(DEMO_PROVINCE_FILE)
 
 
 async def prepare(db: Database, size: int) -> None:

@@ -32,10 +32,11 @@ from sqlalchemy import func, select, text
 
 from bot.config import Settings
 from bot.db import Database, upgrade
+from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
 from models.demo.province import seed_demo_province
 from models.notices.outbox import Notice
 from models.notices.planning import plan_requirement_notices
-from models.requirements.store import ensure_default_catalogue
+from models.requirements.store import ensure_default_catalogue, use_province_file
 from models.requirements.training_records import seed_demo_training
 
 STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00, 1 October 2026, Việt Nam
@@ -67,6 +68,9 @@ SELECT id, 'cap_nhat_phap_luat_ky_nang', 16, DATE '2026-03-01', 'CC', 'bench',
        md5(CAST(id AS text)), :at, :at
 FROM officials WHERE id % 3 = 0
 """
+
+# The demo province's rules and targets, as before the catalogue split (#13.1).
+use_province_file(DEMO_PROVINCE_FILE)
 
 
 async def prepare_sqlite(db: Database, size: int) -> None:

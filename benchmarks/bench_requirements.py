@@ -31,14 +31,18 @@ from bot.db import Database, upgrade
 from bot.dispatch import Dispatcher
 from handlers.types import Incoming
 from models.chat import accounts
+from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
 from models.demo.province import seed_demo_province
 from models.org.officials import Official
 from models.requirements.compliance import compliance, load_population, tally
-from models.requirements.store import current_catalogue, ensure_default_catalogue
+from models.requirements.store import current_catalogue, ensure_default_catalogue, use_province_file
 from models.requirements.training_records import TrainingRecord, seed_demo_training
 
 NOW = datetime.now(UTC)
 TODAY = NOW.astimezone(Settings().timezone).date()
+
+# The demo province's rules and targets, as before the catalogue split (#13.1).
+use_province_file(DEMO_PROVINCE_FILE)
 
 
 async def prepare(db: Database, officials: int) -> tuple[int, int]:
