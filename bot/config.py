@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+
 from locales.i18n import SUPPORTED_LOCALES
 from models.chat.link_codes import FailureBudget
 from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
@@ -25,9 +27,12 @@ from models.notices.send_window import (
     DEFAULT_HOLIDAYS,
     DEFAULT_QUIET_HOURS,
     HolidayFileError,
+    Holidays,
     SendWindow,
     load_holidays,
+    parse_holidays,
     parse_quiet_hours,
+    with_overrides,
 )
 from models.privacy.settings import PrivacySettings
 
@@ -39,6 +44,25 @@ DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 class ConfigError(SystemExit):
     """A setting is wrong: stop at start-up with one clear line, never a traceback."""
+
+
+def province_holidays(env: Mapping[str, str]) -> Holidays | None:
+    """The `holidays:` section of PROVINCE_FILE (the province's own days off, in the format
+    of models/notices/data/holidays.yaml), or None."""
+    path = province_file(env)
+    if path is None:
+        return None
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"PROVINCE_FILE: {path}: {exc}") from exc
+    section = document.get("holidays") if isinstance(document, dict) else None
+    if section is None:
+        return None
+    try:
+        return parse_holidays(section)
+    except HolidayFileError as exc:
+        raise ConfigError(f"PROVINCE_FILE: {path}: holidays: {exc}") from exc
 
 
 def province_file(env: Mapping[str, str]) -> Path | None:
@@ -466,6 +490,9 @@ def send_window_settings(env: Mapping[str, str], tz: ZoneInfo) -> SendWindow:
         holidays = load_holidays(path)
     except HolidayFileError as exc:
         raise ValueError(f"HOLIDAYS_FILE: {exc}") from exc
+    province = province_holidays(env)
+    if province is not None:
+        holidays = with_overrides(holidays, province)
     raw_weekends = env.get("HOLD_ON_WEEKENDS", "on").strip().lower()
     if raw_weekends not in ("on", "off", "yes", "no", "1", "0", "true", "false"):
         raise ValueError("HOLD_ON_WEEKENDS: expected on or off")

@@ -337,6 +337,11 @@ BAD_FILES: dict[str, list[list[Any]]] = {
         ["Mã khóa học", "Mã cán bộ", "Kết quả"],
         [FORMULA, "DB000001", "hoàn thành"],
     ],
+    "units": [
+        ["Mã đơn vị", "Tên đơn vị", "Mã đơn vị cấp trên", "Cấp"],
+        ["U-1", "Đơn vị 1", "T11", "xã"],
+        [FORMULA, "Đơn vị X", "KHONG-CO", "xã"],
+    ],
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.config import ConfigError, Settings
 from bot.db import Database
 from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
 from models.org import admins
@@ -57,6 +58,9 @@ targets:
     title: {vi: "hằng năm ít nhất 90% CBCC được cập nhật kiến thức pháp luật"}
     basis: KH_TN_2026
     period: {from: 2026, to: 2030}
+holidays:
+  announced:
+    - {from: 2026-12-15, to: 2026-12-15, name: "Kỷ niệm ngày thành lập tỉnh Thử Nghiệm"}
 """
 
 
@@ -93,6 +97,16 @@ def test_another_province_composes_with_the_national_rules(province_file: Path) 
     # A national default the province did not override stays.
     assert catalogue.parameters["leader_qlnn_months"].value == 12
     assert "SEED_DB_2022" not in catalogue.bases and "KH_TN_2026" in catalogue.bases
+
+
+def test_the_province_file_adds_its_own_holidays(province_file: Path) -> None:
+    holidays = Settings.from_env({"PROVINCE_FILE": str(province_file)}).send_window.holidays
+    days = holidays.of_year(2026)
+    assert days[date(2026, 12, 15)] == "Kỷ niệm ngày thành lập tỉnh Thử Nghiệm"
+    assert date(2026, 2, 16) in days  # the national file's Tết week stays
+    assert date(2026, 12, 15) not in Settings.from_env({}).send_window.holidays.of_year(2026)
+    with pytest.raises(ConfigError, match="PROVINCE_FILE"):
+        Settings.from_env({"PROVINCE_FILE": str(province_file.parent / "missing.yaml")})
 
 
 def test_the_demo_province_is_one_file_among_others() -> None:

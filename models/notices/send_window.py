@@ -75,6 +75,18 @@ def _days_of(holidays: Holidays, year: int) -> dict[date, str]:
 NO_HOLIDAYS = Holidays(use_package=False)
 
 
+def with_overrides(base: Holidays, province: Holidays) -> Holidays:
+    """The national overrides file with the province's own on top (its provincial days,
+    the days it removes); a day both name keeps the province's name."""
+    return Holidays(
+        added=province.added + base.added,
+        every_year=province.every_year + base.every_year,
+        removed=base.removed | province.removed,
+        removed_every_year=base.removed_every_year | province.removed_every_year,
+        use_package=base.use_package and province.use_package,
+    )
+
+
 def parse_holidays(document: Any) -> Holidays:
     """The province's overrides from the YAML document; raises HolidayFileError naming the
     bad entry. `announced` (or `add`) ranges and `every_year` dates are added, `remove`
