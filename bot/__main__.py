@@ -90,21 +90,59 @@ def province_name() -> str:
     return province.name if province is not None else _("no province file")
 
 
-def province_summary() -> str:
-    """What PROVINCE_FILE composes to, for HR to check before going live."""
-    from models.requirements.store import default_catalogue, province_file
-
-    catalogue = default_catalogue()
-    return _(
-        "{province}: catalogue {name} {version} ({file}); {rules} rules, {targets} targets."
-    ).format(
-        province=province_name(),
-        name=catalogue.name,
-        version=catalogue.version,
-        file=province_file() or _("national rules only"),
-        rules=format_number(len(catalogue.rules)),
-        targets=format_number(len(catalogue.targets)),
+async def show_province(settings: Settings) -> int:
+    """The catalogue in force in this database, and where it comes from, for HR to check
+    before going live; warns when a stored catalogue hides PROVINCE_FILE."""
+    from models.requirements.store import (
+        RequirementCatalogue,
+        current_catalogue,
+        default_catalogue,
+        province_file,
     )
+
+    db = await open_database(settings)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                catalogue = await current_catalogue(session)
+                stored = await session.scalar(select(RequirementCatalogue.id).limit(1))
+            source = (
+                _("stored in the database")
+                if stored is not None
+                else str(province_file() or _("national rules only"))
+            )
+            province = catalogue.province
+            print(
+                _(
+                    "{province}: catalogue {name} {version} ({file}); {rules} rules, "
+                    "{targets} targets."
+                ).format(
+                    province=province.name if province is not None else _("no province file"),
+                    name=catalogue.name,
+                    version=catalogue.version,
+                    file=source,
+                    rules=format_number(len(catalogue.rules)),
+                    targets=format_number(len(catalogue.targets)),
+                )
+            )
+            if stored is not None and catalogue.sha256 != default_catalogue().sha256:
+                print(
+                    _(
+                        "This is not the composition of PROVINCE_FILE ({file}). To put it in "
+                        "force: python -m bot province load"
+                    ).format(file=province_file() or _("national rules only"))
+                )
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def load_province(settings: Settings) -> int:
+    """Store the national rules + PROVINCE_FILE as the catalogue in force (where one was
+    stored before, e.g. by `rules load` or the demo)."""
+    from models.requirements.store import default_document
+
+    return await load_rules(settings, default_document())
 
 
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
@@ -268,7 +306,7 @@ async def admin_command(settings: Settings, action: str, code: str, unit_code: s
     return 0
 
 
-async def load_rules(settings: Settings, content: bytes) -> int:
+async def load_rules(settings: Settings, content: bytes | dict[str, Any]) -> int:
     from models.requirements.store import format_load_result, load_catalogue_file
 
     db = await open_database(settings)
@@ -465,7 +503,7 @@ def parser() -> argparse.ArgumentParser:
     rl.add_argument("action", choices=["load"])
     rl.add_argument("file", type=Path)
     pv = sub.add_parser("province", help="the province file in force (PROVINCE_FILE)")
-    pv.add_argument("action", choices=["show"])
+    pv.add_argument("action", choices=["show", "load"])
     ut = sub.add_parser("units", help="the unit tree")
     ut.add_argument("action", choices=["tree"])
     lc = sub.add_parser("link-code", help="issue a one-time link code")
@@ -563,9 +601,9 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             return asyncio.run(load_rules(settings, args.file.read_bytes()))
         if args.command == "province":
-            with use_locale(settings.default_locale):
-                print(province_summary())
-            return 0
+            if args.action == "load":
+                return asyncio.run(load_province(settings))
+            return asyncio.run(show_province(settings))
         if args.command == "units":
             return asyncio.run(units_tree(settings))
         if args.command == "link-code":

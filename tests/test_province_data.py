@@ -3,6 +3,7 @@ deployment for another province never shows "Điện Biên"."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -207,3 +208,32 @@ async def test_without_a_province_file_targets_have_no_data(
     await pang.link_with_code(db, "0912000102")
     assert await pang.say("/yeucau")
     _no_dien_bien(pang)
+
+
+async def test_province_load_and_show_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import main
+
+    (tmp_path / "tinh.yaml").write_text(PROVINCE_YAML, encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'troly.sqlite3'}")
+    monkeypatch.setenv("PROVINCE_FILE", str(tmp_path / "tinh.yaml"))
+
+    async def troly(*argv: str) -> str:
+        assert await asyncio.to_thread(main, list(argv)) == 0
+        captured = capsys.readouterr()
+        return captured.out + captured.err
+
+    try:
+        await troly("db", "upgrade")
+        shown = await troly("province", "show")
+        assert "Tỉnh Thử Nghiệm: bộ quy định thu-nghiem 2027.01-1" in shown, shown
+        assert "tinh.yaml" in shown and "province load" not in shown
+        assert "Đã nạp danh mục 2027.01-1" in await troly("province", "load")
+        monkeypatch.delenv("PROVINCE_FILE")
+        shown = await troly("province", "show")
+        # The stored composition stays in force, and HR is told it hides the setting.
+        assert "Tỉnh Thử Nghiệm" in shown and "đã lưu trong cơ sở dữ liệu" in shown, shown
+        assert "python -m bot province load" in shown
+    finally:
+        use_province_file(DEMO_PROVINCE_FILE)

@@ -157,8 +157,9 @@ async def test_units_tree_prints_counts_and_closed_units(db: Database) -> None:
         await make_official(session, units["SNV"], employee_code="TN2", phone="+84912000202")
         with use_locale("vi"):
             tree = format_tree(await unit_tree(session), TODAY).splitlines()
-    assert tree[0].startswith("P99  Tỉnh Thử Nghiệm  [province]  2 cán bộ"), tree
+    assert tree[0].startswith("P99  Tỉnh Thử Nghiệm  [cấp tỉnh]  2 cán bộ"), tree
     assert any(line.startswith("   H01  Huyện Cũ") and "đã giải thể" in line for line in tree)
+    assert any(line.startswith("   DK1  Đặc khu Biển  [dac_khu]") for line in tree), tree
     snv = tree.index(next(line for line in tree if line.startswith("   SNV ")))
     assert "2 cán bộ" in tree[snv] and tree[snv + 1].startswith("      SNV-P1")
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from locales import _, format_date, format_number, ngettext
 from models.org.officials import Official
 from models.org.units import OrgUnit
+from models.vocabulary import LEVELS
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def format_tree(lines: list[TreeLine], today: date) -> str:
         officials = ngettext("{n} official", "{n} officials", line.total).format(
             n=format_number(line.total)
         )
-        text = f"{'   ' * line.depth}{line.code}  {line.name}  [{line.level}]  {officials}"
+        level = _(LEVELS[line.level]) if line.level in LEVELS else line.level  # levels are data
+        text = f"{'   ' * line.depth}{line.code}  {line.name}  [{level}]  {officials}"
         if line.valid_to is not None and line.valid_to < today:
             text += "  " + _("(closed since {date})").format(date=format_date(line.valid_to))
         elif line.valid_to is not None:
