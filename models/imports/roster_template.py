@@ -292,7 +292,7 @@ COLUMN_HELP: dict[str, tuple[str, str]] = {
     "gender": ("nam / nữ", "nữ"),
     "birth_date": ("dd/mm/yyyy, d/m/yyyy, yyyy-mm-dd hoặc ô ngày của Excel", "05/09/1990"),
     "phone": ("Số di động hoặc cố định Việt Nam; lưu dạng +84…", "0912 345 678"),
-    "email": ("Địa chỉ thư điện tử", "nhung.lt@dienbien.gov.vn"),
+    "email": ("Địa chỉ thư điện tử", "nhung.lt@snv.gov.vn"),
     "category": ("cán bộ / công chức / viên chức (hoặc CB / CC / VC)", "công chức"),
     "unit_code": ("Mã đơn vị trong danh mục; hoặc tên đơn vị nếu không trùng", "03158"),
     "level": ("tỉnh / xã / trung ương; để trống thì lấy cấp của đơn vị", "xã"),
