@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.db import Database
 from locales import use_locale
 from models.imports.kinds import IMPORTERS
-from models.imports.units import UNIT_COLUMNS, UNITS
+from models.imports.units import UNIT_COLUMN_HELP, UNIT_COLUMNS, UNITS
 from models.org import admins
 from models.org.officials import Official
 from models.org.unit_tree import format_tree, unit_tree
@@ -58,6 +58,7 @@ async def _units(db: Database) -> dict[str, OrgUnit]:
 
 def test_the_header_spec_is_data_for_templates() -> None:
     assert [c.header for c in UNIT_COLUMNS] == HEADER.split(",")
+    assert set(UNIT_COLUMN_HELP) == {c.field for c in UNIT_COLUMNS}
     assert IMPORTERS["units"] is UNITS
 
 

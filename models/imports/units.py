@@ -66,6 +66,33 @@ UNIT_COLUMNS: tuple[Column, ...] = (
 )
 # Level words shown in the template's help; any other name is accepted as a new level.
 LEVEL_WORDS = ("tỉnh", "xã", "huyện", "trung ương")
+# Vietnamese help for HR, as roster_template.COLUMN_HELP: (format, example) by field.
+UNIT_COLUMN_HELP: dict[str, tuple[str, str]] = {
+    "code": ("Mã đơn vị, không trùng nhau; dùng trong danh sách cán bộ", "T99-SNV"),
+    "name": ("Tên đầy đủ, có dấu", "Sở Nội vụ"),
+    "parent_code": (
+        "Mã đơn vị cấp trên (trong tệp hoặc đã có); để trống cho chính đơn vị cấp tỉnh",
+        "T99",
+    ),
+    "level": (
+        "tỉnh / xã / huyện (trước 01/7/2025) / trung ương, hoặc tên cấp khác của tỉnh",
+        "xã",
+    ),
+    "ethnic_minority_area": ("có / không (để trống: không)", "có"),
+    "zone": ("Khu vực I, II hoặc III (nếu có)", "III"),
+    "valid_from": ("Ngày bắt đầu hoạt động, dd/mm/yyyy", "01/07/2025"),
+    "valid_to": (
+        "Ngày cuối cùng hoạt động (giải thể, sáp nhập), dd/mm/yyyy; để trống nếu đang hoạt động",
+        "30/06/2025",
+    ),
+}
+# Cell formats for a template: codes as text (Excel drops leading zeros), dates as dates.
+UNIT_TEMPLATE_FORMATS: dict[str, str] = {
+    "code": "@",
+    "parent_code": "@",
+    "valid_from": "dd/mm/yyyy",
+    "valid_to": "dd/mm/yyyy",
+}
 _TEXT_LIMITS = {"code": 40, "name": 200, "parent_code": 40, "zone": 10}
 _LEVEL_LIMIT = 30
 
