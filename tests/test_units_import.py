@@ -165,7 +165,7 @@ async def test_units_tree_prints_counts_and_closed_units(db: Database) -> None:
     assert "2 cán bộ" in tree[snv] and tree[snv + 1].startswith("      SNV-P1")
 
 
-async def test_from_the_chat_for_province_admins_only(db: Database) -> None:
+async def test_from_the_chat_for_province_admins_only(db: Database, channel: str) -> None:
     await _import(db, csv(*GOOD))
     units = await _units(db)
     async with db.transaction() as session:
@@ -182,14 +182,16 @@ async def test_from_the_chat_for_province_admins_only(db: Database) -> None:
         await admins.grant(session, ha, units["P99"], actor="test", now=NOW)
         await admins.grant(session, tu, units["X01"], actor="test", now=NOW)
     dispatcher = make_dispatcher(db, Clock(NOW))
-    commune = Person(dispatcher, "8802")
+    commune = Person(dispatcher, "8802", channel)
     await commune.link_with_code(db, "0912000302")
+    await commune.say("/quantri")
     await commune.send_file("don-vi.csv", csv("X02,Xã Mới,X01,xã,,,,"))
     text = await commune.press(next(v for v in commune.values if v.endswith(":units")))
     assert "Chỉ bộ phận tổ chức cán bộ của tỉnh" in text, text
     assert not any(v.endswith(":all") for v in commune.values)
-    province = Person(dispatcher, "8801")
+    province = Person(dispatcher, "8801", channel)
     await province.link_with_code(db, "0912000301")
+    await province.say("/quantri")
     await province.send_file("don-vi.csv", csv("X02,Xã Mới,P99,xã,,,,"))
     await province.press(next(v for v in province.values if v.endswith(":units")))
     apply = next(v for v in province.values if v.endswith(":all"))
