@@ -309,18 +309,14 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
             if chain:
                 fail(number, "parent_code", raw.get("parent_code"), MSG_CYCLE, chain=chain)
             start, end = values.get("valid_from"), values.get("valid_to")
+            # Dates shown as dd/mm/yyyy whatever the cell held (an Excel date, text).
+            shown_end = end.strftime("%d/%m/%Y") if end is not None else None
             if start is not None and end is not None and end < start:
-                fail(
-                    number,
-                    "valid_to",
-                    raw.get("valid_to"),
-                    MSG_DATES_REVERSED,
-                    start=start.strftime("%d/%m/%Y"),
-                )
+                start_text = start.strftime("%d/%m/%Y")
+                fail(number, "valid_to", shown_end, MSG_DATES_REVERSED, start=start_text)
             elif end is not None and end < plan.today and staffed.get(code):
-                fail(
-                    number, "valid_to", raw.get("valid_to"), MSG_STILL_STAFFED, count=staffed[code]
-                )
+                count = staffed[code]
+                fail(number, "valid_to", shown_end, MSG_STILL_STAFFED, count=count)
         if any(errors.values()):
             return  # a tree is imported whole: no valid rows to offer on their own
         for number, values, _raw in parsed:
