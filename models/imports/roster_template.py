@@ -236,6 +236,21 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
             "locale",
         ),
     ),
+    Column(
+        "id_number",
+        "Số định danh cá nhân",
+        (
+            "Số ĐDCN",
+            "Số định danh",
+            "Mã định danh cá nhân",
+            "Số CCCD",
+            "CCCD",
+            "Số căn cước công dân",
+            "Số căn cước",
+            "Căn cước công dân",
+            "id_number",
+        ),
+    ),
     Column("active", "Đang công tác", ("Còn công tác", "Trạng thái", "active")),
 )
 
@@ -325,6 +340,12 @@ COLUMN_HELP: dict[str, tuple[str, str]] = {
     ),
     "started_service_on": ("Ngày, như cột Ngày sinh", "01/10/2012"),
     "preferred_locale": ("vi / en; để trống nếu không có yêu cầu riêng", "vi"),
+    "id_number": (
+        "12 chữ số trên thẻ căn cước (CCCD); không bắt buộc. Chữ số thứ 4 và hai chữ số"
+        " 5–6 phải khớp giới tính và năm sinh; khi mã cán bộ đổi, hệ thống tìm người theo"
+        " số này và cập nhật mã",
+        "011190001234",
+    ),
     "active": ("có / không; để trống thì giữ nguyên (người mới: đang công tác)", "có"),
 }
 _TEMPLATE_FORMATS: dict[str, str] = {
@@ -333,6 +354,7 @@ _TEMPLATE_FORMATS: dict[str, str] = {
     "unit_code": "@",
     "rank_code": "@",
     "professional_title_code": "@",
+    "id_number": "@",
     "birth_date": "dd/mm/yyyy",
     "rank_assigned_on": "dd/mm/yyyy",
     "leadership_appointed_on": "dd/mm/yyyy",

@@ -17,6 +17,8 @@ class Official(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_code: Mapped[str] = mapped_column(String(40), unique=True)
+    # Never shown whole: models/org/id_numbers.masked is the only form that leaves the store.
+    id_number: Mapped[str | None] = mapped_column(String(12), unique=True, index=True)
     full_name: Mapped[str] = mapped_column(String(120))
     gender: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None]
@@ -81,6 +83,7 @@ ROSTER_FIELDS: tuple[str, ...] = (
     "languages",
     "started_service_on",
     "preferred_locale",
+    "id_number",
 )
 
 

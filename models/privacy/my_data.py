@@ -18,6 +18,7 @@ from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course
 from models.courses.registrations import Registration
 from models.notices.outbox import Notice
+from models.org.id_numbers import masked
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.privacy.reads import READ
@@ -26,6 +27,7 @@ from models.vocabulary import N_
 
 RECORD_FIELDS: dict[str, str] = {
     "employee_code": N_("Employee code"),
+    "id_number": N_("Personal identification number"),
     "full_name": N_("Full name"),
     "gender": N_("Gender"),
     "birth_date": N_("Date of birth"),
@@ -65,6 +67,8 @@ async def my_data(session: AsyncSession, official: Official) -> dict[str, Any]:
         name: _plain(unit.name if name == "unit" else getattr(official, name))
         for name in RECORD_FIELDS
     }
+    # Shown masked even to its owner: the file and the chat both travel through platforms.
+    record["id_number"] = masked(official.id_number)
     training = [
         {
             "kind": r.kind,
