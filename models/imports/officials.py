@@ -40,7 +40,7 @@ from models.imports.cells import (
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
 from models.imports.report import ImportResult
-from models.imports.roster_template import ROSTER_COLUMNS
+from models.imports.roster_template import COLUMN_HELP, ROSTER_COLUMNS
 from models.imports.table import CellValue, Table, TableRow
 from models.org import id_numbers
 from models.org.admins import role_paths
@@ -319,6 +319,7 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
     kind = "officials"
     label = N_("Roster of officials")
     columns = ROSTER_COLUMNS
+    column_help = COLUMN_HELP
     plan_type = RosterPlan
     result_type = RosterResult
     audit_action = AUDIT_ACTION
