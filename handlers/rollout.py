@@ -5,6 +5,7 @@ units ("🔑 Link codes for my unit"), with the list of who has not linked yet."
 from __future__ import annotations
 
 from handlers.admin_access import actor_of, admin_scope, denied
+from handlers.common import stale_reply
 from handlers.context import Context
 from handlers.payloads import ADMIN_KIT, TEMPLATE_ASK, TEMPLATE_KIND, Values
 from handlers.router import Router
@@ -40,7 +41,7 @@ async def on_template(ctx: Context, values: Values) -> list[Reply]:
         return denied(ctx)
     importer = IMPORTERS.get(values.text("kind"))
     if importer is None:
-        return [Reply(_("This button is no longer valid. Please open /quantri again."))]
+        return stale_reply(ctx)
     units = await units_in_scope(ctx.session, [u.path for u in scope.units])
     return [
         Reply(
