@@ -179,7 +179,9 @@ async def import_file(
             async with db.transaction() as session:
                 now = datetime.now(UTC)
                 today = now.astimezone(settings.timezone).date()
-                plan = await importer.plan(session, file_name, content, today=today)
+                plan = await importer.plan(
+                    session, file_name, content, today=today, pepper=settings.link_codes.pepper
+                )
                 print(importer.format_plan_report(plan))
                 if plan.errors and not skip_bad_rows:
                     return 1

@@ -3,12 +3,14 @@ used to follow an official whose employee code changed, never shown whole."""
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from openpyxl import load_workbook
+from sqlalchemy import select, text
 
 from bot.db import Database
 from bot.logs import Redactor
@@ -51,9 +53,16 @@ async def run(
 
 
 async def stored(db: Database) -> dict[str, str | None]:
+    """Each official's number as far as it can be told from the database: the keyed hash
+    of a known number is the number; the plain number is in no column."""
     async with db.transaction() as session:
         rows = (await session.scalars(select(Official))).all()
-    return {o.employee_code: o.id_number for o in rows}
+    known = {id_numbers.keyed_hash(n, b""): n for n in (NHUNG, QUANG)}
+    for o in rows:
+        assert o.id_number_hash is None or o.id_number_masked == id_numbers.masked(
+            known[o.id_number_hash]
+        )
+    return {o.employee_code: known.get(o.id_number_hash or "") for o in rows}
 
 
 def test_digits_give_century_sex_and_year() -> None:
@@ -148,3 +157,33 @@ async def test_my_data_and_logs_show_the_number_masked(
     record = logging.LogRecord("x", logging.ERROR, "f", 1, "params (%s, %s)", (NHUNG, 5), None)
     redactor.filter(record)
     assert NHUNG not in record.getMessage() and redactor.redact("+84912345678") == "+84912345678"
+
+
+async def test_the_number_is_stored_only_as_a_keyed_hash_and_masked(
+    db: Database, commune: OrgUnit
+) -> None:
+    pepper = b"p" * 32
+    content = csv_bytes([person("DB001", NHUNG)], header=HEADER)
+    async with db.transaction() as session:
+        plan = await ROSTER.plan(session, "ds.csv", content, today=TODAY, pepper=pepper)
+        await ROSTER.apply(session, plan, actor="test", now=NOW)
+        rows = (await session.execute(text("SELECT * FROM officials"))).all()
+        entries = (await session.execute(text("SELECT * FROM audit_log"))).all()
+    dump = repr(rows) + repr(entries)
+    assert NHUNG not in dump and "0111******34" in dump
+    assert id_numbers.keyed_hash(NHUNG, pepper) in dump
+    assert id_numbers.keyed_hash(NHUNG, b"") not in dump  # the pepper keys it
+    # Matching goes through the same hash: the code change is found with the same pepper.
+    content = csv_bytes([person("NV-1", NHUNG)], header=HEADER)
+    async with db.transaction() as session:
+        plan = await ROSTER.plan(session, "ds.csv", content, today=TODAY, pepper=pepper)
+    assert plan.recoded == [("DB001", "NV-1")]
+
+
+async def test_the_error_workbook_masks_the_number(db: Database, commune: OrgUnit) -> None:
+    plan, _result = await run(db, [person("DB001", "011188001234"), person("", QUANG)])
+    assert not plan.ok
+    book = load_workbook(io.BytesIO(ROSTER.write_error_file(plan)))
+    cells = [str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert not any("011188001234" in c or QUANG in c for c in cells), cells
+    assert "0111******34" in cells and "0110******21" in cells

@@ -54,10 +54,16 @@ _LOOKUP_CHUNK = 900
 _PG_LOOKUP_CHUNK = 10_000
 
 # Official attributes an import may change (unit_code becomes unit_id), in a stable order.
+# The personal identification number is stored as its keyed hash and masked form only.
+_STORED_AS: dict[str, tuple[str, ...]] = {
+    "unit_code": ("unit_id",),
+    "id_number": ("id_number_hash", "id_number_masked"),
+}
 _ATTRIBUTES: tuple[str, ...] = tuple(
-    "unit_id" if name == "unit_code" else name
+    stored
     for name in (*ROSTER_FIELDS, "active")
     if name != "employee_code"
+    for stored in _STORED_AS.get(name, (name,))
 )
 _TEXT_LIMITS: dict[str, int] = {
     "employee_code": 40,
@@ -347,8 +353,8 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
         existing = await _load_existing(session, [code for _row, code, _v in candidates])
         holders = await _load_existing(
             session,
-            [v["id_number"] for _r, _c, v in candidates if v.get("id_number")],
-            by="id_number",
+            [v["id_number_hash"] for _r, _c, v in candidates if v.get("id_number_hash")],
+            by="id_number_hash",
         )
         candidates = _match_id_numbers(
             candidates, existing, holders, table.headers.get("id_number", ""), errors
@@ -421,6 +427,26 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
             report += "\n" + _(MSG_RECODED).format(pairs=_pairs(plan.recoded, limit))
         return report
 
+    def write_error_file(self, plan: RosterPlan) -> bytes:
+        """The bad rows go back to a chat: their ID numbers go masked, as in the report."""
+        header = plan.headers.get("id_number")
+        if header is None or header not in plan.header_cells:
+            return super().write_error_file(plan)
+        index = plan.header_cells.index(header)
+
+        def hide(cells: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
+            if index >= len(cells) or cells[index] in (None, ""):
+                return cells
+            digits = "".join(ch for ch in str(cells[index]) if ch.isdigit())
+            return (
+                *cells[:index],
+                id_numbers.masked(digits or str(cells[index])),
+                *cells[index + 1 :],
+            )
+
+        rows = {number: hide(cells) for number, cells in plan.bad_rows.items()}
+        return super().write_error_file(dataclasses.replace(plan, bad_rows=rows))
+
     def format_result(self, result: RosterResult) -> str:
         text = super().format_result(result)
         if result.recoded:
@@ -492,9 +518,11 @@ def _flag_duplicate_id_numbers(
     errors: dict[int, list[RowError]],
 ) -> None:
     rows_by_number: dict[str, list[int]] = defaultdict(list)
+    shown: dict[str, str] = {}
     for row, _code, values in parsed:
-        if values.get("id_number"):
-            rows_by_number[values["id_number"]].append(row.number)
+        if values.get("id_number_hash"):
+            rows_by_number[values["id_number_hash"]].append(row.number)
+            shown[values["id_number_hash"]] = values["id_number_masked"]
     for number, rows in rows_by_number.items():
         if len(rows) > 1:
             for row_number in rows:
@@ -502,7 +530,7 @@ def _flag_duplicate_id_numbers(
                     RowError(
                         row_number,
                         header,
-                        id_numbers.masked(number) or "",
+                        shown[number],
                         MSG_DUPLICATE_ID_NUMBER,
                         {"rows": ", ".join(str(n) for n in rows)},
                     )
@@ -522,10 +550,10 @@ def _match_id_numbers(
     in_file = {code.casefold() for _row, code, _values in candidates}
     kept: list[tuple[TableRow, str, dict[str, Any]]] = []
     for row, code, values in candidates:
-        number = values.get("id_number")
+        number = values.get("id_number_hash")
         holder = holders.get(number) if number else None
         old = existing.get(code)
-        shown = id_numbers.masked(number) or ""
+        shown = values.get("id_number_masked") or ""
         if holder is None or (old is not None and holder["id"] == old["id"]):
             kept.append((row, code, values))
         elif old is not None:
@@ -551,13 +579,13 @@ async def _add_recoded(
 ) -> None:
     """`existing` gains the officials whose code the plan changes, found again by number."""
     wanted = {
-        row.values["id_number"]: row.employee_code
+        row.values["id_number_hash"]: row.employee_code
         for row in plan.rows
         if "employee_code" in row.values and row.employee_code not in existing
     }
     if not wanted:
         return
-    for number, old in (await _load_existing(session, list(wanted), by="id_number")).items():
+    for number, old in (await _load_existing(session, list(wanted), by="id_number_hash")).items():
         existing[wanted[number]] = old
 
 
@@ -657,14 +685,18 @@ def _parse_row(row: TableRow, ctx: _Context) -> tuple[str, dict[str, Any], list[
 
     cells, errors = read_cells(row, ctx.headers, parse)
     values = {k: v for found in cells.values() for k, v in found.items()}
-    number = values.get("id_number")
-    if number is not None:
-        try:
-            id_numbers.check_against(number, values.get("birth_date"), values.get("gender"))
-        except id_numbers.IdNumberError as bad:
-            errors.append(
-                RowError(row.number, ctx.headers["id_number"], number, bad.msgid, bad.params)
-            )
+    if "id_number" in values:
+        number = values.pop("id_number")
+        if number is not None:
+            try:
+                id_numbers.check_against(number, values.get("birth_date"), values.get("gender"))
+            except id_numbers.IdNumberError as bad:
+                errors.append(
+                    RowError(row.number, ctx.headers["id_number"], number, bad.msgid, bad.params)
+                )
+        # From here on the number exists only as what is stored: hash and masked form.
+        values["id_number_hash"] = number and id_numbers.keyed_hash(number, ctx.plan.pepper)
+        values["id_number_masked"] = id_numbers.masked(number)
     if "id_number" in ctx.headers:
         errors = [_masked_error(e, ctx.headers["id_number"]) for e in errors]
     code = values.pop("employee_code", "")

@@ -3,11 +3,15 @@
 
 From 1 Jul 2026 it keys an official's e-record (Decree 27/2026/NĐ-CP), so the roster
 matches people by it when their employee code changes. It is personal data: it is never
-shown whole in a chat or an export; `masked` is the only form that leaves the database.
+shown whole in a chat or an export. It is not stored either: nothing after the import
+needs it, which checks it against the row's birth date and sex. The database keeps its
+keyed hash (`keyed_hash`: matching and uniqueness) and its masked form (what people see).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date
 
 from models.vocabulary import N_
@@ -84,6 +88,17 @@ def check_against(number: str, birth_date: date | None, gender: str | None) -> N
 
 # Shown in Vietnamese whatever the locale: they name the file's values (see ACCEPTED_WORDS).
 _SEX_WORDS = {"male": "nam", "female": "nữ"}
+
+
+# Keeps these hashes apart from the link codes' ones, which use the same pepper.
+_HASH_DOMAIN = b"id_number:"
+
+
+def keyed_hash(number: str, pepper: bytes) -> str:
+    """HMAC-SHA256 under the server's pepper (LINK_CODE_SECRET): there are only about 10^9
+    numbers per province and birth year, so a plain hash of a leaked database would be
+    reversed in minutes; without the pepper it cannot be."""
+    return hmac.new(pepper, _HASH_DOMAIN + number.encode(), hashlib.sha256).hexdigest()
 
 
 def masked(number: str | None) -> str | None:

@@ -18,7 +18,6 @@ from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course
 from models.courses.registrations import Registration
 from models.notices.outbox import Notice
-from models.org.id_numbers import masked
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.privacy.reads import READ
@@ -66,9 +65,10 @@ async def my_data(session: AsyncSession, official: Official) -> dict[str, Any]:
     record = {
         name: _plain(unit.name if name == "unit" else getattr(official, name))
         for name in RECORD_FIELDS
+        if name != "id_number"
     }
-    # Shown masked even to its owner: the file and the chat both travel through platforms.
-    record["id_number"] = masked(official.id_number)
+    # Only the masked form is stored (models/org/id_numbers): its owner sees that too.
+    record["id_number"] = official.id_number_masked
     training = [
         {
             "kind": r.kind,

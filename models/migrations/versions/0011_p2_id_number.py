@@ -1,4 +1,5 @@
-"""officials' personal identification number (số định danh cá nhân), unique when present
+"""officials' personal identification number (số định danh cá nhân): its keyed hash, unique
+when present, and its masked form; the number itself is not stored
 
 Revision ID: 0011_p2
 Revises: 0010
@@ -18,13 +19,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("officials") as batch:
-        batch.add_column(sa.Column("id_number", sa.String(12), nullable=True))
+        # HMAC-SHA256 hex (models/org/id_numbers.keyed_hash) and "0111******34".
+        batch.add_column(sa.Column("id_number_hash", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("id_number_masked", sa.String(12), nullable=True))
     # A unique index, not a constraint: NULLs (most rosters have no such column yet) never
     # collide, on SQLite and PostgreSQL alike.
-    op.create_index("ix_officials_id_number", "officials", ["id_number"], unique=True)
+    op.create_index("ix_officials_id_number_hash", "officials", ["id_number_hash"], unique=True)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_officials_id_number", table_name="officials")
+    op.drop_index("ix_officials_id_number_hash", table_name="officials")
     with op.batch_alter_table("officials") as batch:
-        batch.drop_column("id_number")
+        batch.drop_column("id_number_masked")
+        batch.drop_column("id_number_hash")
