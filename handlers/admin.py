@@ -10,6 +10,8 @@ from handlers.payloads import (
     ADMIN_GRANT,
     ADMIN_IMPORT,
     ADMIN_KIT,
+    ADMIN_REISSUE,
+    ADMIN_UNLINKED,
     EXPORT_ASK,
     GRANT,
     TEMPLATE_ASK,
@@ -44,6 +46,8 @@ async def on_admin(ctx: Context) -> list[Reply]:
         command_choice(_("📊 Compliance report"), "baocao"),
         Choice(_("📋 Course registrations (Excel)"), EXPORT_ASK.pack()),
         Choice(_("🔑 Link codes for my unit"), ADMIN_KIT.pack()),
+        Choice(_("🔁 New link code for one official"), ADMIN_REISSUE.pack()),
+        Choice(_("👥 Not linked yet"), ADMIN_UNLINKED.pack()),
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))

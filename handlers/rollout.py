@@ -4,20 +4,46 @@ units ("🔑 Link codes for my unit"), with the list of who has not linked yet."
 
 from __future__ import annotations
 
-from handlers.admin_access import actor_of, admin_scope, denied
-from handlers.common import stale_reply
+from handlers.admin_access import actor_of, admin_scope, audit_read, denied
+from handlers.common import addressed, stale_reply
 from handlers.context import Context
-from handlers.payloads import ADMIN_KIT, TEMPLATE_ASK, TEMPLATE_KIND, Values
+from handlers.flows import Flow
+from handlers.payloads import (
+    ADMIN_KIT,
+    ADMIN_REISSUE,
+    ADMIN_UNLINKED,
+    REISSUE_CANCEL,
+    REISSUE_PICK,
+    TEMPLATE_ASK,
+    TEMPLATE_KIND,
+    Values,
+)
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_number
-from models.chat.rollout_kit import issue_kit, unlinked_by_unit
+from locales.wording import shorten
+from models.chat.rollout_kit import (
+    beyond_scope,
+    issue_kit,
+    refuse_reissue,
+    reissue,
+    unlinked_by_unit,
+    unlinked_units,
+    unlinked_xlsx,
+)
 from models.imports.kinds import IMPORTERS
 from models.imports.templates import importer_template, template_file_name, units_in_scope
+from models.org.official_search import search_in_scope
+from models.org.officials import Official
 
 router = Router("rollout")
 PDF = "application/pdf"
 _NAMES_SHOWN = 30  # per unit, in the "not linked yet" list
+_UNITS_SHOWN = 20  # in the "👥 Not linked yet" summary; the file has them all
+
+# "🔁 New link code for one official": the admin types a name or code, then picks.
+REISSUING = Flow("reissue", steps=("search",), free_text=("search",))
+SEARCH = REISSUING.step("search")
 
 
 @router.choice(TEMPLATE_ASK, needs_link=True)
@@ -79,6 +105,7 @@ async def on_kit(ctx: Context, _values: Values) -> list[Reply]:
         actor_official_id=ctx.official.id,
         pepper=ctx.settings.link_codes.pepper,
         bot_username=ctx.bot_username,
+        scope_paths=[u.path for u in scope.units],
     )
     lines = [
         _(
@@ -103,6 +130,202 @@ async def on_kit(ctx: Context, _values: Values) -> list[Reply]:
             attachments=(
                 Attachment(file_name=f"{stem}.xlsx", content=kit.xlsx, mime_type=XLSX),
                 Attachment(file_name=f"{stem}.pdf", content=kit.pdf, mime_type=PDF),
+            ),
+        )
+    ]
+
+
+@router.choice(ADMIN_UNLINKED, needs_link=True)
+async def on_unlinked(ctx: Context, _values: Values) -> list[Reply]:
+    scope = await admin_scope(ctx, ADMIN_UNLINKED.pack())
+    if scope is None:
+        return denied(ctx)
+    units = await unlinked_units(ctx.session, [u.path for u in scope.units])
+    total = sum(len(u.officials) for u in units)
+    if not total:
+        return [
+            Reply(
+                addressed(_("Every official in {title}'s units has linked a chat."), ctx.official)
+            )
+        ]
+    audit_read(ctx, "unlinked", scope, total, "unlinked")
+    lines = [
+        addressed(
+            _("👥 {n} officials in {title}'s units have not linked a chat yet:"),
+            ctx.official,
+            n=format_number(total),
+        )
+    ]
+    lines.extend(
+        _("- {unit}: {n}").format(unit=u.name, n=format_number(len(u.officials)))
+        for u in units[:_UNITS_SHOWN]
+    )
+    if len(units) > _UNITS_SHOWN:
+        lines.append(
+            _("… and {n} more units, in the file.").format(
+                n=format_number(len(units) - _UNITS_SHOWN)
+            )
+        )
+    lines.append(
+        _(
+            "The attached file lists every one of them with their unit. “🔑 Link codes for"
+            " my unit” makes their codes and slips."
+        )
+    )
+    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")
+    return [
+        Reply(
+            "\n".join(lines),
+            attachments=(
+                Attachment(
+                    file_name=f"chua-lien-ket-{stamp}.xlsx",
+                    content=unlinked_xlsx(units),
+                    mime_type=XLSX,
+                    summary=_("Workbook: the officials who have not linked a chat yet."),
+                ),
+            ),
+            choices=(Choice(_("🔑 Link codes for my unit"), ADMIN_KIT.pack()),),
+        )
+    ]
+
+
+@router.choice(ADMIN_REISSUE, needs_link=True)
+async def on_reissue_ask(ctx: Context, _values: Values) -> list[Reply]:
+    if await admin_scope(ctx, ADMIN_REISSUE.pack()) is None:
+        return denied(ctx)
+    SEARCH.enter(ctx)
+    return [
+        Reply(
+            addressed(
+                _(
+                    "🔁 Whose link code should be renewed? {Title} can type part of the name"
+                    " (with or without diacritics) or the employee code."
+                ),
+                ctx.official,
+            ),
+            choices=(Choice(_("❌ Cancel"), REISSUE_CANCEL.pack()),),
+        )
+    ]
+
+
+@router.choice(REISSUE_CANCEL, needs_link=True)
+async def on_reissue_cancel(ctx: Context, _values: Values) -> list[Reply]:
+    if await admin_scope(ctx, REISSUE_CANCEL.pack()) is None:
+        return denied(ctx)
+    REISSUING.end(ctx)
+    return [Reply(_("Cancelled. Nothing was changed."))]
+
+
+@router.step(SEARCH)
+async def on_reissue_search(ctx: Context) -> list[Reply]:
+    scope = await admin_scope(ctx, "reissue")
+    if scope is None:
+        ctx.dialog.end()
+        return denied(ctx)
+    typed = ctx.text.strip()[:60]
+    found = await search_in_scope(ctx.session, [u.path for u in scope.units], typed)
+    cancel = Choice(_("❌ Cancel"), REISSUE_CANCEL.pack())
+    if not found:
+        return [
+            Reply(
+                addressed(
+                    _(
+                        "Nobody in {title}'s units matches “{query}”. Please type another"
+                        " part of the name or the employee code."
+                    ),
+                    ctx.official,
+                    query=typed,
+                ),
+                choices=(cancel,),
+            )
+        ]
+    choices = [
+        Choice(
+            shorten(f"{o.full_name} · {o.employee_code} · {o.unit.name}", 60),
+            REISSUE_PICK.pack(id=o.id),
+        )
+        for o in found
+    ]
+    return [
+        Reply(
+            _("Choose the official (type again to search again):"),
+            choices=(*choices, cancel),
+        )
+    ]
+
+
+@router.choice(REISSUE_PICK, needs_link=True)
+async def on_reissue_pick(ctx: Context, values: Values) -> list[Reply]:
+    scope = await admin_scope(ctx, REISSUE_PICK.pack(id=values.number("id")))
+    if scope is None:
+        return denied(ctx)
+    assert ctx.official is not None
+    official = await ctx.session.get(Official, values.number("id"))
+    if official is not None and not official.active:
+        official = None
+    paths = [u.path for u in scope.units]
+    if (
+        official is None
+        or not scope.reaches(official.unit.path)
+        or await beyond_scope(ctx.session, [official], paths)
+    ):
+        refuse_reissue(
+            ctx.session,
+            actor=actor_of(ctx),
+            actor_official_id=ctx.official.id,
+            official_id=values.number("id"),
+            now=ctx.now,
+        )
+        REISSUING.end(ctx)
+        return [
+            Reply(
+                addressed(
+                    _(
+                        "Sorry, {title} cannot issue a code for this official: they are not"
+                        " in {title}'s units (or they hold wider admin rights). Nothing was"
+                        " changed."
+                    ),
+                    ctx.official,
+                )
+            )
+        ]
+    REISSUING.end(ctx)
+    kit = await reissue(
+        ctx.session,
+        official,
+        now=ctx.now,
+        actor=actor_of(ctx),
+        actor_official_id=ctx.official.id,
+        pepper=ctx.settings.link_codes.pepper,
+        bot_username=ctx.bot_username,
+    )
+    [slip] = kit.slips
+    lines = [
+        _(
+            "🔑 New link code for {name} ({code}, {unit}): {link_code}. Their earlier unused"
+            " codes no longer work."
+        ).format(
+            name=slip.full_name, code=slip.employee_code, unit=slip.unit_name, link_code=slip.code
+        )
+    ]
+    if slip.deep_link:
+        lines.append(_("Link for Telegram: {link}").format(link=slip.deep_link))
+    lines.append(
+        _(
+            "On Zalo, they send the code to the assistant. The printable slip with the QR"
+            " code is attached; please hand it to them in person."
+        )
+    )
+    return [
+        Reply(
+            "\n".join(lines),
+            attachments=(
+                Attachment(
+                    file_name=f"ma-lien-ket-{slip.employee_code}.pdf",
+                    content=kit.pdf,
+                    mime_type=PDF,
+                    summary=_("The slip is a PDF file."),
+                ),
             ),
         )
     ]

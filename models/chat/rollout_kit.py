@@ -16,11 +16,14 @@ from models import audit
 from models.chat import link_codes
 from models.chat.accounts import ChatAccount
 from models.exports.sheets import append_row, bold_row, save, set_widths
+from models.org.admins import role_paths
 from models.org.officials import Official
 from models.org.units import OrgUnit
 
 FONTS = Path(__file__).resolve().parent.parent / "exports" / "fonts"
 AUDIT_ACTION = "link_code.batch"
+REISSUE_ACTION = "link_code.reissue"
+REISSUE_DENIED_ACTION = "link_code.reissue_denied"
 ZALO_STEP = "Trên Zalo: tìm và mở tài khoản của Trợ lý, gửi tin nhắn có mã liên kết."
 
 
@@ -74,6 +77,63 @@ async def unlinked_by_unit(
     return list(found.items())
 
 
+@dataclass(frozen=True)
+class UnlinkedUnit:
+    code: str
+    name: str
+    officials: list[Official]
+
+
+async def unlinked_units(session: AsyncSession, unit_paths: list[str]) -> list[UnlinkedUnit]:
+    """The units of the subtrees that have officials with no linked chat, in tree order."""
+    found: dict[int, UnlinkedUnit] = {}
+    for path in unit_paths:
+        for official in await unlinked_officials(session, path):
+            unit = official.unit
+            found.setdefault(unit.id, UnlinkedUnit(unit.code, unit.name, [])).officials.append(
+                official
+            )
+    return list(found.values())
+
+
+def unlinked_xlsx(units: list[UnlinkedUnit]) -> bytes:
+    """Sheet 1: one row per official not linked yet; sheet 2: the counts by unit."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    people = workbook.active
+    assert people is not None
+    people.title = "Chưa liên kết"
+    append_row(people, ["Mã đơn vị", "Đơn vị", "Mã cán bộ", "Họ và tên"])
+    bold_row(people, 1)
+    for unit in units:
+        for official in unit.officials:
+            append_row(people, [unit.code, unit.name, official.employee_code, official.full_name])
+    set_widths(people, [14, 40, 14, 30])
+    people.freeze_panes = "A2"
+    counts = workbook.create_sheet("Số lượng theo đơn vị")
+    append_row(counts, ["Mã đơn vị", "Đơn vị", "Số cán bộ chưa liên kết"])
+    bold_row(counts, 1)
+    for unit in units:
+        append_row(counts, [unit.code, unit.name, len(unit.officials)])
+    append_row(counts, ["", "Tổng cộng", sum(len(u.officials) for u in units)])
+    set_widths(counts, [14, 40, 26])
+    return save(workbook)
+
+
+async def beyond_scope(
+    session: AsyncSession, officials: list[Official], scope_paths: list[str]
+) -> set[int]:
+    """Officials whose admin roles reach outside `scope_paths`: a code for them would hand
+    a unit admin a wider admin's account, so a scoped admin may not issue one."""
+    roles = await role_paths(session, [o.id for o in officials])
+    return {
+        official_id
+        for official_id, paths in roles.items()
+        if not all(any(p.startswith(s) for s in scope_paths) for p in paths)
+    }
+
+
 async def issue_kit(
     session: AsyncSession,
     unit: OrgUnit,
@@ -84,11 +144,17 @@ async def issue_kit(
     bot_username: str | None,
     actor_official_id: int | None = None,
     ttl: timedelta = link_codes.DEFAULT_TTL,
+    scope_paths: list[str] | None = None,
 ) -> Kit:
     """Fresh codes for every unlinked official under `unit` (their older codes revoked by
-    `link_codes.issue`), one audit entry for the batch naming who issued it."""
+    `link_codes.issue`), one audit entry for the batch naming who issued it. With
+    `scope_paths` (a chat admin's), officials with wider admin roles are left out."""
     slips: list[Slip] = []
-    for official in await unlinked_officials(session, unit.path):
+    officials = await unlinked_officials(session, unit.path)
+    if scope_paths is not None:
+        wider = await beyond_scope(session, officials, scope_paths)
+        officials = [o for o in officials if o.id not in wider]
+    for official in officials:
         code = link_codes.display_code(
             await link_codes.issue(
                 session, official, now=now, created_by=actor, pepper=pepper, ttl=ttl
@@ -115,6 +181,65 @@ async def issue_kit(
     )
     expires = (now + ttl).strftime("%d/%m/%Y")
     return Kit(unit.name, slips, kit_xlsx(slips, expires), slips_pdf(slips, expires))
+
+
+async def reissue(
+    session: AsyncSession,
+    official: Official,
+    *,
+    now: datetime,
+    actor: str,
+    actor_official_id: int | None,
+    pepper: bytes,
+    bot_username: str | None,
+    ttl: timedelta = link_codes.DEFAULT_TTL,
+) -> Kit:
+    """One official's fresh code (their older unused codes revoked) on a one-slip PDF, for
+    someone who lost their slip or changed phone; audited with who asked."""
+    code = link_codes.display_code(
+        await link_codes.issue(session, official, now=now, created_by=actor, pepper=pepper, ttl=ttl)
+    )
+    slip = Slip(
+        official.employee_code,
+        official.full_name,
+        official.unit.name,
+        code,
+        deep_link(bot_username, code),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        actor_official_id=actor_official_id,
+        action=REISSUE_ACTION,
+        subject=official.employee_code,
+        affected=1,
+        detail={"official_id": official.id, "expires_at": (now + ttl).isoformat()},
+        at=now,
+    )
+    expires = (now + ttl).strftime("%d/%m/%Y")
+    return Kit(official.unit.name, [slip], b"", slips_pdf([slip], expires))
+
+
+def refuse_reissue(
+    session: AsyncSession,
+    *,
+    actor: str,
+    actor_official_id: int,
+    official_id: int,
+    now: datetime,
+) -> None:
+    """A code asked for someone outside the admin's reach (a forged button, or a role
+    changed meanwhile): nothing is issued, and the attempt is on record."""
+    audit.record(
+        session,
+        actor=actor,
+        actor_official_id=actor_official_id,
+        action=REISSUE_DENIED_ACTION,
+        subject=str(official_id),
+        affected=0,
+        detail={"official_id": official_id},
+        at=now,
+    )
 
 
 def kit_xlsx(slips: list[Slip], expires: str) -> bytes:
