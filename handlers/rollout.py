@@ -20,7 +20,7 @@ from handlers.payloads import (
 )
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
-from locales import _, format_number
+from locales import _, format_number, ngettext
 from locales.wording import shorten
 from models.chat.rollout_kit import (
     beyond_scope,
@@ -151,7 +151,11 @@ async def on_unlinked(ctx: Context, _values: Values) -> list[Reply]:
     audit_read(ctx, "unlinked", scope, total, "unlinked")
     lines = [
         addressed(
-            _("👥 {n} officials in {title}'s units have not linked a chat yet:"),
+            ngettext(
+                "👥 {n} official in {title}'s units has not linked a chat yet:",
+                "👥 {n} officials in {title}'s units have not linked a chat yet:",
+                total,
+            ),
             ctx.official,
             n=format_number(total),
         )
@@ -162,9 +166,11 @@ async def on_unlinked(ctx: Context, _values: Values) -> list[Reply]:
     )
     if len(units) > _UNITS_SHOWN:
         lines.append(
-            _("… and {n} more units, in the file.").format(
-                n=format_number(len(units) - _UNITS_SHOWN)
-            )
+            ngettext(
+                "… and {n} more unit, in the file.",
+                "… and {n} more units, in the file.",
+                len(units) - _UNITS_SHOWN,
+            ).format(n=format_number(len(units) - _UNITS_SHOWN))
         )
     lines.append(
         _(
