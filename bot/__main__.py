@@ -12,6 +12,8 @@ python -m bot db upgrade              apply migrations (once per release; under 
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
 python -m bot link-code EMPLOYEE_CODE [--days N]
+python -m bot link-codes UNIT_CODE [--out DIR]
+python -m bot template KIND [--out FILE]
 python -m bot export registrations COURSE_CODE [--out FILE]
                                       a course's registrations (whole province) as .xlsx
 
@@ -261,7 +263,9 @@ async def import_file(
             async with db.transaction() as session:
                 now = datetime.now(UTC)
                 today = now.astimezone(settings.timezone).date()
-                plan = await importer.plan(session, file_name, content, today=today)
+                plan = await importer.plan(
+                    session, file_name, content, today=today, pepper=settings.link_codes.pepper
+                )
                 print(importer.format_plan_report(plan))
                 if plan.errors and not skip_bad_rows:
                     return 1
@@ -411,6 +415,18 @@ async def export_registrations(settings: Settings, course_code: str, out: Path |
     return 0
 
 
+async def kit_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_kits import write_link_codes, write_template
+
+    db = await open_database(settings)
+    try:
+        if args.command == "template":
+            return await write_template(db, settings, args.kind, args.out)
+        return await write_link_codes(db, settings, args.unit_code, args.out)
+    finally:
+        await db.dispose()
+
+
 def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
@@ -509,6 +525,12 @@ def parser() -> argparse.ArgumentParser:
     lc = sub.add_parser("link-code", help="issue a one-time link code")
     lc.add_argument("employee_code")
     lc.add_argument("--days", type=int, default=14)
+    lk = sub.add_parser("link-codes", help="rollout kit: codes for a unit's unlinked officials")
+    lk.add_argument("unit_code")
+    lk.add_argument("--out", type=Path, help="folder to write the .xlsx and .pdf to")
+    tp = sub.add_parser("template", help="write the empty .xlsx template of an import kind")
+    tp.add_argument("kind")
+    tp.add_argument("--out", type=Path, help="file to write (default mau-KIND.xlsx)")
     hd = sub.add_parser("holidays", help="list the days no non-urgent notice is sent")
     hd.add_argument("year", type=int)
     ex = sub.add_parser("export", help="export data as .xlsx")
@@ -608,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(units_tree(settings))
         if args.command == "link-code":
             return asyncio.run(link_code(settings, args.employee_code, args.days))
+        if args.command in ("link-codes", "template"):
+            return asyncio.run(kit_command(settings, args))
         if args.command == "export":
             return asyncio.run(export_registrations(settings, args.course_code, args.out))
     except KeyboardInterrupt:

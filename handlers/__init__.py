@@ -20,6 +20,7 @@ from handlers import (
     reminders,
     reports,
     requirements,
+    rollout,
     start,
 )
 from handlers.router import Router, compose
@@ -30,6 +31,7 @@ ROUTERS: tuple[Router, ...] = (
     reports.router,
     admin_export.router,
     admin_files.router,
+    rollout.router,
     broadcast.router,
     courses.router,
     digest.router,

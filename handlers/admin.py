@@ -9,8 +9,12 @@ from handlers.flows import AWAITING_FILE, Flow
 from handlers.payloads import (
     ADMIN_GRANT,
     ADMIN_IMPORT,
+    ADMIN_KIT,
+    ADMIN_REISSUE,
+    ADMIN_UNLINKED,
     EXPORT_ASK,
     GRANT,
+    TEMPLATE_ASK,
     Payload,
     Values,
 )
@@ -41,6 +45,9 @@ async def on_admin(ctx: Context) -> list[Reply]:
         Choice(_("📥 Import an Excel/CSV file"), ADMIN_IMPORT.pack()),
         command_choice(_("📊 Compliance report"), "baocao"),
         Choice(_("📋 Course registrations (Excel)"), EXPORT_ASK.pack()),
+        Choice(_("🔑 Link codes for my unit"), ADMIN_KIT.pack()),
+        Choice(_("🔁 New link code for one official"), ADMIN_REISSUE.pack()),
+        Choice(_("👥 Not linked yet"), ADMIN_UNLINKED.pack()),
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))
@@ -59,7 +66,8 @@ async def on_import_button(ctx: Context, _values: Values) -> list[Reply]:
                 "Send me the file (.xlsx or .csv) as a document in this chat. I will check "
                 "every row first and show you a summary; nothing is written until you "
                 "confirm. Accepted: {kinds}."
-            ).format(kinds=", ".join(_(k.label).lower() for k in IMPORTERS.values()))
+            ).format(kinds=", ".join(_(k.label).lower() for k in IMPORTERS.values())),
+            choices=(Choice(_("📄 Download a template"), TEMPLATE_ASK.pack()),),
         )
     ]
 

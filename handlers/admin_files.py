@@ -103,7 +103,12 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
         upload.content if upload.parsed is None else await asyncio.to_thread(decode, upload.parsed)
     )
     plan = await importer.plan(
-        ctx.session, upload.file_name, content, today=ctx.today, scope_unit=scope.widest
+        ctx.session,
+        upload.file_name,
+        content,
+        today=ctx.today,
+        scope_unit=scope.widest,
+        pepper=ctx.settings.link_codes.pepper,
     )
     if step == "":
         upload.kind = what

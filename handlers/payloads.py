@@ -197,6 +197,13 @@ NUDGE = Payload("nudge", who=Unchecked)
 
 ADMIN_IMPORT = Payload("adm:import")
 ADMIN_GRANT = Payload("adm:grant")
+ADMIN_KIT = Payload("adm:kit")
+ADMIN_UNLINKED = Payload("adm:unlinked")
+ADMIN_REISSUE = Payload("adm:reissue")
+REISSUE_PICK = Payload("reissue", id=int)  # an official's id, checked against the scope
+REISSUE_CANCEL = Payload("reissue:cancel")
+TEMPLATE_ASK = Payload("tpl:ask")
+TEMPLATE_KIND = Payload("tpl", kind=str)
 GRANT = Payload("grant", answer=YES_NO)
 REPORT_YEAR = Payload("rpt", year=int)
 EXPORT_ASK = Payload("regx:ask")

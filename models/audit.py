@@ -29,7 +29,17 @@ class AuditEntry(Base):
 # they are (ethnicity is sensitive personal data under Decree 13/2023/NĐ-CP; languages
 # often reveal it).
 SENSITIVE_FIELDS = frozenset(
-    {"phone", "birth_date", "ethnicity", "languages", "id_number", "citizen_id", "email"}
+    {
+        "phone",
+        "birth_date",
+        "ethnicity",
+        "languages",
+        "id_number",
+        "id_number_hash",
+        "id_number_masked",
+        "citizen_id",
+        "email",
+    }
 )
 
 

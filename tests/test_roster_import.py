@@ -694,7 +694,7 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
     workbook = load_workbook(io.BytesIO(template))
     sheet = workbook.worksheets[0]
     headers = [c.value for c in sheet[1]]
-    assert len(headers) == 24 == len(ROSTER_COLUMNS)
+    assert len(headers) == 25 == len(ROSTER_COLUMNS)
     # An empty template is "no data", not a crash.
     p = await plan(db, template, "mau.xlsx")
     assert p.file_error is not None and p.file_error.msgid == tabular.MSG_NO_DATA
@@ -723,6 +723,7 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
             "Thái, Mông",
             "01/10/2012",
             "vi",
+            "011190001234",
             "có",
         ]
     )
@@ -753,6 +754,7 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
         o.languages,
         o.started_service_on,
         o.preferred_locale,
+        o.id_number_masked,
         o.active,
     ) == (
         "female",
@@ -773,6 +775,7 @@ async def test_template_round_trips(db: Database, units: dict) -> None:
         ["Thái", "Mông"],
         date(2012, 10, 1),
         "vi",
+        "0111******34",  # masked: the number itself is not stored
         True,
     )
     guide = [r[0] for r in workbook["Hướng dẫn"].iter_rows(min_row=2, values_only=True)]

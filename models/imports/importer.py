@@ -43,6 +43,7 @@ class Importer(Protocol[PlanT, ResultT]):
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
+        pepper: bytes = b"",
     ) -> PlanT: ...
 
     async def apply(
@@ -104,10 +105,13 @@ class TableImporter(Generic[PlanT, ResultT]):
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
+        pepper: bytes = b"",
     ) -> PlanT:
         """`scope_unit` (an admin's unit) limits the rows to that unit's subtree where the
-        kind has units; `today` is the caller's, for the checks that need a date."""
+        kind has units; `today` is the caller's, for the checks that need a date; `pepper`
+        (LINK_CODE_SECRET) keys the hashes of personal numbers."""
         plan = self.plan_type(file_name, today)
+        plan.pepper = pepper
         if scope_unit is not None:
             plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
             plan.scope_name = scope_unit.name

@@ -5,6 +5,7 @@ that attribute as it is."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,6 +17,7 @@ from sqlalchemy import String, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from locales import _
 from locales.folding import fold_key
 from models import audit
 from models.chat.phone_links import unlink_phone_links
@@ -38,8 +40,9 @@ from models.imports.cells import (
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
 from models.imports.report import ImportResult
-from models.imports.roster_template import ROSTER_COLUMNS
+from models.imports.roster_template import COLUMN_HELP, ROSTER_COLUMNS
 from models.imports.table import CellValue, Table, TableRow
+from models.org import id_numbers
 from models.org.admins import role_paths
 from models.org.officials import ROSTER_FIELDS, Official
 from models.org.units import OrgUnit
@@ -51,10 +54,16 @@ _LOOKUP_CHUNK = 900
 _PG_LOOKUP_CHUNK = 10_000
 
 # Official attributes an import may change (unit_code becomes unit_id), in a stable order.
+# The personal identification number is stored as its keyed hash and masked form only.
+_STORED_AS: dict[str, tuple[str, ...]] = {
+    "unit_code": ("unit_id",),
+    "id_number": ("id_number_hash", "id_number_masked"),
+}
 _ATTRIBUTES: tuple[str, ...] = tuple(
-    "unit_id" if name == "unit_code" else name
+    stored
     for name in (*ROSTER_FIELDS, "active")
     if name != "employee_code"
+    for stored in _STORED_AS.get(name, (name,))
 )
 _TEXT_LIMITS: dict[str, int] = {
     "employee_code": 40,
@@ -177,6 +186,19 @@ MSG_DUPLICATE_CODE = N_(
     "the employee code “{value}” appears more than once in the file (rows {rows}); please"
     " keep only one row for each official."
 )
+MSG_DUPLICATE_ID_NUMBER = N_(
+    "the personal identification number “{value}” appears more than once in the file (rows"
+    " {rows}); each official has their own number."
+)
+MSG_ID_NUMBER_TAKEN = N_(
+    "the personal identification number “{value}” belongs to another official on file;"
+    " please check the number."
+)
+MSG_ID_NUMBER_RECODE_CLASH = N_(
+    "the personal identification number “{value}” belongs to the official with code {old},"
+    " who also has a row in this file; please keep one row per official."
+)
+MSG_RECODED = N_("Employee code changed (found by personal identification number): {pairs}.")
 MSG_PLAN_SUMMARY_SHEET = N_(
     "File “{file}” (sheet “{sheet}”). Data rows: {total}; valid: {valid}; with errors: {bad}."
 )
@@ -200,6 +222,9 @@ class PlannedRow:
 class RosterPlan(Plan[PlannedRow]):
     """A checked roster file."""
 
+    # (old code, new code) of officials found by their personal identification number.
+    recoded: list[tuple[str, str]] = field(default_factory=list)
+
 
 @dataclass(frozen=True)
 class OfficialChange:
@@ -212,6 +237,7 @@ class OfficialChange:
 class RosterResult(ImportResult):
     created_codes: list[str] = field(default_factory=list)
     changes: list[OfficialChange] = field(default_factory=list)  # the updated officials
+    recoded: list[tuple[str, str]] = field(default_factory=list)  # (old code, new code)
 
     @property
     def affected(self) -> int:
@@ -299,6 +325,7 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
     kind = "officials"
     label = N_("Roster of officials")
     columns = ROSTER_COLUMNS
+    column_help = COLUMN_HELP
     plan_type = RosterPlan
     result_type = RosterResult
     audit_action = AUDIT_ACTION
@@ -324,6 +351,14 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
 
         candidates = [(r, code, values) for r, code, values in parsed if r.number not in errors]
         existing = await _load_existing(session, [code for _row, code, _v in candidates])
+        holders = await _load_existing(
+            session,
+            [v["id_number_hash"] for _r, _c, v in candidates if v.get("id_number_hash")],
+            by="id_number_hash",
+        )
+        candidates = _match_id_numbers(
+            candidates, existing, holders, table.headers.get("id_number", ""), errors
+        )
         guarded = await _guarded_ids(session, plan, existing.values())
         await asyncio.to_thread(
             _add_to_plan, plan, candidates, existing, guarded, code_header, errors
@@ -335,6 +370,7 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
         """Upsert by employee code; rows whose values equal the stored ones are not touched."""
         # Looked up again, not taken from the plan: a chat admin confirms minutes later.
         existing = await _load_existing(session, [row.employee_code for row in plan.rows])
+        await _add_recoded(session, plan, existing)
         guarded = await _guarded_ids(session, plan, existing.values())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -362,6 +398,8 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
                 }
             )
             result.changes.append(OfficialChange(row.employee_code, old["id"], changed))
+            if "employee_code" in changed:
+                result.recoded.append((old["employee_code"], row.employee_code))
         result.created = len(inserts)
         result.updated = len(updates)
         await _write(session, inserts, updates)
@@ -380,7 +418,45 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
                 for c in result.changes
             },
             "created_codes": result.created_codes,
+            "recoded": [list(pair) for pair in result.recoded],
         }
+
+    def format_plan_report(self, plan: RosterPlan, limit: int = 20) -> str:
+        report = super().format_plan_report(plan, limit)
+        if plan.file_error is None and plan.recoded:
+            report += "\n" + _(MSG_RECODED).format(pairs=_pairs(plan.recoded, limit))
+        return report
+
+    def write_error_file(self, plan: RosterPlan) -> bytes:
+        """The bad rows go back to a chat: their ID numbers go masked, as in the report."""
+        header = plan.headers.get("id_number")
+        if header is None or header not in plan.header_cells:
+            return super().write_error_file(plan)
+        index = plan.header_cells.index(header)
+
+        def hide(cells: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
+            if index >= len(cells) or cells[index] in (None, ""):
+                return cells
+            digits = "".join(ch for ch in str(cells[index]) if ch.isdigit())
+            return (
+                *cells[:index],
+                id_numbers.masked(digits or str(cells[index])),
+                *cells[index + 1 :],
+            )
+
+        rows = {number: hide(cells) for number, cells in plan.bad_rows.items()}
+        return super().write_error_file(dataclasses.replace(plan, bad_rows=rows))
+
+    def format_result(self, result: RosterResult) -> str:
+        text = super().format_result(result)
+        if result.recoded:
+            text += "\n" + _(MSG_RECODED).format(pairs=_pairs(result.recoded, 20))
+        return text
+
+
+def _pairs(pairs: Sequence[tuple[str, str]], limit: int) -> str:
+    shown = ", ".join(f"{old} → {new}" for old, new in pairs[:limit])
+    return shown + (" …" if len(pairs) > limit else "")
 
 
 ROSTER = RosterImporter()
@@ -431,7 +507,86 @@ def _parse_rows(
             errors[row.number].extend(row_errors)
         parsed.append((row, code, values))
     _flag_duplicates(parsed, table.headers["employee_code"], errors)
+    if "id_number" in table.headers:
+        _flag_duplicate_id_numbers(parsed, table.headers["id_number"], errors)
     return parsed
+
+
+def _flag_duplicate_id_numbers(
+    parsed: Sequence[tuple[TableRow, str, dict[str, Any]]],
+    header: str,
+    errors: dict[int, list[RowError]],
+) -> None:
+    rows_by_number: dict[str, list[int]] = defaultdict(list)
+    shown: dict[str, str] = {}
+    for row, _code, values in parsed:
+        if values.get("id_number_hash"):
+            rows_by_number[values["id_number_hash"]].append(row.number)
+            shown[values["id_number_hash"]] = values["id_number_masked"]
+    for number, rows in rows_by_number.items():
+        if len(rows) > 1:
+            for row_number in rows:
+                errors[row_number].append(
+                    RowError(
+                        row_number,
+                        header,
+                        shown[number],
+                        MSG_DUPLICATE_ID_NUMBER,
+                        {"rows": ", ".join(str(n) for n in rows)},
+                    )
+                )
+
+
+def _match_id_numbers(
+    candidates: list[tuple[TableRow, str, dict[str, Any]]],
+    existing: dict[str, dict[str, Any]],
+    holders: Mapping[str, dict[str, Any]],
+    header: str,
+    errors: defaultdict[int, list[RowError]],
+) -> list[tuple[TableRow, str, dict[str, Any]]]:
+    """Rows whose ID number is on file: the same official, or one whose employee code
+    changed (that official is then the row's, under the new code: `existing` gains them),
+    or a clash. Returns the rows still valid."""
+    in_file = {code.casefold() for _row, code, _values in candidates}
+    kept: list[tuple[TableRow, str, dict[str, Any]]] = []
+    for row, code, values in candidates:
+        number = values.get("id_number_hash")
+        holder = holders.get(number) if number else None
+        old = existing.get(code)
+        shown = values.get("id_number_masked") or ""
+        if holder is None or (old is not None and holder["id"] == old["id"]):
+            kept.append((row, code, values))
+        elif old is not None:
+            errors[row.number].append(RowError(row.number, header, shown, MSG_ID_NUMBER_TAKEN))
+        elif holder["employee_code"].casefold() in in_file:
+            errors[row.number].append(
+                RowError(
+                    row.number,
+                    header,
+                    shown,
+                    MSG_ID_NUMBER_RECODE_CLASH,
+                    {"old": holder["employee_code"]},
+                )
+            )
+        else:
+            existing[code] = holder
+            kept.append((row, code, {**values, "employee_code": code}))
+    return kept
+
+
+async def _add_recoded(
+    session: AsyncSession, plan: RosterPlan, existing: dict[str, dict[str, Any]]
+) -> None:
+    """`existing` gains the officials whose code the plan changes, found again by number."""
+    wanted = {
+        row.values["id_number_hash"]: row.employee_code
+        for row in plan.rows
+        if "employee_code" in row.values and row.employee_code not in existing
+    }
+    if not wanted:
+        return
+    for number, old in (await _load_existing(session, list(wanted), by="id_number_hash")).items():
+        existing[wanted[number]] = old
 
 
 async def _guarded_ids(
@@ -470,6 +625,8 @@ def _add_to_plan(
             )
             continue
         plan.add(PlannedRow(row.number, code, values), new=old is None, changed=changed)
+        if old is not None and "employee_code" in values:
+            plan.recoded.append((old["employee_code"], code))
 
 
 def _flag_duplicates(
@@ -528,11 +685,33 @@ def _parse_row(row: TableRow, ctx: _Context) -> tuple[str, dict[str, Any], list[
 
     cells, errors = read_cells(row, ctx.headers, parse)
     values = {k: v for found in cells.values() for k, v in found.items()}
+    if "id_number" in values:
+        number = values.pop("id_number")
+        if number is not None:
+            try:
+                id_numbers.check_against(number, values.get("birth_date"), values.get("gender"))
+            except id_numbers.IdNumberError as bad:
+                errors.append(
+                    RowError(row.number, ctx.headers["id_number"], number, bad.msgid, bad.params)
+                )
+        # From here on the number exists only as what is stored: hash and masked form.
+        values["id_number_hash"] = number and id_numbers.keyed_hash(number, ctx.plan.pepper)
+        values["id_number_masked"] = id_numbers.masked(number)
+    if "id_number" in ctx.headers:
+        errors = [_masked_error(e, ctx.headers["id_number"]) for e in errors]
     code = values.pop("employee_code", "")
     unit_id = values.get("unit_id")
     if unit_id is not None and "level" not in values:
         values["level"] = ctx.units.by_id[unit_id].level
     return code, values, errors
+
+
+def _masked_error(error: RowError, id_header: str) -> RowError:
+    """A report about the ID number column names it masked: reports go to chats."""
+    if error.column != id_header:
+        return error
+    raw = "".join(ch for ch in error.value if ch.isdigit()) or error.value
+    return dataclasses.replace(error, value=id_numbers.masked(raw) or "")
 
 
 def _parse_memo(name: str, raw: CellValue, ctx: _Context) -> dict[str, Any]:
@@ -560,6 +739,15 @@ def _parse_cell(name: str, raw: CellValue, ctx: _Context) -> dict[str, Any]:
         return {} if level is None else {"level": level}
     if name == "rank_code":
         return _parse_rank_code(raw, "rank_tier" not in ctx.headers)
+    if name == "id_number":
+        if raw is None:
+            return {name: None}
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+                raise id_numbers.IdNumberError(id_numbers.MSG_BAD_ID_NUMBER)
+            return {name: id_numbers.normalize(raw)}
+        except id_numbers.IdNumberError as bad:
+            raise CellError(bad.msgid, **bad.params) from None
     if name == "active":
         active = yes_no(raw, _TRUE_WORDS, _FALSE_WORDS)
         # A blank status cell leaves the official as they are: it is "not filled in", not
@@ -650,8 +838,14 @@ def _parse_vocab(name: str, raw: CellValue) -> str | None:
     return vocabulary(key, name, synonyms, ", ".join(ACCEPTED_WORDS[name]))
 
 
-async def _load_existing(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Existing officials by employee code, as plain values, in a few batched queries."""
+async def _load_existing(
+    session: AsyncSession, codes: Sequence[str], *, by: str = "employee_code"
+) -> dict[str, dict[str, Any]]:
+    """Existing officials by employee code (or `by` another unique column), as plain
+    values, in a few batched queries."""
+    if not codes:
+        return {}
+    key = getattr(Official, by)
     columns = [Official.id, Official.employee_code, OrgUnit.path.label("unit_path")] + [
         getattr(Official, name) for name in _ATTRIBUTES
     ]
@@ -671,11 +865,11 @@ async def _load_existing(session: AsyncSession, codes: Sequence[str]) -> dict[st
                 .table_valued("code")
                 .render_derived()
             )
-            query = base.join(wanted, Official.employee_code == wanted.c.code)
+            query = base.join(wanted, key == wanted.c.code)
         else:
-            query = base.where(Official.employee_code.in_(chunk))
+            query = base.where(key.in_(chunk))
         for row in await session.execute(query):
-            found[row.employee_code] = dict(row._mapping)
+            found[getattr(row, by)] = dict(row._mapping)
     return found
 
 

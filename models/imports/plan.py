@@ -50,6 +50,8 @@ class Plan(Generic[RowT]):
     scope_unit_id: int | None = None
     scope_path: str | None = None
     scope_name: str | None = None
+    # The server's pepper for keyed hashes of personal numbers (models/org/id_numbers).
+    pepper: bytes = field(default=b"", repr=False)
     # What applying now would do with the valid rows (applying looks again).
     to_create: int = 0
     to_update: int = 0

@@ -3,7 +3,6 @@ them, and the empty template workbook; docs/roster-format.md says the same."""
 
 from __future__ import annotations
 
-from models.exports.sheets import append_row, column_letter, put, save
 from models.imports.table import Column
 
 # --- the columns -------------------------------------------------------------------------
@@ -236,53 +235,30 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
             "locale",
         ),
     ),
+    Column(
+        "id_number",
+        "Số định danh cá nhân",
+        (
+            "Số ĐDCN",
+            "Số định danh",
+            "Mã định danh cá nhân",
+            "Số CCCD",
+            "CCCD",
+            "Số căn cước công dân",
+            "Số căn cước",
+            "Căn cước công dân",
+            "id_number",
+        ),
+    ),
     Column("active", "Đang công tác", ("Còn công tác", "Trạng thái", "active")),
 )
 
 
 def roster_template_xlsx() -> bytes:
     """An empty roster with the Vietnamese headers, and a sheet explaining each column."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from models.imports.templates import template_xlsx
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Danh sách cán bộ"
-    required_fill = PatternFill("solid", fgColor="FFF2CC")
-    for col, column in enumerate(ROSTER_COLUMNS, start=1):
-        cell = put(sheet.cell(row=1, column=col), column.header)
-        cell.font = Font(bold=True)
-        if column.required:
-            cell.fill = required_fill
-        letter = column_letter(col)
-        sheet.column_dimensions[letter].width = max(14, len(column.header) + 4)
-        fmt = _TEMPLATE_FORMATS.get(column.field)
-        if fmt is not None:
-            # Codes and phones as text, or Excel drops their leading zeros.
-            for row in range(2, _TEMPLATE_FORMATTED_ROWS + 2):
-                sheet.cell(row=row, column=col).number_format = fmt
-    sheet.freeze_panes = "A2"
-
-    guide = workbook.create_sheet("Hướng dẫn")
-    append_row(guide, ["Cột", "Bắt buộc", "Định dạng", "Ví dụ", "Tên cột khác được chấp nhận"])
-    for cell in guide[1]:
-        cell.font = Font(bold=True)
-    for column in ROSTER_COLUMNS:
-        description, example = COLUMN_HELP[column.field]
-        append_row(
-            guide,
-            [
-                column.header,
-                "Có" if column.required else "",
-                description,
-                example,
-                ", ".join(column.aliases),
-            ],
-        )
-    for letter, width in zip("ABCDE", (28, 10, 60, 24, 60), strict=True):
-        guide.column_dimensions[letter].width = width
-    return save(workbook)
+    return template_xlsx(ROSTER_COLUMNS, sheet_name="Danh sách cán bộ", help=COLUMN_HELP)
 
 
 # Vietnamese help for HR (the template and docs/roster-format.md say the same).
@@ -325,17 +301,23 @@ COLUMN_HELP: dict[str, tuple[str, str]] = {
     ),
     "started_service_on": ("Ngày, như cột Ngày sinh", "01/10/2012"),
     "preferred_locale": ("vi / en; để trống nếu không có yêu cầu riêng", "vi"),
+    "id_number": (
+        "12 chữ số trên thẻ căn cước (CCCD); không bắt buộc. Chữ số thứ 4 và hai chữ số"
+        " 5–6 phải khớp giới tính và năm sinh; khi mã cán bộ đổi, hệ thống tìm người theo"
+        " số này và cập nhật mã",
+        "011190001234",
+    ),
     "active": ("có / không; để trống thì giữ nguyên (người mới: đang công tác)", "có"),
 }
-_TEMPLATE_FORMATS: dict[str, str] = {
+TEMPLATE_FORMATS: dict[str, str] = {
     "employee_code": "@",
     "phone": "@",
     "unit_code": "@",
     "rank_code": "@",
     "professional_title_code": "@",
+    "id_number": "@",
     "birth_date": "dd/mm/yyyy",
     "rank_assigned_on": "dd/mm/yyyy",
     "leadership_appointed_on": "dd/mm/yyyy",
     "started_service_on": "dd/mm/yyyy",
 }
-_TEMPLATE_FORMATTED_ROWS = 500

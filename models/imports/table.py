@@ -75,11 +75,13 @@ MSG_ENCODING = N_(
 )
 MSG_MISSING_COLUMNS = N_(
     "The file “{file}” is missing the required columns: {columns}. Please check the column"
-    " names or use the template."
+    " names, or use the template (“📄 Download a template” after choosing “📥 Import an"
+    " Excel/CSV file” in /quantri)."
 )
 MSG_WRONG_SHEET = N_(
     "No sheet in the file “{file}” has the required columns ({columns}). Sheets checked:"
-    " {sheets}. Please check the column names or use the template."
+    " {sheets}. Please check the column names, or use the template (“📄 Download a"
+    " template” after choosing “📥 Import an Excel/CSV file” in /quantri)."
 )
 MSG_TOO_MANY_ROWS = N_(
     "The file “{file}” has more than {max} rows. Please split it into smaller files."

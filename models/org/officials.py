@@ -17,6 +17,10 @@ class Official(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_code: Mapped[str] = mapped_column(String(40), unique=True)
+    # The personal identification number is not stored: its keyed hash finds and keeps it
+    # unique (models/org/id_numbers.keyed_hash), the masked form is what people see.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(12))
     full_name: Mapped[str] = mapped_column(String(120))
     gender: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None]
@@ -81,6 +85,7 @@ ROSTER_FIELDS: tuple[str, ...] = (
     "languages",
     "started_service_on",
     "preferred_locale",
+    "id_number",
 )
 
 

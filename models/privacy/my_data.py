@@ -26,6 +26,7 @@ from models.vocabulary import N_
 
 RECORD_FIELDS: dict[str, str] = {
     "employee_code": N_("Employee code"),
+    "id_number": N_("Personal identification number"),
     "full_name": N_("Full name"),
     "gender": N_("Gender"),
     "birth_date": N_("Date of birth"),
@@ -64,7 +65,10 @@ async def my_data(session: AsyncSession, official: Official) -> dict[str, Any]:
     record = {
         name: _plain(unit.name if name == "unit" else getattr(official, name))
         for name in RECORD_FIELDS
+        if name != "id_number"
     }
+    # Only the masked form is stored (models/org/id_numbers): its owner sees that too.
+    record["id_number"] = official.id_number_masked
     training = [
         {
             "kind": r.kind,

@@ -1,0 +1,336 @@
+"""The rollout kit: one-time link codes for every official of a unit's subtree who has not
+linked a chat yet, as a list (.xlsx) and printable A4 slips (PDF) with a QR code of the
+Telegram deep link. Codes are stored hashed (models/chat/link_codes.py): the plaintext
+exists only in these two files, and issuing a batch revokes the officials' older codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit
+from models.chat import link_codes
+from models.chat.accounts import ChatAccount
+from models.exports.sheets import append_row, bold_row, save, set_widths
+from models.org.admins import role_paths
+from models.org.officials import Official
+from models.org.units import OrgUnit
+
+FONTS = Path(__file__).resolve().parent.parent / "exports" / "fonts"
+AUDIT_ACTION = "link_code.batch"
+REISSUE_ACTION = "link_code.reissue"
+REISSUE_DENIED_ACTION = "link_code.reissue_denied"
+ZALO_STEP = "Trên Zalo: tìm và mở tài khoản của Trợ lý, gửi tin nhắn có mã liên kết."
+
+
+@dataclass(frozen=True)
+class Slip:
+    employee_code: str
+    full_name: str
+    unit_name: str
+    code: str  # as shown: "ABCD-2345"
+    deep_link: str | None  # https://t.me/<bot>?start=ABCD2345 when the bot's name is known
+
+
+@dataclass(frozen=True)
+class Kit:
+    unit_name: str
+    slips: list[Slip]
+    xlsx: bytes
+    pdf: bytes
+
+
+def deep_link(bot_username: str | None, code: str) -> str | None:
+    compact = code.replace("-", "")
+    return f"https://t.me/{bot_username}?start={compact}" if bot_username else None
+
+
+async def unlinked_officials(session: AsyncSession, unit_path: str) -> list[Official]:
+    """Active officials of the subtree with no linked chat, by unit then name."""
+    rows = await session.scalars(
+        select(Official)
+        .join(OrgUnit, OrgUnit.id == Official.unit_id)
+        .where(
+            OrgUnit.path.startswith(unit_path),
+            Official.active.is_(True),
+            ~exists().where(
+                ChatAccount.official_id == Official.id, ChatAccount.unlinked_at.is_(None)
+            ),
+        )
+        .order_by(OrgUnit.path, Official.full_name, Official.employee_code)
+    )
+    return list(rows)
+
+
+async def unlinked_by_unit(
+    session: AsyncSession, unit_paths: list[str]
+) -> list[tuple[str, list[str]]]:
+    """(unit name, names of its unlinked officials) for the units in the subtrees."""
+    found: dict[str, list[str]] = {}
+    for path in unit_paths:
+        for official in await unlinked_officials(session, path):
+            found.setdefault(official.unit.name, []).append(official.full_name)
+    return list(found.items())
+
+
+@dataclass(frozen=True)
+class UnlinkedUnit:
+    code: str
+    name: str
+    officials: list[Official]
+
+
+async def unlinked_units(session: AsyncSession, unit_paths: list[str]) -> list[UnlinkedUnit]:
+    """The units of the subtrees that have officials with no linked chat, in tree order."""
+    found: dict[int, UnlinkedUnit] = {}
+    for path in unit_paths:
+        for official in await unlinked_officials(session, path):
+            unit = official.unit
+            found.setdefault(unit.id, UnlinkedUnit(unit.code, unit.name, [])).officials.append(
+                official
+            )
+    return list(found.values())
+
+
+def unlinked_xlsx(units: list[UnlinkedUnit]) -> bytes:
+    """Sheet 1: one row per official not linked yet; sheet 2: the counts by unit."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    people = workbook.active
+    assert people is not None
+    people.title = "Chưa liên kết"
+    append_row(people, ["Mã đơn vị", "Đơn vị", "Mã cán bộ", "Họ và tên"])
+    bold_row(people, 1)
+    for unit in units:
+        for official in unit.officials:
+            append_row(people, [unit.code, unit.name, official.employee_code, official.full_name])
+    set_widths(people, [14, 40, 14, 30])
+    people.freeze_panes = "A2"
+    counts = workbook.create_sheet("Số lượng theo đơn vị")
+    append_row(counts, ["Mã đơn vị", "Đơn vị", "Số cán bộ chưa liên kết"])
+    bold_row(counts, 1)
+    for unit in units:
+        append_row(counts, [unit.code, unit.name, len(unit.officials)])
+    append_row(counts, ["", "Tổng cộng", sum(len(u.officials) for u in units)])
+    set_widths(counts, [14, 40, 26])
+    return save(workbook)
+
+
+async def beyond_scope(
+    session: AsyncSession, officials: list[Official], scope_paths: list[str]
+) -> set[int]:
+    """Officials whose admin roles reach outside `scope_paths`: a code for them would hand
+    a unit admin a wider admin's account, so a scoped admin may not issue one."""
+    roles = await role_paths(session, [o.id for o in officials])
+    return {
+        official_id
+        for official_id, paths in roles.items()
+        if not all(any(p.startswith(s) for s in scope_paths) for p in paths)
+    }
+
+
+async def issue_kit(
+    session: AsyncSession,
+    unit: OrgUnit,
+    *,
+    now: datetime,
+    actor: str,
+    pepper: bytes,
+    bot_username: str | None,
+    actor_official_id: int | None = None,
+    ttl: timedelta = link_codes.DEFAULT_TTL,
+    scope_paths: list[str] | None = None,
+) -> Kit:
+    """Fresh codes for every unlinked official under `unit` (their older codes revoked by
+    `link_codes.issue`), one audit entry for the batch naming who issued it. With
+    `scope_paths` (a chat admin's), officials with wider admin roles are left out."""
+    slips: list[Slip] = []
+    officials = await unlinked_officials(session, unit.path)
+    if scope_paths is not None:
+        wider = await beyond_scope(session, officials, scope_paths)
+        officials = [o for o in officials if o.id not in wider]
+    for official in officials:
+        code = link_codes.display_code(
+            await link_codes.issue(
+                session, official, now=now, created_by=actor, pepper=pepper, ttl=ttl
+            )
+        )
+        slips.append(
+            Slip(
+                official.employee_code,
+                official.full_name,
+                official.unit.name,
+                code,
+                deep_link(bot_username, code),
+            )
+        )
+    audit.record(
+        session,
+        actor=actor,
+        actor_official_id=actor_official_id,
+        action=AUDIT_ACTION,
+        subject=unit.code,
+        affected=len(slips),
+        detail={"unit_id": unit.id, "expires_at": (now + ttl).isoformat()},
+        at=now,
+    )
+    expires = (now + ttl).strftime("%d/%m/%Y")
+    return Kit(unit.name, slips, kit_xlsx(slips, expires), slips_pdf(slips, expires))
+
+
+async def reissue(
+    session: AsyncSession,
+    official: Official,
+    *,
+    now: datetime,
+    actor: str,
+    actor_official_id: int | None,
+    pepper: bytes,
+    bot_username: str | None,
+    ttl: timedelta = link_codes.DEFAULT_TTL,
+) -> Kit:
+    """One official's fresh code (their older unused codes revoked) on a one-slip PDF, for
+    someone who lost their slip or changed phone; audited with who asked."""
+    code = link_codes.display_code(
+        await link_codes.issue(session, official, now=now, created_by=actor, pepper=pepper, ttl=ttl)
+    )
+    slip = Slip(
+        official.employee_code,
+        official.full_name,
+        official.unit.name,
+        code,
+        deep_link(bot_username, code),
+    )
+    audit.record(
+        session,
+        actor=actor,
+        actor_official_id=actor_official_id,
+        action=REISSUE_ACTION,
+        subject=official.employee_code,
+        affected=1,
+        detail={"official_id": official.id, "expires_at": (now + ttl).isoformat()},
+        at=now,
+    )
+    expires = (now + ttl).strftime("%d/%m/%Y")
+    return Kit(official.unit.name, [slip], b"", slips_pdf([slip], expires))
+
+
+def refuse_reissue(
+    session: AsyncSession,
+    *,
+    actor: str,
+    actor_official_id: int,
+    official_id: int,
+    now: datetime,
+) -> None:
+    """A code asked for someone outside the admin's reach (a forged button, or a role
+    changed meanwhile): nothing is issued, and the attempt is on record."""
+    audit.record(
+        session,
+        actor=actor,
+        actor_official_id=actor_official_id,
+        action=REISSUE_DENIED_ACTION,
+        subject=str(official_id),
+        affected=0,
+        detail={"official_id": official_id},
+        at=now,
+    )
+
+
+def kit_xlsx(slips: list[Slip], expires: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Mã liên kết"
+    append_row(
+        sheet,
+        [
+            "Mã cán bộ",
+            "Họ và tên",
+            "Đơn vị",
+            "Mã liên kết",
+            "Liên kết Telegram",
+            "Cách liên kết trên Zalo",
+            "Trạng thái",
+        ],
+    )
+    bold_row(sheet, 1)
+    for slip in slips:
+        append_row(
+            sheet,
+            [
+                slip.employee_code,
+                slip.full_name,
+                slip.unit_name,
+                slip.code,
+                slip.deep_link or "",
+                f"Gửi mã {slip.code} cho Trợ lý trên Zalo",
+                f"Chưa liên kết; mã dùng một lần, hết hạn {expires}",
+            ],
+        )
+    set_widths(sheet, [14, 28, 36, 16, 44, 40, 40])
+    sheet.freeze_panes = "A2"
+    return save(workbook)
+
+
+def qr_payload(slip: Slip) -> str:
+    """What the slip's QR code holds: the deep link, or the code when there is none."""
+    return slip.deep_link or slip.code
+
+
+def slips_pdf(slips: list[Slip], expires: str) -> bytes:
+    """A4, four slips a page, in DejaVu Sans (embedded, so Vietnamese renders anywhere)."""
+    import io
+
+    import segno
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=False)
+    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_title("Mã liên kết Trợ lý Bồi dưỡng")
+    per_page, height = 4, 297 / 4
+    for index, slip in enumerate(slips):
+        if index % per_page == 0:
+            pdf.add_page()
+        top = (index % per_page) * height
+        pdf.set_draw_color(160, 160, 160)
+        pdf.set_dash_pattern(dash=2, gap=2)  # where to cut
+        pdf.line(5, top + height - 0.5, 205, top + height - 0.5)
+        pdf.set_dash_pattern()
+        qr = io.BytesIO()
+        segno.make(qr_payload(slip), error="m").save(qr, kind="png", scale=6, border=1)
+        qr.seek(0)
+        pdf.image(qr, x=160, y=top + 10, w=40, h=40)
+        pdf.set_xy(12, top + 10)
+        pdf.set_font("DejaVu", "B", 14)
+        pdf.cell(140, 8, slip.full_name, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_x(12)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.cell(140, 6, f"{slip.unit_name} · Mã cán bộ {slip.employee_code}")
+        pdf.set_xy(12, top + 27)
+        pdf.set_font("DejaVu", "B", 18)
+        pdf.cell(140, 10, f"Mã liên kết: {slip.code}")
+        pdf.set_font("DejaVu", "", 9.5)
+        lines = [
+            "1. Trên Telegram: quét mã QR bên phải (hoặc mở đường liên kết) rồi bấm “Bắt đầu”.",
+            f"2. Hoặc nhắn /start {slip.code} cho Trợ lý trên Telegram.",
+            f"3. {ZALO_STEP}",
+            f"Mã dùng một lần, hết hạn ngày {expires}. Không đưa mã cho người khác.",
+        ]
+        for offset, line in enumerate(lines):
+            pdf.set_xy(12, top + 40 + offset * 6)
+            pdf.cell(145, 6, line)
+    if not slips:
+        pdf.add_page()
+        pdf.set_font("DejaVu", "", 12)
+        pdf.cell(0, 10, "Mọi cán bộ trong đơn vị đã liên kết.")
+    return bytes(pdf.output())
