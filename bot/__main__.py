@@ -47,7 +47,7 @@ log = logging.getLogger("bot")
 async def open_database(settings: Settings) -> Database:
     """The database of a command that serves or changes production data: the schema must be
     this release's (the migration policy: only `db upgrade` migrates, under its lock)."""
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     try:
         await require_current_schema(db)
     except BaseException:
@@ -66,7 +66,9 @@ def check_schema(settings: Settings) -> None:
 
 
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
-    return Dispatcher(db=db, settings=settings)
+    from bot.metrics import Metrics
+
+    return Dispatcher(db=db, settings=settings, metrics=Metrics())
 
 
 async def seed_demo(settings: Settings, db: Database) -> None:
@@ -142,7 +144,7 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
     from bot.channels import console
 
     await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     try:
         await seed_demo(settings, db)
         if login_as and not await link_console(db, login_as, user_id):
@@ -317,7 +319,7 @@ def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
     check_schema(settings)
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     start_notices_if_in_process(settings)
     telegram.run(settings, make_dispatcher(settings, db))
     return 0
@@ -335,7 +337,7 @@ def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
     from bot.channels import zalo_run
 
     check_schema(settings)
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     start_notices_if_in_process(settings)
 
     async def _serve() -> None:
@@ -421,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         settings = Settings.from_env()
+        configure_logging(settings.ops)
         redact_secrets(settings.secrets())
         size = getattr(args, "size", None)
         if size:
@@ -464,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
 
             async def _seed() -> None:
                 await asyncio.to_thread(upgrade, settings.database_url)
-                database = Database(settings.database_url)
+                database = Database.from_settings(settings)
                 try:
                     await seed_demo(settings, database)
                 finally:

@@ -139,7 +139,14 @@ class ZaloBot:
                     text = _("Please talk to me in a private chat: your information is personal.")
                 await self.send(incoming.chat_id, [Reply(text)])
             return
-        replies = await self.dispatcher.handle(incoming)
+
+        async def waiting(reply: Reply) -> None:
+            await self.send(incoming.chat_id, [reply], user_id=incoming.sender_id)
+            # Zalo's only chat action that works today is "typing" (docs: upload_photo is
+            # "coming soon").
+            await self.api.call("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
+
+        replies = await self.dispatcher.handle(incoming, waiting)
         await self.send(incoming.chat_id, replies, user_id=incoming.sender_id)
 
     async def _first_sighting(self, key: str) -> bool:
