@@ -55,36 +55,27 @@ class Metrics:
             buckets=PLANNING_BUCKETS,
             registry=r,
         )
+        # Not per channel: a pending notice's channel is chosen when it is claimed.
         self.backlog = Gauge(
-            "troly_outbox_due",
-            "Pending notices whose send time has come, per channel",
-            ["channel"],
-            registry=r,
+            "troly_outbox_due", "Pending notices whose send time has come", registry=r
         )
         self.oldest_due = Gauge(
             "troly_outbox_oldest_due_seconds",
-            "Age of the oldest pending notice that is due (0 when none), per channel",
-            ["channel"],
+            "Age of the oldest pending notice that is due (0 when none)",
             registry=r,
         )
 
     async def refresh_outbox(self, db: Database, now: datetime) -> None:
-        """The backlog gauges, from one grouped query on (state, send_at)'s index."""
+        """The backlog gauges, from one query on (state, send_at)'s index."""
         n = outbox.Notice
-        query = (
-            select(n.channel, func.count(), func.min(n.send_at))
-            .where(n.state == outbox.PENDING, n.send_at <= now)
-            .group_by(n.channel)
+        query = select(func.count(), func.min(n.send_at)).where(
+            n.state == outbox.PENDING, n.send_at <= now
         )
         async with db.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        self.backlog.clear()
-        self.oldest_due.clear()
-        for channel, count, oldest in rows:
-            label = channel or "none"
-            self.backlog.labels(label).set(count)
-            age = (now - _aware(oldest, now)).total_seconds() if oldest is not None else 0.0
-            self.oldest_due.labels(label).set(max(age, 0.0))
+            count, oldest = (await conn.execute(query)).one()
+        self.backlog.set(count)
+        age = (now - _aware(oldest, now)).total_seconds() if oldest is not None else 0.0
+        self.oldest_due.set(max(age, 0.0))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

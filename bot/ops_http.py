@@ -116,14 +116,18 @@ def build_app(
 
 @contextlib.asynccontextmanager
 async def serving(
-    ops: OpsSettings, db: Database, metrics: Metrics, checks: dict[str, Check] | None = None
+    ops: OpsSettings,
+    db: Database,
+    metrics: Metrics,
+    checks: dict[str, Check] | None = None,
+    now: Callable[[], datetime] = clock,
 ) -> AsyncIterator[int | None]:
     """The ops server while the block runs (yields the bound port), or nothing when
     METRICS_LISTEN/METRICS_PORT are unset."""
     if ops.metrics_listen is None:
         yield None
         return
-    runner = web.AppRunner(build_app(db, metrics, checks), access_log=None)
+    runner = web.AppRunner(build_app(db, metrics, checks, now), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, ops.metrics_listen, ops.metrics_port)
     await site.start()
