@@ -8,6 +8,7 @@ python -m bot run telegram|zalo|console
 python -m bot run all                 serve Telegram and Zalo (those with a token) together
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
+python -m bot plan                    run the planning jobs once, now
 python -m bot db upgrade              apply migrations (once per release; under a lock)
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
@@ -36,6 +37,7 @@ from bot.config import ConfigError, Settings
 from bot.db import Database, require_current_schema, upgrade
 from bot.dispatch import Dispatcher
 from bot.logs import configure_logging, redact_secrets
+from bot.progress import progress
 from locales import _, format_date, format_number, use_locale
 from models.imports.kinds import IMPORTERS, after_import
 from models.notices.send_window import SendWindow
@@ -78,12 +80,18 @@ async def seed_demo(settings: Settings, db: Database) -> None:
     from models.requirements.training_records import seed_demo_training
 
     today = datetime.now(settings.timezone).date()
-    async with db.transaction() as session:
-        summary = await seed_demo_province(session, size=settings.demo_size, today=today)
-        await ensure_default_catalogue(session, datetime.now(UTC))
-        await seed_demo_training(session, seed=2026, today=today)
-        await seed_demo_courses(session, seed=2026, today=today, tz=settings.timezone)
-        await _demo_admin(session)
+    with progress(_("Creating the demo province"), total=5) as advance:
+        async with db.transaction() as session:
+            summary = await seed_demo_province(session, size=settings.demo_size, today=today)
+            advance(1)
+            await ensure_default_catalogue(session, datetime.now(UTC))
+            advance(1)
+            await seed_demo_training(session, seed=2026, today=today)
+            advance(1)
+            await seed_demo_courses(session, seed=2026, today=today, tz=settings.timezone)
+            advance(1)
+            await _demo_admin(session)
+        advance(1)
     print(
         _("Demo province: {units} units, {officials} officials.").format(
             units=format_number(summary.units), officials=format_number(summary.officials)
@@ -175,18 +183,25 @@ async def import_file(
     importer = IMPORTERS[kind]
     db = await open_database(settings)
     try:
-        with use_locale(settings.default_locale):
+        with (
+            use_locale(settings.default_locale),
+            # Three steps: check the file, write it, re-plan the notices it changes.
+            progress(_("Importing {file}").format(file=file_name), total=3) as advance,
+        ):
             async with db.transaction() as session:
                 now = datetime.now(UTC)
                 today = now.astimezone(settings.timezone).date()
                 plan = await importer.plan(session, file_name, content, today=today)
+                advance(1)
                 print(importer.format_plan_report(plan))
                 if plan.errors and not skip_bad_rows:
                     return 1
                 result = await importer.apply(
                     session, plan, actor="cli", now=now, skip_bad_rows=skip_bad_rows
                 )
+                advance(1)
                 await after_import(session, kind, result, now, planning=settings.planning)
+            advance(1)
             print(importer.format_result(result))
     finally:
         await db.dispose()
@@ -315,6 +330,39 @@ async def export_registrations(settings: Settings, course_code: str, out: Path |
     return 0
 
 
+async def plan_now(settings: Settings) -> int:
+    """`troly plan`: the scheduler's planning jobs once, now (after an import, or to check
+    a new province's rules without waiting for the clock)."""
+    from scheduler.jobs import plan_courses, plan_digests, plan_requirements
+
+    db = await open_database(settings)
+    try:
+        with use_locale(settings.default_locale), progress(_("Planning notices"), 3) as advance:
+            now = datetime.now(UTC)
+            req = await plan_requirements(db.transaction, now=now, settings=settings.planning)
+            advance(1)
+            course = await plan_courses(db.transaction, now=now, settings=settings.planning)
+            advance(1)
+            digest = await plan_digests(db.transaction, now=now, settings=settings.digest)
+            advance(1)
+            print(
+                _(
+                    "Notices planned: {requirements} for requirements ({officials} officials "
+                    "evaluated, {withdrawn} withdrawn), {courses} for courses, {digests} "
+                    "unit-head digests."
+                ).format(
+                    requirements=format_number(req.planned),
+                    officials=format_number(req.officials),
+                    withdrawn=format_number(req.withdrawn),
+                    courses=format_number(course.planned),
+                    digests=format_number(digest.planned),
+                )
+            )
+    finally:
+        await db.dispose()
+    return 0
+
+
 def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
@@ -391,6 +439,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("channel", choices=["telegram", "zalo", "all", "console"])
     sub.add_parser("send", help="send due notices from the outbox")
     sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
+    sub.add_parser("plan", help="run the planning jobs once, now")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     s = sub.add_parser("seed-demo", help="create the demo province")
@@ -463,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.scheduler_main import run as run_scheduler_process
 
             return asyncio.run(run_scheduler_process(settings))
+        if args.command == "plan":
+            return asyncio.run(plan_now(settings))
         if args.command == "seed-demo":
 
             async def _seed() -> None:
