@@ -9,6 +9,8 @@ python -m bot run all                 serve Telegram and Zalo (those with a toke
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
 python -m bot plan                    run the planning jobs once, now
+python -m bot national NAME=URL… [--from FILE] [--year Y]
+                                      compliance summed over provinces' databases (read-only)
 python -m bot db upgrade              apply migrations (once per release; under a lock)
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
@@ -363,6 +365,23 @@ async def plan_now(settings: Settings) -> int:
     return 0
 
 
+async def national(
+    settings: Settings, items: list[str], from_file: Path | None, year: int | None
+) -> int:
+    from bot.config import database_password
+    from bot.national import format_figures, national_figures, parse_sources
+
+    sources = parse_sources(items, from_file)
+    if not sources:
+        raise ConfigError("national: give NAME=DATABASE_URL pairs or --from FILE")
+    redact_secrets(p for _name, url in sources if (p := database_password(url)))
+    today = datetime.now(settings.timezone).date()
+    with use_locale(settings.default_locale):
+        figures = await national_figures(sources, year=year or today.year, today=today)
+        print(format_figures(figures))
+    return 0
+
+
 def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
@@ -440,6 +459,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("send", help="send due notices from the outbox")
     sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
     sub.add_parser("plan", help="run the planning jobs once, now")
+    na = sub.add_parser("national", help="compliance summed over provinces' databases")
+    na.add_argument("sources", nargs="*", help="NAME=DATABASE_URL, one per province")
+    na.add_argument("--from", dest="from_file", type=Path, help="file of NAME=DATABASE_URL lines")
+    na.add_argument("--year", type=int, help="year judged (default: this year)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     s = sub.add_parser("seed-demo", help="create the demo province")
@@ -512,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.scheduler_main import run as run_scheduler_process
 
             return asyncio.run(run_scheduler_process(settings))
+        if args.command == "national":
+            return asyncio.run(national(settings, args.sources, args.from_file, args.year))
         if args.command == "plan":
             return asyncio.run(plan_now(settings))
         if args.command == "seed-demo":
