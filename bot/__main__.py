@@ -387,17 +387,18 @@ def run_telegram(settings: Settings) -> int:
 
     check_schema(settings)
     db = Database.from_settings(settings)
-    start_notices_if_in_process(settings)
-    telegram.run(settings, make_dispatcher(settings, db))
+    dispatcher = make_dispatcher(settings, db)
+    start_notices_if_in_process(settings, dispatcher)
+    telegram.run(settings, dispatcher)
     return 0
 
 
-def start_notices_if_in_process(settings: Settings) -> None:
+def start_notices_if_in_process(settings: Settings, dispatcher: Dispatcher) -> None:
     """SCHEDULER_IN_PROCESS=1: plan and send notices inside this process (small installs)."""
     if settings.scheduler_in_process:
         from bot.notice_service import start_in_thread
 
-        start_in_thread(settings)
+        start_in_thread(settings, dispatcher.metrics)
 
 
 def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
@@ -405,11 +406,11 @@ def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
 
     check_schema(settings)
     db = Database.from_settings(settings)
-    start_notices_if_in_process(settings)
+    dispatcher = make_dispatcher(settings, db)
+    start_notices_if_in_process(settings, dispatcher)
 
     async def _serve() -> None:
         try:
-            dispatcher = make_dispatcher(settings, db)
             await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram)
         finally:
             await db.dispose()

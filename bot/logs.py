@@ -95,8 +95,11 @@ def configure_logging(ops: OpsSettings | None = None) -> None:
         _handler = logging.StreamHandler()
         _handler.setFormatter(logging.Formatter(TEXT_FORMAT))
         root.addHandler(_handler)
-    root.setLevel(ops.log_level if ops is not None else logging.INFO)
-    if ops is not None:
+    if ops is None:
+        if _handler is not None:
+            root.setLevel(logging.INFO)
+    else:
+        root.setLevel(ops.log_level)
         if _handler is not None:
             _handler.setFormatter(
                 JsonFormatter() if ops.log_json else logging.Formatter(TEXT_FORMAT)

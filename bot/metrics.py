@@ -9,6 +9,7 @@ without keeping any state of their own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -76,6 +77,12 @@ class Metrics:
         self.backlog.set(count)
         age = (now - _aware(oldest, now)).total_seconds() if oldest is not None else 0.0
         self.oldest_due.set(max(age, 0.0))
+
+    def planning_observer(self) -> Callable[[str, float], None]:
+        def observe(job: str, seconds: float) -> None:
+            self.planning.labels(job).observe(seconds)
+
+        return observe
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

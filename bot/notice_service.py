@@ -106,8 +106,11 @@ async def serve_sender(settings: Settings, stop: asyncio.Event) -> None:
         await db.dispose()
 
 
-async def run_background(settings: Settings, stop: asyncio.Event) -> None:
+async def run_background(
+    settings: Settings, stop: asyncio.Event, metrics: Metrics | None = None
+) -> None:
     db = Database.from_settings(settings)
+    observe = None if metrics is None else metrics.planning_observer()
     try:
         await asyncio.gather(
             run_scheduler(
@@ -117,19 +120,21 @@ async def run_background(settings: Settings, stop: asyncio.Event) -> None:
                 requirement_hours=settings.planning_hours,
                 digest=settings.digest,
                 privacy=settings.privacy,
+                observe=observe,
             ),
-            run_sender(settings, stop),
+            run_sender(settings, stop, metrics),
         )
     finally:
         await db.dispose()
 
 
-def start_in_thread(settings: Settings) -> threading.Thread:
+def start_in_thread(settings: Settings, metrics: Metrics | None = None) -> threading.Thread:
     """Scheduler and sender on a daemon thread: they die with the chat process, and the
-    outbox's state machine makes that safe (see bot/sender.py)."""
+    outbox's state machine makes that safe (see bot/sender.py). `metrics` is the chat
+    process's (prometheus-client is thread-safe), so its /metrics shows the sends too."""
 
     def _main() -> None:
-        asyncio.run(run_background(settings, asyncio.Event()))
+        asyncio.run(run_background(settings, asyncio.Event(), metrics))
 
     thread = threading.Thread(target=_main, name="notices", daemon=True)
     thread.start()

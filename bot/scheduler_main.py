@@ -37,7 +37,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
                 requirement_hours=settings.planning_hours,
                 digest=settings.digest,
                 privacy=settings.privacy,
-                observe=lambda job, seconds: metrics.planning.labels(job).observe(seconds),
+                observe=metrics.planning_observer(),
             )
     finally:
         await db.dispose()

@@ -270,3 +270,44 @@ async def test_dispatcher_counts_updates_and_latency(db: Database) -> None:
     text = metrics.exposition().decode()
     assert 'troly_updates_total{channel="console"} 1.0' in text
     assert 'troly_handler_seconds_count{channel="console"} 1.0' in text
+
+
+def test_a_process_with_log_format_json_writes_json_lines_without_secrets(
+    tmp_path: Path,
+) -> None:
+    """The real start-up path in a fresh interpreter: settings (from a .env file), the log
+    configuration, the redactor on the handler it installed."""
+    import subprocess
+    import sys
+
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nLINK_CODE_SECRET={PEPPER}\nLOG_FORMAT=json\n"
+        "LOG_LEVEL=WARNING\n",
+        encoding="utf-8",
+    )
+    script = (
+        "import logging\n"
+        "from bot.config import Settings\n"
+        "from bot.logs import configure_logging, redact_secrets, log_context\n"
+        "configure_logging()\n"
+        "s = Settings.from_env()\n"
+        "configure_logging(s.ops)\n"
+        "redact_secrets(s.secrets())\n"
+        "logging.getLogger('bot.x').info('not shown at WARNING')\n"
+        "with log_context(update_id=5):\n"
+        f"    logging.getLogger('bot.x').warning('token %s', {TOKEN!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING" and entry["update_id"] == 5
+    assert entry["message"] == "token ***" and TOKEN not in done.stderr

@@ -139,14 +139,7 @@ class ZaloBot:
                     text = _("Please talk to me in a private chat: your information is personal.")
                 await self.send(incoming.chat_id, [Reply(text)])
             return
-
-        async def waiting(reply: Reply) -> None:
-            await self.send(incoming.chat_id, [reply], user_id=incoming.sender_id)
-            # Zalo's only chat action that works today is "typing" (docs: upload_photo is
-            # "coming soon").
-            await self.api.call("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
-
-        replies = await self.dispatcher.handle(incoming, waiting)
+        replies = await self.dispatcher.handle(incoming)
         await self.send(incoming.chat_id, replies, user_id=incoming.sender_id)
 
     async def _first_sighting(self, key: str) -> bool:
