@@ -91,8 +91,7 @@ class Dispatcher:
                 return await self._handle(incoming, waiting)
         finally:
             if self.metrics is not None:
-                self.metrics.updates.labels(incoming.channel).inc()
-                self.metrics.latency.labels(incoming.channel).observe(time.perf_counter() - started)
+                self.metrics.update_handled(incoming.channel, time.perf_counter() - started)
 
     async def _handle(self, incoming: Incoming, waiting: Waiting | None) -> list[Reply]:
         incoming = _bounded(incoming)

@@ -10,8 +10,8 @@ rewrites the message, its arguments, the traceback and the stack of every record
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import hmac
 import json
 import logging
 import sys
@@ -38,6 +38,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What the current update or send is about (set by bot/dispatch.py and bot/sender.py):
 # JSON lines carry it, so one chat's or one notice's story can be followed across lines.
 LOG_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar("troly_log_context", default=None)
+# Without LOG_CHAT_KEY or LINK_CODE_SECRET (the console, the demo) a fixed key: those
+# installs have no real chats to protect.
 _chat_key = b"troly-log-chat"
 
 
@@ -51,13 +53,13 @@ def log_context(**fields: Any) -> Iterator[None]:
         LOG_CONTEXT.reset(token)
 
 
+@functools.lru_cache(maxsize=65_536)
 def chat_ref(chat_id: str) -> str:
-    """A chat id as logs show it: a keyed hash (LOG_CHAT_KEY, else LINK_CODE_SECRET), never
-    the id itself. Chat ids are personal data (Decree 13/2023); the hash still lets an
-    operator follow one chat's lines, and recompute it for a chat a person complains
-    about (docs/deployment.md, "Logs")."""
-    digest = hmac.new(_chat_key, chat_id.encode(), hashlib.sha256).hexdigest()
-    return digest[:16]
+    """A chat id as logs show it: a keyed hash (BLAKE2b keyed with LOG_CHAT_KEY, else
+    LINK_CODE_SECRET), never the id itself. Chat ids are personal data (Decree 13/2023);
+    the hash still lets an operator follow one chat's lines, and recompute it for a chat a
+    person complains about (docs/deployment.md, "Logs"). Cached: it runs on every update."""
+    return hashlib.blake2b(chat_id.encode(), key=_chat_key, digest_size=8).hexdigest()
 
 
 class JsonFormatter(logging.Formatter):
@@ -105,7 +107,10 @@ def configure_logging(ops: OpsSettings | None = None) -> None:
                 JsonFormatter() if ops.log_json else logging.Formatter(TEXT_FORMAT)
             )
         if ops.log_chat_key:
-            _chat_key = ops.log_chat_key
+            # BLAKE2b takes a key of at most 64 bytes: longer ones are hashed down first.
+            key = ops.log_chat_key
+            _chat_key = key if len(key) <= 64 else hashlib.sha256(key).digest()
+            chat_ref.cache_clear()
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ PLANNING_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._per_channel: dict[str, tuple[Any, Any]] = {}
         r = self.registry
         self.updates = Counter(
             "troly_updates", "Updates handled, per channel", ["channel"], registry=r
@@ -77,6 +79,15 @@ class Metrics:
         self.backlog.set(count)
         age = (now - _aware(oldest, now)).total_seconds() if oldest is not None else 0.0
         self.oldest_due.set(max(age, 0.0))
+
+    def update_handled(self, channel: str, seconds: float) -> None:
+        children = self._per_channel.get(channel)
+        if children is None:
+            # labels() takes a lock and a dict lookup per call: once per channel is enough.
+            children = (self.updates.labels(channel), self.latency.labels(channel))
+            self._per_channel[channel] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def planning_observer(self) -> Callable[[str, float], None]:
         def observe(job: str, seconds: float) -> None:
