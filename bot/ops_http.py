@@ -20,7 +20,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from bot.config import OpsSettings
+from bot.config import ConfigError, OpsSettings
 from bot.db import Database
 from bot.metrics import Metrics
 from models.notices.job_runs import last_runs
@@ -130,7 +130,15 @@ async def serving(
     runner = web.AppRunner(build_app(db, metrics, checks, now), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, ops.metrics_listen, ops.metrics_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        # Usually a second process with the same METRICS_PORT: each needs its own.
+        raise ConfigError(
+            f"METRICS_PORT: cannot listen on {ops.metrics_listen}:{ops.metrics_port} "
+            f"({exc.strerror or exc}); give each process its own port"
+        ) from None
     port = _bound_port(site, ops.metrics_port)
     log.info("health and metrics on http://%s:%d/healthz", ops.metrics_listen, port)
     try:

@@ -311,3 +311,12 @@ def test_a_process_with_log_format_json_writes_json_lines_without_secrets(
     entry = json.loads(line)
     assert entry["level"] == "WARNING" and entry["update_id"] == 5
     assert entry["message"] == "token ***" and TOKEN not in done.stderr
+
+
+async def test_a_taken_metrics_port_is_one_clear_error(db: Database) -> None:
+    async with ops_http.serving(LOCAL, db, Metrics()) as port:
+        assert port is not None
+        taken = OpsSettings(metrics_listen="127.0.0.1", metrics_port=port)
+        with pytest.raises(ConfigError, match="METRICS_PORT: cannot listen"):
+            async with ops_http.serving(taken, db, Metrics()):
+                pass
