@@ -8,6 +8,9 @@ python -m bot run telegram|zalo|console
 python -m bot run all                 serve Telegram and Zalo (those with a token) together
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
+python -m bot plan                    run the planning jobs once, now
+python -m bot national NAME=URL… [--from FILE] [--year Y]
+                                      compliance summed over provinces' databases (read-only)
 python -m bot db upgrade              apply migrations (once per release; under a lock)
 python -m bot seed-demo [--size N]    create the demo province (idempotent)
 python -m bot import officials FILE [--skip-bad-rows]
@@ -38,6 +41,7 @@ from bot.config import ConfigError, Settings
 from bot.db import Database, require_current_schema, upgrade
 from bot.dispatch import Dispatcher
 from bot.logs import configure_logging, redact_secrets
+from bot.progress import progress
 from locales import _, format_date, format_number, use_locale
 from models.imports.kinds import IMPORTERS, after_import
 from models.notices.send_window import SendWindow
@@ -49,7 +53,7 @@ log = logging.getLogger("bot")
 async def open_database(settings: Settings) -> Database:
     """The database of a command that serves or changes production data: the schema must be
     this release's (the migration policy: only `db upgrade` migrates, under its lock)."""
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     try:
         await require_current_schema(db)
     except BaseException:
@@ -148,7 +152,9 @@ async def load_province(settings: Settings) -> int:
 
 
 def make_dispatcher(settings: Settings, db: Database) -> Dispatcher:
-    return Dispatcher(db=db, settings=settings)
+    from bot.metrics import Metrics
+
+    return Dispatcher(db=db, settings=settings, metrics=Metrics())
 
 
 async def seed_demo(settings: Settings, db: Database) -> None:
@@ -158,12 +164,18 @@ async def seed_demo(settings: Settings, db: Database) -> None:
     from models.requirements.training_records import seed_demo_training
 
     today = datetime.now(settings.timezone).date()
-    async with db.transaction() as session:
-        summary = await seed_demo_province(session, size=settings.demo_size, today=today)
-        await ensure_default_catalogue(session, datetime.now(UTC))
-        await seed_demo_training(session, seed=2026, today=today)
-        await seed_demo_courses(session, seed=2026, today=today, tz=settings.timezone)
-        await _demo_admin(session)
+    with progress(_("Creating the demo province"), total=5) as advance:
+        async with db.transaction() as session:
+            summary = await seed_demo_province(session, size=settings.demo_size, today=today)
+            advance(1)
+            await ensure_default_catalogue(session, datetime.now(UTC))
+            advance(1)
+            await seed_demo_training(session, seed=2026, today=today)
+            advance(1)
+            await seed_demo_courses(session, seed=2026, today=today, tz=settings.timezone)
+            advance(1)
+            await _demo_admin(session)
+        advance(1)
     print(
         _("Demo province: {units} units, {officials} officials.").format(
             units=format_number(summary.units), officials=format_number(summary.officials)
@@ -224,7 +236,7 @@ async def demo(settings: Settings, login_as: str | None, user_id: str = "demo") 
     from bot.channels import console
 
     await asyncio.to_thread(upgrade, settings.database_url)
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     try:
         await seed_demo(settings, db)
         if login_as and not await link_console(db, login_as, user_id):
@@ -259,20 +271,27 @@ async def import_file(
     importer = IMPORTERS[kind]
     db = await open_database(settings)
     try:
-        with use_locale(settings.default_locale):
+        with (
+            use_locale(settings.default_locale),
+            # Three steps: check the file, write it, re-plan the notices it changes.
+            progress(_("Importing {file}").format(file=file_name), total=3) as advance,
+        ):
             async with db.transaction() as session:
                 now = datetime.now(UTC)
                 today = now.astimezone(settings.timezone).date()
                 plan = await importer.plan(
                     session, file_name, content, today=today, pepper=settings.link_codes.pepper
                 )
+                advance(1)
                 print(importer.format_plan_report(plan))
                 if plan.errors and not skip_bad_rows:
                     return 1
                 result = await importer.apply(
                     session, plan, actor="cli", now=now, skip_bad_rows=skip_bad_rows
                 )
+                advance(1)
                 await after_import(session, kind, result, now, planning=settings.planning)
+            advance(1)
             print(importer.format_result(result))
     finally:
         await db.dispose()
@@ -427,34 +446,85 @@ async def kit_command(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
 
 
+async def plan_now(settings: Settings) -> int:
+    """`troly plan`: the scheduler's planning jobs once, now (after an import, or to check
+    a new province's rules without waiting for the clock)."""
+    from scheduler.jobs import plan_courses, plan_digests, plan_requirements
+
+    db = await open_database(settings)
+    try:
+        with use_locale(settings.default_locale), progress(_("Planning notices"), 3) as advance:
+            now = datetime.now(UTC)
+            req = await plan_requirements(db.transaction, now=now, settings=settings.planning)
+            advance(1)
+            course = await plan_courses(db.transaction, now=now, settings=settings.planning)
+            advance(1)
+            digest = await plan_digests(db.transaction, now=now, settings=settings.digest)
+            advance(1)
+            print(
+                _(
+                    "Notices planned: {requirements} for requirements ({officials} officials "
+                    "evaluated, {withdrawn} withdrawn), {courses} for courses, {digests} "
+                    "unit-head digests."
+                ).format(
+                    requirements=format_number(req.planned),
+                    officials=format_number(req.officials),
+                    withdrawn=format_number(req.withdrawn),
+                    courses=format_number(course.planned),
+                    digests=format_number(digest.planned),
+                )
+            )
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def national(
+    settings: Settings, items: list[str], from_file: Path | None, year: int | None
+) -> int:
+    from bot.config import database_password
+    from bot.national import format_figures, national_figures, parse_sources
+
+    sources = parse_sources(items, from_file)
+    if not sources:
+        raise ConfigError("national: give NAME=DATABASE_URL pairs or --from FILE")
+    redact_secrets(p for _name, url in sources if (p := database_password(url)))
+    today = datetime.now(settings.timezone).date()
+    with use_locale(settings.default_locale):
+        figures = await national_figures(sources, year=year or today.year, today=today)
+        print(format_figures(figures))
+    return 0
+
+
 def run_telegram(settings: Settings) -> int:
     from bot.channels import telegram
 
     check_schema(settings)
-    db = Database(settings.database_url)
-    start_notices_if_in_process(settings)
-    telegram.run(settings, make_dispatcher(settings, db))
+    db = Database.from_settings(settings)
+    dispatcher = make_dispatcher(settings, db)
+    start_notices_if_in_process(settings, dispatcher)
+    telegram.run(settings, dispatcher)
     return 0
 
 
-def start_notices_if_in_process(settings: Settings) -> None:
+def start_notices_if_in_process(settings: Settings, dispatcher: Dispatcher) -> None:
     """SCHEDULER_IN_PROCESS=1: plan and send notices inside this process (small installs)."""
     if settings.scheduler_in_process:
         from bot.notice_service import start_in_thread
 
-        start_in_thread(settings)
+        start_in_thread(settings, dispatcher.metrics)
 
 
 def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
     from bot.channels import zalo_run
 
     check_schema(settings)
-    db = Database(settings.database_url)
-    start_notices_if_in_process(settings)
+    db = Database.from_settings(settings)
+    dispatcher = make_dispatcher(settings, db)
+    start_notices_if_in_process(settings, dispatcher)
 
     async def _serve() -> None:
         try:
-            dispatcher = make_dispatcher(settings, db)
             await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram)
         finally:
             await db.dispose()
@@ -503,6 +573,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("channel", choices=["telegram", "zalo", "all", "console"])
     sub.add_parser("send", help="send due notices from the outbox")
     sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
+    sub.add_parser("plan", help="run the planning jobs once, now")
+    na = sub.add_parser("national", help="compliance summed over provinces' databases")
+    na.add_argument("sources", nargs="*", help="NAME=DATABASE_URL, one per province")
+    na.add_argument("--from", dest="from_file", type=Path, help="file of NAME=DATABASE_URL lines")
+    na.add_argument("--year", type=int, help="year judged (default: this year)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     s = sub.add_parser("seed-demo", help="create the demo province")
@@ -545,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         settings = Settings.from_env()
+        configure_logging(settings.ops)
         redact_secrets(settings.secrets())
         size = getattr(args, "size", None)
         if size:
@@ -590,11 +666,15 @@ def main(argv: list[str] | None = None) -> int:
             from bot.scheduler_main import run as run_scheduler_process
 
             return asyncio.run(run_scheduler_process(settings))
+        if args.command == "national":
+            return asyncio.run(national(settings, args.sources, args.from_file, args.year))
+        if args.command == "plan":
+            return asyncio.run(plan_now(settings))
         if args.command == "seed-demo":
 
             async def _seed() -> None:
                 await asyncio.to_thread(upgrade, settings.database_url)
-                database = Database(settings.database_url)
+                database = Database.from_settings(settings)
                 try:
                     await seed_demo(settings, database)
                 finally:

@@ -119,6 +119,51 @@ class StartupRetry:
             delay = min(delay * 2, self.cap)
 
 
+@dataclass(frozen=True)
+class OpsSettings:
+    """Logging and the /healthz + /metrics server (docs/deployment.md)."""
+
+    log_level: str = "INFO"
+    log_json: bool = False
+    # The key of the chat ids' hash in logs: chat ids are personal data (docs/deployment.md,
+    # "Logs"). Empty: a fixed per-install default derived from LINK_CODE_SECRET.
+    log_chat_key: bytes = b""
+    metrics_listen: str | None = None  # None: no ops server in this process
+    metrics_port: int = 9100
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """PostgreSQL connection pool of each process (bot/db.py); ignored on SQLite."""
+
+    size: int = 10
+    max_overflow: int = 20
+    # asyncpg's prepared statement cache: 0 when PgBouncer pools transactions, where a
+    # statement prepared on one server connection is missing on the next.
+    statement_cache_size: int | None = None
+
+    def engine_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"pool_size": self.size, "max_overflow": self.max_overflow}
+        if self.statement_cache_size == 0:
+            # Behind PgBouncer's transaction pooling (SQLAlchemy's asyncpg notes): no cache
+            # in SQLAlchemy nor in asyncpg, and unique statement names, since the next
+            # transaction may run on a server connection that saw another client's names.
+            kwargs["connect_args"] = {
+                "prepared_statement_cache_size": 0,
+                "statement_cache_size": 0,
+                "prepared_statement_name_func": _unique_statement_name,
+            }
+        elif self.statement_cache_size is not None:
+            kwargs["connect_args"] = {"prepared_statement_cache_size": self.statement_cache_size}
+        return kwargs
+
+
+def _unique_statement_name() -> str:
+    import uuid
+
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 # Telegram's setWebhook accepts secret_token of 1-256 characters from this alphabet; we
 # require 32 or more so it cannot be guessed (as for Zalo's, issue #11 point 10).
 WEBHOOK_SECRET_ALPHABET = re.compile(r"[A-Za-z0-9_-]{32,256}")
@@ -168,10 +213,12 @@ class Settings:
     # The province's file (PROVINCE_FILE; docs/requirements.md): composed with the national
     # rules. None: national rules only, and the province's targets read "chưa có dữ liệu".
     province_file: Path | None = None
+    ops: OpsSettings = field(default_factory=lambda: OpsSettings())
+    pool: PoolSettings = field(default_factory=lambda: PoolSettings())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+        env = dict(load_environment() if env is None else env)
         tz_name = env.get("TIMEZONE", DEFAULT_TIMEZONE)
         try:
             tz = ZoneInfo(tz_name)
@@ -222,6 +269,8 @@ class Settings:
             privacy=privacy_settings(env),
             startup_retry=startup_retry(env),
             province_file=province_file(env),
+            ops=ops_settings(env),
+            pool=pool_settings(env),
             **zalo,
             **reminders,
         )
@@ -243,6 +292,86 @@ class Settings:
         return (
             Path(self.database_url[len(prefix) :]) if self.database_url.startswith(prefix) else None
         )
+
+
+ENV_FILE_VARIABLE = "TROLY_ENV_FILE"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def load_environment(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> dict[str, str]:
+    """The process environment over the `.env` file (TROLY_ENV_FILE, else ./.env if it
+    exists): a variable set in the real environment always wins, so systemd's
+    EnvironmentFile and `VAR=x troly …` override the file."""
+    from dotenv import dotenv_values
+
+    environ = dict(os.environ if environ is None else environ)
+    named = environ.get(ENV_FILE_VARIABLE)
+    path = Path(named) if named else (cwd or Path.cwd()) / ".env"
+    if not path.is_file():
+        if named:
+            raise ConfigError(f"{ENV_FILE_VARIABLE}: no such file {named!r}")
+        return environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not _env_line_ok(line):
+            raise ConfigError(f"{path}, line {number}: expected NAME=value (a # starts a comment)")
+    values = dotenv_values(path, interpolate=False, encoding="utf-8")
+    return {**{k: v for k, v in values.items() if v is not None}, **environ}
+
+
+_ENV_LINE = re.compile(r"\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=.*")
+
+
+def _env_line_ok(line: str) -> bool:
+    """python-dotenv skips a line it cannot parse with only a warning: a typo would then
+    silently drop a setting. Quoted values spanning lines are not used in our files."""
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#") or bool(_ENV_LINE.fullmatch(line))
+
+
+def ops_settings(env: Mapping[str, str]) -> OpsSettings:
+    """LOG_LEVEL, LOG_FORMAT (text or json), LOG_CHAT_KEY, METRICS_LISTEN, METRICS_PORT."""
+    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}")
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT: must be text or json")
+    listen = env.get("METRICS_LISTEN", "").strip() or None
+    try:
+        port = _int(env, "METRICS_PORT", 9100, 0, 65535)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if env.get("METRICS_PORT") and listen is None:
+        listen = "127.0.0.1"  # a port alone means "on, locally"
+    key = env.get("LOG_CHAT_KEY") or env.get("LINK_CODE_SECRET") or ""
+    return OpsSettings(
+        log_level=level,
+        log_json=log_format == "json",
+        log_chat_key=key.encode(),
+        metrics_listen=listen,
+        metrics_port=port,
+    )
+
+
+def pool_settings(env: Mapping[str, str]) -> PoolSettings:
+    """DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW, DATABASE_STATEMENT_CACHE_SIZE."""
+    try:
+        size = _int(env, "DATABASE_POOL_SIZE", 10, 1, 200)
+        overflow = _int(env, "DATABASE_MAX_OVERFLOW", 20, 0, 200)
+        cache = (
+            _int(env, "DATABASE_STATEMENT_CACHE_SIZE", 100, 0, 10_000)
+            if env.get("DATABASE_STATEMENT_CACHE_SIZE")
+            else None
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return PoolSettings(size=size, max_overflow=overflow, statement_cache_size=cache)
 
 
 def link_code_settings(env: Mapping[str, str], tz: ZoneInfo) -> LinkCodeSettings:
@@ -300,6 +429,7 @@ SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
     lambda s: s.zalo_webhook_secret,
     lambda s: s.link_codes.pepper,
     lambda s: database_password(s.database_url),
+    lambda s: s.ops.log_chat_key,
 )
 
 

@@ -32,11 +32,13 @@ from sqlalchemy.ext.asyncio import (
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from bot.config import Settings
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 # The newest migration's revision. The serving entry points compare the database with this
 # constant instead of loading Alembic's script directory (half a second at every start);
 # tests/test_migrations.py fails when a new migration does not update it.
-SCHEMA_HEAD = "0011_p2"
+SCHEMA_HEAD = "0012"
 
 
 # Any fixed number: every process that migrates this database asks for the same one.
@@ -93,6 +95,13 @@ class Database:
         # nothing in throughput and saves the CPU that connections would spend spinning in
         # SQLite's busy handler; other processes still wait on busy_timeout.
         self._local_writer = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database of a serving process, with its pool settings (DATABASE_POOL_SIZE,
+        DATABASE_MAX_OVERFLOW, DATABASE_STATEMENT_CACHE_SIZE; PostgreSQL only)."""
+        url = settings.database_url
+        return cls(url, **({} if url.startswith("sqlite") else settings.pool.engine_kwargs()))
 
     @property
     def dialect(self) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -18,6 +19,8 @@ from sqlalchemy import and_, select
 
 from bot.config import Settings
 from bot.db import Database
+from bot.logs import chat_ref, log_context
+from bot.metrics import Metrics
 from handlers import ROUTER
 from handlers.context import Context
 from handlers.flows import AWAITING_FILE
@@ -40,6 +43,14 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 4096  # Telegram's own ceiling; longer input is cut, never rejected
 
+# What a channel does while a file is checked: send this reply at once and show its chat
+# action ("upload_document" on Telegram, "typing" on Zalo), before the result.
+Waiting = Callable[[Reply], Awaitable[None]]
+
+
+def waiting_reply() -> Reply:
+    return Reply(_("Checking the file… please wait a moment."))
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -51,6 +62,7 @@ class Dispatcher:
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], datetime] = system_clock
     router: Router = field(default_factory=lambda: ROUTER)
+    metrics: Metrics | None = None
 
     @property
     def default_locale(self) -> str:
@@ -66,12 +78,34 @@ class Dispatcher:
         # unset; the handlers then see it in ctx.settings like any other setting.
         self.settings = replace(self.settings, telegram_bot_username=name)
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
+    async def handle(
+        self, incoming: Incoming, waiting: Waiting | None = None, update_id: int | None = None
+    ) -> list[Reply]:
+        context: dict[str, object] = {"channel": incoming.channel}
+        if update_id is not None:
+            context["update_id"] = update_id
+        context["chat"] = chat_ref(incoming.chat_id)
+        started = time.perf_counter()
+        try:
+            with log_context(**context):
+                return await self._handle(incoming, waiting)
+        finally:
+            if self.metrics is not None:
+                self.metrics.update_handled(incoming.channel, time.perf_counter() - started)
+
+    async def _handle(self, incoming: Incoming, waiting: Waiting | None) -> list[Reply]:
         incoming = _bounded(incoming)
         document = incoming.document
         # Parsing costs seconds of CPU: only for the file an admin's open import awaits, on
         # every channel (Telegram also withholds the download itself).
         if document is not None and not document.withheld and await self.expects_file(incoming):
+            if waiting is not None and not document.too_large:
+                with use_locale(await self._locale_of(incoming)):
+                    notice = waiting_reply()
+                try:
+                    await waiting(notice)
+                except Exception:  # a lost "please wait" must not lose the file's result
+                    log.warning("the waiting message could not be sent", exc_info=True)
             incoming = await _read_document(incoming)
         now = self.clock()
         if incoming.reachable is not None:
@@ -157,6 +191,24 @@ class Dispatcher:
                 return False
             official = await session.get(Official, row.official_id)
             return (await scope_of(session, official)).is_admin
+
+    async def _locale_of(self, incoming: Incoming) -> str:
+        """The locale the result will be in (the chat's, else the official's), read
+        without locks: only for the waiting message."""
+        async with self.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(ChatAccount.locale, Official.preferred_locale)
+                    .outerjoin(Official, Official.id == ChatAccount.official_id)
+                    .where(
+                        ChatAccount.channel == incoming.channel,
+                        ChatAccount.external_user_id == incoming.sender_id,
+                        ChatAccount.chat_id == incoming.chat_id,
+                    )
+                )
+            ).first()
+        chosen = (row[0] or row[1]) if row is not None else None
+        return normalize_locale(chosen or incoming.language_hint, self.settings.default_locale)
 
     async def _status_changed(self, incoming: Incoming, now: datetime) -> None:
         assert incoming.reachable is not None

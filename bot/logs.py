@@ -9,14 +9,24 @@ rewrites the message, its arguments, the traceback and the stack of every record
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
 import logging
 import re
 import sys
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from bot.config import OpsSettings
 
 MASK = "***"
 # Shorter values would mangle ordinary words in every line; the settings that hold real
@@ -27,10 +37,84 @@ MIN_SECRET_LENGTH = 4
 _ID_NUMBER = re.compile(r"(?<![\d+])\d{12}(?!\d)")
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# What the current update or send is about (set by bot/dispatch.py and bot/sender.py):
+# JSON lines carry it, so one chat's or one notice's story can be followed across lines.
+LOG_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar("troly_log_context", default=None)
+# Without LOG_CHAT_KEY or LINK_CODE_SECRET (the console, the demo) a fixed key: those
+# installs have no real chats to protect.
+_chat_key = b"troly-log-chat"
+
+
+@contextlib.contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add fields (update_id, chat, notice_id, channel) to every line logged inside."""
+    token = LOG_CONTEXT.set({**(LOG_CONTEXT.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        LOG_CONTEXT.reset(token)
+
+
+@functools.lru_cache(maxsize=65_536)
+def chat_ref(chat_id: str) -> str:
+    """A chat id as logs show it: a keyed hash (BLAKE2b keyed with LOG_CHAT_KEY, else
+    LINK_CODE_SECRET), never the id itself. Chat ids are personal data (Decree 13/2023);
+    the hash still lets an operator follow one chat's lines, and recompute it for a chat a
+    person complains about (docs/deployment.md, "Logs"). Cached: it runs on every update."""
+    return hashlib.blake2b(chat_id.encode(), key=_chat_key, digest_size=8).hexdigest()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (ISO 8601 with zone), level, logger, message, the
+    log context and, for an error, the traceback. The Redactor has already rewritten the
+    message and traceback by the time this runs (it is a handler filter)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(LOG_CONTEXT.get() or {})
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["error"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return _redactor.redact(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+_handler: logging.Handler | None = None
+
+
+def configure_logging(ops: OpsSettings | None = None) -> None:
+    """Text lines at INFO until the settings are read; then LOG_LEVEL and LOG_FORMAT. The
+    stderr handler is added once and only to a root logger without handlers (a test
+    runner's capture stays as it is)."""
+    global _chat_key, _handler
+    root = logging.getLogger()
+    if _handler is None and not root.handlers:
+        _handler = logging.StreamHandler()
+        _handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        root.addHandler(_handler)
+    if ops is None:
+        if _handler is not None:
+            root.setLevel(logging.INFO)
+    else:
+        root.setLevel(ops.log_level)
+        if _handler is not None:
+            _handler.setFormatter(
+                JsonFormatter() if ops.log_json else logging.Formatter(TEXT_FORMAT)
+            )
+        if ops.log_chat_key:
+            # BLAKE2b takes a key of at most 64 bytes: longer ones are hashed down first.
+            key = ops.log_chat_key
+            _chat_key = key if len(key) <= 64 else hashlib.sha256(key).digest()
+            chat_ref.cache_clear()
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -13,10 +13,14 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from typing import Any
 
-from bot import broadcast_progress
+from bot import broadcast_progress, ops_http
 from bot.config import Settings
 from bot.db import Database
+from bot.metrics import Metrics
+from bot.ops_http import Check
 from bot.sender import Sender, SenderConfig
 from bot.transport import Transport
 from scheduler.service import run_scheduler
@@ -45,20 +49,28 @@ def build_transports(settings: Settings) -> tuple[dict[str, Transport], dict[str
     return transports, limits
 
 
-async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
+async def run_sender(
+    settings: Settings,
+    stop: asyncio.Event,
+    metrics: Metrics | None = None,
+    started: Callable[[Sender], None] | None = None,
+) -> None:
     transports, limits = build_transports(settings)
     if not transports:
         log.warning("no channel token is set: nothing can send notices")
         await stop.wait()
         return
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     sender = Sender(
         db,
         transports,
         limits=limits,
         window=settings.send_window,
         config=SenderConfig(concurrency=settings.sender_concurrency),
+        metrics=metrics,
     )
+    if started is not None:
+        started(sender)
     try:
         # The sender and the broadcasts' progress messages share the transports.
         await asyncio.gather(sender.run(stop), broadcast_progress.run(db, transports, stop))
@@ -70,8 +82,35 @@ async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
         await db.dispose()
 
 
-async def run_background(settings: Settings, stop: asyncio.Event) -> None:
-    db = Database(settings.database_url)
+def lock_check(senders: list[Sender]) -> Check:
+    """sender_lock: "held" while this process holds a token's lock. A standby sender
+    ("free") is healthy: it takes over when the holder goes."""
+
+    async def check() -> tuple[Any, bool]:
+        held = sorted(ch for sender in senders for ch in sender.held)
+        return ("held" if held else "free"), True
+
+    return check
+
+
+async def serve_sender(settings: Settings, stop: asyncio.Event) -> None:
+    """The sender process: the sender, and its /healthz and /metrics when configured."""
+    metrics = Metrics()
+    senders: list[Sender] = []
+    db = Database.from_settings(settings)
+    try:
+        checks = {"sender_lock": lock_check(senders)}
+        async with ops_http.serving(settings.ops, db, metrics, checks):
+            await run_sender(settings, stop, metrics, senders.append)
+    finally:
+        await db.dispose()
+
+
+async def run_background(
+    settings: Settings, stop: asyncio.Event, metrics: Metrics | None = None
+) -> None:
+    db = Database.from_settings(settings)
+    observe = None if metrics is None else metrics.planning_observer()
     try:
         await asyncio.gather(
             run_scheduler(
@@ -81,19 +120,21 @@ async def run_background(settings: Settings, stop: asyncio.Event) -> None:
                 requirement_hours=settings.planning_hours,
                 digest=settings.digest,
                 privacy=settings.privacy,
+                observe=observe,
             ),
-            run_sender(settings, stop),
+            run_sender(settings, stop, metrics),
         )
     finally:
         await db.dispose()
 
 
-def start_in_thread(settings: Settings) -> threading.Thread:
+def start_in_thread(settings: Settings, metrics: Metrics | None = None) -> threading.Thread:
     """Scheduler and sender on a daemon thread: they die with the chat process, and the
-    outbox's state machine makes that safe (see bot/sender.py)."""
+    outbox's state machine makes that safe (see bot/sender.py). `metrics` is the chat
+    process's (prometheus-client is thread-safe), so its /metrics shows the sends too."""
 
     def _main() -> None:
-        asyncio.run(run_background(settings, asyncio.Event()))
+        asyncio.run(run_background(settings, asyncio.Event(), metrics))
 
     thread = threading.Thread(target=_main, name="notices", daemon=True)
     thread.start()
@@ -107,7 +148,7 @@ def send_forever(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await run_sender(settings, stop)
+        await serve_sender(settings, stop)
 
     asyncio.run(_main())
     return 0

@@ -32,6 +32,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
+from bot.logs import chat_ref, log_context
+from bot.metrics import Metrics
 from bot.rate_gate import RateGate
 from bot.sender_lock import sender_lock
 from bot.transport import Outcome, SendResult, Transport
@@ -107,8 +109,11 @@ class Sender:
         window: SendWindow,
         config: SenderConfig | None = None,
         clock: Callable[[], datetime] = system_clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
+        self.held: set[str] = set()  # channels whose token lock this process holds (/healthz)
         self.transports = transports
         self.limits = limits
         self.window = window
@@ -137,6 +142,7 @@ class Sender:
             if stop.is_set():
                 return
             await _sleep(stop, self.config.lock_poll)
+        self.held.add(channel)
         try:
             gate = RateGate(self.limits.get(channel, 1.0), margin=self.config.margin)
             await self._take_over(channel, identity, gate)
@@ -153,6 +159,7 @@ class Sender:
                     return
                 await _sleep(stop, min(self.config.idle_poll, max(wake, 0.05)))
         finally:
+            self.held.discard(channel)
             await lock.release()
 
     async def _take_over(self, channel: str, identity: str, gate: RateGate) -> None:
@@ -337,12 +344,16 @@ class _ChannelRun:
                 break
             await asyncio.sleep(hold)
         self.gate.depart(time.monotonic())
-        try:
-            result = await self.transport.send(row.chat_id, Reply(row.text, choices=row.choices))
-        except Exception as exc:  # a transport bug must not lose the row's outcome
-            log.exception("transport %s raised", self.channel)
-            result = SendResult(Outcome.UNKNOWN, error=f"transport raised {type(exc).__name__}")
+        with log_context(channel=self.channel, notice_id=row.id, chat=chat_ref(row.chat_id)):
+            try:
+                reply = Reply(row.text, choices=row.choices)
+                result = await self.transport.send(row.chat_id, reply)
+            except Exception as exc:  # a transport bug must not lose the row's outcome
+                log.exception("transport %s raised", self.channel)
+                result = SendResult(Outcome.UNKNOWN, error=f"transport raised {type(exc).__name__}")
         self.s.stats.requests += 1
+        if result.retry_after and self.s.metrics is not None:
+            self.s.metrics.rate_limited.labels(self.channel).inc()
         self.results.append((row, result))
         if result.retry_after:
             self.gate.pause(time.monotonic() + result.retry_after)
@@ -393,6 +404,12 @@ class _ChannelRun:
             self.s.stats.outcomes[drop.state] += 1
         finished += self.drops
         self.drops = []
+        if self.s.metrics is not None:
+            sends = self.s.metrics.sends
+            for done in finished:
+                sends.labels(self.channel, done.state).inc()
+            if retry:
+                sends.labels(self.channel, "retry").inc(len(retry))
         async with self.s.db.begin() as conn:
             await delivery.finish(conn, notices.SENDING, finished, now=now)
             if retry:

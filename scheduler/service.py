@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from models.notices.digest import DigestSettings
+from models.notices.job_runs import record_run
 from models.notices.planning import PlanningSettings
 from models.privacy.settings import PrivacySettings
 from scheduler.jobs import Transaction, plan_courses, plan_digests, plan_requirements, retain
@@ -26,8 +28,40 @@ from scheduler.jobs import Transaction, plan_courses, plan_digests, plan_require
 log = logging.getLogger("scheduler")
 
 
+Observe = Callable[[str, float], None]  # (job, seconds): the planning duration histogram
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def recorded(
+    job: str,
+    run: Callable[[], Awaitable[object]],
+    transaction: Transaction,
+    clock: Callable[[], datetime],
+    observe: Observe | None,
+) -> Callable[[], Awaitable[None]]:
+    """The job, then its run recorded (models/notices/job_runs.py) and timed, in its own
+    transaction so a failed job is recorded as failed rather than rolled back."""
+
+    async def _run() -> None:
+        started, mono, ok = clock(), time.perf_counter(), False
+        try:
+            await run()
+            ok = True
+        finally:
+            seconds = time.perf_counter() - mono
+            if observe is not None:
+                observe(job, seconds)
+            try:
+                async with transaction() as session:
+                    finished = started + timedelta(seconds=seconds)
+                    await record_run(session, job, started=started, finished=finished, ok=ok)
+            except Exception:
+                log.exception("could not record the %s run", job)
+
+    return _run
 
 
 def build_scheduler(
@@ -39,6 +73,7 @@ def build_scheduler(
     clock: Callable[[], datetime] = system_clock,
     digest: DigestSettings | None = None,
     privacy: PrivacySettings | None = None,
+    observe: Observe | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(
         timezone=settings.tz,
@@ -62,14 +97,18 @@ def build_scheduler(
         await retain(transaction, now=clock(), settings=privacy)
 
     tz: ZoneInfo = settings.tz
+
+    def job(name: str, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        return recorded(name, run, transaction, clock, observe)
+
     scheduler.add_job(
-        requirements,
+        job("plan-requirements", requirements),
         CronTrigger(hour=requirement_hours, minute=5, timezone=tz),
         id="plan-requirements",
         next_run_time=datetime.now(tz),
     )
     scheduler.add_job(
-        courses,
+        job("plan-courses", courses),
         IntervalTrigger(minutes=course_minutes, timezone=tz),
         id="plan-courses",
         next_run_time=datetime.now(tz),
@@ -77,7 +116,7 @@ def build_scheduler(
     # Hourly, so a used or cancelled upload's content is gone within the hour (without
     # touching the import conversation), and at start-up.
     scheduler.add_job(
-        retention,
+        job("retention", retention),
         CronTrigger(minute=35, timezone=tz),
         id="retention",
         next_run_time=datetime.now(tz),
@@ -87,7 +126,7 @@ def build_scheduler(
         # then still sends this week's (the job does nothing before the moment, and nothing
         # twice).
         scheduler.add_job(
-            digests,
+            job("plan-digests", digests),
             CronTrigger(
                 day_of_week=digest.cron_day,
                 hour=digest.send_time.hour,
@@ -108,12 +147,18 @@ async def run_scheduler(
     requirement_hours: str,
     digest: DigestSettings,
     privacy: PrivacySettings | None = None,
+    observe: Observe | None = None,
 ) -> None:
     """Run the jobs until `stop` is set (bot/scheduler_main.py and the bot's in-process
     notices use this). `transaction` is bot/db.Database.transaction: the scheduler gets a
     ready database and settings, and reads no environment itself."""
     scheduler = build_scheduler(
-        transaction, settings, requirement_hours=requirement_hours, digest=digest, privacy=privacy
+        transaction,
+        settings,
+        requirement_hours=requirement_hours,
+        digest=digest,
+        privacy=privacy,
+        observe=observe,
     )
     scheduler.start()
     log.info("scheduler started (%s)", settings.tz.key)

@@ -262,7 +262,8 @@ async def test_admin_imports_a_file_and_gets_the_report_over_telegram(
             await open_import(fake, ADMIN)
             count = len(fake.sent_to(ADMIN))
             fake.push_document(ADMIN, "danh sách cán bộ.csv", ROSTER.encode(), "text/csv")
-            await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) > count)
+            # The "checking the file" message first (#13.8), then the question.
+            await fake.wait_for(lambda: len(fake.sent_to(ADMIN)) > count + 1)
             choose = fake.last_sent(ADMIN)
             count = len(fake.sent_to(ADMIN))
             fake.push_callback(ADMIN, choose.message_id, choose.callback_data("CBCCVC"))

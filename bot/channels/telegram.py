@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import BotCommand, ChatMember, Message, Update
 from telegram import Document as TgDocument
-from telegram.constants import ChatType, FileSizeLimit
+from telegram.constants import ChatAction, ChatType, FileSizeLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
@@ -193,7 +193,14 @@ async def _on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     incoming = await to_incoming(update, dispatcher.expects_file)
     if incoming is None:
         return
-    replies = await dispatcher.handle(incoming)
+
+    async def waiting(reply: Reply) -> None:
+        # Sent at once (not queued behind the lane): the person sees it while the file is
+        # checked, then the "sending a file" status until the result arrives.
+        await send_replies(context.bot, chat.id, [reply])
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+
+    replies = await dispatcher.handle(incoming, waiting, update_id=update.update_id)
     query = update.callback_query
     edit = query.message if query is not None and isinstance(query.message, Message) else None
     lanes.send(chat.id, Batch(tuple(replies), edit))

@@ -22,10 +22,12 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot import ops_http
 from bot.channels import telegram
 from bot.channels.startup import until_reachable
 from bot.config import ConfigError, Settings
 from bot.dispatch import Dispatcher
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +123,16 @@ def run(settings: Settings, dispatcher: Dispatcher) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await serve(settings, dispatcher, stop)
+        async with ops_http.serving(settings.ops, dispatcher.db, dispatcher_metrics(dispatcher)):
+            await serve(settings, dispatcher, stop)
 
     asyncio.run(main())
+
+
+def dispatcher_metrics(dispatcher: Dispatcher) -> Metrics:
+    if dispatcher.metrics is None:
+        dispatcher.metrics = Metrics()
+    return dispatcher.metrics
 
 
 # ---------------------------------------------------------------------- webhook

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import ops_http
 from bot.channels import telegram_run, zalo
 from bot.config import Settings
 from bot.dispatch import Dispatcher
@@ -24,9 +25,12 @@ async def serve(
     if stop is None:
         stop = asyncio.Event()
         zalo.stop_on_signals(stop)
-    started = await telegram_run.start(settings, dispatcher, stop) if with_telegram else None
-    try:
-        await zalo.serve(settings, dispatcher, stop)
-    finally:
-        if started is not None:
-            await telegram_run.stop_app(*started)
+    metrics = telegram_run.dispatcher_metrics(dispatcher)
+    # One ops server per process, however many channels it serves.
+    async with ops_http.serving(settings.ops, dispatcher.db, metrics):
+        started = await telegram_run.start(settings, dispatcher, stop) if with_telegram else None
+        try:
+            await zalo.serve(settings, dispatcher, stop)
+        finally:
+            if started is not None:
+                await telegram_run.stop_app(*started)

@@ -1,7 +1,7 @@
 """officials' personal identification number (số định danh cá nhân): its keyed hash, unique
 when present, and its masked form; the number itself is not stored
 
-Revision ID: 0011_p2
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_p2"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
