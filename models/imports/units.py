@@ -247,12 +247,15 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
+        pepper: bytes = b"",
     ) -> UnitPlan:
         if scope_unit is not None and scope_unit.depth != 0:
             plan = self.plan_type(file_name, today)
             plan.file_error = TableError(MSG_PROVINCE_ONLY)
             return plan
-        return await super().plan(session, file_name, content, today=today, scope_unit=None)
+        return await super().plan(
+            session, file_name, content, today=today, scope_unit=None, pepper=pepper
+        )
 
     async def check(
         self,
