@@ -77,6 +77,7 @@ class FakeZaloOa:
         self.refresh_calls = 0
         self.hold_refresh: asyncio.Event | None = None
         self.refresh_arrived = asyncio.Event()
+        self._held: list[asyncio.Event] = []
         self.sent: list[SentMessage] = []
         self.refused: list[int] = []
         self.last_interaction: dict[str, float] = {}
@@ -116,6 +117,8 @@ class FakeZaloOa:
         return self
 
     async def stop(self) -> None:
+        for held in self._held:
+            held.set()
         if self._session is not None:
             await self._session.close()
         if self._runner is not None:
@@ -139,7 +142,12 @@ class FakeZaloOa:
             self.refresh_calls += 1
             self.refresh_arrived.set()
             if self.hold_refresh is not None:
-                await self.hold_refresh.wait()
+                held = self.hold_refresh
+                self._held.append(held)
+                await held.wait()
+                if request.transport is None or request.transport.is_closing():
+                    # The caller died waiting: like Zalo, nothing was processed for it.
+                    return web.json_response({"error": -1, "error_name": "gone"})
             old = str(form.get("refresh_token") or "")
             if old not in self.refresh_tokens:
                 return web.json_response(

@@ -141,7 +141,7 @@ async def child(db_url: str, oa: FakeZaloOa) -> asyncio.subprocess.Process:
 async def test_two_processes_one_killed_mid_refresh(oa: FakeZaloOa, db: Database) -> None:
     """Process A locks the row and is killed while its refresh request is unanswered
     (Zalo has not rotated yet); process B then gets the lock, refreshes with the same
-    refresh token and stores the new pair; a restarted A reads it without refreshing."""
+    refresh token and stores the new pair; A restarted reads it without refreshing."""
     await seeded(oa, db, expires_in=60)
     oa.hold_refresh = asyncio.Event()
     first = await child(db.url, oa)
@@ -157,6 +157,8 @@ async def test_two_processes_one_killed_mid_refresh(oa: FakeZaloOa, db: Database
     assert row.access_token == token and row.generation == 2
     assert row.refresh_token in oa.refresh_tokens
     calls = oa.refresh_calls
-    again = await child(db.url, oa)
-    out, _ = await asyncio.wait_for(again.communicate(), 30)
-    assert json.loads(out)["token"] == token and oa.refresh_calls == calls
+    restarted = OaTokens(db, oa_settings(oa), lambda: datetime.now(UTC))
+    try:
+        assert await restarted.access_token() == token and oa.refresh_calls == calls
+    finally:
+        await restarted.close()
