@@ -5,6 +5,9 @@ python -m bot demo [--as CODE|--unlinked] [--size N]
                                       console demo on a seeded demo province
 python -m bot run telegram|zalo|console
                                       serve one channel
+python -m bot run zalo-oa             serve the Zalo Official Account (webhook)
+python -m bot zalo-oa set-token|exchange-code CODE|status
+                                      the OA's OAuth tokens (docs/zalo-oa.md)
 python -m bot run all                 serve Telegram and Zalo (those with a token) together
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
@@ -349,6 +352,47 @@ def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
     return 0
 
 
+def run_zalo_oa(settings: Settings) -> int:
+    from bot.channels import zalo
+    from bot.channels.zalo_oa import channel
+
+    check_schema(settings)
+    db = Database(settings.database_url)
+    start_notices_if_in_process(settings)
+
+    async def _serve() -> None:
+        stop = asyncio.Event()
+        zalo.stop_on_signals(stop)
+        try:
+            await channel.serve(settings, make_dispatcher(settings, db), stop)
+        finally:
+            await db.dispose()
+
+    asyncio.run(_serve())
+    return 0
+
+
+async def zalo_oa_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.zalo_oa import cli
+
+    db = await open_database(settings)
+    try:
+        if args.action == "set-token":
+            return await cli.set_token(
+                db, settings, args.access_token, args.refresh_token, args.expires_in
+            )
+        if args.action == "exchange-code":
+            if not args.access_token:
+                print(
+                    "python -m bot zalo-oa exchange-code CODE [--code-verifier V]", file=sys.stderr
+                )
+                return 2
+            return await cli.exchange_code(db, settings, args.access_token, args.code_verifier)
+        return await cli.status(db, settings)
+    finally:
+        await db.dispose()
+
+
 def run_all(settings: Settings) -> int:
     if settings.zalo_token:
         return run_zalo(settings, with_telegram=bool(settings.telegram_token))
@@ -386,7 +430,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--unlinked", action="store_true", help="start unlinked and link by code")
     d.add_argument("--size", type=int, help="officials in the demo province")
     r = sub.add_parser("run", help="serve a channel")
-    r.add_argument("channel", choices=["telegram", "zalo", "all", "console"])
+    r.add_argument("channel", choices=["telegram", "zalo", "zalo-oa", "all", "console"])
+    oa = sub.add_parser("zalo-oa", help="the Zalo Official Account's OAuth tokens")
+    oa.add_argument("action", choices=["set-token", "exchange-code", "status"])
+    oa.add_argument("access_token", nargs="?", help="(exchange-code: the CODE)")
+    oa.add_argument("refresh_token", nargs="?")
+    oa.add_argument("--expires-in", type=int, default=3600, help="seconds (Zalo's expires_in)")
+    oa.add_argument("--code-verifier", help="the PKCE verifier of the authorisation")
     sub.add_parser("send", help="send due notices from the outbox")
     sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
     db = sub.add_parser("db", help="database maintenance")
@@ -442,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not settings.zalo_token:
                     raise ConfigError("ZALO_BOT_TOKEN is not set")
                 return run_zalo(settings, with_telegram=False)
+            if args.channel == "zalo-oa":
+                return run_zalo_oa(settings)
             if args.channel == "all":
                 return run_all(settings)
             return asyncio.run(demo(settings, None))
@@ -494,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(load_rules(settings, args.file.read_bytes()))
         if args.command == "link-code":
             return asyncio.run(link_code(settings, args.employee_code, args.days))
+        if args.command == "zalo-oa":
+            return asyncio.run(zalo_oa_command(settings, args))
         if args.command == "export":
             return asyncio.run(export_registrations(settings, args.course_code, args.out))
     except KeyboardInterrupt:

@@ -230,9 +230,25 @@ class ZaloOaTransport:
         self.clock = clock
         self.key = button_key(settings.secret_key or "")
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ZaloOaTransport:
+        """For the outbox sender, which opens its own database for the outbox: this one
+        reads tokens and interaction windows (a small pool is plenty)."""
+        from bot.dispatch import system_clock
+
+        db = Database(settings.database_url)
+        api = OaApi(tokens_for(settings, db, system_clock), settings.zalo_oa.api_base_url)
+        transport = cls(api, db, settings.zalo_oa, tz=settings.timezone, clock=system_clock)
+        transport._own_db = True
+        return transport
+
+    _own_db = False
+
     async def close(self) -> None:
         await self.api.close()
         await self.api.tokens.close()
+        if self._own_db:
+            await self.db.dispose()
 
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         window = timedelta(hours=self.settings.interaction_window_hours)
