@@ -56,7 +56,7 @@ def database_url(raw: str | None) -> str:
 
 # Every variable that puts the bot on a platform: with any of them set, link codes are
 # exposed to the world, so their pepper is required.
-PLATFORM_TOKENS = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN")
+PLATFORM_TOKENS = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "ZALO_OA_SECRET_KEY")
 MIN_LINK_CODE_SECRET = 32
 
 

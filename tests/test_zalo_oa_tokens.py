@@ -59,7 +59,7 @@ async def stored(db: Database, oa_id: str = "default") -> oa_tokens.OaToken:
 
 
 async def test_refreshed_before_expiry_and_the_new_pair_stored(
-    oa: FakeZaloOa, db: Database
+    oa: FakeZaloOa, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     first_access, first_refresh = await seeded(oa, db)
     clock = Clock(NOW)
@@ -70,9 +70,13 @@ async def test_refreshed_before_expiry_and_the_new_pair_stored(
         clock.advance(minutes=49)  # 11 minutes left: outside the 10-minute margin
         assert await tokens.access_token() == first_access
         clock.advance(minutes=2)  # 9 minutes left: refresh now, not at the last second
-        second = await tokens.access_token()
+        with caplog.at_level(logging.DEBUG):
+            second = await tokens.access_token()
     finally:
         await tokens.close()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "refreshed (generation 2)" in logged
+    assert not any(t in logged for t in (first_access, first_refresh, second))
     assert second != first_access and oa.refresh_calls == 1
     row = await stored(db)
     assert row.generation == 2 and row.access_token == second
