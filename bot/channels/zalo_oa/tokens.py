@@ -22,6 +22,7 @@ import httpx
 
 from bot.config import ZaloOaSettings
 from bot.db import Database
+from bot.logs import redact_secrets
 from models.chat import oa_tokens
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class OaTokens:
             known = self._cached[2] if self._cached is not None else None
             refused_here = self._cached is not None and not self._fresh(self._cached[1], now)
             if self._fresh(row.expires_at, now) and not (refused_here and row.generation == known):
-                self._cached = (row.access_token, row.expires_at, row.generation)
+                self._remember(row.access_token, row.refresh_token, row.expires_at, row.generation)
                 return row.access_token
         if row.failed_at is not None and now < row.failed_at + FAILURE_PAUSE:
             # Any process's failure pauses every process: one alert, not one per worker.
@@ -162,7 +163,7 @@ class OaTokens:
             row = await oa_tokens.locked(session, self.settings.oa_id)
             assert row is not None
             if row.generation != known and self._fresh(row.expires_at, now):
-                self._cached = (row.access_token, row.expires_at, row.generation)
+                self._remember(row.access_token, row.refresh_token, row.expires_at, row.generation)
                 return row.access_token
             try:
                 pair = await request_tokens(
@@ -177,6 +178,7 @@ class OaTokens:
                 outcome = f"the token endpoint could not be reached: {type(exc).__name__}"
                 oa_tokens.record_failure(row, outcome, now)
             else:
+                redact_secrets((pair.access_token, pair.refresh_token))  # before any SQL log
                 row = await oa_tokens.store(
                     session,
                     self.settings.oa_id,
@@ -187,8 +189,9 @@ class OaTokens:
                 )
                 await session.flush()
             token, expires_at, generation = row.access_token, row.expires_at, row.generation
+            refresh = row.refresh_token
         if outcome is None:
-            self._cached = (token, expires_at, generation)
+            self._remember(token, refresh, expires_at, generation)
             log.info("Zalo OA access token refreshed (generation %d)", generation)
             return token
         log.error(
@@ -197,6 +200,13 @@ class OaTokens:
             next_step(self.settings),
         )
         return self._still_valid_or_raise(token, expires_at, now)
+
+    def _remember(self, token: str, refresh: str, expires_at: datetime, generation: int) -> None:
+        if self._cached is None or self._cached[2] != generation:
+            # Tokens are no settings, so the redactor learns each pair as it arrives: even a
+            # DEBUG log of the database driver's parameters shows *** (two per hour).
+            redact_secrets((token, refresh))
+        self._cached = (token, expires_at, generation)
 
     def _still_valid_or_raise(self, token: str, expires_at: datetime, now: datetime) -> str:
         if expires_at > now:
@@ -217,6 +227,7 @@ async def seed(
     now: datetime,
 ) -> int:
     """Store the first pair (from the OA authorisation); returns its generation."""
+    redact_secrets((access_token, refresh_token))
     async with db.transaction() as session:
         row = await oa_tokens.store(
             session,
