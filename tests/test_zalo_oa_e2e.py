@@ -24,7 +24,7 @@ from bot.config import ZaloOaSettings
 from bot.db import Database
 from bot.transport import Outcome
 from handlers.types import Choice, Reply
-from models.chat import link_codes
+from models.chat import link_codes, oa_interactions
 from models.org.admins import AdminRole
 from tests.courses_world import World, build_world
 from tests.fake_zalo_oa import (
@@ -249,6 +249,24 @@ async def test_proactive_messages_only_inside_the_window(oa: FakeZaloOa, world: 
         result = await transport.send(USER, reminder)
         assert result.outcome is Outcome.FAILED and "window" in (result.error or "")
         assert oa.refused == []  # refused before the call: no quota spent on a sure error
+
+
+async def test_without_a_token_the_outbox_waits(oa: FakeZaloOa, world: World) -> None:
+    """No pair stored (the OA was never authorised, or the operator cleared it): notices are
+    retried later, nothing is sent, nothing raises."""
+    settings = oa_settings(oa)
+    tokens = OaTokens(world.db, settings, world.clock)
+    transport = ZaloOaTransport(
+        OaApi(tokens, oa.base_url), world.db, settings, tz=TZ, clock=world.clock
+    )
+    async with world.db.transaction() as session:
+        await oa_interactions.record(session, USER, world.clock())
+    try:
+        result = await transport.send(USER, Reply("Nhắc lịch học."))
+    finally:
+        await transport.close()
+    assert result.outcome is Outcome.RETRY and (result.retry_after or 0) > 0
+    assert oa.sent == []
 
 
 def test_long_texts_split_and_many_choices_spread() -> None:

@@ -166,3 +166,20 @@ async def test_two_processes_one_killed_mid_refresh(oa: FakeZaloOa, db: Database
         assert await restarted.access_token() == token and oa.refresh_calls == calls
     finally:
         await restarted.close()
+
+
+async def test_an_unreachable_endpoint_keeps_the_pair_and_names_the_next_step(
+    oa: FakeZaloOa, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    _access, refresh = await seeded(oa, db, expires_in=0)  # already expired
+    await oa.stop()  # nothing listens on the OAuth address any more
+    tokens = OaTokens(db, oa_settings(oa), Clock(NOW))
+    try:
+        with caplog.at_level(logging.ERROR), pytest.raises(TokenUnavailable) as raised:
+            await tokens.access_token()
+    finally:
+        await tokens.close()
+    assert raised.value.retry_after > 0
+    assert "could not be reached" in caplog.text and "set-token" in caplog.text
+    row = await stored(db)
+    assert row.refresh_token == refresh and row.generation == 1
