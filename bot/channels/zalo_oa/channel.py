@@ -153,6 +153,14 @@ class ZaloOaBot:
 # ---------------------------------------------------------------------- webhook
 
 
+def _stale(timestamp: str, now: datetime) -> bool:
+    try:
+        sent_at = datetime.fromtimestamp(int(timestamp) / 1000, tz=now.tzinfo)
+    except (ValueError, OverflowError, OSError):
+        return True  # a signed event without a usable timestamp is no event Zalo sends
+    return sent_at < now - inbound_dedup.KEEP_FOR
+
+
 def webhook_app(bot: ZaloOaBot, settings: ZaloOaSettings) -> web.Application:
     secret = settings.webhook_secret_key or settings.secret_key or ""
     app_id = settings.app_id or ""
@@ -175,6 +183,11 @@ def webhook_app(bot: ZaloOaBot, settings: ZaloOaSettings) -> web.Application:
                 "wrong" if header else "missing",
             )
             return web.json_response({"error": "signature"}, status=401)
+        if _stale(timestamp, bot.dispatcher.clock()):
+            # Older than de-duplication remembers: a replay of a captured event, not Zalo's
+            # retry (those come within the hour). Acknowledged, so it is not sent again.
+            log.warning("ignored a Zalo OA webhook event older than a day")
+            return web.json_response({"message": "Success"})
         bot.accept(event)
         return web.json_response({"message": "Success"})
 
