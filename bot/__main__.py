@@ -8,7 +8,7 @@ python -m bot run telegram|zalo|console
 python -m bot run zalo-oa             serve the Zalo Official Account (webhook)
 python -m bot zalo-oa set-token|exchange-code CODE|status
                                       the OA's OAuth tokens (docs/zalo-oa.md)
-python -m bot run all                 serve Telegram and Zalo (those with a token) together
+python -m bot run all                 serve Telegram, Zalo, the Zalo OA (those configured) together
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
 python -m bot db upgrade              apply migrations (once per release; under a lock)
@@ -334,7 +334,7 @@ def start_notices_if_in_process(settings: Settings) -> None:
         start_in_thread(settings)
 
 
-def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
+def run_zalo(settings: Settings, *, with_telegram: bool, with_oa: bool = False) -> int:
     from bot.channels import zalo_run
 
     check_schema(settings)
@@ -344,7 +344,7 @@ def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
     async def _serve() -> None:
         try:
             dispatcher = make_dispatcher(settings, db)
-            await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram)
+            await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram, with_oa=with_oa)
         finally:
             await db.dispose()
 
@@ -394,11 +394,18 @@ async def zalo_oa_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_all(settings: Settings) -> int:
-    if settings.zalo_token:
-        return run_zalo(settings, with_telegram=bool(settings.telegram_token))
+    if settings.zalo_token or settings.zalo_oa.configured:
+        return run_zalo(
+            settings,
+            with_telegram=bool(settings.telegram_token),
+            with_oa=settings.zalo_oa.configured,
+        )
     if settings.telegram_token:
         return run_telegram(settings)
-    raise ConfigError("Set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN to run the chat channels")
+    raise ConfigError(
+        "Set TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN and/or ZALO_OA_APP_ID + ZALO_OA_SECRET_KEY to "
+        "run the chat channels"
+    )
 
 
 WEEKDAY_LABELS = (
@@ -478,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
 
             settings = replace(settings, demo_size=size)
         if args.command is None:
-            if settings.telegram_token or settings.zalo_token:
+            if settings.telegram_token or settings.zalo_token or settings.zalo_oa.configured:
                 return run_all(settings)
             return asyncio.run(demo(settings, "DB000001"))
         if args.command == "demo":

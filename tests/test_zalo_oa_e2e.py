@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -284,3 +285,50 @@ def test_long_texts_split_and_many_choices_spread() -> None:
     assert "\n".join(m["text"] for m in messages[:-1]) == text
     counts = [len(m.get("attachment", {}).get("payload", {}).get("buttons", [])) for m in messages]
     assert counts[-2:] == [5, 2] and sum(counts) == 7
+
+
+async def test_run_all_serves_the_oa_from_the_settings(oa: FakeZaloOa, world: World) -> None:
+    """`python -m bot run all` with only the OA configured: the webhook from the settings
+    answers, with the token stored in the database."""
+    from dataclasses import replace
+
+    from bot.channels import zalo_run
+    from bot.config import Settings
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    settings = replace(Settings(), zalo_oa=replace(oa_settings(oa), webhook_port=port))
+    access, refresh = oa.issue_pair()
+    await seed(
+        world.db,
+        settings.zalo_oa,
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=3600,
+        now=world.clock(),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        zalo_run.serve(
+            settings,
+            make_dispatcher(world.db, world.clock),
+            with_telegram=False,
+            with_oa=True,
+            stop=stop,
+        )
+    )
+    oa.webhook_url = f"http://127.0.0.1:{port}{settings.zalo_oa.webhook_path}"
+    try:
+        for _ in range(100):  # the server starts in the background
+            try:
+                await oa.user_text(USER, "/trogiup")
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        await oa.wait_for(lambda: bool(oa.sent_to(USER)))
+    finally:
+        stop.set()
+        await task
+    assert "Trợ lý" in oa.sent_to(USER)[0].text

@@ -308,7 +308,15 @@ def tokens_for(settings: Settings, db: Database, clock: Any) -> OaTokens:
     return OaTokens(db, oa, clock)
 
 
-async def serve(settings: Settings, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+async def serve(
+    settings: Settings,
+    dispatcher: Dispatcher,
+    stop: asyncio.Event,
+    *,
+    serve_downloads: bool = True,
+) -> None:
+    """Serve the OA webhook until `stop`. `serve_downloads=False` when the Zalo Bot channel
+    in the same process already serves the one-time links (one port, links of both)."""
     from bot.channels.zalo import download_links
     from bot.channels.zalo_downloads import start_server as start_download_server
 
@@ -329,7 +337,7 @@ async def serve(settings: Settings, dispatcher: Dispatcher, stop: asyncio.Event)
     downloads = bot.downloads
     download_server = (
         start_download_server(downloads, settings.zalo_download_listen, settings.zalo_download_port)
-        if downloads is not None
+        if downloads is not None and serve_downloads
         else None
     )
     runner, port = await start_webhook(bot, settings.zalo_oa)
