@@ -1,6 +1,6 @@
 """A Zalo OA token manager in its own process, for the test that kills one mid-refresh.
 
-    python -m tests.oa_token_child DB_URL OAUTH_BASE_URL
+    python -m tests.oa_token_child DB_URL OAUTH_BASE_URL APP_ID SECRET_KEY
 
 Prints the access token it got as one JSON line, or the error.
 """
@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from bot.channels.zalo_oa.tokens import OaTokens, TokenUnavailable
 from bot.config import ZaloOaSettings
 from bot.db import Database
-from tests.fake_zalo_oa import APP_ID, SECRET_KEY
 
 
-async def main(db_url: str, oauth_base: str) -> dict[str, str]:
+async def main(db_url: str, oauth_base: str, app_id: str, secret: str) -> dict[str, str]:
     db = Database(db_url)
-    settings = ZaloOaSettings(app_id=APP_ID, secret_key=SECRET_KEY, oauth_base_url=oauth_base)
+    # Not imported from tests.fake_zalo_oa: aiohttp would only slow this process's start.
+    settings = ZaloOaSettings(app_id=app_id, secret_key=secret, oauth_base_url=oauth_base)
     tokens = OaTokens(db, settings, lambda: datetime.now(UTC))
     try:
         return {"token": await tokens.access_token()}
@@ -32,4 +32,4 @@ async def main(db_url: str, oauth_base: str) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(sys.argv[1], sys.argv[2]))), flush=True)
+    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))), flush=True)

@@ -5,7 +5,6 @@ many managers and processes (one killed mid-refresh), failures kept as alerts.""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -137,26 +136,35 @@ async def child(db_url: str, oa: FakeZaloOa) -> asyncio.subprocess.Process:
         "tests.oa_token_child",
         db_url,
         oa.base_url,
+        APP_ID,
+        SECRET_KEY,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
     )
 
 
 async def test_two_processes_one_killed_mid_refresh(oa: FakeZaloOa, db: Database) -> None:
-    """Process A locks the row and is killed while its refresh request is unanswered
-    (Zalo has not rotated yet); process B then gets the lock, refreshes with the same
-    refresh token and stores the new pair; A restarted reads it without refreshing."""
+    """Process A (a child) locks the row and is killed while its refresh request is
+    unanswered (Zalo has not rotated yet). This process, B, waits on that lock meanwhile,
+    then refreshes with the same refresh token and stores the new pair; a restarted
+    manager reads it without refreshing again."""
     await seeded(oa, db, expires_in=60)
     oa.hold_refresh = asyncio.Event()
     first = await child(db.url, oa)
-    await asyncio.wait_for(oa.refresh_arrived.wait(), 20)
-    second = await child(db.url, oa)
-    await asyncio.sleep(0.5)  # B is waiting on the lock A holds
-    first.kill()
-    await first.wait()
-    oa.hold_refresh = None  # A's request is never answered; B's will be
-    out, _ = await asyncio.wait_for(second.communicate(), 30)
-    token = json.loads(out)["token"]
+    await asyncio.wait_for(oa.refresh_arrived.wait(), 30)
+    other = Database(db.url)  # B's own engine and connections, as in another process
+    manager = OaTokens(other, oa_settings(oa), lambda: datetime.now(UTC))
+    try:
+        oa.hold_refresh = None  # A's request stays unanswered; B's will be answered
+        waiting = asyncio.create_task(manager.access_token())
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # B waits on the row A holds
+        first.kill()
+        await first.wait()
+        token = await asyncio.wait_for(waiting, 30)
+    finally:
+        await manager.close()
+        await other.dispose()
     row = await stored(db)
     assert row.access_token == token and row.generation == 2
     assert row.refresh_token in oa.refresh_tokens
