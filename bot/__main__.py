@@ -5,7 +5,10 @@ python -m bot demo [--as CODE|--unlinked] [--size N]
                                       console demo on a seeded demo province
 python -m bot run telegram|zalo|console
                                       serve one channel
-python -m bot run all                 serve Telegram and Zalo (those with a token) together
+python -m bot run zalo-oa             serve the Zalo Official Account (webhook)
+python -m bot zalo-oa set-token|exchange-code CODE|status
+                                      the OA's OAuth tokens (docs/zalo-oa.md)
+python -m bot run all                 serve Telegram, Zalo, the Zalo OA (those configured) together
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
 python -m bot plan                    run the planning jobs once, now
@@ -515,7 +518,7 @@ def start_notices_if_in_process(settings: Settings, dispatcher: Dispatcher) -> N
         start_in_thread(settings, dispatcher.metrics)
 
 
-def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
+def run_zalo(settings: Settings, *, with_telegram: bool, with_oa: bool = False) -> int:
     from bot.channels import zalo_run
 
     check_schema(settings)
@@ -525,7 +528,7 @@ def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
 
     async def _serve() -> None:
         try:
-            await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram)
+            await zalo_run.serve(settings, dispatcher, with_telegram=with_telegram, with_oa=with_oa)
         finally:
             await db.dispose()
 
@@ -533,12 +536,65 @@ def run_zalo(settings: Settings, *, with_telegram: bool) -> int:
     return 0
 
 
+def run_zalo_oa(settings: Settings) -> int:
+    from bot import ops_http
+    from bot.channels import zalo
+    from bot.channels.zalo_oa import channel
+    from bot.metrics import Metrics
+
+    check_schema(settings)
+    db = Database.from_settings(settings)
+    dispatcher = make_dispatcher(settings, db)
+    start_notices_if_in_process(settings, dispatcher)
+
+    async def _serve() -> None:
+        stop = asyncio.Event()
+        zalo.stop_on_signals(stop)
+        try:
+            metrics = dispatcher.metrics or Metrics()
+            async with ops_http.serving(settings.ops, db, metrics):
+                await channel.serve(settings, dispatcher, stop)
+        finally:
+            await db.dispose()
+
+    asyncio.run(_serve())
+    return 0
+
+
+async def zalo_oa_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.zalo_oa import cli
+
+    db = await open_database(settings)
+    try:
+        if args.action == "set-token":
+            return await cli.set_token(
+                db, settings, args.access_token, args.refresh_token, args.expires_in
+            )
+        if args.action == "exchange-code":
+            if not args.access_token:
+                print(
+                    "python -m bot zalo-oa exchange-code CODE [--code-verifier V]", file=sys.stderr
+                )
+                return 2
+            return await cli.exchange_code(db, settings, args.access_token, args.code_verifier)
+        return await cli.status(db, settings)
+    finally:
+        await db.dispose()
+
+
 def run_all(settings: Settings) -> int:
-    if settings.zalo_token:
-        return run_zalo(settings, with_telegram=bool(settings.telegram_token))
+    if settings.zalo_token or settings.zalo_oa.configured:
+        return run_zalo(
+            settings,
+            with_telegram=bool(settings.telegram_token),
+            with_oa=settings.zalo_oa.configured,
+        )
     if settings.telegram_token:
         return run_telegram(settings)
-    raise ConfigError("Set TELEGRAM_BOT_TOKEN and/or ZALO_BOT_TOKEN to run the chat channels")
+    raise ConfigError(
+        "Set TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN and/or ZALO_OA_APP_ID + ZALO_OA_SECRET_KEY to "
+        "run the chat channels"
+    )
 
 
 WEEKDAY_LABELS = (
@@ -570,7 +626,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--unlinked", action="store_true", help="start unlinked and link by code")
     d.add_argument("--size", type=int, help="officials in the demo province")
     r = sub.add_parser("run", help="serve a channel")
-    r.add_argument("channel", choices=["telegram", "zalo", "all", "console"])
+    r.add_argument("channel", choices=["telegram", "zalo", "zalo-oa", "all", "console"])
+    oa = sub.add_parser("zalo-oa", help="the Zalo Official Account's OAuth tokens")
+    oa.add_argument("action", choices=["set-token", "exchange-code", "status"])
+    oa.add_argument("access_token", nargs="?", help="(exchange-code: the CODE)")
+    oa.add_argument("refresh_token", nargs="?")
+    oa.add_argument("--expires-in", type=int, default=3600, help="seconds (Zalo's expires_in)")
+    oa.add_argument("--code-verifier", help="the PKCE verifier of the authorisation")
     sub.add_parser("send", help="send due notices from the outbox")
     sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
     sub.add_parser("plan", help="run the planning jobs once, now")
@@ -634,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         use_province(settings, demo=demo_command)
         if args.command is None:
-            if settings.telegram_token or settings.zalo_token:
+            if settings.telegram_token or settings.zalo_token or settings.zalo_oa.configured:
                 return run_all(settings)
             return asyncio.run(demo(settings, "DB000001"))
         if args.command == "demo":
@@ -648,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not settings.zalo_token:
                     raise ConfigError("ZALO_BOT_TOKEN is not set")
                 return run_zalo(settings, with_telegram=False)
+            if args.channel == "zalo-oa":
+                return run_zalo_oa(settings)
             if args.channel == "all":
                 return run_all(settings)
             return asyncio.run(demo(settings, None))
@@ -712,6 +776,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(link_code(settings, args.employee_code, args.days))
         if args.command in ("link-codes", "template"):
             return asyncio.run(kit_command(settings, args))
+        if args.command == "zalo-oa":
+            return asyncio.run(zalo_oa_command(settings, args))
         if args.command == "export":
             return asyncio.run(export_registrations(settings, args.course_code, args.out))
     except KeyboardInterrupt:

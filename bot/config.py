@@ -90,7 +90,7 @@ def database_url(raw: str | None) -> str:
 
 # Every variable that puts the bot on a platform: with any of them set, link codes are
 # exposed to the world, so their pepper is required.
-PLATFORM_TOKENS = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN")
+PLATFORM_TOKENS = ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "ZALO_OA_SECRET_KEY")
 MIN_LINK_CODE_SECRET = 32
 
 
@@ -170,6 +170,29 @@ WEBHOOK_SECRET_ALPHABET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 
 @dataclass(frozen=True)
+class ZaloOaSettings:
+    """The Zalo Official Account channel (bot/channels/zalo_oa/, docs/zalo-oa.md)."""
+
+    app_id: str | None = None
+    secret_key: str | None = None  # the app's secret key: OAuth v4 `secret_key` header
+    # Signs the webhook's mac; the Zalo console shows an "OA Secret Key" for it, which may
+    # differ from the app's (docs/zalo-oa.md, [U]); by default the app's secret key.
+    webhook_secret_key: str | None = None
+    oa_id: str = "default"
+    oauth_base_url: str = "https://oauth.zaloapp.com"
+    api_base_url: str = "https://openapi.zalo.me"
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8446
+    webhook_path: str = "/zalo-oa/webhook"
+    interaction_window_hours: int = 48
+    refresh_margin_minutes: int = 10
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_id and self.secret_key)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     telegram_token: str | None = None
@@ -199,6 +222,7 @@ class Settings:
     zalo_download_listen: str = "0.0.0.0"
     zalo_download_port: int = 8445
     zalo_download_ttl_minutes: int = 10
+    zalo_oa: ZaloOaSettings = field(default_factory=ZaloOaSettings)
     # Notices (issue #5; docs/reminders.md)
     telegram_max_per_second: float = 25.0
     send_window: SendWindow = field(default_factory=lambda: SendWindow(tz=DEFAULT_TZ))
@@ -271,6 +295,7 @@ class Settings:
             province_file=province_file(env),
             ops=ops_settings(env),
             pool=pool_settings(env),
+            zalo_oa=zalo_oa_settings(env),
             **zalo,
             **reminders,
         )
@@ -427,6 +452,8 @@ SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
     lambda s: s.telegram_webhook_secret,
     lambda s: s.zalo_token,
     lambda s: s.zalo_webhook_secret,
+    lambda s: s.zalo_oa.secret_key,
+    lambda s: s.zalo_oa.webhook_secret_key,
     lambda s: s.link_codes.pepper,
     lambda s: database_password(s.database_url),
     lambda s: s.ops.log_chat_key,
@@ -486,6 +513,34 @@ def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "zalo_download_port": download_port,
         "zalo_download_ttl_minutes": download_ttl,
     }
+
+
+def zalo_oa_settings(env: Mapping[str, str]) -> ZaloOaSettings:
+    """The ZALO_OA_* variables. The tokens are not settings: they rotate, so they live in
+    the database (`python -m bot zalo-oa set-token` seeds them)."""
+    secret = env.get("ZALO_OA_SECRET_KEY") or None
+    path = "/" + (env.get("ZALO_OA_WEBHOOK_PATH") or ZaloOaSettings.webhook_path).strip("/")
+    try:
+        port = _int(env, "ZALO_OA_WEBHOOK_PORT", ZaloOaSettings.webhook_port, 1, 65535)
+        window = _int(env, "ZALO_OA_INTERACTION_WINDOW_HOURS", 48, 1, 24 * 7)
+        margin = _int(env, "ZALO_OA_REFRESH_MARGIN_MINUTES", 10, 1, 50)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return ZaloOaSettings(
+        app_id=env.get("ZALO_OA_APP_ID") or None,
+        secret_key=secret,
+        webhook_secret_key=env.get("ZALO_OA_WEBHOOK_SECRET_KEY") or secret,
+        oa_id=env.get("ZALO_OA_ID") or ZaloOaSettings.oa_id,
+        oauth_base_url=(env.get("ZALO_OA_OAUTH_BASE_URL") or "").rstrip("/")
+        or ZaloOaSettings.oauth_base_url,
+        api_base_url=(env.get("ZALO_OA_API_BASE_URL") or "").rstrip("/")
+        or ZaloOaSettings.api_base_url,
+        webhook_listen=env.get("ZALO_OA_WEBHOOK_LISTEN", "0.0.0.0"),
+        webhook_port=port,
+        webhook_path=path,
+        interaction_window_hours=window,
+        refresh_margin_minutes=margin,
+    )
 
 
 def privacy_settings(env: Mapping[str, str]) -> PrivacySettings:

@@ -46,6 +46,11 @@ def build_transports(settings: Settings) -> tuple[dict[str, Transport], dict[str
 
         transports["zalo"] = ZaloTransport.from_settings(settings)
         limits["zalo"] = settings.zalo_max_per_second
+    if settings.zalo_oa.configured:
+        from bot.channels.zalo_oa.channel import ZaloOaTransport
+
+        transports["zalo_oa"] = ZaloOaTransport.from_settings(settings)
+        limits["zalo_oa"] = settings.zalo_max_per_second
     return transports, limits
 
 

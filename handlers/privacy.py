@@ -10,7 +10,7 @@ from locales import _
 from models.privacy import my_data, notice
 
 # Zalo may not carry personal data as a file (issue #11, point 7): it gets text.
-_TEXT_ONLY_CHANNELS = frozenset({"zalo"})
+_TEXT_ONLY_CHANNELS = frozenset({"zalo", "zalo_oa"})
 
 router = Router("privacy")
 router.describe("quyenriengtu", "What data the assistant holds and why", 90)

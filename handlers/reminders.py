@@ -36,7 +36,7 @@ _KIND_NAMES = {
     notices.COURSE_CHANGED: N_("when a course I registered for changes"),
     prefs.UNIT_DIGEST: N_("every week about my staff's overdue training (unit heads)"),
 }
-_CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+_CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
 _SHOWN = 10
 _PREVIEW_CHARS = 90
 

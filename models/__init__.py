@@ -14,7 +14,15 @@ Importing this package registers every table on `Base.metadata` (Alembic needs t
 
 from models import audit  # noqa: F401
 from models.base import Base
-from models.chat import accounts, dialogs, file_links, inbound_dedup, link_codes  # noqa: F401
+from models.chat import (  # noqa: F401
+    accounts,
+    dialogs,
+    file_links,
+    inbound_dedup,
+    link_codes,
+    oa_interactions,
+    oa_tokens,
+)
 from models.courses import catalogue, registrations  # noqa: F401
 from models.imports import uploads  # noqa: F401
 from models.notices import broadcasts, job_runs, outbox, preferences  # noqa: F401

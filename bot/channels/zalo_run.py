@@ -1,4 +1,5 @@
-"""Running Zalo alone, or Zalo and Telegram in one process on one event loop.
+"""Running Zalo alone, or Zalo (Bot Platform and/or Official Account) and Telegram in one
+process on one event loop.
 
 Both run on one event loop: Telegram through bot/channels/telegram_run.py's start and stop,
 the same path `telegram.run` takes.
@@ -10,6 +11,7 @@ import asyncio
 
 from bot import ops_http
 from bot.channels import telegram_run, zalo
+from bot.channels.zalo_oa import channel as zalo_oa_channel
 from bot.config import Settings
 from bot.dispatch import Dispatcher
 
@@ -19,9 +21,11 @@ async def serve(
     dispatcher: Dispatcher,
     *,
     with_telegram: bool,
+    with_oa: bool = False,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve Zalo (and Telegram when asked) until SIGINT/SIGTERM or `stop`."""
+    """Serve Zalo (the Bot Platform when its token is set, the OA when asked) and Telegram
+    when asked, until SIGINT/SIGTERM or `stop`."""
     if stop is None:
         stop = asyncio.Event()
         zalo.stop_on_signals(stop)
@@ -29,8 +33,23 @@ async def serve(
     # One ops server per process, however many channels it serves.
     async with ops_http.serving(settings.ops, dispatcher.db, metrics):
         started = await telegram_run.start(settings, dispatcher, stop) if with_telegram else None
+        oa = (
+            asyncio.create_task(
+                zalo_oa_channel.serve(
+                    settings, dispatcher, stop, serve_downloads=not settings.zalo_token
+                )
+            )
+            if with_oa
+            else None
+        )
         try:
-            await zalo.serve(settings, dispatcher, stop)
+            if settings.zalo_token:
+                await zalo.serve(settings, dispatcher, stop)
+            else:
+                await stop.wait()
         finally:
+            if oa is not None:
+                stop.set()
+                await oa
             if started is not None:
                 await telegram_run.stop_app(*started)
