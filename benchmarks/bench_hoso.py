@@ -86,12 +86,11 @@ async def prepare_database(url: str, officials: int, users: int) -> None:
     await db.dispose()
 
 
-async def capture_replies(url: str) -> dict[str, list[Reply]]:
-    """What the real bot answers the first benchmark user, per case (its second answer:
-    the first one also carries the once-only privacy notice)."""
+async def capture_replies(url: str, uid: str = str(FIRST_USER)) -> dict[str, list[Reply]]:
+    """What the real bot answers one linked user, per case (its second answer: the first
+    one also carries the once-only privacy notice)."""
     db = Database(url)
     dispatcher = Dispatcher(db=db, settings=Settings.from_env({"DATABASE_URL": url}))
-    uid = str(FIRST_USER)
 
     async def ask(text: str | None = None, choice: str | None = None) -> list[Reply]:
         incoming = Incoming("telegram", uid, uid, text=text, choice=choice, language_hint="vi")
