@@ -33,7 +33,7 @@ def thread_hops() -> Iterator[list[int]]:
         count[0] += 1
         return original(*args, **kwargs)
 
-    loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+    setattr(loop, "call_soon_threadsafe", counted)  # noqa: B010 - an instance override
     try:
         yield count
     finally:
