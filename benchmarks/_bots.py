@@ -1,59 +1,117 @@
 """The two bots the /hoso benchmark compares, each run in its own process.
 
-python benchmarks/_bots.py echo   BASE_URL FILE_URL
+python benchmarks/_bots.py echo   BASE_URL FILE_URL REPLIES_PICKLE
 python benchmarks/_bots.py troly  BASE_URL FILE_URL DATABASE_URL
+
+Both run our whole Telegram stack (bot/channels/telegram.py: the aiohttp request class,
+the per-chat update processor, the same concurrency, lanes and reply rendering). The echo
+only swaps the Dispatcher for one that answers every update with the replies the real bot
+gave (captured by bench_hoso.py), so the difference between the two is our dispatch: the
+transaction, the queries and the handler.
+
+BENCH_TIMINGS=path: the bot writes "start_monotonic duration" per handled update there on
+exit, for the handler-time percentiles (CLOCK_MONOTONIC is system-wide on Linux).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
 import sys
-from dataclasses import replace
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 TOKEN = "123456:BENCHMARK"
 
 
-def run_echo(base_url: str, file_url: str) -> None:
-    from telegram import Update
-    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+@dataclass
+class EchoDispatcher:
+    """Answers like the bot did, without a database: by the case the update belongs to."""
 
-    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.message is not None
-        await update.message.reply_text(update.message.text or "")
+    replies: dict[str, list[Any]]
+    default_locale: str = "vi"
+    bot_username: str | None = "troly_bench_bot"
+    timings: list[tuple[float, float]] = field(default_factory=list)
 
-    app = ApplicationBuilder().token(TOKEN).base_url(base_url).base_file_url(file_url).build()
-    app.add_handler(MessageHandler(filters.ALL, echo))
-    app.run_polling(poll_interval=0)
+    async def expects_file(self, _incoming: Any) -> bool:
+        return False
+
+    async def handle(self, incoming: Any) -> list[Any]:
+        if incoming.choice is not None:
+            return self.replies["button"]
+        return self.replies[(incoming.text or "").lstrip("/").split()[0]]
 
 
-def run_troly(base_url: str, file_url: str, database_url: str) -> None:
-    from bot.__main__ import configure_logging, make_dispatcher, use_province
-    from bot.channels import telegram
+def _settings(base_url: str, file_url: str, database_url: str) -> Any:
     from bot.config import Settings
-    from bot.db import Database
 
-    configure_logging()
-    logging.getLogger().setLevel(logging.WARNING)
-    settings = replace(
+    return replace(
         Settings.from_env({**os.environ, "DATABASE_URL": database_url}),
         telegram_token=TOKEN,
         telegram_api_base_url=base_url,
         telegram_file_base_url=file_url,
     )
-    use_province(settings, demo=True)  # the demo province's rules, as before #13.1
-    profile_to = os.environ.get("BOT_PROFILE")  # a CPU profile of the whole run (pstats)
-    if not profile_to:
-        telegram.run(settings, make_dispatcher(settings, Database(settings.database_url)))
-        return
-    import cProfile
-    import time
 
-    profiler = cProfile.Profile(time.process_time)
-    profiler.runcall(
-        telegram.run, settings, make_dispatcher(settings, Database(settings.database_url))
-    )
-    profiler.dump_stats(profile_to)
+
+def _timed(dispatcher: Any) -> list[tuple[float, float]]:
+    """Wraps dispatcher.handle to record when each update started and how long it took."""
+    timings: list[tuple[float, float]] = []
+    handle = dispatcher.handle
+
+    async def timed_handle(incoming: Any) -> list[Any]:
+        start = time.monotonic()
+        try:
+            return await handle(incoming)
+        finally:
+            timings.append((start, time.monotonic() - start))
+
+    dispatcher.handle = timed_handle
+    return timings
+
+
+def _serve(settings: Any, dispatcher: Any) -> None:
+    from bot.channels import telegram
+
+    timings = _timed(dispatcher)
+    profile_to = os.environ.get("BOT_PROFILE")  # a CPU profile of the whole run (pstats)
+    try:
+        if not profile_to:
+            telegram.run(settings, dispatcher)
+            return
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.runcall(telegram.run, settings, dispatcher)
+        profiler.dump_stats(profile_to)
+    finally:
+        out = os.environ.get("BENCH_TIMINGS")
+        if out:
+            with open(out, "w") as handle:
+                handle.writelines(f"{start} {took}\n" for start, took in timings)
+
+
+def run_echo(base_url: str, file_url: str, replies_path: str) -> None:
+    from bot.__main__ import configure_logging
+
+    configure_logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    with open(replies_path, "rb") as handle:
+        replies = pickle.load(handle)  # written by bench_hoso.py a moment ago
+    settings = _settings(base_url, file_url, "sqlite+aiosqlite:///:memory:")
+    _serve(settings, EchoDispatcher(replies, settings.default_locale))
+
+
+def run_troly(base_url: str, file_url: str, database_url: str) -> None:
+    from bot.__main__ import configure_logging, make_dispatcher, use_province
+    from bot.db import Database
+
+    configure_logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    settings = _settings(base_url, file_url, database_url)
+    use_province(settings, demo=True)  # the demo province's rules
+    _serve(settings, make_dispatcher(settings, Database(settings.database_url)))
 
 
 if __name__ == "__main__":

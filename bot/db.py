@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import sqlite_inline
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -59,21 +61,37 @@ def ensure_sqlite_dir(url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        path = sqlite_file(url)
+        if path is not None:
+            # A file database: statements run on the loop's thread, only BEGIN and COMMIT
+            # hop to a worker (bot/sqlite_inline.py); the connection starts in autocommit
+            # mode so that BEGIN IMMEDIATE is ours to say.
+            kwargs.setdefault(
+                "async_creator", sqlite_inline.creator(str(path), SQLITE_PRAGMAS, timeout=30)
+            )
+            engine = create_async_engine(url, **kwargs)
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Take transaction control from the driver so we can say BEGIN IMMEDIATE.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
+            @event.listens_for(engine.sync_engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # Take transaction control from the driver so we can say BEGIN IMMEDIATE.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                for pragma in SQLITE_PRAGMAS:
+                    cur.execute(pragma)
+                cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:

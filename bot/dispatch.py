@@ -141,7 +141,9 @@ class Dispatcher:
                 with use_locale(locale):
                     replies = await route(self.router, ctx)
                 offered = [[c.label, c.value] for r in replies for c in r.choices]
-                if offered:
+                if offered and offered != dialog.choices:
+                    # Unchanged choices (the same menu again) are not written: the commit
+                    # then has nothing to flush.
                     dialog.choices = offered
                 dialogs.touch(dialog, now)
             return replies

@@ -9,7 +9,7 @@ from handlers.types import Reply
 from locales import _, format_date, ngettext
 from models.org import units as org_units
 from models.requirements.model import Catalogue
-from models.requirements.training_records import TrainingRecord, records_of
+from models.requirements.training_records import Record, records_of
 from models.vocabulary import (
     CATEGORIES,
     EDUCATION_LEVELS,
@@ -109,7 +109,7 @@ async def completed_training_lines(ctx: Context) -> list[str]:
     return lines
 
 
-def _record_text(catalogue: Catalogue, record: TrainingRecord) -> str:
+def _record_text(catalogue: Catalogue, record: Record) -> str:
     text = f"{format_date(record.completed_on)} — {catalogue.kind_title(record.kind)}"
     if record.title:
         text += f": {record.title}"

@@ -93,7 +93,9 @@ def format_date(value: date | datetime, tz: ZoneInfo | None = None) -> str:
     """dd/mm/yyyy in every locale: officials read dates this way whatever the language."""
     if isinstance(value, datetime) and tz is not None:
         value = value.astimezone(tz)
-    return babel_dates.format_date(value, "dd/MM/yyyy", locale=Locale.parse(_current.get()))
+    # The same pattern and Western digits in every supported locale: strftime gives what
+    # Babel would, without parsing the locale on each of the many dates of a reply.
+    return value.strftime("%d/%m/%Y")
 
 
 def format_datetime(value: datetime, tz: ZoneInfo) -> str:

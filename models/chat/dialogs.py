@@ -43,7 +43,10 @@ class DialogState(Base):
         self.flow, self.step, self.data = flow, step, merged
 
     def end(self) -> None:
-        self.flow, self.step, self.data = None, None, {}
+        # Every command ends the dialog; one already ended stays untouched, so the update
+        # has nothing to flush.
+        if self.flow is not None or self.step is not None or self.data:
+            self.flow, self.step, self.data = None, None, {}
 
 
 async def load_for_update(

@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     and_,
+    bindparam,
     func,
     or_,
     select,
@@ -450,21 +451,36 @@ async def registered_courses_by_kind(
 ) -> dict[str, Course]:
     """Kind -> the soonest course the official holds a seat in (not cancelled, not over):
     what makes a requirement "in progress"."""
-    rows = await session.scalars(
-        select(Course)
-        .join(Registration, Registration.course_id == Course.id)
-        .where(
-            Registration.official_id == official_id,
-            Registration.status == RegStatus.CONFIRMED,
-            Course.status != CourseStatus.CANCELLED,
-            Course.ends_on >= today,
-        )
-        .order_by(Course.starts_on)
-    )
+    # Most officials hold no seat: a prebuilt Core statement answers that without the ORM,
+    # and Course objects are built only for the seats found.
+    ids = (
+        await session.execute(_SEATS_HELD, {"official_id": official_id, "today": today})
+    ).scalars()
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    held = await session.scalars(select(Course).where(Course.id.in_(wanted)))
+    courses = {c.id: c for c in held.unique()}
     found: dict[str, Course] = {}
-    for course in rows.unique():
+    for course_id in wanted:
+        course = courses[course_id]
         found.setdefault(course.kind, course)
     return found
+
+
+_COURSES = Course.__table__.c
+_SEATS = Registration.__table__.c
+_SEATS_HELD = (
+    select(_COURSES.id)
+    .join(Registration.__table__, _SEATS.course_id == _COURSES.id)
+    .where(
+        _SEATS.official_id == bindparam("official_id"),
+        _SEATS.status == RegStatus.CONFIRMED.value,
+        _COURSES.status != CourseStatus.CANCELLED.value,
+        _COURSES.ends_on >= bindparam("today"),
+    )
+    .order_by(_COURSES.starts_on, _COURSES.id)
+)
 
 
 async def statuses_for(

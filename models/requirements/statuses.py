@@ -22,14 +22,14 @@ from models.requirements.evaluation import (
 )
 from models.requirements.model import Catalogue
 from models.requirements.store import current_catalogue
-from models.requirements.training_records import TrainingRecord, records_of
+from models.requirements.training_records import Record, records_of
 
 
 @dataclass(frozen=True)
 class OfficialStatuses:
     catalogue: Catalogue
     profile: Profile
-    records: list[TrainingRecord]  # newest first
+    records: list[Record]  # newest first
     completions: dict[str, list[Completion]]  # per training kind, oldest first
     registered: dict[str, Course]  # kind -> the soonest course with a confirmed seat
     statuses: list[RuleStatus]  # the applicable rules, most urgent first

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, insert, select
+from sqlalchemy import ForeignKey, String, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,14 +64,46 @@ def import_key(
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-async def records_of(session: AsyncSession, official_id: int) -> list[TrainingRecord]:
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One completion as the chat shows it: a plain row, not a tracked ORM object (building
+    those was most of /hoso's and /yeucau's cost)."""
+
+    id: int
+    official_id: int
+    kind: str
+    program_code: str | None
+    title: str | None
+    periods: int | None
+    completed_on: date
+    certificate_no: str | None
+    provider: str | None
+    source: str
+
+    def completion(self) -> Completion:
+        return Completion(
+            kind=self.kind,
+            completed_on=self.completed_on,
+            periods=self.periods,
+            certificate_no=self.certificate_no,
+            program_code=self.program_code,
+            title=self.title,
+            record_id=self.id,
+        )
+
+
+_TABLE = TrainingRecord.__table__.c  # Core columns: the statement skips the ORM layer
+_RECORDS_OF = (
+    select(*(_TABLE[f.name] for f in fields(Record)))
+    .where(_TABLE.official_id == bindparam("official_id"))
+    .order_by(_TABLE.completed_on.desc(), _TABLE.id.desc())
+)
+
+
+async def records_of(session: AsyncSession, official_id: int) -> list[Record]:
     """The official's completions, newest first, in one query."""
-    rows = await session.scalars(
-        select(TrainingRecord)
-        .where(TrainingRecord.official_id == official_id)
-        .order_by(TrainingRecord.completed_on.desc(), TrainingRecord.id.desc())
-    )
-    return list(rows)
+    rows = await session.execute(_RECORDS_OF, {"official_id": official_id})
+    return [Record(*row) for row in rows]
 
 
 # --- demo records ------------------------------------------------------------------------
