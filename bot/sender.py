@@ -107,8 +107,11 @@ class Sender:
         window: SendWindow,
         config: SenderConfig | None = None,
         clock: Callable[[], datetime] = system_clock,
+        unlinked: delivery.UnlinkedRoute | None = None,
     ) -> None:
         self.db = db
+        # Who takes notices no linked chat reaches (ZNS) instead of dropping them.
+        self.unlinked = unlinked
         self.transports = transports
         self.limits = limits
         self.window = window
@@ -192,6 +195,7 @@ class Sender:
                 limit=self.config.batch_size,
                 urgent_only=not is_open,
                 lease=self.config.lease,
+                unlinked=self.unlinked,
             )
             if claimed is None:
                 return [], await self._next_wake(conn, channel, now, is_open)

@@ -16,7 +16,7 @@ an outcome 'unknown' (they may have arrived, and are never sent again).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +41,12 @@ from models.notices.outbox import (
     check_transition,
 )
 from models.notices.preferences import recipients
+from models.notices.zns import CHANNEL as ZNS
+from models.notices.zns_store import Unlinked
+
+# Takes notices of officials no linked chat reaches (ZNS, models/notices/zns_store.py);
+# returns the ids it took, which are then not dropped as "no linked chat".
+UnlinkedRoute = Callable[[AsyncConnection, Sequence[Unlinked], datetime], Awaitable[set[int]]]
 
 ALL_BLOCKED = "all linked accounts blocked the bot"
 SENDER_STOPPED = "the sender stopped while this message was being sent"
@@ -158,6 +164,7 @@ async def claim(
     limit: int,
     urgent_only: bool,
     lease: timedelta,
+    unlinked: UnlinkedRoute | None = None,
 ) -> list[Claimed] | None:
     """Up to `limit` due rows for `channel`, marked 'sending' by `me`; None when nothing was
     due at all. On the way, rows that must not go out are finished (stale, no chat, every
@@ -176,6 +183,8 @@ async def claim(
             Notice.choices,
             Notice.kind,
             Notice.chat_id,
+            Notice.subject,
+            Notice.due_at,
         )
         .where(
             Notice.state == PENDING,
@@ -198,20 +207,23 @@ async def claim(
     claimed: list[Claimed] = []
     finished: list[Finished] = []
     moved: list[dict[str, Any]] = []
+    not_linked: list[Unlinked] = []
     for c in candidates:
         target = where.get(c.official_id)
         if c.relevant_until is not None and c.relevant_until <= now:
             finished.append(
                 Finished(c.id, DROPPED, STALE.format(until=c.relevant_until.isoformat()))
             )
-        elif c.kind == TO_CHAT and c.chat_id:
+        elif c.chat_id and (c.kind == TO_CHAT or channel == ZNS):
             # Queued for this chat on this channel (the claim's WHERE): not re-addressed.
             claimed.append(Claimed(c.id, c.chat_id, c.text, c.relevant_until, c.attempts))
         elif target is None:
             if c.official_id in blocked:
                 finished.append(Finished(c.id, BLOCKED, ALL_BLOCKED))
             else:
-                finished.append(Finished(c.id, DROPPED, NOT_LINKED))
+                not_linked.append(
+                    Unlinked(c.id, c.official_id, c.kind, c.subject, c.due_at, c.relevant_until)
+                )
         elif target.channel != channel:
             moved.append({"nid": c.id, "ch": target.channel})
         else:
@@ -219,6 +231,8 @@ async def claim(
             claimed.append(
                 Claimed(c.id, target.chat_id, c.text, c.relevant_until, c.attempts, choices)
             )
+    taken = await unlinked(conn, not_linked, now) if unlinked and not_linked else set()
+    finished += [Finished(u.id, DROPPED, NOT_LINKED) for u in not_linked if u.id not in taken]
     if moved:
         await conn.execute(
             update(Notice)
