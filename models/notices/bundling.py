@@ -99,7 +99,7 @@ class BundleStats:
 async def bundle_pending(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> BundleStats:
     """Bundle the pending rows due up to HORIZON ahead; idempotent (run after planning)."""
     rows = [
-        _Row(*r)
+        _Row(*r[:-1])
         for r in await session.execute(
             select(
                 Notice.id,
@@ -111,16 +111,18 @@ async def bundle_pending(session: AsyncSession, *, now: datetime, tz: ZoneInfo) 
                 Notice.urgent,
                 Notice.locale,
                 Notice.text,
+                Notice.choices,
             )
             .where(
                 Notice.state == PENDING,
                 Notice.channel.is_(None),
                 Notice.kind.not_in(NOT_BUNDLED),
-                Notice.choices.is_(None),
                 Notice.send_at <= now + HORIZON,
             )
             .order_by(Notice.official_id, Notice.send_at, Notice.id)
         )
+        # JSON null is stored as 'null', not SQL NULL: told apart here, not in SQL.
+        if not r[-1]
     ]
     if not rows:
         return BundleStats()
