@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from locales.i18n import SUPPORTED_LOCALES
 from models.chat.link_codes import FailureBudget
+from models.notices import outbox as notice_kinds
 from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import (
@@ -29,6 +30,11 @@ from models.notices.send_window import (
     load_holidays,
     parse_quiet_hours,
 )
+from models.notices.zns import DEFAULT_KINDS as ZNS_DEFAULT_KINDS
+from models.notices.zns import DEFAULT_PRICE_VND as ZNS_DEFAULT_PRICE_VND
+from models.notices.zns import DEFAULT_TEMPLATES as DEFAULT_ZNS_TEMPLATES
+from models.notices.zns import ZnsSettings, ZnsTemplateError
+from models.notices.zns import load_catalogue as load_zns_catalogue
 from models.privacy.settings import PrivacySettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
@@ -131,6 +137,9 @@ class Settings:
     scheduler_in_process: bool = False
     sender_concurrency: int = 4
     startup_retry: StartupRetry = field(default_factory=StartupRetry)
+    # ZNS (docs/zalo-zns.md): off unless ZNS_ENABLED; the token until the OA's rotation is wired
+    zns: ZnsSettings = field(default_factory=ZnsSettings)
+    zns_access_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -184,6 +193,8 @@ class Settings:
             link_codes=link_code_settings(env, tz),
             privacy=privacy_settings(env),
             startup_retry=startup_retry(env),
+            zns=zns_settings(env),
+            zns_access_token=env.get("ZNS_ACCESS_TOKEN") or None,
             **zalo,
             **reminders,
         )
@@ -260,9 +271,46 @@ SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
     lambda s: s.telegram_webhook_secret,
     lambda s: s.zalo_token,
     lambda s: s.zalo_webhook_secret,
+    lambda s: s.zns_access_token,
     lambda s: s.link_codes.pepper,
     lambda s: database_password(s.database_url),
 )
+
+
+def zns_settings(env: Mapping[str, str]) -> ZnsSettings:
+    """ZNS_ENABLED, ZNS_KINDS (comma list), ZNS_PRICE_VND, ZNS_TEMPLATES (a YAML file),
+    ZNS_API_BASE_URL; the template file is loaded and checked here, at start."""
+    flag = env.get("ZNS_ENABLED", "").strip().lower()
+    if flag not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ConfigError("ZNS_ENABLED must be 1/true/yes or 0/false/no")
+    known = frozenset(
+        {
+            *notice_kinds.REQUIRED_KINDS,
+            *notice_kinds.OPTIONAL_KINDS,
+            notice_kinds.WAITLIST_PROMOTED,
+            notice_kinds.COURSE_CANCELLED,
+            notice_kinds.BROADCAST,
+        }
+    )
+    kinds = frozenset(
+        k.strip() for k in env.get("ZNS_KINDS", ",".join(ZNS_DEFAULT_KINDS)).split(",") if k.strip()
+    )
+    if not kinds <= known:
+        raise ConfigError(f"ZNS_KINDS: unknown kinds {', '.join(sorted(kinds - known))}")
+    try:
+        price = _int(env, "ZNS_PRICE_VND", ZNS_DEFAULT_PRICE_VND, 0, 100_000)
+        catalogue = load_zns_catalogue(
+            Path(env.get("ZNS_TEMPLATES") or DEFAULT_ZNS_TEMPLATES), known_kinds=known
+        )
+    except (ValueError, ZnsTemplateError) as exc:
+        raise ConfigError(str(exc)) from exc
+    return ZnsSettings(
+        enabled=flag in ("1", "true", "yes"),
+        kinds=kinds,
+        price_vnd=price,
+        catalogue=catalogue,
+        api_base_url=env.get("ZNS_API_BASE_URL") or ZnsSettings.api_base_url,
+    )
 
 
 def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.sender import Sender, SenderConfig
 from bot.transport import Transport
+from models.notices.zns_store import ZnsRoute
 from scheduler.service import run_scheduler
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,15 @@ def build_transports(settings: Settings) -> tuple[dict[str, Transport], dict[str
 
         transports["zalo"] = ZaloTransport.from_settings(settings)
         limits["zalo"] = settings.zalo_max_per_second
+    if settings.zns.enabled and settings.zns_access_token:
+        from bot.channels.zns.tokens import StaticToken
+        from bot.channels.zns.transport import ZnsTransport
+
+        # The OA's rotating token source replaces StaticToken once the OA channel is wired.
+        transports["zns"] = ZnsTransport(
+            StaticToken(settings.zns_access_token), base_url=settings.zns.api_base_url
+        )
+        limits["zns"] = settings.zns.max_per_second
     return transports, limits
 
 
@@ -58,6 +68,7 @@ async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
         limits=limits,
         window=settings.send_window,
         config=SenderConfig(concurrency=settings.sender_concurrency),
+        unlinked=ZnsRoute(settings.zns, settings.timezone) if "zns" in transports else None,
     )
     try:
         # The sender and the broadcasts' progress messages share the transports.

@@ -38,7 +38,7 @@ class Recording:
 def _sender(db: Database, transport: Recording, now: datetime) -> Sender:
     return Sender(
         db,
-        {"telegram": transport},  # type: ignore[dict-item]
+        {"telegram": transport},
         limits={"telegram": 50.0},
         window=SendWindow(tz=TZ, quiet=(time(21), time(7))),
         config=SenderConfig(idle_poll=0.05),

@@ -99,7 +99,7 @@ class BundleStats:
 async def bundle_pending(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> BundleStats:
     """Bundle the pending rows due up to HORIZON ahead; idempotent (run after planning)."""
     rows = [
-        _Row(*r[:-1])
+        _Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
         for r in await session.execute(
             select(
                 Notice.id,

@@ -34,7 +34,7 @@ async def zns_event(db: Database, event: dict[str, Any]) -> bool:
     message = event.get("message") or {}
     raw_time = message.get("delivery_time") or event.get("timestamp")
     try:
-        delivered = datetime.fromtimestamp(int(raw_time) / 1000, UTC)
+        delivered = datetime.fromtimestamp(int(str(raw_time)) / 1000, UTC)
     except (TypeError, ValueError):
         delivered = datetime.now(UTC)
     async with db.transaction() as session:
