@@ -21,6 +21,7 @@ from locales.i18n import SUPPORTED_LOCALES
 from models.chat.link_codes import FailureBudget
 from models.notices import outbox as notice_kinds
 from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
+from models.notices.oa_window import OaCaps
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import (
     DEFAULT_HOLIDAYS,
@@ -140,6 +141,8 @@ class Settings:
     # ZNS (docs/zalo-zns.md): off unless ZNS_ENABLED; the token until the OA's rotation is wired
     zns: ZnsSettings = field(default_factory=ZnsSettings)
     zns_access_token: str | None = None
+    # The Zalo OA's free-reply window and broadcast caps (docs/zalo-zns.md "OA caps")
+    oa_caps: OaCaps = field(default_factory=OaCaps)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -195,6 +198,7 @@ class Settings:
             startup_retry=startup_retry(env),
             zns=zns_settings(env),
             zns_access_token=env.get("ZNS_ACCESS_TOKEN") or None,
+            oa_caps=oa_caps(env),
             **zalo,
             **reminders,
         )
@@ -275,6 +279,26 @@ SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
     lambda s: s.link_codes.pepper,
     lambda s: database_password(s.database_url),
 )
+
+
+def oa_caps(env: Mapping[str, str]) -> OaCaps:
+    """OA_WINDOW_HOURS, OA_WINDOW_MESSAGES, OA_BROADCASTS_PER_DAY, OA_BROADCASTS_PER_MONTH."""
+    default = OaCaps()
+    try:
+        default_hours = int(default.window.total_seconds() // 3600)
+        hours = _int(env, "OA_WINDOW_HOURS", default_hours, 1, 24 * 30)
+        return OaCaps(
+            window=timedelta(hours=hours),
+            window_messages=_int(env, "OA_WINDOW_MESSAGES", default.window_messages, 0, 1000),
+            broadcasts_per_day=_int(
+                env, "OA_BROADCASTS_PER_DAY", default.broadcasts_per_day, 0, 1000
+            ),
+            broadcasts_per_month=_int(
+                env, "OA_BROADCASTS_PER_MONTH", default.broadcasts_per_month, 0, 10_000
+            ),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def zns_settings(env: Mapping[str, str]) -> ZnsSettings:

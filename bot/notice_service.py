@@ -13,12 +13,14 @@ import contextlib
 import logging
 import signal
 import threading
+from dataclasses import replace
 
 from bot import broadcast_progress
 from bot.config import Settings
 from bot.db import Database
 from bot.sender import Sender, SenderConfig
 from bot.transport import Transport
+from models.notices.routing import RoutingPolicy
 from models.notices.zns_store import ZnsRoute
 from scheduler.service import run_scheduler
 
@@ -55,6 +57,12 @@ def build_transports(settings: Settings) -> tuple[dict[str, Transport], dict[str
     return transports, limits
 
 
+def routing_policy(settings: Settings, *, zns_sending: bool = True) -> RoutingPolicy:
+    """The channel order's settings; ZNS only counts as a channel when it can be sent."""
+    zns = settings.zns if zns_sending else replace(settings.zns, enabled=False)
+    return RoutingPolicy(zns=zns, oa=settings.oa_caps, tz=settings.timezone)
+
+
 async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
     transports, limits = build_transports(settings)
     if not transports:
@@ -69,6 +77,7 @@ async def run_sender(settings: Settings, stop: asyncio.Event) -> None:
         window=settings.send_window,
         config=SenderConfig(concurrency=settings.sender_concurrency),
         unlinked=ZnsRoute(settings.zns, settings.timezone) if "zns" in transports else None,
+        policy=routing_policy(settings, zns_sending="zns" in transports),
     )
     try:
         # The sender and the broadcasts' progress messages share the transports.

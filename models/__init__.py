@@ -17,7 +17,14 @@ from models.base import Base
 from models.chat import accounts, dialogs, file_links, inbound_dedup, link_codes  # noqa: F401
 from models.courses import catalogue, registrations  # noqa: F401
 from models.imports import uploads  # noqa: F401
-from models.notices import broadcasts, bundling, outbox, preferences, zns_store  # noqa: F401
+from models.notices import (  # noqa: F401
+    broadcasts,
+    bundling,
+    oa_window,
+    outbox,
+    preferences,
+    zns_store,
+)
 from models.org import admins, officials, units  # noqa: F401
 from models.requirements import store, training_records  # noqa: F401
 

@@ -21,6 +21,7 @@ from locales import use_locale
 from models.notices import outbox as notices
 from models.notices import zns
 from models.notices.outbox import NewNotice, Notice, enqueue_many
+from models.notices.routing import RoutingPolicy
 from models.notices.send_window import SendWindow
 from models.notices.zns_store import ZnsDelivery, ZnsRoute
 from tests.fake_zns import OA_SECRET, FakeZns
@@ -128,6 +129,7 @@ def _sender(db: Database, fake: FakeZns, *, enabled: bool = True) -> Sender:
         config=SenderConfig(idle_poll=0.05),
         clock=lambda: NOW,
         unlinked=ZnsRoute(settings, TZ),
+        policy=RoutingPolicy(zns=settings, tz=TZ),
     )
 
 

@@ -1,5 +1,6 @@
 """ZNS deliveries (the template sent and Zalo's delivery callback, per notice) and notice
-bundles (the notices carried in one day's message)
+bundles (the notices carried in one day's message); chat interactions (the Zalo OA's
+window: the person's last message and what was sent since)
 
 Revision ID: 0011_z2
 Revises: 0010
@@ -46,9 +47,17 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
     )
     op.create_index("ix_notice_bundle_items_carrier_id", "notice_bundle_items", ["carrier_id"])
+    op.create_table(
+        "chat_interactions",
+        sa.Column("channel", sa.String(20), primary_key=True),
+        sa.Column("chat_id", sa.String(64), primary_key=True),
+        sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("window_sent", sa.Integer(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("chat_interactions")
     op.drop_index("ix_notice_bundle_items_carrier_id", "notice_bundle_items")
     op.drop_table("notice_bundle_items")
     op.drop_table("zns_deliveries")
