@@ -14,6 +14,7 @@ python -m bot import officials FILE [--skip-bad-rows]
 python -m bot link-code EMPLOYEE_CODE [--days N]
 python -m bot export registrations COURSE_CODE [--out FILE]
                                       a course's registrations (whole province) as .xlsx
+python -m bot notices preview         what planning would send now, per channel (ZNS cost)
 
 Migrations: only `db upgrade` migrates (under a database lock), and the demo commands, which
 seed a fresh SQLite file; every other command refuses a database whose schema is not this
@@ -413,6 +414,8 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("what", choices=["registrations"])
     ex.add_argument("course_code")
     ex.add_argument("--out", type=Path, help="file to write (default dang-ky-CODE.xlsx)")
+    nt = sub.add_parser("notices", help="the outbox")
+    nt.add_argument("action", choices=["preview"])
     return p
 
 
@@ -496,6 +499,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(link_code(settings, args.employee_code, args.days))
         if args.command == "export":
             return asyncio.run(export_registrations(settings, args.course_code, args.out))
+        if args.command == "notices":
+            from bot import notices_preview
+
+            check_schema(settings)
+            print(asyncio.run(notices_preview.run(settings)))
+            return 0
     except KeyboardInterrupt:
         return 130
     return 2

@@ -21,6 +21,7 @@ from handlers import (
     reports,
     requirements,
     start,
+    unreached,
 )
 from handlers.router import Router, compose
 
@@ -41,6 +42,7 @@ ROUTERS: tuple[Router, ...] = (
     privacy.router,
     reminders.router,
     start.router,
+    unreached.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -243,7 +243,7 @@ async def test_over_the_oa_cap_with_no_other_channel_a_notice_waits(db: Database
     # The person writes again: the window reopens and the notice goes out on the OA.
     async with db.transaction() as session:
         await record_inbound(session, channel=OA, chat_id="oa-9", now=NOW)
-        row = await session.get(Notice, row.id)
-        assert row is not None
-        row.send_at = NOW
+        again = await session.get(Notice, row.id)
+        assert again is not None
+        again.send_at = NOW
     assert [chat for _, chat in await _claim(db, OA, _policy())] == ["oa-9"]
