@@ -15,6 +15,7 @@ from bot.db import Database
 from models.chat.accounts import ChatAccount
 from models.notices import outbox as notices
 from models.notices import zns
+from models.notices.bundling import bundle_pending
 from models.notices.channel_order import (
     BLOCKED,
     NO_CHAT_NO_PHONE,
@@ -247,3 +248,36 @@ async def test_over_the_oa_cap_with_no_other_channel_a_notice_waits(db: Database
         assert again is not None
         again.send_at = NOW
     assert [chat for _, chat in await _claim(db, OA, _policy())] == ["oa-9"]
+
+
+async def test_a_bundle_never_goes_by_zns_and_phone_only_officials_are_not_bundled(
+    db: Database,
+) -> None:
+    async with db.transaction() as session:
+        (linked,) = await seed_people(session, 1, phone="+84912345678")
+        (phone_only,) = await seed_people(session, 1, start=5, channel=None, phone="+84912345679")
+        await enqueue_many(
+            session,
+            [
+                NewNotice(o, kind, subject, NOW, "t")
+                for o in (linked, phone_only)
+                for kind, subject in (
+                    (notices.REQUIREMENT_DUE, "rule:A:1"),
+                    (notices.REGISTRATION_DEADLINE, "course:9:reg"),
+                )
+            ],
+        )
+        stats = await bundle_pending(session, now=NOW, tz=TZ)
+    assert stats.carriers == 1  # the linked official's two; ZNS carries one notice each
+    await _claim(db, "telegram", _policy())
+    states = sorted((state, ch or "") for state, ch, _ in (await _rows(db)).values())
+    # The linked official's bundle goes to their chat; the phone-only one's two notices
+    # go by ZNS one by one.
+    assert states == sorted(
+        [
+            (notices.SENDING, "telegram"),
+            (notices.BUNDLED, ""),
+            (notices.PENDING, "zns"),
+            (notices.PENDING, "zns"),
+        ]
+    ), states

@@ -19,11 +19,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Integer, String, Text, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from locales import format_number, ngettext, use_locale
 from models.base import Base
+from models.chat.accounts import ChatAccount
 from models.notices import outbox as notices
 from models.notices.outbox import BUNDLED, PENDING, SENDING, SENT, TO_CHAT, Notice
 
@@ -118,6 +119,11 @@ async def bundle_pending(session: AsyncSession, *, now: datetime, tz: ZoneInfo) 
                 Notice.channel.is_(None),
                 Notice.kind.not_in(NOT_BUNDLED),
                 Notice.send_at <= now + HORIZON,
+                # A ZNS template carries one notice: only officials a chat reaches are
+                # bundled (routing keeps a bundle off ZNS: models/notices/routing.py).
+                Notice.official_id.in_(
+                    select(ChatAccount.official_id).where(ChatAccount.unreachable_at.is_(None))
+                ),
             )
             .order_by(Notice.official_id, Notice.send_at, Notice.id)
         )
@@ -180,6 +186,21 @@ async def bundle_pending(session: AsyncSession, *, now: datetime, tz: ZoneInfo) 
         carriers += 1
     await session.flush()
     return BundleStats(bundled, carriers, len(postponed))
+
+
+async def carriers_among(conn: AsyncConnection, ids: Sequence[int]) -> set[int]:
+    """Which of these rows carry a bundle (their text holds other notices' texts)."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 900):
+        chunk = list(ids[start : start + 900])
+        found.update(
+            await conn.scalars(
+                select(NoticeBundleItem.carrier_id)
+                .where(NoticeBundleItem.carrier_id.in_(chunk))
+                .distinct()
+            )
+        )
+    return found
 
 
 async def _items_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[int, str, str]]:

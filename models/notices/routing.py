@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.chat.accounts import ChatAccount
 from models.notices import zns
+from models.notices.bundling import carriers_among
 from models.notices.channel_order import Route, Situation, channel_order, unreached_reason
 from models.notices.oa_window import (
     OA,
@@ -127,19 +128,24 @@ async def people(
     return result
 
 
-def situation(person: Person, kind: str, *, now: datetime, policy: RoutingPolicy) -> Situation:
+def situation(
+    person: Person, kind: str, *, now: datetime, policy: RoutingPolicy, bundle: bool = False
+) -> Situation:
+    """`bundle`: the notice carries others' texts, which a ZNS template cannot."""
     return Situation(
         accounts=person.accounts,
         chosen=person.chosen,
         oa_open=oa_can_carry(person.oa, kind=kind, now=now, caps=policy.oa),
-        by_zns=policy.by_zns(kind, person.locale),
+        by_zns=policy.by_zns(kind, person.locale) and not bundle,
         zns_phone=person.zns_phone,
         blocked=person.blocked,
     )
 
 
-def decide(person: Person, kind: str, *, now: datetime, policy: RoutingPolicy) -> Decision:
-    s = situation(person, kind, now=now, policy=policy)
+def decide(
+    person: Person, kind: str, *, now: datetime, policy: RoutingPolicy, bundle: bool = False
+) -> Decision:
+    s = situation(person, kind, now=now, policy=policy, bundle=bundle)
     order = channel_order(s)
     if order:
         return Decision(order[0])
@@ -156,10 +162,11 @@ async def decisions(
     """(notice id, official id, kind) → where it goes now. Each OA message decided here
     uses the person's allowance at once, so one batch never overruns a cap."""
     found = await people(conn, (oid for _, oid, _ in notices), now=now, policy=policy)
+    bundles = await carriers_among(conn, [n for n, _, _ in notices]) if policy.zns.enabled else ()
     out: dict[int, Decision] = {}
     for nid, oid, kind in notices:
         person = found[oid]
-        decision = decide(person, kind, now=now, policy=policy)
+        decision = decide(person, kind, now=now, policy=policy, bundle=nid in bundles)
         out[nid] = decision
         if decision.route is not None and decision.route.channel == OA:
             found[oid] = replace(person, oa=_used_one(person.oa, now=now, caps=policy.oa))

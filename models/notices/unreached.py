@@ -81,7 +81,7 @@ async def unreached(
                 Official.active.is_(True),
                 *in_scope(scope),
             )
-            .order_by(Official.id, Notice.due_at)
+            .order_by(Official.id, Notice.due_at, Notice.id)
         )
     ).all()
     by_official: dict[int, list[Any]] = {}
