@@ -62,8 +62,6 @@ class HandlerSettings(Protocol):
     @property
     def oa_caps(self) -> OaCaps: ...
 
-    # The sender's channel order, as the previews must count it.
-
 
 @dataclass
 class Context:
