@@ -22,6 +22,7 @@ python -m bot link-codes UNIT_CODE [--out DIR]
 python -m bot template KIND [--out FILE]
 python -m bot export registrations COURSE_CODE [--out FILE]
                                       a course's registrations (whole province) as .xlsx
+python -m bot notices preview         what planning would send now, per channel (ZNS cost)
 
 Migrations: only `db upgrade` migrates (under a database lock), and the demo commands, which
 seed a fresh SQLite file; every other command refuses a database whose schema is not this
@@ -674,6 +675,8 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("what", choices=["registrations"])
     ex.add_argument("course_code")
     ex.add_argument("--out", type=Path, help="file to write (default dang-ky-CODE.xlsx)")
+    nt = sub.add_parser("notices", help="the outbox")
+    nt.add_argument("action", choices=["preview"])
     return p
 
 
@@ -780,6 +783,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(zalo_oa_command(settings, args))
         if args.command == "export":
             return asyncio.run(export_registrations(settings, args.course_code, args.out))
+        if args.command == "notices":
+            from bot import notices_preview
+
+            check_schema(settings)
+            print(asyncio.run(notices_preview.run(settings)))
+            return 0
     except KeyboardInterrupt:
         return 130
     return 2

@@ -21,7 +21,9 @@ import yaml
 
 from locales.i18n import SUPPORTED_LOCALES
 from models.chat.link_codes import FailureBudget
+from models.notices import outbox as notice_kinds
 from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
+from models.notices.oa_window import OaCaps
 from models.notices.planning import PlanningSettings
 from models.notices.send_window import (
     DEFAULT_HOLIDAYS,
@@ -34,6 +36,11 @@ from models.notices.send_window import (
     parse_quiet_hours,
     with_overrides,
 )
+from models.notices.zns import DEFAULT_KINDS as ZNS_DEFAULT_KINDS
+from models.notices.zns import DEFAULT_PRICE_VND as ZNS_DEFAULT_PRICE_VND
+from models.notices.zns import DEFAULT_TEMPLATES as DEFAULT_ZNS_TEMPLATES
+from models.notices.zns import ZnsSettings, ZnsTemplateError
+from models.notices.zns import load_catalogue as load_zns_catalogue
 from models.privacy.settings import PrivacySettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
@@ -239,6 +246,11 @@ class Settings:
     province_file: Path | None = None
     ops: OpsSettings = field(default_factory=lambda: OpsSettings())
     pool: PoolSettings = field(default_factory=lambda: PoolSettings())
+    # ZNS (docs/zalo-zns.md): off unless ZNS_ENABLED; the token until the OA's rotation is wired
+    zns: ZnsSettings = field(default_factory=ZnsSettings)
+    zns_access_token: str | None = None
+    # The Zalo OA's free-reply window and broadcast caps (docs/zalo-zns.md "OA caps")
+    oa_caps: OaCaps = field(default_factory=OaCaps)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -296,6 +308,9 @@ class Settings:
             ops=ops_settings(env),
             pool=pool_settings(env),
             zalo_oa=zalo_oa_settings(env),
+            zns=zns_settings(env),
+            zns_access_token=env.get("ZNS_ACCESS_TOKEN") or None,
+            oa_caps=oa_caps(env),
             **zalo,
             **reminders,
         )
@@ -454,10 +469,69 @@ SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
     lambda s: s.zalo_webhook_secret,
     lambda s: s.zalo_oa.secret_key,
     lambda s: s.zalo_oa.webhook_secret_key,
+    lambda s: s.zns_access_token,
     lambda s: s.link_codes.pepper,
     lambda s: database_password(s.database_url),
     lambda s: s.ops.log_chat_key,
 )
+
+
+def oa_caps(env: Mapping[str, str]) -> OaCaps:
+    """ZALO_OA_INTERACTION_WINDOW_HOURS, OA_WINDOW_MESSAGES, OA_BROADCASTS_PER_DAY,
+    OA_BROADCASTS_PER_MONTH."""
+    default = OaCaps()
+    try:
+        default_hours = int(default.window.total_seconds() // 3600)
+        # One window for the OA channel and the planner: ZALO_OA_INTERACTION_WINDOW_HOURS.
+        hours = _int(env, "ZALO_OA_INTERACTION_WINDOW_HOURS", default_hours, 1, 24 * 7)
+        return OaCaps(
+            window=timedelta(hours=hours),
+            window_messages=_int(env, "OA_WINDOW_MESSAGES", default.window_messages, 0, 1000),
+            broadcasts_per_day=_int(
+                env, "OA_BROADCASTS_PER_DAY", default.broadcasts_per_day, 0, 1000
+            ),
+            broadcasts_per_month=_int(
+                env, "OA_BROADCASTS_PER_MONTH", default.broadcasts_per_month, 0, 10_000
+            ),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def zns_settings(env: Mapping[str, str]) -> ZnsSettings:
+    """ZNS_ENABLED, ZNS_KINDS (comma list), ZNS_PRICE_VND, ZNS_TEMPLATES (a YAML file),
+    ZNS_API_BASE_URL; the template file is loaded and checked here, at start."""
+    flag = env.get("ZNS_ENABLED", "").strip().lower()
+    if flag not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ConfigError("ZNS_ENABLED must be 1/true/yes or 0/false/no")
+    known = frozenset(
+        {
+            *notice_kinds.REQUIRED_KINDS,
+            *notice_kinds.OPTIONAL_KINDS,
+            notice_kinds.WAITLIST_PROMOTED,
+            notice_kinds.COURSE_CANCELLED,
+            notice_kinds.BROADCAST,
+        }
+    )
+    kinds = frozenset(
+        k.strip() for k in env.get("ZNS_KINDS", ",".join(ZNS_DEFAULT_KINDS)).split(",") if k.strip()
+    )
+    if not kinds <= known:
+        raise ConfigError(f"ZNS_KINDS: unknown kinds {', '.join(sorted(kinds - known))}")
+    try:
+        price = _int(env, "ZNS_PRICE_VND", ZNS_DEFAULT_PRICE_VND, 0, 100_000)
+        catalogue = load_zns_catalogue(
+            Path(env.get("ZNS_TEMPLATES") or DEFAULT_ZNS_TEMPLATES), known_kinds=known
+        )
+    except (ValueError, ZnsTemplateError) as exc:
+        raise ConfigError(str(exc)) from exc
+    return ZnsSettings(
+        enabled=flag in ("1", "true", "yes"),
+        kinds=kinds,
+        price_vnd=price,
+        catalogue=catalogue,
+        api_base_url=env.get("ZNS_API_BASE_URL") or ZnsSettings.api_base_url,
+    )
 
 
 def zalo_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot import broadcast_progress, ops_http
@@ -23,6 +24,8 @@ from bot.metrics import Metrics
 from bot.ops_http import Check
 from bot.sender import Sender, SenderConfig
 from bot.transport import Transport
+from models.notices.routing import RoutingPolicy
+from models.notices.zns_store import ZnsRoute
 from scheduler.service import run_scheduler
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,31 @@ def build_transports(settings: Settings) -> tuple[dict[str, Transport], dict[str
 
         transports["zalo_oa"] = ZaloOaTransport.from_settings(settings)
         limits["zalo_oa"] = settings.zalo_max_per_second
+    oa = transports.get("zalo_oa")
+    if settings.zns.enabled and (settings.zns_access_token or oa is not None):
+        from bot.channels.zns.tokens import AccessTokenSource, StaticToken
+        from bot.channels.zns.transport import ZnsTransport
+
+        # ZNS is sent with the OA's access token: the OA transport's rotating token manager
+        # (one refresher per process); a fixed ZNS_ACCESS_TOKEN only without an OA.
+        tokens: AccessTokenSource
+        if oa is not None:
+            from bot.channels.zalo_oa.channel import ZaloOaTransport
+
+            assert isinstance(oa, ZaloOaTransport)
+            tokens = oa.api.tokens
+        else:
+            assert settings.zns_access_token is not None
+            tokens = StaticToken(settings.zns_access_token)
+        transports["zns"] = ZnsTransport(tokens, base_url=settings.zns.api_base_url)
+        limits["zns"] = settings.zns.max_per_second
     return transports, limits
+
+
+def routing_policy(settings: Settings, *, zns_sending: bool = True) -> RoutingPolicy:
+    """The channel order's settings; ZNS only counts as a channel when it can be sent."""
+    zns = settings.zns if zns_sending else replace(settings.zns, enabled=False)
+    return RoutingPolicy(zns=zns, oa=settings.oa_caps, tz=settings.timezone)
 
 
 async def run_sender(
@@ -73,6 +100,8 @@ async def run_sender(
         window=settings.send_window,
         config=SenderConfig(concurrency=settings.sender_concurrency),
         metrics=metrics,
+        unlinked=ZnsRoute(settings.zns, settings.timezone) if "zns" in transports else None,
+        policy=routing_policy(settings, zns_sending="zns" in transports),
     )
     if started is not None:
         started(sender)

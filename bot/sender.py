@@ -42,6 +42,7 @@ from models.chat import dialogs
 from models.notices import delivery
 from models.notices import outbox as notices
 from models.notices.delivery import Claimed, Finished, Retry
+from models.notices.routing import RoutingPolicy
 from models.notices.send_window import SendWindow
 
 log = logging.getLogger(__name__)
@@ -110,10 +111,16 @@ class Sender:
         config: SenderConfig | None = None,
         clock: Callable[[], datetime] = system_clock,
         metrics: Metrics | None = None,
+        unlinked: delivery.UnlinkedRoute | None = None,
+        policy: RoutingPolicy | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics
         self.held: set[str] = set()  # channels whose token lock this process holds (/healthz)
+        # Who takes notices no linked chat reaches (ZNS) instead of dropping them.
+        self.unlinked = unlinked
+        # The channel order's settings (ZNS kinds, OA caps): models/notices/routing.py.
+        self.policy = policy or delivery.DEFAULT_POLICY
         self.transports = transports
         self.limits = limits
         self.window = window
@@ -199,6 +206,8 @@ class Sender:
                 limit=self.config.batch_size,
                 urgent_only=not is_open,
                 lease=self.config.lease,
+                unlinked=self.unlinked,
+                policy=self.policy,
             )
             if claimed is None:
                 return [], await self._next_wake(conn, channel, now, is_open)

@@ -22,6 +22,7 @@ from handlers import (
     requirements,
     rollout,
     start,
+    unreached,
 )
 from handlers.router import Router, compose
 
@@ -43,6 +44,7 @@ ROUTERS: tuple[Router, ...] = (
     privacy.router,
     reminders.router,
     start.router,
+    unreached.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -15,13 +15,15 @@ from handlers.payloads import (
     EXPORT_ASK,
     GRANT,
     TEMPLATE_ASK,
+    UNREACHED_LIST,
     Payload,
     Values,
 )
 from handlers.router import Router
 from handlers.types import Choice, Reply
-from locales import _
+from locales import _, format_number, ngettext
 from models.imports.kinds import IMPORTERS
+from models.notices import unreached
 from models.org import admins, officials
 from models.org import units as org_units
 from models.org.admins import Scope
@@ -52,6 +54,13 @@ async def on_admin(ctx: Context) -> list[Reply]:
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))
     text = addressed(_("🛠 HR admin tools. {Title} manages: {units}."), ctx.official, units=names)
+    missed = await unreached.count_unreached(ctx.session, scope, now=ctx.now, policy=ctx.routing)
+    if missed:
+        # Notices no channel could carry (#14.3): HR phones them or fixes the roster.
+        text += "\n" + ngettext(
+            "Not reached: {n} official", "Not reached: {n} officials", missed
+        ).format(n=format_number(missed))
+        choices.append(Choice(_("📵 Officials not reached (Excel)"), UNREACHED_LIST.pack()))
     return [Reply(text, choices=tuple(choices))]
 
 

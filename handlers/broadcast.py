@@ -35,8 +35,10 @@ from locales.wording import shorten
 from models.courses import catalogue as courses
 from models.courses.catalogue import Course
 from models.exports.broadcast_recipients import missed_workbook
-from models.notices import audiences, broadcasts
+from models.notices import audiences, broadcasts, zns_estimate
+from models.notices.outbox import BROADCAST as BROADCAST_KIND
 from models.notices.reception import RESENDABLE
+from models.notices.zns_estimate import ZnsEstimate
 from models.org.admins import Scope
 from models.org.units import OrgUnit
 from models.vocabulary import CATEGORIES, LEVELS, N_, RANK_TIERS
@@ -379,6 +381,7 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
         ctx.dialog.end()
         return stale_reply(ctx)
     reach = await audiences.reach(ctx.session, ids)
+    by_zns = await _by_zns(ctx, ids)
     PREVIEW.enter(ctx)
     course = await _course(ctx)
     urgent = bool(ctx.dialog.data.get("urgent"))
@@ -407,14 +410,18 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
         ),
         _quiet_line(ctx, urgent=urgent),
     ]
+    cost = by_zns.line()
+    if cost is not None:
+        lines.append(_("📱 By ZNS to their phones: {cost}.").format(cost=cost))
+    count = reach.reachable + by_zns.phone_only
     return [
         Reply(
             "\n".join(lines),
             choices=(
                 Choice(
-                    ngettext(
-                        "✅ Send to {n} person", "✅ Send to {n} people", reach.reachable
-                    ).format(n=format_number(reach.reachable)),
+                    ngettext("✅ Send to {n} person", "✅ Send to {n} people", count).format(
+                        n=format_number(count)
+                    ),
                     BROADCAST_SEND.pack(),
                 ),
                 Choice(
@@ -425,6 +432,12 @@ async def _preview(ctx: Context, scope: Scope) -> list[Reply]:
             ),
         )
     ]
+
+
+async def _by_zns(ctx: Context, ids: tuple[int, ...]) -> ZnsEstimate:
+    return await zns_estimate.estimate(
+        ctx.session, ids, kind=BROADCAST_KIND, now=ctx.now, policy=ctx.routing
+    )
 
 
 def _quiet_line(ctx: Context, *, urgent: bool) -> str:
@@ -508,7 +521,13 @@ async def _queue(
             with use_locale(locale):
                 lines[locale] = _course_line(course)
     queued = await broadcasts.queue(
-        ctx.session, broadcast, ids, now=ctx.now, course_line=lines or None, actor=actor_of(ctx)
+        ctx.session,
+        broadcast,
+        ids,
+        now=ctx.now,
+        course_line=lines or None,
+        actor=actor_of(ctx),
+        by_zns=(await _by_zns(ctx, ids)).official_ids,
     )
     return [
         Reply(

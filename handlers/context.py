@@ -15,8 +15,11 @@ from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
 from models.chat.link_codes import FailureBudget
 from models.notices.digest import DigestSettings
+from models.notices.oa_window import OaCaps
 from models.notices.planning import PlanningSettings
+from models.notices.routing import RoutingPolicy
 from models.notices.send_window import SendWindow
+from models.notices.zns import ZnsSettings
 from models.org.officials import Official
 from models.privacy.settings import PrivacySettings
 
@@ -54,6 +57,10 @@ class HandlerSettings(Protocol):
     def link_codes(self) -> LinkCodeConfig: ...
     @property
     def privacy(self) -> PrivacySettings: ...
+    @property
+    def zns(self) -> ZnsSettings: ...
+    @property
+    def oa_caps(self) -> OaCaps: ...
 
 
 @dataclass
@@ -78,6 +85,11 @@ class Context:
     @property
     def bot_username(self) -> str | None:
         return self.settings.telegram_bot_username
+
+    @property
+    def routing(self) -> RoutingPolicy:
+        """The sender's channel order settings, for previews that count what it will do."""
+        return RoutingPolicy(zns=self.settings.zns, oa=self.settings.oa_caps, tz=self.tz)
 
     @property
     def send_rate(self) -> float:

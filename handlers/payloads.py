@@ -207,6 +207,8 @@ TEMPLATE_KIND = Payload("tpl", kind=str)
 GRANT = Payload("grant", answer=YES_NO)
 REPORT_YEAR = Payload("rpt", year=int)
 EXPORT_ASK = Payload("regx:ask")
+# The "chưa liên lạc được" list as .xlsx (handlers/unreached.py)
+UNREACHED_LIST = Payload("adm:unreached")
 EXPORT_CANCEL = Payload("regx:cancel")
 EXPORT_COURSE = Payload("regx", id=int)
 UPLOAD_KIND = Payload("upl", id=int, kind=str)  # kind "cancel" drops the upload

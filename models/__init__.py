@@ -25,7 +25,15 @@ from models.chat import (  # noqa: F401
 )
 from models.courses import catalogue, registrations  # noqa: F401
 from models.imports import uploads  # noqa: F401
-from models.notices import broadcasts, job_runs, outbox, preferences  # noqa: F401
+from models.notices import (  # noqa: F401
+    broadcasts,
+    bundling,
+    job_runs,
+    oa_window,
+    outbox,
+    preferences,
+    zns_store,
+)
 from models.org import admins, officials, units  # noqa: F401
 from models.requirements import store, training_records  # noqa: F401
 

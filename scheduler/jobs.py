@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.notices.bundling import bundle_pending
 from models.notices.digest import DigestSettings, DigestStats, plan_unit_digests
 from models.notices.planning import (
     PlanningSettings,
@@ -34,6 +35,8 @@ async def plan_requirements(
 ) -> PlanStats:
     async with transaction() as session:
         stats = await plan_requirement_notices(session, now=now, settings=settings)
+        # After planning, in the same transaction: one message a day per official (#14.3).
+        await bundle_pending(session, now=now, tz=settings.tz)
     log.info(
         "requirement notices: %d officials evaluated, %d planned, %d withdrawn",
         stats.officials,
@@ -48,6 +51,7 @@ async def plan_courses(
 ) -> PlanStats:
     async with transaction() as session:
         stats = await plan_course_notices(session, now=now, settings=settings)
+        await bundle_pending(session, now=now, tz=settings.tz)
     if stats.planned:
         log.info("course notices planned: %s", dict(stats.by_kind))
     return stats

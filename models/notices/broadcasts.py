@@ -127,10 +127,16 @@ async def queue(
     now: datetime,
     course_line: dict[str, str] | None = None,
     actor: str,
+    by_zns: Iterable[int] = (),
 ) -> int:
     """Write one outbox row per reachable recipient; returns how many. The caller has set
-    `recipients`, `not_linked` and `unreachable` from the preview it showed."""
+    `recipients`, `not_linked` and `unreachable` from the preview it showed. `by_zns`: the
+    officials the channel order reaches by ZNS (models/notices/zns_estimate.py), queued
+    even without a linked chat; the sender hands their rows to ZNS."""
     recipients = await linked_chats(session, official_ids)
+    phone_only = sorted(set(by_zns) - set(recipients))
+    if phone_only:
+        recipients.update(await notices.recipient_locales(session, phone_only))
     texts: dict[str, str] = {}
     buttons: dict[str, tuple[tuple[str, str], ...]] = {}
     for locale in set(recipients.values()):

@@ -16,7 +16,7 @@ an outcome 'unknown' (they may have arrived, and are never sent again).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +24,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.chat.accounts import ChatAccount
+from models.notices.channel_order import BLOCKED as BLOCKED_REASON
+from models.notices.channel_order import OA_CLOSED
+from models.notices.oa_window import OA, record_outbound
 from models.notices.outbox import (
     BLOCKED,
     DROPPED,
@@ -40,10 +43,20 @@ from models.notices.outbox import (
     SenderPause,
     check_transition,
 )
-from models.notices.preferences import recipients
+from models.notices.routing import OA_WAITING, RoutingPolicy, decisions
+from models.notices.zns import CHANNEL as ZNS
+from models.notices.zns_store import Unlinked
+
+# Takes notices of officials no linked chat reaches (ZNS, models/notices/zns_store.py);
+# returns the ids it took, which are then not dropped as "no linked chat".
+UnlinkedRoute = Callable[[AsyncConnection, Sequence[Unlinked], datetime], Awaitable[set[int]]]
 
 ALL_BLOCKED = "all linked accounts blocked the bot"
 SENDER_STOPPED = "the sender stopped while this message was being sent"
+# A notice only the OA could carry, outside its window or over its caps, is looked at again
+# this much later (a new message from the person reopens the window meanwhile).
+OA_WAIT = timedelta(hours=6)
+DEFAULT_POLICY = RoutingPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +171,14 @@ async def claim(
     limit: int,
     urgent_only: bool,
     lease: timedelta,
+    unlinked: UnlinkedRoute | None = None,
+    policy: RoutingPolicy = DEFAULT_POLICY,
 ) -> list[Claimed] | None:
     """Up to `limit` due rows for `channel`, marked 'sending' by `me`; None when nothing was
     due at all. On the way, rows that must not go out are finished (stale, no chat, every
     account blocked) and rows whose recipient now reads another channel are handed to it.
+    Which channel is `policy`'s channel order (models/notices/channel_order.py): a row it
+    sends by ZNS goes to `unlinked`; a row only a closed OA could carry waits.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so senders of other channels pass each other.
     SQLite: the caller's transaction began IMMEDIATE, so it holds the only writer lock.
@@ -176,6 +193,8 @@ async def claim(
             Notice.choices,
             Notice.kind,
             Notice.chat_id,
+            Notice.subject,
+            Notice.due_at,
         )
         .where(
             Notice.state == PENDING,
@@ -192,26 +211,41 @@ async def claim(
     candidates = (await conn.execute(query)).all()
     if not candidates:
         return None
-    # preferences.recipients reads through a session; this one joins our transaction.
-    async with AsyncSession(bind=conn) as reader:
-        where, blocked = await recipients(reader, [c.official_id for c in candidates])
+    routed = [
+        (c.id, c.official_id, c.kind)
+        for c in candidates
+        if not (c.chat_id and (c.kind == TO_CHAT or channel == ZNS))
+    ]
+    where = await decisions(conn, routed, now=now, policy=policy) if routed else {}
     claimed: list[Claimed] = []
     finished: list[Finished] = []
     moved: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
+    not_linked: list[Unlinked] = []
+    by_zns: list[Unlinked] = []
     for c in candidates:
-        target = where.get(c.official_id)
+        decision = where.get(c.id)
+        target = decision.route if decision is not None else None
         if c.relevant_until is not None and c.relevant_until <= now:
             finished.append(
                 Finished(c.id, DROPPED, STALE.format(until=c.relevant_until.isoformat()))
             )
-        elif c.kind == TO_CHAT and c.chat_id:
+        elif decision is None:
             # Queued for this chat on this channel (the claim's WHERE): not re-addressed.
             claimed.append(Claimed(c.id, c.chat_id, c.text, c.relevant_until, c.attempts))
         elif target is None:
-            if c.official_id in blocked:
+            if decision.reason == BLOCKED_REASON:
                 finished.append(Finished(c.id, BLOCKED, ALL_BLOCKED))
+            elif decision.reason == OA_CLOSED:
+                waiting.append({"nid": c.id, "at": now + OA_WAIT})
             else:
-                finished.append(Finished(c.id, DROPPED, NOT_LINKED))
+                not_linked.append(
+                    Unlinked(c.id, c.official_id, c.kind, c.subject, c.due_at, c.relevant_until)
+                )
+        elif target.channel == ZNS:
+            by_zns.append(
+                Unlinked(c.id, c.official_id, c.kind, c.subject, c.due_at, c.relevant_until)
+            )
         elif target.channel != channel:
             moved.append({"nid": c.id, "ch": target.channel})
         else:
@@ -219,6 +253,18 @@ async def claim(
             claimed.append(
                 Claimed(c.id, target.chat_id, c.text, c.relevant_until, c.attempts, choices)
             )
+    # The order put these on ZNS (hard deadlines); what ZNS cannot take after all is
+    # treated like a notice with no linked chat.
+    taken = await unlinked(conn, by_zns, now) if unlinked and by_zns else set()
+    not_linked += [u for u in by_zns if u.id not in taken]
+    if waiting:
+        await conn.execute(
+            update(Notice)
+            .where(Notice.id == bindparam("nid"), Notice.state == PENDING)
+            .values(send_at=bindparam("at"), last_error=OA_WAITING),
+            waiting,
+        )
+    finished += [Finished(u.id, DROPPED, NOT_LINKED) for u in not_linked]
     if moved:
         await conn.execute(
             update(Notice)
@@ -240,6 +286,8 @@ async def claim(
         },
         [{"nid": r.id, "chat": r.chat_id} for r in claimed],
     )
+    if channel == OA and claimed:
+        await record_outbound(conn, channel=OA, chat_ids=[r.chat_id for r in claimed])
     return claimed
 
 

@@ -11,6 +11,7 @@ A row's life, and why each step exists:
        ▲                  │                      │
        └── lease expired ─┘ (never started)      └─ lease expired ─▶ unknown (may have arrived)
     pending ──▶ dropped (stale, switched off, no chat to send to, requirement met meanwhile)
+    pending ──▶ bundled (its text rides in the day's one message: models/notices/bundling.py)
 
 `started_at` is written and committed just before the request leaves, so after a crash the
 rows whose send may have reached the person are told apart from those that never left.
@@ -54,13 +55,14 @@ BLOCKED = "blocked"
 FAILED = "failed"
 DROPPED = "dropped"
 UNKNOWN = "unknown"
-TERMINAL = frozenset({SENT, BLOCKED, FAILED, DROPPED, UNKNOWN})
+BUNDLED = "bundled"  # carried inside another notice's message (models/notices/bundling.py)
+TERMINAL = frozenset({SENT, BLOCKED, FAILED, DROPPED, UNKNOWN, BUNDLED})
 
 # The drawing above as data: every state change (models/notices/delivery.py, drop_pending,
 # the planners' and broadcasts' withdrawals) is one of these.
 TRANSITIONS: dict[str, frozenset[str]] = {
     # claimed; withdrawn or found undeliverable before any send
-    PENDING: frozenset({SENDING, DROPPED, BLOCKED}),
+    PENDING: frozenset({SENDING, DROPPED, BLOCKED, BUNDLED}),
     # released, retried or re-queued unstarted; an outcome; dropped at the last moment
     SENDING: frozenset({PENDING, SENT, BLOCKED, FAILED, UNKNOWN, DROPPED}),
 }

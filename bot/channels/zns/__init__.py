@@ -1,0 +1,1 @@
+"""ZNS transport: approved template messages by phone number (docs/zalo-zns.md)."""
