@@ -28,6 +28,7 @@ from bot.channels.zalo_oa.buttons import button_key
 from bot.channels.zalo_oa.inbound import CHANNEL, Inbound, parse
 from bot.channels.zalo_oa.render import render
 from bot.channels.zalo_oa.tokens import OaTokens, TokenUnavailable
+from bot.channels.zns import callbacks as zns_callbacks
 from bot.config import ConfigError, Settings, ZaloOaSettings
 from bot.db import Database
 from bot.dispatch import Dispatcher
@@ -84,6 +85,12 @@ class ZaloOaBot:
 
     def accept(self, event: dict[str, Any]) -> bool:
         """Schedule one verified event; never waits, so the webhook answers at once."""
+        if event.get("event_name") == zns_callbacks.DELIVERED_EVENT:
+            # A ZNS delivery receipt comes to the OA's webhook: recorded on its notice.
+            receipt = asyncio.create_task(self._record_receipt(event))
+            self._tasks.add(receipt)
+            receipt.add_done_callback(self._tasks.discard)
+            return True
         inbound = parse(event, self.key)
         if inbound is None:
             return False
@@ -94,6 +101,12 @@ class ZaloOaBot:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
+
+    async def _record_receipt(self, event: dict[str, Any]) -> None:
+        try:
+            await zns_callbacks.zns_event(self.dispatcher.db, event)
+        except Exception:
+            log.exception("a ZNS delivery receipt could not be recorded")
 
     async def _process(self, inbound: Inbound, lock: asyncio.Lock) -> None:
         key = inbound.user_id
