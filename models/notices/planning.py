@@ -22,8 +22,8 @@ from functools import partial
 from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from locales import _, use_locale
 from models.chat.accounts import ChatAccount
@@ -122,23 +122,34 @@ class Person(NamedTuple):
     locale: str
 
 
-def _reachable(official_id: Any, after: int | None = None) -> Any:
-    conditions = [ChatAccount.official_id == official_id, ChatAccount.unreachable_at.is_(None)]
-    if after is not None:
-        # Redundant for the result, but without it PostgreSQL merge-joins from the start of
-        # the accounts index on every batch: quadratic at national scale.
-        conditions.append(ChatAccount.official_id > after)
-    return exists().where(*conditions)
-
-
-def _account_locale() -> Any:
-    return (
-        select(ChatAccount.locale)
-        .where(ChatAccount.official_id == Official.id, ChatAccount.unreachable_at.is_(None))
-        .order_by(ChatAccount.last_seen_at.desc())
-        .limit(1)
-        .scalar_subquery()
+def _reachable(official_id: Any) -> Any:
+    return exists().where(
+        ChatAccount.official_id == official_id, ChatAccount.unreachable_at.is_(None)
     )
+
+
+async def _id_bounds(conn: AsyncConnection, only_ids: Sequence[int] | None) -> tuple[int, int]:
+    if only_ids is not None:
+        return (min(only_ids), max(only_ids)) if only_ids else (1, 0)
+    low, high = (await conn.execute(select(func.min(Official.id), func.max(Official.id)))).one()
+    return (low, high) if low is not None else (1, 0)
+
+
+async def _account_locales(conn: AsyncConnection, low: int, high: int) -> dict[int, str | None]:
+    """Official id → the locale of its most recently used reachable account (None: that
+    account has not chosen one), for the officials of [low, high] that have one."""
+    rows = await conn.execute(
+        select(ChatAccount.official_id, ChatAccount.last_seen_at, ChatAccount.locale).where(
+            ChatAccount.official_id.between(low, high), ChatAccount.unreachable_at.is_(None)
+        )
+    )
+    latest: dict[int, tuple[Any, str | None]] = {}
+    for oid, seen, locale in rows:
+        assert oid is not None  # the range excludes unlinked accounts
+        known = latest.get(oid)
+        if known is None or seen > known[0]:
+            latest[oid] = (seen, locale)
+    return {oid: locale for oid, (_seen, locale) in latest.items()}
 
 
 async def stream_people(
@@ -151,50 +162,51 @@ async def stream_people(
     kinds: frozenset[str] | None = None,
     since: date | None = None,
 ) -> AsyncIterator[tuple[list[Person], dict[int, dict[str, list[Completion]]]]]:
-    """Active officials with a reachable linked account, in id order, `batch_size` at a
-    time, with their completions up to `as_of` grouped by kind: memory stays flat.
-    `kinds`/`since` leave out completions no rule being planned can count (most of the
-    time spent here is turning rows into Python dates)."""
+    """Active officials with a reachable linked account, in id order, one id range of
+    `batch_size` at a time, with their completions up to `as_of` grouped by kind (oldest
+    first): memory stays flat. `kinds`/`since` leave out completions no rule being planned
+    can count (most of the time spent here is turning rows into Python dates).
+
+    Id ranges, not "the next 5,000 after": each batch's three queries (officials,
+    accounts, completions) are range scans of a primary key or an official_id index, so
+    the cost per official stays the same however large the province. Ordering completions
+    by date instead walked the completed_on index over the whole table for every batch."""
     record_filters: list[Any] = [TrainingRecord.completed_on <= as_of]
     if kinds is not None:
         record_filters.append(TrainingRecord.kind.in_(sorted(kinds)))
     if since is not None:
         record_filters.append(TrainingRecord.completed_on >= since)
-    after = 0
-    while True:
+    # Core on the session's connection: no ORM row processing for 5,000 plain tuples.
+    conn = await session.connection()
+    first, last = await _id_bounds(conn, only_ids)
+    for low in range(first, last + 1, s.batch_size):
+        high = min(low + s.batch_size - 1, last)
         query = (
-            select(
-                *PROFILE_COLUMNS,
-                Official.gender,
-                Official.preferred_locale,
-                _account_locale(),
-            )
+            select(*PROFILE_COLUMNS, Official.gender, Official.preferred_locale)
             .join(OrgUnit, OrgUnit.id == Official.unit_id)
-            .where(
-                Official.active.is_(True),
-                Official.id > after,
-                _reachable(Official.id, after),
-                *extra,
-            )
+            .where(Official.active.is_(True), Official.id.between(low, high), *extra)
             .order_by(Official.id)
-            .limit(s.batch_size)
         )
         if only_ids is not None:
             query = query.where(Official.id.in_(list(only_ids)))
-        # Core on the session's connection: no ORM row processing for 5,000 plain tuples.
-        conn = await session.connection()
         rows = (await conn.execute(query)).all()
         if not rows:
-            return
+            continue
+        account_locales = await _account_locales(conn, low, high)
         people: list[Person] = []
+        default = s.default_locale
         for row in rows:
-            # The three columns selected after PROFILE_COLUMNS, all nullable strings.
-            tail = cast("tuple[str | None, str | None, str | None]", tuple(row[WIDTH:]))
-            gender, preferred, account_locale = tail
-            profile = profile_from_row(row)
-            locale = account_locale or preferred or s.default_locale
-            people.append(Person(profile, gender, locale if locale in ("vi", "en") else "vi"))
-        low, high = rows[0][0], rows[-1][0]
+            oid = row[0]
+            if oid not in account_locales:
+                continue  # no reachable linked chat: nothing to plan for them
+            # The two columns selected after PROFILE_COLUMNS, both nullable strings.
+            gender = cast("str | None", row[WIDTH])
+            locale = account_locales[oid] or cast("str | None", row[WIDTH + 1]) or default
+            people.append(
+                Person(profile_from_row(row), gender, locale if locale in ("vi", "en") else "vi")
+            )
+        if not people:
+            continue
         records: dict[int, dict[str, list[Completion]]] = {}
         result = await conn.execute(
             select(
@@ -206,14 +218,19 @@ async def stream_people(
                 TrainingRecord.program_code,
             )
             .where(TrainingRecord.official_id.between(low, high), *record_filters)
-            .order_by(TrainingRecord.completed_on)
+            .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
         )
         for oid, kind, completed_on, periods, cert, program in result:
-            records.setdefault(oid, {}).setdefault(kind, []).append(
-                Completion(kind, completed_on, periods, cert, program)
-            )
+            by_kind = records.get(oid)
+            if by_kind is None:
+                by_kind = records[oid] = {}
+            completion = Completion(kind, completed_on, periods, cert, program)
+            same_kind = by_kind.get(kind)
+            if same_kind is None:
+                by_kind[kind] = [completion]
+            else:
+                same_kind.append(completion)
         yield people, records
-        after = high
 
 
 async def registered_kinds(
