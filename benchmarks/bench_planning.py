@@ -114,6 +114,10 @@ async def prepare(db: Database, size: int, postgres: bool) -> None:
             copies += 1
     async with db.transaction() as session:
         await session.execute(text(LINK_ALL), {"at": STAGE_DAY})
+    if not postgres:
+        # Seeding leaves a large WAL whose index the planning process would map: fold it in.
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     if postgres:
         async with db.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -139,10 +143,10 @@ async def child(url: str) -> None:
         stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    started = time.perf_counter()
+    started, again_cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
         again = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
-    second = time.perf_counter() - started
+    second, again_cpu = time.perf_counter() - started, time.process_time() - again_cpu
     await db.dispose()
     print(
         json.dumps(
@@ -153,6 +157,7 @@ async def child(url: str) -> None:
                 "cpu": cpu,
                 "again_planned": again.planned,
                 "again_seconds": second,
+                "again_cpu": again_cpu,
                 "growth_mb": max(peak - steady, 0.0),
                 "steady_mb": steady,
                 "by_kind": stats.by_kind,
@@ -193,7 +198,8 @@ async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
         f"{size:>9,} officials (seeded in {seeded:.0f} s): planned {result['planned']:,.0f} "
         f"notices for {result['officials']:,.0f} in {result['seconds']:.2f} s "
         f"(CPU {result['cpu']:.2f} s) = {result['officials'] / result['seconds']:,.0f}/s; "
-        f"again: {result['again_planned']:.0f} new in {result['again_seconds']:.2f} s; "
+        f"again (warm): {result['again_planned']:.0f} new in {result['again_seconds']:.2f} s "
+        f"(CPU {result['again_cpu']:.2f} s); "
         f"memory growth {result['growth_mb']:.0f} MB over a steady {result['steady_mb']:.0f} MB",
         flush=True,
     )
@@ -215,25 +221,25 @@ async def main(args: argparse.Namespace) -> None:
         for size in sizes:
             results[size] = await measure(args.database, size, Path(tmp))
     first, last = sizes[0], sizes[-1]
-    per = {n: r["seconds"] / max(r["officials"], 1) for n, r in results.items()}
-    cpu_per = {n: r["cpu"] / max(r["officials"], 1) for n, r in results.items()}
+    # Linearity from the second (warm) runs: the first run's fixed costs (statement
+    # compilation, the catalogue, the .po files) would flatter the larger sizes.
+    per = {n: r["again_seconds"] / max(r["officials"], 1) for n, r in results.items()}
+    cpu_per = {n: r["again_cpu"] / max(r["officials"], 1) for n, r in results.items()}
     ratio = per[last] / per[first]
     cpu_ratio = cpu_per[last] / cpu_per[first]
     print(
-        f"per-official cost at {last:,} vs {first:,}: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU "
-        "(goal <= 1.2x)"
+        f"per-official cost at {last:,} vs {first:,} (warm runs): {ratio:.2f}x wall, "
+        f"{cpu_ratio:.2f}x CPU (goal <= 1.2x)"
     )
-    db = args.database
-    print(f"RESULT planning_{db}_linearity={ratio:.2f} goal=1.2")
-    print(
-        f"RESULT planning_{db}_memory_growth_mb={max(r['growth_mb'] for r in results.values()):.0f}"
-        f" goal={50 if db == 'sqlite' else 200} unit=MB"
-    )
+    tag = "planning" if args.database == "sqlite" else "planning_pg"
+    print(f"RESULT {tag}_linearity={ratio:.2f} goal=1.2")
+    growth = [results[n]["growth_mb"] for n in sizes]
+    flatness = growth[-1] / max(growth[0], 1.0)
+    print(f"memory growth by size: {', '.join(f'{g:.0f} MB' for g in growth)}")
+    print(f"RESULT {tag}_memory_flatness={flatness:.2f} goal=1.2")
     for size, goal in ((24150, 1.0), (2400000, 60.0)):
         if size in results:
-            print(
-                f"RESULT planning_{db}_{size}_s={results[size]['seconds']:.2f} goal={goal} unit=s"
-            )
+            print(f"RESULT {tag}_{size}_s={results[size]['seconds']:.2f} goal={goal} unit=s")
 
 
 def _sizes_help() -> str:

@@ -26,6 +26,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from locales import _, use_locale
+from models.bulk import collector_paused
 from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import ACTIVE, Registration, RegStatus, pending_promotions
@@ -51,9 +52,11 @@ from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.requirements.evaluation import (
     Completion,
+    DayRules,
     Profile,
     Status,
     evaluate,
+    evaluate_applicable,
     evaluate_rule,
 )
 from models.requirements.model import OBLIGATION, STANDARD, Catalogue, Rule
@@ -139,17 +142,13 @@ async def _account_locales(conn: AsyncConnection, low: int, high: int) -> dict[i
     """Official id → the locale of its most recently used reachable account (None: that
     account has not chosen one), for the officials of [low, high] that have one."""
     rows = await conn.execute(
-        select(ChatAccount.official_id, ChatAccount.last_seen_at, ChatAccount.locale).where(
-            ChatAccount.official_id.between(low, high), ChatAccount.unreachable_at.is_(None)
-        )
+        select(ChatAccount.official_id, ChatAccount.locale)
+        .where(ChatAccount.official_id.between(low, high), ChatAccount.unreachable_at.is_(None))
+        # Ordered so the most recently used account comes last and wins below: reading
+        # last_seen_at into Python datetimes cost more than the rest of the batch's reads.
+        .order_by(ChatAccount.official_id, ChatAccount.last_seen_at, ChatAccount.id)
     )
-    latest: dict[int, tuple[Any, str | None]] = {}
-    for oid, seen, locale in rows:
-        assert oid is not None  # the range excludes unlinked accounts
-        known = latest.get(oid)
-        if known is None or seen > known[0]:
-            latest[oid] = (seen, locale)
-    return {oid: locale for oid, (_seen, locale) in latest.items()}
+    return {oid: locale for oid, locale in rows.all() if oid is not None}
 
 
 async def stream_people(
@@ -189,48 +188,62 @@ async def stream_people(
         )
         if only_ids is not None:
             query = query.where(Official.id.in_(list(only_ids)))
-        rows = (await conn.execute(query)).all()
-        if not rows:
-            continue
-        account_locales = await _account_locales(conn, low, high)
-        people: list[Person] = []
-        default = s.default_locale
-        for row in rows:
-            oid = row[0]
-            if oid not in account_locales:
-                continue  # no reachable linked chat: nothing to plan for them
-            # The two columns selected after PROFILE_COLUMNS, both nullable strings.
-            gender = cast("str | None", row[WIDTH])
-            locale = account_locales[oid] or cast("str | None", row[WIDTH + 1]) or default
-            people.append(
-                Person(profile_from_row(row), gender, locale if locale in ("vi", "en") else "vi")
-            )
-        if not people:
-            continue
-        records: dict[int, dict[str, list[Completion]]] = {}
-        result = await conn.execute(
-            select(
-                TrainingRecord.official_id,
-                TrainingRecord.kind,
-                TrainingRecord.completed_on,
-                TrainingRecord.periods,
-                TrainingRecord.certificate_no,
-                TrainingRecord.program_code,
-            )
-            .where(TrainingRecord.official_id.between(low, high), *record_filters)
-            .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
+        with collector_paused():
+            batch = await _read_batch(conn, query, low, high, s.default_locale, record_filters)
+        if batch is not None:
+            yield batch
+
+
+async def _read_batch(
+    conn: AsyncConnection,
+    query: Any,
+    low: int,
+    high: int,
+    default: str,
+    record_filters: Sequence[Any],
+) -> tuple[list[Person], dict[int, dict[str, list[Completion]]]] | None:
+    """One id range's people (those with a reachable chat) and their completions."""
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        return None
+    account_locales = await _account_locales(conn, low, high)
+    people: list[Person] = []
+    for row in rows:
+        oid = row[0]
+        if oid not in account_locales:
+            continue  # no reachable linked chat: nothing to plan for them
+        # The two columns selected after PROFILE_COLUMNS, both nullable strings.
+        gender = cast("str | None", row[WIDTH])
+        locale = account_locales[oid] or cast("str | None", row[WIDTH + 1]) or default
+        people.append(
+            Person(profile_from_row(row), gender, locale if locale in ("vi", "en") else "vi")
         )
-        for oid, kind, completed_on, periods, cert, program in result:
-            by_kind = records.get(oid)
-            if by_kind is None:
-                by_kind = records[oid] = {}
-            completion = Completion(kind, completed_on, periods, cert, program)
-            same_kind = by_kind.get(kind)
-            if same_kind is None:
-                by_kind[kind] = [completion]
-            else:
-                same_kind.append(completion)
-        yield people, records
+    if not people:
+        return None
+    records: dict[int, dict[str, list[Completion]]] = {}
+    result = await conn.execute(
+        select(
+            TrainingRecord.official_id,
+            TrainingRecord.kind,
+            TrainingRecord.completed_on,
+            TrainingRecord.periods,
+            TrainingRecord.certificate_no,
+            TrainingRecord.program_code,
+        )
+        .where(TrainingRecord.official_id.between(low, high), *record_filters)
+        .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
+    )
+    for oid, kind, completed_on, periods, cert, program in result.all():
+        by_kind = records.get(oid)
+        if by_kind is None:
+            by_kind = records[oid] = {}
+        completion = Completion(kind, completed_on, periods, cert, program)
+        same_kind = by_kind.get(kind)
+        if same_kind is None:
+            by_kind[kind] = [completion]
+        else:
+            same_kind.append(completion)
+    return people, records
 
 
 async def registered_kinds(
@@ -379,6 +392,11 @@ async def plan_requirement_notices(
     planned_rules = [r for r, _due, _st in global_slots] + event_rules
     planned_rules += [r for c in deadline_courses for r in c.rules]
     kinds = frozenset(k for r in planned_rules for k in r.training_kinds)
+    # Which of the slot and event rules apply, memoised by profile key: testing every
+    # rule's conditions for every official was the largest part of planning's Python time.
+    applying = DayRules(
+        tuple({r.id: r for r in [*(r for r, _d, _s in global_slots), *event_rules]}.values()), today
+    )
     async for people, records in stream_people(
         session,
         as_of=today,
@@ -399,14 +417,19 @@ async def plan_requirement_notices(
             oid = profile.official_id
             own = records.get(oid, {})
             kinds = registered.get(oid, frozenset())
+            applies_to = applying.applicable_ids(profile)
             for rule, due, stages in global_slots:
-                status = evaluate_rule(rule, profile, own, min(today, due), kinds)
+                if rule.id not in applies_to:
+                    continue  # not applicable: nothing to plan or withdraw
+                status = evaluate_applicable(rule, profile, own, min(today, due), kinds)
                 if status.status in _OPEN and status.due == due:
                     batch += _requirement_rows(person, rule, due, stages, cache)
                 elif status.status is not Status.NOT_APPLICABLE:
                     resolved.add((oid, _subject(rule, due)))
             for rule in event_rules:
-                status = evaluate_rule(rule, profile, own, today, kinds)
+                if rule.id not in applies_to:
+                    continue
+                status = evaluate_applicable(rule, profile, own, today, kinds)
                 if status.status in _OPEN and status.due is not None:
                     stages = current(stages_for(status.due, s), now, s)
                     batch += _requirement_rows(person, rule, status.due, stages, cache)

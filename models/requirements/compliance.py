@@ -16,6 +16,7 @@ from operator import itemgetter
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.bulk import collector_paused
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.requirements.evaluation import (
@@ -107,9 +108,23 @@ async def load_population(
     kinds: Collection[str] | None = None,
 ) -> Population:
     """Active officials in the subtree with their completions up to `as_of`, grouped by kind
-        (oldest first), in two queries. `unit_ids` narrows it to officials whose own unit is one
-        of those (not their subtrees); the caller keeps the list short enough for one IN. `kinds`
+    (oldest first), in two queries. `unit_ids` narrows it to officials whose own unit is one
+    of those (not their subtrees); the caller keeps the list short enough for one IN. `kinds`
     leaves out completions of other training kinds (for callers judging a few rules)."""
+    with collector_paused():
+        return await _load_population(
+            session, as_of=as_of, unit=unit, unit_ids=unit_ids, kinds=kinds
+        )
+
+
+async def _load_population(
+    session: AsyncSession,
+    *,
+    as_of: date,
+    unit: OrgUnit | None = None,
+    unit_ids: Collection[int] | None = None,
+    kinds: Collection[str] | None = None,
+) -> Population:
     in_scope: list[ColumnElement[bool]] = [Official.active.is_(True)]
     if unit is not None:
         in_scope.append(OrgUnit.path.startswith(unit.path, autoescape=True))
@@ -181,16 +196,17 @@ def tally(
     count = 0
     done, no_data = Status.DONE, Status.NO_DATA
     rules = day_rules(catalogue, as_of)
-    for profile, records in population:
-        count += 1
-        # Counting needs no order: skip evaluate's sort.
-        for status in evaluate_applying(rules, profile, records):
-            rule_id = status.rule.id
-            applicable[rule_id] += 1
-            if status.status is done:
-                met[rule_id] += 1
-            elif status.status is no_data:
-                unknown[rule_id] += 1
+    with collector_paused():
+        for profile, records in population:
+            count += 1
+            # Counting needs no order: skip evaluate's sort.
+            for status in evaluate_applying(rules, profile, records):
+                rule_id = status.rule.id
+                applicable[rule_id] += 1
+                if status.status is done:
+                    met[rule_id] += 1
+                elif status.status is no_data:
+                    unknown[rule_id] += 1
     return count, {rid: (applicable[rid], met[rid], unknown[rid]) for rid in applicable}
 
 

@@ -339,13 +339,14 @@ class DayRules:
     few hundred such keys, and testing 18 rules' conditions per official was most of the
     time a report spent evaluating."""
 
-    __slots__ = ("_by_outcome", "_key", "_memo", "rules", "today", "windows")
+    __slots__ = ("_by_outcome", "_ids", "_key", "_memo", "rules", "today", "windows")
 
-    def __init__(self, catalogue: Catalogue, today: date) -> None:
+    def __init__(self, rules: Sequence[Rule], today: date) -> None:
+        """`rules`: those in force on `today` (the caller decides which)."""
         from models.requirements.fields import FIELDS
 
         self.today = today
-        self.rules = catalogue.active_on(today)
+        self.rules = tuple(rules)
         conditions = [c for r in self.rules for c in r.conditions]
         by_value = sorted(
             {c.field for c in conditions if FIELDS.get(c.field, "unit") not in _KEYED_BY_OUTCOME}
@@ -355,22 +356,38 @@ class DayRules:
         )
         self._key: Any = attrgetter(*by_value) if by_value else (lambda _p: None)
         self._memo: dict[Any, tuple[Rule, ...]] = {}
+        self._ids: dict[Any, frozenset[str]] = {}
         # A window that reads no event date is the same for everyone: compute it once.
         self.windows: dict[str, tuple[bool, date | None, date | None]] = {
             r.id: _window(r, None, today) for r in self.rules if r.recurrence.type in _FIXED_WINDOWS
         }
 
-    def applicable(self, profile: Profile) -> tuple[Rule, ...]:
-        """The rules in force whose conditions the profile meets, in catalogue order."""
+    def _key_of(self, profile: Profile) -> Any:
         key = self._key(profile)
         if self._by_outcome:
             key = (key, *[test(profile) for test in self._by_outcome])
+        return key
+
+    def applicable(self, profile: Profile) -> tuple[Rule, ...]:
+        """The rules whose conditions the profile meets, in the given order."""
+        key = self._key_of(profile)
         found = self._memo.get(key)
         if found is None:
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
+                self._ids.clear()
             found = tuple(r for r in self.rules if applies(r, profile))
             self._memo[key] = found
+            self._ids[key] = frozenset(r.id for r in found)
+        return found
+
+    def applicable_ids(self, profile: Profile) -> frozenset[str]:
+        """The ids of `applicable(profile)`."""
+        key = self._key_of(profile)
+        found = self._ids.get(key)
+        if found is None:
+            self.applicable(profile)
+            found = self._ids[key]
         return found
 
 
@@ -381,7 +398,7 @@ def day_rules(catalogue: Catalogue, today: date) -> DayRules:
     if found is None:
         if len(cache) > 16:
             cache.clear()
-        found = cache[today] = DayRules(catalogue, today)
+        found = cache[today] = DayRules(catalogue.active_on(today), today)
     return found
 
 
