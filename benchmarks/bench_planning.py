@@ -106,10 +106,12 @@ async def prepare(db: Database, size: int, postgres: bool) -> None:
         await seed_demo_training(session, seed=2026, today=TODAY)
     if size > base:
         async with db.transaction() as session:
-            last = await session.scalar(select(func.max(text("id"))).select_from(text("officials")))
+            low, high = (
+                await session.execute(text("SELECT min(id), max(id) FROM officials"))
+            ).one()
         copies, remaining = 1, size - base
         while remaining > 0:
-            await _clone_demo(db, copies, last if remaining >= base else remaining)
+            await _clone_demo(db, copies, int(high if remaining >= base else low + remaining - 1))
             remaining -= base
             copies += 1
     async with db.transaction() as session:
