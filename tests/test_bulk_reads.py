@@ -24,8 +24,11 @@ from bot.db import Database
 from models.chat.accounts import ChatAccount
 from models.notices.outbox import Notice
 from models.notices.planning import PlanningSettings, plan_requirement_notices
-from models.requirements.compliance import compliance
-from models.requirements.store import ensure_default_catalogue
+from models.org.officials import Official
+from models.requirements.compliance import compliance, load_population
+from models.requirements.evaluation import evaluate_rule
+from models.requirements.profiles import rule_reads
+from models.requirements.store import current_catalogue, ensure_default_catalogue
 from models.requirements.training_records import TrainingRecord, import_key
 from tests.notice_world import seed_people
 
@@ -151,3 +154,24 @@ async def test_id_ranges_plan_what_one_range_plans(db: Database) -> None:
     assert small.officials == whole.officials == 22  # the blocked one is not evaluated
     assert small.by_kind == whole.by_kind
     assert planned and ids[4] not in {oid for oid, _s in planned}
+
+
+async def test_a_population_read_for_one_rule_judges_it_as_the_full_read(db: Database) -> None:
+    ids = await province(db, 9)
+    async with db.transaction() as session:
+        await session.execute(
+            update(Official)
+            .where(Official.id.in_(ids[:4]))
+            .values(leadership_tier="truong_phong", leadership_appointed_on=date(2026, 3, 1))
+        )
+        catalogue = await current_catalogue(session)
+        full = await load_population(session, as_of=TODAY)
+        for rule in catalogue.rules:
+            narrow = await load_population(
+                session, as_of=TODAY, kinds=rule.training_kinds, reads=rule_reads([rule])
+            )
+            assert [p.official_id for p, _r in narrow] == [p.official_id for p, _r in full]
+            for (whole, records), (part, own) in zip(full, narrow, strict=True):
+                assert evaluate_rule(rule, part, own, TODAY) == evaluate_rule(
+                    rule, whole, records, TODAY
+                ), rule.id

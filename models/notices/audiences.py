@@ -31,6 +31,7 @@ from models.requirements.compliance import load_population
 from models.requirements.evaluation import DayRules, Status, evaluate_applicable
 from models.requirements.fields import is_sensitive
 from models.requirements.model import Catalogue, Rule
+from models.requirements.profiles import rule_reads
 
 KINDS = ("all", "level", "unit", "category", "rank", "owes", "course")
 
@@ -179,7 +180,7 @@ async def _owing(
     window = applying.windows.get(rule.id)
     for unit in scope.units:
         population = await load_population(
-            session, as_of=today, unit=unit, kinds=rule.training_kinds
+            session, as_of=today, unit=unit, kinds=rule.training_kinds, reads=rule_reads([rule])
         )
         for profile, records in population:
             if not applying.applicable(profile):

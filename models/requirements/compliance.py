@@ -27,7 +27,7 @@ from models.requirements.evaluation import (
     evaluate_applying,
 )
 from models.requirements.model import Catalogue, Rule, Target
-from models.requirements.profiles import PROFILE_COLUMNS, profile_from_row
+from models.requirements.profiles import profile_columns, profile_from_row
 from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
@@ -106,14 +106,16 @@ async def load_population(
     unit: OrgUnit | None = None,
     unit_ids: Collection[int] | None = None,
     kinds: Collection[str] | None = None,
+    reads: Collection[str] | None = None,
 ) -> Population:
     """Active officials in the subtree with their completions up to `as_of`, grouped by kind
     (oldest first), in two queries. `unit_ids` narrows it to officials whose own unit is one
     of those (not their subtrees); the caller keeps the list short enough for one IN. `kinds`
-    leaves out completions of other training kinds (for callers judging a few rules)."""
+    leaves out completions of other training kinds, and `reads` the profile fields no rule
+    being judged reads (profiles.rule_reads), for callers judging a few rules."""
     with collector_paused():
         return await _load_population(
-            session, as_of=as_of, unit=unit, unit_ids=unit_ids, kinds=kinds
+            session, as_of=as_of, unit=unit, unit_ids=unit_ids, kinds=kinds, reads=reads
         )
 
 
@@ -124,6 +126,7 @@ async def _load_population(
     unit: OrgUnit | None = None,
     unit_ids: Collection[int] | None = None,
     kinds: Collection[str] | None = None,
+    reads: Collection[str] | None = None,
 ) -> Population:
     in_scope: list[ColumnElement[bool]] = [Official.active.is_(True)]
     if unit is not None:
@@ -167,7 +170,7 @@ async def _load_population(
     for same_kind in unsorted:
         same_kind.sort(key=_completed_on)  # stable: equal dates stay in table order
     officials = await conn.execute(
-        select(*PROFILE_COLUMNS)
+        select(*profile_columns(reads))
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
         .where(*in_scope)
         .order_by(Official.id)

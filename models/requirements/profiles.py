@@ -5,15 +5,16 @@ field is added in one place."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, type_coerce
+from sqlalchemy import Text, null, type_coerce
 
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.requirements.evaluation import Profile, folded
+from models.requirements.model import Rule
 
 # In `Profile`'s field order (before the derived fields); readers select these first, then
 # whatever else they need, and join OrgUnit on Official.unit_id.
@@ -41,6 +42,59 @@ PROFILE_COLUMNS = (
     Official.post_title,
 )
 WIDTH = len(PROFILE_COLUMNS)
+# The Profile field each column fills (is_leader is derived from leadership_tier).
+COLUMN_FIELDS = (
+    "official_id",
+    "level",
+    "category",
+    "unit_path",
+    "ethnic_minority_area",
+    "zone",
+    "rank_code",
+    "rank_tier",
+    "leadership_tier",
+    "education_level",
+    "political_theory_level",
+    "professional_field_matches_post",
+    "ethnicity",
+    "languages",
+    "leadership_appointed_on",
+    "rank_assigned_on",
+    "started_service_on",
+    "birth_date",
+    "post_title",
+)
+# Never left out: the id, and what a profile's non-optional fields hold.
+_ALWAYS = frozenset({"official_id", "level", "category", "unit_path"})
+
+
+def profile_columns(reads: Collection[str] | None = None) -> tuple[Any, ...]:
+    """PROFILE_COLUMNS, with NULL in place of the columns no rule in question reads
+    (`reads`: Profile field names, see `rule_reads`), so a reader judging one rule does not
+    fetch and convert five dates per official for nothing. None: every column."""
+    if reads is None:
+        return PROFILE_COLUMNS
+    wanted = _ALWAYS | set(reads)
+    return tuple(
+        column if name in wanted else null()
+        for name, column in zip(COLUMN_FIELDS, PROFILE_COLUMNS, strict=True)
+    )
+
+
+def rule_reads(rules: Collection[Rule]) -> frozenset[str]:
+    """The Profile fields evaluating these rules can read: their conditions', their
+    attribute items' and their event dates."""
+    fields: set[str] = set()
+    for rule in rules:
+        conditions = [*rule.conditions]
+        conditions += [c for item in rule.items if (c := getattr(item, "condition", None))]
+        for condition in conditions:
+            name = condition.field
+            fields.add({"unit": "unit_path", "is_leader": "leadership_tier"}.get(name, name))
+        if rule.recurrence.event:
+            fields.add(rule.recurrence.event)
+    return frozenset(fields)
+
 
 _NO_LANGUAGES: frozenset[str] = frozenset()
 
