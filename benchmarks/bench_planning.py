@@ -123,9 +123,12 @@ async def prepare(db: Database, size: int, postgres: bool) -> None:
             await conn.execute(text("ANALYZE"))
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (VmRSS) or at its peak (VmHWM). Not getrusage's
+    ru_maxrss: Linux carries it over from the parent across fork and exec, so a child
+    started by a parent that had just seeded a large province would report its peak."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -141,7 +144,7 @@ async def child(url: str) -> None:
     async with db.transaction() as session:
         stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mb("VmHWM")
     started, again_cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
         again = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
