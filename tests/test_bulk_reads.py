@@ -175,3 +175,23 @@ async def test_a_population_read_for_one_rule_judges_it_as_the_full_read(db: Dat
                 assert evaluate_rule(rule, part, own, TODAY) == evaluate_rule(
                     rule, whole, records, TODAY
                 ), rule.id
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_withdrawing_reads_the_batch_s_notices_not_every_pending_one(db: Database) -> None:
+    await province(db, 10)
+    with statements(db) as seen:
+        async with db.transaction() as session:
+            await plan_requirement_notices(
+                session, now=STAGE_DAY, settings=replace(S, batch_size=4)
+            )
+    plans = []
+    async with db.transaction() as session:
+        conn = await session.connection()
+        for statement, parameters in seen:
+            if statement.lstrip().upper().startswith("SELECT") and "FROM notices" in statement:
+                rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                plans.append(" | ".join(str(r[-1]) for r in rows))
+    assert plans
+    for plan in plans:
+        assert "ix_notices_state_send_at" not in plan, plan
