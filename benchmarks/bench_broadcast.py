@@ -10,6 +10,11 @@ fake server enforces Telegram's flood limit (30/s by default) and answers 429 ab
 Goals (issue #6): preview <= 1 s; sustained rate >= 0.97 x ceiling; no one-second window
 above the ceiling; no 429 while the ceiling is under the server's limit; sender CPU <= 1 ms
 per message; with a raised ceiling the pipeline itself goes >= 1,000 messages/s.
+
+Every audience kind's preview (resolve + reach, what the admin waits for) is timed too,
+best of three (goal <= 0.5 s each at 24,150, issue #15.6). `--previews-only` skips the
+sender; `--quick` seeds 6,000 officials and sends to the first 500. The last lines are
+`RESULT ...` for benchmarks/run_all.py.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sqlalchemy import select, text
 
 from benchmarks._sender_run import database_url, report, run_sender
 from bot.db import Database, upgrade
+from models.courses.catalogue import Course
 from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
 from models.demo.province import seed_demo_province
 from models.notices import (
@@ -124,13 +130,68 @@ async def preview_and_queue(
     return queued, preview_all, preview_owes, time.perf_counter() - t0
 
 
+async def bench_previews(db: Database, rule_id: str) -> dict[str, float]:
+    """Best-of-three wall seconds per audience kind, as the province admin."""
+    async with db.transaction() as session:
+        root = await session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        assert root is not None
+        child = await session.scalar(
+            select(OrgUnit).where(OrgUnit.parent_id == root.id).order_by(OrgUnit.id)
+        )
+        course = await session.scalar(select(Course).order_by(Course.id))
+        scope = Scope((root,))
+        catalogue = await current_catalogue(session)
+        cases = {
+            "all": audiences.Audience("all"),
+            "level": audiences.Audience("level", "commune"),
+            "category": audiences.Audience("category", "cong_chuc"),
+            "rank": audiences.Audience("rank", "chuyen_vien"),
+            "owes": audiences.Audience("owes", rule_id),
+        }
+        if child is not None:
+            cases["unit"] = audiences.Audience("unit", str(child.id))
+        if course is not None:
+            cases["course"] = audiences.Audience("course", str(course.id))
+        timings: dict[str, float] = {}
+        for name, audience in cases.items():
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                ids = await audiences.resolve(
+                    session, audience, scope, today=TODAY, catalogue=catalogue
+                )
+                reach = await audiences.reach(session, ids or ())
+                best = min(best, time.perf_counter() - t0)
+            timings[name] = best
+            print(
+                f"preview “{name}”: {best:.3f} s, {len(ids or ()):,} officials, "
+                f"{reach.reachable:,} reachable (goal <= 0.5 s)"
+            )
+    return timings
+
+
+def print_results(timings: dict[str, float]) -> None:
+    worst = max(timings, key=lambda k: timings[k])
+    print(f"slowest preview: “{worst}”")
+    print(f"RESULT broadcast_preview_max_s={timings[worst]:.3f} goal=0.5 unit=s")
+    for name in ("all", "owes"):
+        print(f"RESULT broadcast_preview_{name}_s={timings[name]:.3f} goal=0.5 unit=s")
+
+
 async def main(args: argparse.Namespace) -> None:
+    if args.quick:
+        args.officials, args.limit = min(args.officials, 6000), args.limit or 500
     with tempfile.TemporaryDirectory() as tmp:
         url, server = await database_url(args.database, Path(tmp))
         try:
             await asyncio.to_thread(upgrade, url)
             db = Database(url)
             await prepare(db, args.officials)
+            timings = await bench_previews(db, args.rule)
+            if args.previews_only:
+                await db.dispose()
+                print_results(timings)
+                return
             queued, preview_all, preview_owes, queue_s = await preview_and_queue(
                 db, args.limit, args.rule
             )
@@ -160,6 +221,7 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(f"outbox rows written: {queued:,} in {queue_s:.2f} s")
     report(fake, stats, args.rate)
+    print_results(timings)
 
 
 if __name__ == "__main__":
@@ -172,4 +234,6 @@ if __name__ == "__main__":
     p.add_argument("--batch", type=int, default=50, help="rows a sender claims at a time")
     p.add_argument("--rule", default="DB-SEED-03", help="the rule of the “still owes” preview")
     p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--previews-only", action="store_true", help="time the previews, no sending")
+    p.add_argument("--quick", action="store_true")
     asyncio.run(main(p.parse_args()))

@@ -1,27 +1,35 @@
 """Speed of planning requirement notices, set-based over every official. Prints numbers;
 not a test.
 
-    .venv/bin/python benchmarks/bench_planning.py --database sqlite      # 24,150 officials
-    .venv/bin/python benchmarks/bench_planning.py --database postgresql --officials 2400000
+    .venv/bin/python benchmarks/bench_planning.py            # SQLite: 12,075, 24,150, 48,300
+    .venv/bin/python benchmarks/bench_planning.py --quick    # SQLite: 3,000, 6,000, 12,000
+    .venv/bin/python benchmarks/bench_planning.py --database postgresql \
+        --sizes 240000,1200000,2400000
 
 The clock is set to 06:00 on 1 October, a stage day of the yearly rules, when every
-official has to be evaluated (the worst day). SQLite uses the demo province (24,150
-officials, ~4 completions each); PostgreSQL generates officials with set-based SQL
-(INSERT ... SELECT generate_series) in a throwaway server. Every official is linked.
-Goals (issue #5): <= 1 s for 24,150 on SQLite, <= 60 s for 2,400,000 on PostgreSQL, memory
-flat as N grows (printed: peak RSS growth during planning, and tracemalloc's peak with
---tracemalloc, which slows Python down).
+official has to be evaluated (the worst day). Every size is the demo province: seeded as
+such up to 24,150 officials; above that (PostgreSQL) the demo's officials and their
+completions are cloned with set-based SQL, so units, levels, ranks and ~4 completions per
+official keep the demo's shape. Every official is linked.
+
+Each size is planned in a fresh process (`--child`): memory is the RSS growth from the
+steady state that process reaches after connecting and reading the catalogue, so seeding
+never counts. Goals (issue #15.3): per-official cost at 4x the smallest size within 1.2x
+of the smallest's; 24,150 on SQLite <= 1 s; 2,400,000 on PostgreSQL <= 60 s; memory flat.
+The last lines are `RESULT name=value goal=value` for benchmarks/run_all.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import resource
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -36,11 +44,16 @@ from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
 from models.demo.province import seed_demo_province
 from models.notices.outbox import Notice
 from models.notices.planning import plan_requirement_notices
-from models.requirements.store import ensure_default_catalogue, use_province_file
+from models.requirements.store import (
+    current_catalogue,
+    ensure_default_catalogue,
+    use_province_file,
+)
 from models.requirements.training_records import seed_demo_training
 
 STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00, 1 October 2026, Việt Nam
 TODAY = date(2026, 10, 1)
+DEMO = 24150
 
 LINK_ALL = """
 INSERT INTO chat_accounts (channel, external_user_id, chat_id, official_id, linked_at,
@@ -48,133 +61,211 @@ INSERT INTO chat_accounts (channel, external_user_id, chat_id, official_id, link
 SELECT 'telegram', 'b' || id, 'b' || id, id, :at, 0, :at, :at FROM officials
 """
 
-GENERATE = """
-INSERT INTO officials (employee_code, full_name, gender, category, unit_id, level, languages,
-                       active, created_at, updated_at, leadership_tier,
-                       leadership_appointed_on)
-SELECT 'G' || lpad(g::text, 8, '0'), 'Nguyễn Văn ' || g,
-       CASE WHEN g % 2 = 0 THEN 'male' ELSE 'female' END,
-       (ARRAY['cong_chuc', 'vien_chuc', 'can_bo'])[1 + g % 3], :unit,
-       (ARRAY['province', 'commune'])[1 + g % 2], CAST('[]' AS json), true, :at, :at,
-       CASE WHEN g % 20 = 0 THEN 'truong_phong' END,
-       CASE WHEN g % 20 = 0 THEN DATE '2025-07-01' + (g % 400) END
-FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g
-"""
 
-TRAINING = """
-INSERT INTO training_records (official_id, kind, periods, completed_on, certificate_no,
-                              source, import_key, created_at, updated_at)
-SELECT id, 'cap_nhat_phap_luat_ky_nang', 16, DATE '2026-03-01', 'CC', 'bench',
-       md5(CAST(id AS text)), :at, :at
-FROM officials WHERE id % 3 = 0
-"""
+async def _columns(db: Database, table: str) -> list[str]:
+    async with db.transaction() as session:
+        rows = await session.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"),
+            {"t": table},
+        )
+        return [r[0] for r in rows]
+
 
 # The demo province's rules and targets, as before the catalogue split (#13.1).
 use_province_file(DEMO_PROVINCE_FILE)
 
 
-async def prepare_sqlite(db: Database, size: int) -> None:
+async def _clone_demo(db: Database, copies: int, last: int) -> None:
+    """Officials 1..last of the demo again as copy `copies`, with their completions."""
+    official_cols = [c for c in await _columns(db, "officials") if c not in ("id", "employee_code")]
+    record_cols = [
+        c
+        for c in await _columns(db, "training_records")
+        if c not in ("id", "official_id", "import_key")
+    ]
+    prefix = f"C{copies}-"
+    cols = ", ".join(official_cols)
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                f"INSERT INTO officials (employee_code, {cols}) "
+                f"SELECT :p || employee_code, {cols} FROM officials "
+                "WHERE id <= :last AND employee_code NOT LIKE 'C%-%' ORDER BY id"
+            ),
+            {"p": prefix, "last": last},
+        )
+        rcols = ", ".join(record_cols)
+        tcols = ", ".join(f"t.{c}" for c in record_cols)
+        await session.execute(
+            text(
+                f"INSERT INTO training_records (official_id, import_key, {rcols}) "
+                f"SELECT c.id, md5(:p || t.import_key), {tcols} FROM training_records t "
+                "JOIN officials o ON o.id = t.official_id "
+                "JOIN officials c ON c.employee_code = :p || o.employee_code"
+            ),
+            {"p": prefix},
+        )
+
+
+async def prepare(db: Database, size: int, postgres: bool) -> None:
+    # SQLite seeds the demo at any size; PostgreSQL clones it above 24,150 (much faster).
+    base = min(size, DEMO) if postgres else size
     async with db.transaction() as session:
         await ensure_default_catalogue(session, STAGE_DAY)
-        await seed_demo_province(session, size=size, today=TODAY)
+        await seed_demo_province(session, size=base, today=TODAY)
         await seed_demo_training(session, seed=2026, today=TODAY)
-        await session.execute(text(LINK_ALL), {"at": STAGE_DAY})
-
-
-async def prepare_postgres(db: Database, size: int) -> None:
-    async with db.transaction() as session:
-        await ensure_default_catalogue(session, STAGE_DAY)
-        unit = (
-            await session.execute(
-                text(
-                    "INSERT INTO org_units"
-                    " (code, name, level, kind, path, depth, ethnic_minority_area)"
-                    " VALUES ('T', 'Tỉnh', 'province', 'province', '/1/', 0, false) RETURNING id"
-                )
-            )
-        ).scalar_one()
-    step = 500_000
-    for first in range(1, size + 1, step):
+    if size > base:
         async with db.transaction() as session:
-            await session.execute(
-                text(GENERATE),
-                {
-                    "unit": unit,
-                    "at": STAGE_DAY,
-                    "first": first,
-                    "last": min(first + step - 1, size),
-                },
-            )
+            low, high = (
+                await session.execute(text("SELECT min(id), max(id) FROM officials"))
+            ).one()
+        copies, remaining = 1, size - base
+        while remaining > 0:
+            await _clone_demo(db, copies, int(high if remaining >= base else low + remaining - 1))
+            remaining -= base
+            copies += 1
     async with db.transaction() as session:
         await session.execute(text(LINK_ALL), {"at": STAGE_DAY})
-        await session.execute(text(TRAINING), {"at": STAGE_DAY})
-    async with db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("ANALYZE"))
+    if postgres:
+        async with db.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
 
 
-async def bench(db: Database, use_tracemalloc: bool) -> None:
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if use_tracemalloc:
-        tracemalloc.start()
-    started = time.perf_counter()
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (VmRSS) or at its peak (VmHWM). Not getrusage's
+    ru_maxrss: Linux carries it over from the parent across fork and exec, so a child
+    started by a parent that had just seeded a large province would report its peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def child(url: str) -> None:
+    """Plan once in this fresh process; print one JSON line."""
+    db = Database(url)
+    async with db.transaction() as session:
+        await current_catalogue(session)
+        await session.scalar(select(func.count()).select_from(Notice))
+    steady = rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
         stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
-    elapsed = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] if use_tracemalloc else None
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    async with db.transaction() as session:
-        rows = await session.scalar(select(func.count()).select_from(Notice))
-    started = time.perf_counter()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = rss_mb("VmHWM")
+    started, again_cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
         again = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
-    second = time.perf_counter() - started
+    second, again_cpu = time.perf_counter() - started, time.process_time() - again_cpu
+    await db.dispose()
     print(
-        f"planned {stats.planned:,} notices ({rows:,} rows) for {stats.officials:,} "
-        f"officials in {elapsed:.2f} s = {stats.officials / elapsed:,.0f} officials/s"
+        json.dumps(
+            {
+                "officials": stats.officials,
+                "planned": stats.planned,
+                "seconds": elapsed,
+                "cpu": cpu,
+                "again_planned": again.planned,
+                "again_seconds": second,
+                "again_cpu": again_cpu,
+                "growth_mb": max(peak - steady, 0.0),
+                "steady_mb": steady,
+                "by_kind": stats.by_kind,
+            }
+        )
     )
-    print(f"second run: {again.planned} new rows in {second:.2f} s (nothing planned twice)")
+
+
+def _run_child(url: str) -> str:
+    return subprocess.run(
+        [sys.executable, __file__, "--child", url], check=True, capture_output=True, text=True
+    ).stdout
+
+
+async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
+    server = None
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp / f'plan{size}.sqlite3'}"
+    else:
+        from tests.pg_server import start_postgres
+
+        server = start_postgres(tmp / f"pg{size}")
+        server.create_database("plan")
+        url = server.url("plan")
+    try:
+        await asyncio.to_thread(upgrade, url)
+        db = Database(url)
+        started = time.perf_counter()
+        await prepare(db, size, kind == "postgresql")
+        await db.dispose()
+        if kind == "sqlite":
+            # Seeding leaves a large WAL whose index the planning process would map: fold it
+            # into the database so the child's memory is planning's own.
+            with sqlite3.connect(tmp / f"plan{size}.sqlite3") as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        seeded = time.perf_counter() - started
+        out = await asyncio.to_thread(_run_child, url)
+        result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    finally:
+        if server is not None:
+            server.stop()
     print(
-        f"peak RSS growth while planning: {(rss_after - rss_before) / 1024:.0f} MB "
-        f"(process peak {rss_after / 1024:.0f} MB)"
-        + (f"; tracemalloc peak {peak / 1e6:.1f} MB" if peak is not None else "")
+        f"{size:>9,} officials (seeded in {seeded:.0f} s): planned {result['planned']:,.0f} "
+        f"notices for {result['officials']:,.0f} in {result['seconds']:.2f} s "
+        f"(CPU {result['cpu']:.2f} s) = {result['officials'] / result['seconds']:,.0f}/s; "
+        f"again (warm): {result['again_planned']:.0f} new in {result['again_seconds']:.2f} s "
+        f"(CPU {result['again_cpu']:.2f} s); "
+        f"memory growth {result['growth_mb']:.0f} MB over a steady {result['steady_mb']:.0f} MB",
+        flush=True,
     )
-    print(f"by kind: {stats.by_kind}")
+    return result
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.child:
+        await child(args.child)
+        return
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    elif args.quick:
+        sizes = [3000, 6000, 12000]
+    else:
+        sizes = [12075, 24150, 48300]
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        if args.database == "sqlite":
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'plan.sqlite3'}"
-        else:
-            from tests.pg_server import start_postgres
+        for size in sizes:
+            results[size] = await measure(args.database, size, Path(tmp))
+    first, last = sizes[0], sizes[-1]
+    # Linearity from the second (warm) runs: the first run's fixed costs (statement
+    # compilation, the catalogue, the .po files) would flatter the larger sizes.
+    per = {n: r["again_seconds"] / max(r["officials"], 1) for n, r in results.items()}
+    cpu_per = {n: r["again_cpu"] / max(r["officials"], 1) for n, r in results.items()}
+    ratio = per[last] / per[first]
+    cpu_ratio = cpu_per[last] / cpu_per[first]
+    print(
+        f"per-official cost at {last:,} vs {first:,} (warm runs): {ratio:.2f}x wall, "
+        f"{cpu_ratio:.2f}x CPU (goal <= 1.2x)"
+    )
+    tag = "planning" if args.database == "sqlite" else "planning_pg"
+    print(f"RESULT {tag}_linearity={ratio:.2f} goal=1.2")
+    growth = [results[n]["growth_mb"] for n in sizes]
+    flatness = growth[-1] / max(growth[0], 1.0)
+    print(f"memory growth by size: {', '.join(f'{g:.0f} MB' for g in growth)}")
+    print(f"RESULT {tag}_memory_flatness={flatness:.2f} goal=1.2")
+    for size, goal in ((24150, 1.0), (2400000, 60.0)):
+        if size in results:
+            print(f"RESULT {tag}_{size}_s={results[size]['seconds']:.2f} goal={goal} unit=s")
 
-            server = start_postgres(Path(tmp) / "pg")
-            server.create_database("plan")
-            url = server.url("plan")
-        try:
-            await asyncio.to_thread(upgrade, url)
-            db = Database(url)
-            started = time.perf_counter()
-            if args.database == "sqlite":
-                await prepare_sqlite(db, args.officials)
-            else:
-                await prepare_postgres(db, args.officials)
-            print(
-                f"database: {args.database}; {args.officials:,} officials prepared in "
-                f"{time.perf_counter() - started:.1f} s"
-            )
-            await bench(db, args.tracemalloc)
-            await db.dispose()
-        finally:
-            if server is not None:
-                server.stop()
+
+def _sizes_help() -> str:
+    return "comma-separated sizes (default 12075,24150,48300; --quick 3000,6000,12000)"
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    p.add_argument("--officials", type=int, default=24150)
-    p.add_argument("--tracemalloc", action="store_true")
+    p.add_argument("--sizes", default="", help=_sizes_help())
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--child", default="", help=argparse.SUPPRESS)
     asyncio.run(main(p.parse_args()))

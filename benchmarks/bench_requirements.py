@@ -4,11 +4,14 @@
 
 Measures, on one core:
   1. evaluation alone: every rule for every official, records already in memory
-     (goal >= 50,000 officials/s);
+     (goal >= 100,000 officials/s, issue #15.6);
   2. loading the population (two queries) plus evaluating it;
-  3. the compliance aggregate for the whole province (goal <= 2 s);
+  3. the compliance aggregate for the whole province (goal <= 1 s, issue #15.6), wall
+     time and process CPU (which includes the SQLite driver thread);
   4. bot CPU per /yeucau update through the real dispatcher (goal <= 5 ms), read as process
      CPU time, which includes the SQLite driver thread.
+`--quick`: 6,000 officials, fewer rounds and updates. The last lines are `RESULT ...` for
+benchmarks/run_all.py.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ async def prepare(db: Database, officials: int) -> tuple[int, int]:
     return people, records
 
 
-async def bench_evaluation(db: Database, rounds: int) -> None:
+async def bench_evaluation(db: Database, rounds: int) -> float:
     async with db.transaction() as session:
         catalogue = await current_catalogue(session)
         started = time.perf_counter()
@@ -71,7 +74,7 @@ async def bench_evaluation(db: Database, rounds: int) -> None:
     print(
         f"evaluation only:        {officials / best:,.0f} officials/s "
         f"({officials:,} officials, {len(catalogue.rules)} rules, best of {rounds}; "
-        "goal >= 50,000)"
+        "goal >= 100,000)"
     )
     print(
         f"load (2 queries) + eval: {officials / (loaded + best):,.0f} officials/s "
@@ -81,20 +84,29 @@ async def bench_evaluation(db: Database, rounds: int) -> None:
         applicable, met, _unknown = counts[rule.id]
         share = f"{met / applicable:6.1%}" if applicable else "     –"
         print(f"    {rule.id:<26} applies to {applicable:>6,}  met {share}")
+    return officials / best
 
 
-async def bench_compliance(db: Database) -> None:
-    async with db.transaction() as session:
-        started = time.perf_counter()
-        report = await compliance(session, year=TODAY.year, today=TODAY)
-        elapsed = time.perf_counter() - started
-    print(f"compliance, whole province: {elapsed:.2f} s (goal <= 2 s)")
+async def bench_compliance(db: Database, rounds: int) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds) of the whole province's report."""
+    best, best_cpu = float("inf"), float("inf")
+    for _ in range(rounds):
+        async with db.transaction() as session:
+            started, cpu = time.perf_counter(), time.process_time()
+            report = await compliance(session, year=TODAY.year, today=TODAY)
+            best = min(best, time.perf_counter() - started)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+    print(
+        f"compliance, whole province: {best:.2f} s, CPU {best_cpu:.2f} s "
+        f"(best of {rounds}; goal <= 1 s)"
+    )
     for target in report.targets:
         share = f"{target.share:.1%}" if target.share is not None else "–"
         print(
             f"    {target.target.id:<5} {share:>6} of {target.applicable:,} "
             f"(threshold {target.target.threshold or 0:.0%}) achieved={target.achieved}"
         )
+    return best, best_cpu
 
 
 async def bench_yeucau(db: Database, updates: int, users: int) -> None:
@@ -133,7 +145,10 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.officials, args.rounds, args.updates = min(args.officials, 6000), 2, 200
     server = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-req-"))
     if args.database == "postgresql":
@@ -154,9 +169,12 @@ async def main() -> None:
                 f"database: {args.database}; {people:,} officials, {records:,} training "
                 f"records (seeded in {time.perf_counter() - started:.1f} s); today {TODAY}"
             )
-            await bench_evaluation(db, args.rounds)
-            await bench_compliance(db)
+            per_s = await bench_evaluation(db, args.rounds)
+            wall, cpu = await bench_compliance(db, args.rounds)
             await bench_yeucau(db, args.updates, args.users)
+            print(f"RESULT evaluation_per_s={per_s:.0f} goal=100000 better=higher")
+            print(f"RESULT compliance_{people}_s={wall:.2f} goal=1.0 unit=s")
+            print(f"RESULT compliance_{people}_cpu_s={cpu:.2f} goal=1.0 unit=s")
         finally:
             await db.dispose()
     finally:

@@ -22,10 +22,11 @@ from functools import partial
 from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from locales import _, use_locale
+from models.bulk import collector_paused
 from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import ACTIVE, Registration, RegStatus, pending_promotions
@@ -51,9 +52,11 @@ from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.requirements.evaluation import (
     Completion,
+    DayRules,
     Profile,
     Status,
     evaluate,
+    evaluate_applicable,
     evaluate_rule,
 )
 from models.requirements.model import OBLIGATION, STANDARD, Catalogue, Rule
@@ -122,23 +125,30 @@ class Person(NamedTuple):
     locale: str
 
 
-def _reachable(official_id: Any, after: int | None = None) -> Any:
-    conditions = [ChatAccount.official_id == official_id, ChatAccount.unreachable_at.is_(None)]
-    if after is not None:
-        # Redundant for the result, but without it PostgreSQL merge-joins from the start of
-        # the accounts index on every batch: quadratic at national scale.
-        conditions.append(ChatAccount.official_id > after)
-    return exists().where(*conditions)
-
-
-def _account_locale() -> Any:
-    return (
-        select(ChatAccount.locale)
-        .where(ChatAccount.official_id == Official.id, ChatAccount.unreachable_at.is_(None))
-        .order_by(ChatAccount.last_seen_at.desc())
-        .limit(1)
-        .scalar_subquery()
+def _reachable(official_id: Any) -> Any:
+    return exists().where(
+        ChatAccount.official_id == official_id, ChatAccount.unreachable_at.is_(None)
     )
+
+
+async def _id_bounds(conn: AsyncConnection, only_ids: Sequence[int] | None) -> tuple[int, int]:
+    if only_ids is not None:
+        return (min(only_ids), max(only_ids)) if only_ids else (1, 0)
+    low, high = (await conn.execute(select(func.min(Official.id), func.max(Official.id)))).one()
+    return (low, high) if low is not None else (1, 0)
+
+
+async def _account_locales(conn: AsyncConnection, low: int, high: int) -> dict[int, str | None]:
+    """Official id → the locale of its most recently used reachable account (None: that
+    account has not chosen one), for the officials of [low, high] that have one."""
+    rows = await conn.execute(
+        select(ChatAccount.official_id, ChatAccount.locale)
+        .where(ChatAccount.official_id.between(low, high), ChatAccount.unreachable_at.is_(None))
+        # Ordered so the most recently used account comes last and wins below: reading
+        # last_seen_at into Python datetimes cost more than the rest of the batch's reads.
+        .order_by(ChatAccount.official_id, ChatAccount.last_seen_at, ChatAccount.id)
+    )
+    return {oid: locale for oid, locale in rows.all() if oid is not None}
 
 
 async def stream_people(
@@ -151,69 +161,89 @@ async def stream_people(
     kinds: frozenset[str] | None = None,
     since: date | None = None,
 ) -> AsyncIterator[tuple[list[Person], dict[int, dict[str, list[Completion]]]]]:
-    """Active officials with a reachable linked account, in id order, `batch_size` at a
-    time, with their completions up to `as_of` grouped by kind: memory stays flat.
-    `kinds`/`since` leave out completions no rule being planned can count (most of the
-    time spent here is turning rows into Python dates)."""
+    """Active officials with a reachable linked account, in id order, one id range of
+    `batch_size` at a time, with their completions up to `as_of` grouped by kind (oldest
+    first): memory stays flat. `kinds`/`since` leave out completions no rule being planned
+    can count (most of the time spent here is turning rows into Python dates).
+
+    Id ranges, not "the next 5,000 after": each batch's three queries (officials,
+    accounts, completions) are range scans of a primary key or an official_id index, so
+    the cost per official stays the same however large the province. Ordering completions
+    by date instead walked the completed_on index over the whole table for every batch."""
     record_filters: list[Any] = [TrainingRecord.completed_on <= as_of]
     if kinds is not None:
         record_filters.append(TrainingRecord.kind.in_(sorted(kinds)))
     if since is not None:
         record_filters.append(TrainingRecord.completed_on >= since)
-    after = 0
-    while True:
+    # Core on the session's connection: no ORM row processing for 5,000 plain tuples.
+    conn = await session.connection()
+    first, last = await _id_bounds(conn, only_ids)
+    for low in range(first, last + 1, s.batch_size):
+        high = min(low + s.batch_size - 1, last)
         query = (
-            select(
-                *PROFILE_COLUMNS,
-                Official.gender,
-                Official.preferred_locale,
-                _account_locale(),
-            )
+            select(*PROFILE_COLUMNS, Official.gender, Official.preferred_locale)
             .join(OrgUnit, OrgUnit.id == Official.unit_id)
-            .where(
-                Official.active.is_(True),
-                Official.id > after,
-                _reachable(Official.id, after),
-                *extra,
-            )
+            .where(Official.active.is_(True), Official.id.between(low, high), *extra)
             .order_by(Official.id)
-            .limit(s.batch_size)
         )
         if only_ids is not None:
             query = query.where(Official.id.in_(list(only_ids)))
-        # Core on the session's connection: no ORM row processing for 5,000 plain tuples.
-        conn = await session.connection()
-        rows = (await conn.execute(query)).all()
-        if not rows:
-            return
-        people: list[Person] = []
-        for row in rows:
-            # The three columns selected after PROFILE_COLUMNS, all nullable strings.
-            tail = cast("tuple[str | None, str | None, str | None]", tuple(row[WIDTH:]))
-            gender, preferred, account_locale = tail
-            profile = profile_from_row(row)
-            locale = account_locale or preferred or s.default_locale
-            people.append(Person(profile, gender, locale if locale in ("vi", "en") else "vi"))
-        low, high = rows[0][0], rows[-1][0]
-        records: dict[int, dict[str, list[Completion]]] = {}
-        result = await conn.execute(
-            select(
-                TrainingRecord.official_id,
-                TrainingRecord.kind,
-                TrainingRecord.completed_on,
-                TrainingRecord.periods,
-                TrainingRecord.certificate_no,
-                TrainingRecord.program_code,
-            )
-            .where(TrainingRecord.official_id.between(low, high), *record_filters)
-            .order_by(TrainingRecord.completed_on)
+        with collector_paused():
+            batch = await _read_batch(conn, query, low, high, s.default_locale, record_filters)
+        if batch is not None:
+            yield batch
+
+
+async def _read_batch(
+    conn: AsyncConnection,
+    query: Any,
+    low: int,
+    high: int,
+    default: str,
+    record_filters: Sequence[Any],
+) -> tuple[list[Person], dict[int, dict[str, list[Completion]]]] | None:
+    """One id range's people (those with a reachable chat) and their completions."""
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        return None
+    account_locales = await _account_locales(conn, low, high)
+    people: list[Person] = []
+    for row in rows:
+        oid = row[0]
+        if oid not in account_locales:
+            continue  # no reachable linked chat: nothing to plan for them
+        # The two columns selected after PROFILE_COLUMNS, both nullable strings.
+        gender = cast("str | None", row[WIDTH])
+        locale = account_locales[oid] or cast("str | None", row[WIDTH + 1]) or default
+        people.append(
+            Person(profile_from_row(row), gender, locale if locale in ("vi", "en") else "vi")
         )
-        for oid, kind, completed_on, periods, cert, program in result:
-            records.setdefault(oid, {}).setdefault(kind, []).append(
-                Completion(kind, completed_on, periods, cert, program)
-            )
-        yield people, records
-        after = high
+    if not people:
+        return None
+    records: dict[int, dict[str, list[Completion]]] = {}
+    result = await conn.execute(
+        select(
+            TrainingRecord.official_id,
+            TrainingRecord.kind,
+            TrainingRecord.completed_on,
+            TrainingRecord.periods,
+            TrainingRecord.certificate_no,
+            TrainingRecord.program_code,
+        )
+        .where(TrainingRecord.official_id.between(low, high), *record_filters)
+        .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
+    )
+    for oid, kind, completed_on, periods, cert, program in result.all():
+        by_kind = records.get(oid)
+        if by_kind is None:
+            by_kind = records[oid] = {}
+        completion = Completion(kind, completed_on, periods, cert, program)
+        same_kind = by_kind.get(kind)
+        if same_kind is None:
+            by_kind[kind] = [completion]
+        else:
+            same_kind.append(completion)
+    return people, records
 
 
 async def registered_kinds(
@@ -362,6 +392,11 @@ async def plan_requirement_notices(
     planned_rules = [r for r, _due, _st in global_slots] + event_rules
     planned_rules += [r for c in deadline_courses for r in c.rules]
     kinds = frozenset(k for r in planned_rules for k in r.training_kinds)
+    # Which of the slot and event rules apply, memoised by profile key: testing every
+    # rule's conditions for every official was the largest part of planning's Python time.
+    applying = DayRules(
+        tuple({r.id: r for r in [*(r for r, _d, _s in global_slots), *event_rules]}.values()), today
+    )
     async for people, records in stream_people(
         session,
         as_of=today,
@@ -382,14 +417,19 @@ async def plan_requirement_notices(
             oid = profile.official_id
             own = records.get(oid, {})
             kinds = registered.get(oid, frozenset())
+            applies_to = applying.applicable_ids(profile)
             for rule, due, stages in global_slots:
-                status = evaluate_rule(rule, profile, own, min(today, due), kinds)
+                if rule.id not in applies_to:
+                    continue  # not applicable: nothing to plan or withdraw
+                status = evaluate_applicable(rule, profile, own, min(today, due), kinds)
                 if status.status in _OPEN and status.due == due:
                     batch += _requirement_rows(person, rule, due, stages, cache)
                 elif status.status is not Status.NOT_APPLICABLE:
                     resolved.add((oid, _subject(rule, due)))
             for rule in event_rules:
-                status = evaluate_rule(rule, profile, own, today, kinds)
+                if rule.id not in applies_to:
+                    continue
+                status = evaluate_applicable(rule, profile, own, today, kinds)
                 if status.status in _OPEN and status.due is not None:
                     stages = current(stages_for(status.due, s), now, s)
                     batch += _requirement_rows(person, rule, status.due, stages, cache)
@@ -498,7 +538,10 @@ async def _withdraw_resolved(
     rows = await session.execute(
         select(notices.Notice.id, notices.Notice.official_id, notices.Notice.subject).where(
             notices.Notice.official_id.between(low, high),
-            notices.Notice.state == notices.PENDING,
+            # `state || ''` keeps the planner on the (official_id, …) key: on the state index
+            # it read every pending notice of the province for each batch (a broadcast's
+            # 24,150 pending rows made planning quadratic).
+            notices.Notice.state.op("||")("") == notices.PENDING,
             notices.Notice.kind.in_((notices.REQUIREMENT_DUE, notices.REQUIREMENT_OVERDUE)),
         )
     )

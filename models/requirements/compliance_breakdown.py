@@ -21,7 +21,7 @@ from models.requirements.compliance import (
     evaluation_day,
     load_population,
 )
-from models.requirements.evaluation import Status, evaluate
+from models.requirements.evaluation import Status, day_rules, evaluate_applying
 from models.requirements.model import Catalogue
 from models.requirements.store import current_catalogue
 
@@ -60,12 +60,13 @@ async def breakdown(
     met: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
     unknown: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
     done, no_data = Status.DONE, Status.NO_DATA
+    rules = day_rules(catalogue, as_of)
     for profile, records in population:
         child = next((c for c in children if profile.unit_path.startswith(c.path)), None)
         keys: tuple[object, ...] = ("scope", ("level", profile.level)) + (
             (("unit", child.id),) if child is not None else ()
         )
-        statuses = evaluate(catalogue, profile, records, as_of)
+        statuses = evaluate_applying(rules, profile, records)
         for key in keys:
             officials[key] += 1
             applied, satisfied, lacking = applicable[key], met[key], unknown[key]

@@ -239,6 +239,8 @@ class Catalogue:
     rules_by_id: dict[str, Rule] = field(init=False)
     targets_by_rule: dict[str, tuple[Target, ...]] = field(init=False)
     _active: dict[date, tuple[Rule, ...]] = field(init=False, repr=False)
+    # evaluation.day_rules' memo: the compiled applicability of one day's rules.
+    day_rules: dict[date, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules_by_id", {r.id: r for r in self.rules})
@@ -247,6 +249,7 @@ class Catalogue:
             by_rule.setdefault(target.rule_id, []).append(target)
         object.__setattr__(self, "targets_by_rule", {k: tuple(v) for k, v in by_rule.items()})
         object.__setattr__(self, "_active", {})
+        object.__setattr__(self, "day_rules", {})
 
     def active_on(self, day: date) -> tuple[Rule, ...]:
         """Rules whose validity window contains `day` (memoised: one day serves a batch)."""
