@@ -65,9 +65,7 @@ def parse_results(bench: str, output: str) -> list[Result]:
         match = _RESULT.match(line.strip())
         if match is None:
             continue
-        fields = dict(
-            part.split("=", 1) for part in match.group("rest").split() if "=" in part
-        )
+        fields = dict(part.split("=", 1) for part in match.group("rest").split() if "=" in part)
         found.append(
             Result(
                 bench,
