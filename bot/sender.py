@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import Database
 from bot.rate_gate import RateGate
 from bot.sender_lock import sender_lock
-from bot.sqlite_batch import StatementBatch, run_batch
 from bot.transport import Outcome, SendResult, Transport
 from handlers.types import Choice, Reply
 from models.chat import dialogs
@@ -96,19 +95,6 @@ class _Row:
             claimed.attempts,
             choices,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    """What one outcome transaction writes: outcomes so far, then the next start marks."""
-
-    finished: list[Finished]
-    retry: list[Retry]
-    blocked: set[str]
-    offers: list[tuple[str, list[list[str]]]]
-    pause_until: datetime | None
-    starts: list[tuple[_Row, float]]
-    now: datetime
 
 
 class Sender:
@@ -407,32 +393,22 @@ class _ChannelRun:
             self.s.stats.outcomes[drop.state] += 1
         finished += self.drops
         self.drops = []
-        if retry:
-            self.s.stats.outcomes["retry"] += len(retry)
-        record = _Record(finished, retry, blocked_chats, offers, pause_until, starts, now)
-        db = self.s.db
-        if db.dialect == "sqlite" and not offers:
-            # Write-only: the whole transaction in one hop to SQLite's thread.
-            batch = StatementBatch(db.engine.dialect)
-            await self._record(batch.as_connection(), record)
-            await run_batch(db, batch)
-        else:
-            async with db.begin() as conn:
-                await self._record(conn, record)
+        async with self.s.db.begin() as conn:
+            await delivery.finish(conn, notices.SENDING, finished, now=now)
+            if retry:
+                await delivery.retry(conn, retry)
+                self.s.stats.outcomes["retry"] += len(retry)
+            await delivery.mark_unreachable(
+                conn, channel=self.channel, chat_ids=blocked_chats, now=now
+            )
+            if offers:
+                await dialogs.offer_after_notice(conn, channel=self.channel, offers=offers, now=now)
+            if pause_until is not None:
+                await delivery.save_pause(conn, self.identity, pause_until, now)
+            await delivery.mark_started(
+                conn, [(row.id, row.attempts) for row, _at in starts], now=now
+            )
         self.unrecorded -= len(results)
-
-    async def _record(self, conn: AsyncConnection, r: _Record) -> None:
-        await delivery.finish(conn, notices.SENDING, r.finished, now=r.now)
-        if r.retry:
-            await delivery.retry(conn, r.retry)
-        await delivery.mark_unreachable(conn, channel=self.channel, chat_ids=r.blocked, now=r.now)
-        if r.offers:
-            await dialogs.offer_after_notice(conn, channel=self.channel, offers=r.offers, now=r.now)
-        if r.pause_until is not None:
-            await delivery.save_pause(conn, self.identity, r.pause_until, r.now)
-        await delivery.mark_started(
-            conn, [(row.id, row.attempts) for row, _at in r.starts], now=r.now
-        )
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
