@@ -93,3 +93,7 @@ def report(fake: FakeBotApi, stats: dict[str, Any], rate: float) -> None:
         f"{stats['wall']:.1f} s wall, peak RSS {stats['maxrss_kb'] / 1024:.0f} MB)"
     )
     print(f"outcomes: {stats['outcomes']}; {stats['commits']:,} outbox transactions")
+    tag = f"{rate:g}"
+    print(f"RESULT sender_{tag}_rate_x_ceiling={sustained / rate:.3f} goal=0.97 better=higher")
+    print(f"RESULT sender_{tag}_windows_above_ceiling={worst} goal={rate:g}")
+    print(f"RESULT sender_{tag}_cpu_ms_per_message={cpu_ms:.3f} goal=1.0 unit=ms")

@@ -6,14 +6,12 @@ with "=", "+", "-" or "@" stays text and never becomes a formula.
 
 from __future__ import annotations
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _
 from locales.collation import name_key
-from models.exports.sheets import put, save
+from models.exports.sheets import new_workbook, put, save
 from models.notices.broadcasts import Broadcast, missed
 from models.notices.reception import Reception
 from models.org.officials import Official
@@ -44,7 +42,9 @@ async def missed_workbook(session: AsyncSession, broadcast: Broadcast) -> tuple[
         if by_id
         else []
     )
-    workbook = Workbook()
+    from openpyxl.styles import Font
+
+    workbook = new_workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = _("Not received")[:31]

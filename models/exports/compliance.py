@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import io
 import textwrap
-
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from locales import _
 from locales.i18n import format_percent
 from locales.wording import capitalize_first
-from models.exports.sheets import append_row, bold_row, save, set_widths
+from models.exports.sheets import (
+    BAD_COLOR,
+    GOOD_COLOR,
+    append_row,
+    bold_row,
+    new_workbook,
+    save,
+    set_widths,
+    solid_fill,
+    title_font,
+)
 from models.requirements.compliance import ComplianceReport, TargetCompliance
 from models.requirements.compliance_breakdown import Breakdown
 from models.requirements.model import period_label
 
-_GOOD = PatternFill("solid", fgColor="C6EFCE")
-_BAD = PatternFill("solid", fgColor="FFC7CE")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-TITLE_FONT = Font(bold=True, size=13)
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 # --- compliance ----------------------------------------------------------------------------
@@ -36,7 +41,7 @@ def _share(item: TargetCompliance) -> float | None:
 
 
 def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
-    wb = Workbook()
+    wb = new_workbook()
     summary = wb.active
     assert summary is not None
     summary.title = _("Summary")[:31]
@@ -48,7 +53,7 @@ def compliance_workbook(data: Breakdown, scope_name: str) -> bytes:
             )
         ],
     )
-    summary["A1"].font = TITLE_FONT
+    summary["A1"].font = title_font()
     append_row(summary, [_("As of {date}").format(date=data.scope.as_of.strftime("%d/%m/%Y"))])
     append_row(summary, [_period_line(data.scope)])
     header = [
@@ -109,7 +114,7 @@ def _target_row(sheet: Worksheet, item: TargetCompliance) -> None:
     sheet.cell(row, 2).number_format = "0%"
     sheet.cell(row, 5).number_format = "0.0%"
     if achieved is not None:
-        sheet.cell(row, 6).fill = _GOOD if achieved else _BAD
+        sheet.cell(row, 6).fill = solid_fill(GOOD_COLOR if achieved else BAD_COLOR)
 
 
 def _group_row(sheet: Worksheet, name: str, report: ComplianceReport) -> None:
@@ -119,7 +124,7 @@ def _group_row(sheet: Worksheet, name: str, report: ComplianceReport) -> None:
         cell = sheet.cell(row, col)
         cell.number_format = "0.0%"
         if item.achieved is not None:
-            cell.fill = _GOOD if item.achieved else _BAD
+            cell.fill = solid_fill(GOOD_COLOR if item.achieved else BAD_COLOR)
 
 
 def compliance_chart(report: ComplianceReport, scope_name: str) -> bytes:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +23,16 @@ from locales import _, format_date, format_datetime, format_number
 from models import audit
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import Registration, RegStatus
-from models.exports.compliance import HEADER_FILL, TITLE_FONT
-from models.exports.sheets import append_row, bold_row, save, set_widths
+from models.exports.sheets import (
+    HEADER_COLOR,
+    append_row,
+    bold_row,
+    new_workbook,
+    save,
+    set_widths,
+    solid_fill,
+    title_font,
+)
 from models.notices.audiences import in_scope
 from models.org.admins import Scope
 from models.org.officials import Official
@@ -222,12 +228,12 @@ def registrations_workbook(
     """The .xlsx: a header block about the course and the scope, then one row per
     registration with a bold, shaded, frozen and filterable header row."""
     course = data.course
-    wb = Workbook()
+    wb = new_workbook()
     sheet = wb.active
     assert sheet is not None
     sheet.title = _("Registrations")[:31]
     append_row(sheet, [_("Registrations for course {code}").format(code=course.code)])
-    sheet["A1"].font = TITLE_FONT
+    sheet["A1"].font = title_font()
     info = [
         _("Course: {title}").format(title=course.title),
         _("Dates: {start} – {end}").format(
@@ -271,7 +277,9 @@ def registrations_workbook(
         ],
     )
     header = sheet.max_row
-    bold_row(sheet, header, HEADER_FILL)
+    from openpyxl.styles import Alignment
+
+    bold_row(sheet, header, solid_fill(HEADER_COLOR))
     for cell in sheet[header]:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for n, row in enumerate(data.rows, start=1):

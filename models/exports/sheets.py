@@ -14,6 +14,7 @@ package, and only the exports pay for openpyxl.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterable
@@ -62,6 +63,33 @@ def bold_row(sheet: Any, row: int, fill: Any = None) -> None:
         cell.font = Font(bold=True)
         if fill is not None:
             cell.fill = fill
+
+
+# Shared by every workbook, built on first use so that importing an export module does not
+# import openpyxl (and numpy and PIL with it) into every bot process.
+GOOD_COLOR = "C6EFCE"
+BAD_COLOR = "FFC7CE"
+HEADER_COLOR = "DDEBF7"
+
+
+@functools.cache
+def solid_fill(color: str) -> Any:
+    from openpyxl.styles import PatternFill
+
+    return PatternFill("solid", fgColor=color)
+
+
+@functools.cache
+def title_font() -> Any:
+    from openpyxl.styles import Font
+
+    return Font(bold=True, size=13)
+
+
+def new_workbook() -> Any:
+    from openpyxl import Workbook
+
+    return Workbook()
 
 
 def set_widths(sheet: Any, widths: list[int]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, select, update
+from sqlalchemy import String, Text, bindparam, func, select, type_coerce, update
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,7 @@ from locales import _
 from locales.folding import fold_key
 from models import audit
 from models.chat.phone_links import unlink_phone_links
+from models.imports.bulk import insert_many
 from models.imports.cells import (
     MSG_BAD_CHOICE,
     NO_WORDS,
@@ -466,10 +469,12 @@ async def _write(
     session: AsyncSession, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
 ) -> None:
     """Core executemany rather than the ORM's bulk paths, which sent 24,150 inserts to SQLite
-    as thousands of small batches (about four times slower)."""
+    as thousands of small batches (about four times slower); the inserts with each distinct
+    value processed once (models/imports/bulk.py)."""
     table = Official.__table__
+    assert isinstance(table, SqlTable)
     if inserts:
-        await session.execute(insert(table), inserts)
+        await insert_many(await session.connection(), table, inserts)
     # One UPDATE per set of changed columns, each run for all the officials it fits.
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for values in updates:
@@ -838,25 +843,43 @@ def _parse_vocab(name: str, raw: CellValue) -> str | None:
     return vocabulary(key, name, synonyms, ", ".join(ACCEPTED_WORDS[name]))
 
 
+# Read as the stored JSON text and decoded once per distinct value: a roster's language
+# lists are few ("[]" for most), and json.loads on every row was half of a re-import's lookup.
+_JSON_ATTRIBUTES = frozenset({"languages"})
+
+
+def _existing_columns() -> list[Any]:
+    columns: list[Any] = [Official.id, Official.employee_code, OrgUnit.path.label("unit_path")]
+    for name in _ATTRIBUTES:
+        column = getattr(Official, name)
+        columns.append(
+            type_coerce(column, Text).label(name) if name in _JSON_ATTRIBUTES else column
+        )
+    return columns
+
+
 async def _load_existing(
     session: AsyncSession, codes: Sequence[str], *, by: str = "employee_code"
 ) -> dict[str, dict[str, Any]]:
     """Existing officials by employee code (or `by` another unique column), as plain
-    values, in a few batched queries."""
+    values, in a few batched queries (Core rows on the session's connection: no ORM result
+    machinery for 24,150 rows)."""
     if not codes:
         return {}
     key = getattr(Official, by)
-    columns = [Official.id, Official.employee_code, OrgUnit.path.label("unit_path")] + [
-        getattr(Official, name) for name in _ATTRIBUTES
-    ]
-    base = select(*columns).join(OrgUnit, OrgUnit.id == Official.unit_id)
+    base = select(*_existing_columns(), key.label("_lookup_key")).join(
+        OrgUnit, OrgUnit.id == Official.unit_id
+    )
     unique = list(dict.fromkeys(codes))
-    postgres = session.get_bind().dialect.name == "postgresql"
+    conn = await session.connection()
+    postgres = conn.dialect.name == "postgresql"
     # On PostgreSQL a long "IN ($1, …, $900)" is searched linearly per row when the planner
     # picks a seq scan (stale statistics right after a bulk insert made one re-import take
     # 30 s); joining an unnested array parameter is a hash or index join whatever the plan.
     chunk_size = _PG_LOOKUP_CHUNK if postgres else _LOOKUP_CHUNK
     found: dict[str, dict[str, Any]] = {}
+    decoded: dict[Any, Any] = {}
+    json_names = [name for name in _ATTRIBUTES if name in _JSON_ATTRIBUTES]
     for start in range(0, len(unique), chunk_size):
         chunk = unique[start : start + chunk_size]
         if postgres:
@@ -868,8 +891,19 @@ async def _load_existing(
             query = base.join(wanted, key == wanted.c.code)
         else:
             query = base.where(key.in_(chunk))
-        for row in await session.execute(query):
-            found[getattr(row, by)] = dict(row._mapping)
+        result = await conn.execute(query)
+        keys = list(result.keys())
+        for row in result:
+            values = dict(zip(keys, row, strict=True))
+            for name in json_names:
+                raw = values[name]
+                if isinstance(raw, str):
+                    if raw not in decoded:
+                        decoded[raw] = json.loads(raw)
+                    raw = decoded[raw]
+                # Copied: no two officials share one mutable value.
+                values[name] = list(raw) if isinstance(raw, list) else raw
+            found[values.pop("_lookup_key")] = values
     return found
 
 
