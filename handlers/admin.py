@@ -93,7 +93,7 @@ async def on_grant_button(ctx: Context, _values: Values) -> list[Reply]:
         Reply(
             _(
                 "Type the employee code of the new admin and the code of the unit they "
-                "will manage, separated by a space. Example: DB000123 03158"
+                "will manage, separated by a space. Example: CB000123 T99-X01"
             )
         )
     ]
@@ -111,7 +111,7 @@ async def on_grant_codes(ctx: Context) -> list[Reply]:
         return denied(ctx)
     parts = ctx.text.split()
     if len(parts) != 2:
-        return [Reply(_("Please type two codes separated by a space, e.g. DB000123 03158."))]
+        return [Reply(_("Please type two codes separated by a space, e.g. CB000123 T99-X01."))]
     official = await officials.by_employee_code(ctx.session, parts[0].upper())
     unit = await org_units.by_code(ctx.session, parts[1])
     if official is None:

@@ -96,7 +96,7 @@ async def test_admin_menu_and_grant_in_chat(db: Database, world: dict) -> None:
     assert "Tỉnh Điện Biên" in text
     assert "adm:grant" in ha.values
     await ha.press("adm:grant")
-    assert "DB000123 03158" in ha.text
+    assert "CB000123 T99-X01" in ha.text
     assert "Không tìm thấy" in await ha.say("DB999999 03158")
     await ha.say("db000011 03158")
     assert "Lê Văn Nam" in ha.text and "grant:yes" in ha.values
@@ -108,7 +108,7 @@ async def test_admin_menu_and_grant_in_chat(db: Database, world: dict) -> None:
     await tua.say("/quantri")
     assert "adm:grant" not in tua.values
     await tua.press("adm:grant")
-    assert "DB000123" not in tua.text
+    assert "CB000123" not in tua.text
 
 
 async def test_commune_admin_cannot_import_outside_the_commune(db: Database, world: dict) -> None:

@@ -1,6 +1,7 @@
 """From an empty database (#13.6), as docs/onboarding.md tells a new province's HR: migrate,
-units file, roster, province file, an admin, a link code; then an official links over the
-(fake) Telegram server and asks /hoso and /yeucau, and nothing mentions the demo province.
+units file, the roster filled in from `template officials`, province file, an admin, the
+rollout kit (`link-codes`); then an official links over the (fake) Telegram server with the
+code from the kit and asks /hoso and /yeucau, and nothing mentions the demo province.
 Every step is the command line HR runs (`python -m bot …`), with files this test writes."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from bot.__main__ import main
@@ -73,6 +74,28 @@ targets:
 """
 
 
+def fill_template(template: Path, rows: Sequence[Sequence[object]], out: Path) -> None:
+    """HR's way: the template's own header row, each value under the header it belongs to."""
+    book = load_workbook(template)
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    named, *people = rows
+    assert set(named) <= set(headers), set(named) - set(headers)  # nothing left behind
+    for person in people:
+        values = dict(zip(named, person, strict=True))
+        sheet.append([values.get(h) for h in headers])
+    book.save(out)
+
+
+def kit_code(kit: Path, employee_code: str) -> str:
+    """The link code printed for `employee_code` in the rollout kit's workbook."""
+    sheet = load_workbook(kit).worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    column, code = headers.index("Mã cán bộ"), headers.index("Mã liên kết")
+    [row] = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[column] == employee_code]
+    return str(row[code])
+
+
 def xlsx(rows: Sequence[Sequence[object]]) -> bytes:
     book = Workbook()
     sheet = book.active
@@ -110,7 +133,6 @@ async def test_a_new_province_from_an_empty_database(
 ) -> None:
     work = province_hr
     (work / "don-vi.xlsx").write_bytes(xlsx(UNITS))
-    (work / "can-bo.xlsx").write_bytes(xlsx(ROSTER))
     bad_units = [
         UNITS[0],
         ("T99-A", "Đơn vị A", "T99-B", "xã", None, None),
@@ -124,6 +146,9 @@ async def test_a_new_province_from_an_empty_database(
     assert code == 0 and "thêm mới 4," in out, out
     code, out = await troly(capsys, "units", "tree")
     assert "T99  Tỉnh Thử Nghiệm" in out and "      T99-SNV-TC" in out, out
+    code, out = await troly(capsys, "template", "officials", "--out", str(work / "mau.xlsx"))
+    assert code == 0 and (work / "mau.xlsx").exists(), out
+    fill_template(work / "mau.xlsx", ROSTER, work / "can-bo.xlsx")
     code, out = await troly(capsys, "import", "officials", str(work / "can-bo.xlsx"))
     assert code == 0 and "thêm mới 2" in out, out
     code, out = await troly(capsys, "units", "tree")
@@ -131,10 +156,11 @@ async def test_a_new_province_from_an_empty_database(
     code, out = await troly(capsys, "province", "show")
     assert "Tỉnh Thử Nghiệm" in out and "thu-nghiem 2027.01-1" in out, out
     assert (await troly(capsys, "admin", "grant", "TN0001", "T99"))[0] == 0
-    code, out = await troly(capsys, "link-code", "TN0002")
-    found = re.search(r"Mã liên kết: (\S+)", out)
-    assert code == 0 and found, out
-    link_code = found.group(1)
+    code, out = await troly(capsys, "link-code", "TN0001")
+    assert code == 0 and re.search(r"Mã liên kết: (\S+)", out), out
+    code, out = await troly(capsys, "link-codes", "T99", "--out", str(work / "kit"))
+    assert code == 0 and (work / "kit" / "ma-lien-ket-T99.pdf").exists(), out
+    link_code = kit_code(work / "kit" / "ma-lien-ket-T99.xlsx", "TN0002")
 
     # A bad unit file (a cycle and an unknown parent) is refused whole.
     code, out = await troly(capsys, "import", "units", str(work / "don-vi-loi.xlsx"))

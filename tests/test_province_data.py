@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,10 +13,23 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.cli_kits import template_kinds, write_template
 from bot.config import ConfigError, Settings
 from bot.db import Database
+from handlers.payloads import (
+    ADMIN_GRANT,
+    ADMIN_IMPORT,
+    ADMIN_KIT,
+    ADMIN_REISSUE,
+    TEMPLATE_ASK,
+    TEMPLATE_KIND,
+)
+from locales import use_locale
+from models.chat.rollout_kit import issue_kit, slip_lines
 from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
+from models.imports.kinds import IMPORTERS
 from models.org import admins
+from models.org.units import by_code
 from models.requirements.parser import compile_catalogue
 from models.requirements.province import compose, national_document
 from models.requirements.store import default_catalogue, use_province_file
@@ -163,25 +177,46 @@ async def _world(db: Database) -> None:
         await admins.grant(session, hr, root, actor="test", now=NOW)
 
 
+# The demo province's name, and what its data looks like: DB-numbered employee codes, its
+# province code T11 and Xã Sín Thầu (03158), the examples the code used to give.
+DEMO_TRACES = re.compile(r"Điện Biên|Dien Bien|\bDB\d{6}\b|\bT11\b|03158|Sín Thầu", re.IGNORECASE)
+
+
+def _clean(text: object, where: str) -> None:
+    found = DEMO_TRACES.search(str(text))
+    assert found is None, f"{where}: {found.group(0) if found else ''!r} in {text!r}"
+
+
+def _clean_workbook(content: bytes, where: str) -> None:
+    book = load_workbook(io.BytesIO(content))
+    for sheet in book.worksheets:
+        _clean(sheet.title, where)
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                if value is not None:
+                    _clean(value, f"{where} / {sheet.title}")
+
+
 def _no_dien_bien(person: Person) -> None:
     for reply in person.last:
-        assert "Điện Biên" not in reply.text, reply.text
-        assert not any("Điện Biên" in c.label for c in reply.choices)
+        _clean(reply.text, "reply")
+        for choice in reply.choices:
+            _clean(choice.label, "button")
         for attachment in reply.attachments:
+            _clean(attachment.file_name, "file name")
             if attachment.file_name.endswith(".xlsx"):
-                book = load_workbook(io.BytesIO(attachment.content))
-                for sheet in book.worksheets:
-                    for row in sheet.iter_rows(values_only=True):
-                        assert not any("Điện Biên" in str(v) for v in row if v), row
+                _clean_workbook(attachment.content, attachment.file_name)
 
 
-async def test_another_province_never_shows_dien_bien(db: Database, province_file: Path) -> None:
+async def test_another_province_never_shows_dien_bien(
+    db: Database, province_file: Path, tmp_path: Path
+) -> None:
     await _world(db)
     dispatcher = make_dispatcher(db, Clock(NOW))
     pang = Person(dispatcher, "7702")
     await pang.link_with_code(db, "0912000102")
     _no_dien_bien(pang)
-    for command in ("/yeucau", "/hoso"):
+    for command in ("/start", "/help", "/trogiup", "/yeucau", "/hoso", "/khoahoc", "/nhacnho"):
         text = await pang.say(command)
         assert text, command
         _no_dien_bien(pang)
@@ -192,6 +227,53 @@ async def test_another_province_never_shows_dien_bien(db: Database, province_fil
     assert "Tỉnh Thử Nghiệm" in text and "90%" in text, text
     assert any(a.file_name.endswith(".xlsx") for r in ha.last for a in r.attachments)
     _no_dien_bien(ha)
+
+    # Every /quantri button one level down, the templates and the rollout kit among them;
+    # someone is still to link, so the kit has a slip.
+    async with db.transaction() as session:
+        commune = await by_code(session, "X01")
+        assert commune is not None
+        await make_official(
+            session, commune, employee_code="TN000003", phone="+84912000103", full_name="Vì Thị Hoa"
+        )
+    await ha.say("/quantri")
+    _no_dien_bien(ha)
+    menu = [v for v in ha.values if not v.startswith("cmd:")]
+    assert ADMIN_KIT.pack() in menu and ADMIN_GRANT.pack() in menu, menu
+    for value in menu:
+        await ha.say("/quantri")
+        await ha.press(value)
+        _no_dien_bien(ha)
+        if value == ADMIN_KIT.pack():
+            assert any(a.file_name.endswith(".pdf") for r in ha.last for a in r.attachments)
+    await ha.say("/quantri")
+    await ha.press(ADMIN_REISSUE.pack())
+    await ha.say("Pấng")
+    _no_dien_bien(ha)
+    for kind in sorted(IMPORTERS):
+        await ha.say("/quantri")
+        await ha.press(ADMIN_IMPORT.pack())
+        await ha.press(TEMPLATE_ASK.pack())
+        await ha.press(TEMPLATE_KIND.pack(kind=kind))
+        assert any(a.file_name.endswith(".xlsx") for r in ha.last for a in r.attachments), kind
+        _no_dien_bien(ha)
+
+    # The same files from the command line, and the slips' own lines (the PDF's text is
+    # glyph ids, so its lines are checked where they are made).
+    settings = Settings(database_url=db.url)
+    for kind in template_kinds():
+        assert await write_template(db, settings, kind, tmp_path / f"{kind}.xlsx") == 0
+        _clean_workbook((tmp_path / f"{kind}.xlsx").read_bytes(), f"template {kind}")
+    async with db.transaction() as session:
+        root = await by_code(session, "P99")
+        assert root is not None
+        kit = await issue_kit(session, root, now=NOW, actor="test", pepper=b"", bot_username=None)
+    _clean_workbook(kit.xlsx, "kit")
+    for locale in ("vi", "en"):
+        with use_locale(locale):
+            for slip in kit.slips:
+                for line in slip_lines(slip, "15/12/2026"):
+                    _clean(line, "slip")
 
 
 async def test_without_a_province_file_targets_have_no_data(

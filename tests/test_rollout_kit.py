@@ -15,9 +15,18 @@ from bot.cli_kits import write_link_codes, write_template
 from bot.config import Settings
 from bot.db import Database
 from handlers.payloads import ADMIN_IMPORT, ADMIN_KIT, TEMPLATE_ASK, TEMPLATE_KIND
+from locales import use_locale
 from models.audit import AuditEntry
 from models.chat import link_codes
-from models.chat.rollout_kit import Slip, issue_kit, qr_payload, slips_pdf
+from models.chat.rollout_kit import (
+    Slip,
+    issue_kit,
+    qr_payload,
+    slip_lines,
+    slips_pdf,
+    unlinked_units,
+    unlinked_xlsx,
+)
 from models.imports.kinds import IMPORTERS
 from models.imports.officials import ROSTER
 from models.imports.templates import GUIDE_SHEET, UNITS_SHEET, importer_template
@@ -222,3 +231,44 @@ async def test_issue_kit_for_a_province_admin_covers_the_tree(db: Database, worl
         "Lê Văn Nam",
     }
     assert all(s.deep_link is None and qr_payload(s) == s.code for s in kit.slips)
+
+
+@pytest.mark.parametrize(
+    ("locale", "headers", "sheets", "zalo"),
+    [
+        (
+            "vi",
+            ["Mã cán bộ", "Họ và tên", "Đơn vị", "Mã liên kết", "Liên kết Telegram"],
+            ["Chưa liên kết", "Số lượng theo đơn vị"],
+            "Trên Zalo: mở Zalo OA của Trợ lý Bồi dưỡng, bấm “Quan tâm” rồi gửi mã ",
+        ),
+        (
+            "en",
+            ["Employee code", "Full name", "Unit", "Link code", "Telegram link"],
+            ["Not linked", "Counts by unit"],
+            "On Zalo: open the Trợ lý Bồi dưỡng Zalo OA, tap “Follow” and send the code ",
+        ),
+    ],
+)
+async def test_the_kit_speaks_the_asking_admins_language(
+    db: Database, world: dict, locale: str, headers: list[str], sheets: list[str], zalo: str
+) -> None:
+    with use_locale(locale):
+        async with db.transaction() as session:
+            commune = await session.scalar(select(OrgUnit).where(OrgUnit.code == "03158"))
+            assert commune is not None
+            kit = await issue_kit(
+                session, commune, now=NOW, actor="test", pepper=b"", bot_username="troly_db_bot"
+            )
+            units = await unlinked_units(session, [commune.path])
+        lines = slip_lines(kit.slips[0], "10/12/2026")
+        unlinked = load_workbook(io.BytesIO(unlinked_xlsx(units)))
+    sheet = load_workbook(io.BytesIO(kit.xlsx)).worksheets[0]
+    assert [c.value for c in sheet[1]][:5] == headers
+    assert str(sheet.cell(2, 6).value).startswith(zalo)
+    assert unlinked.sheetnames == sheets
+    assert len(lines) == 3 and lines[1] == zalo + kit.slips[0].code + "."
+    other = "en" if locale == "vi" else "vi"
+    with use_locale(other):
+        foreign = set(slip_lines(kit.slips[0], "10/12/2026"))
+    assert not foreign & set(lines)

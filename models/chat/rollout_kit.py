@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from locales import _
 from models import audit
 from models.chat import link_codes
 from models.chat.accounts import ChatAccount
@@ -19,12 +21,18 @@ from models.exports.sheets import append_row, bold_row, save, set_widths
 from models.org.admins import role_paths
 from models.org.officials import Official
 from models.org.units import OrgUnit
+from models.vocabulary import N_
+
+if TYPE_CHECKING:
+    from fpdf import FPDF  # imported when a PDF is made: it is slow to load
 
 FONTS = Path(__file__).resolve().parent.parent / "exports" / "fonts"
 AUDIT_ACTION = "link_code.batch"
 REISSUE_ACTION = "link_code.reissue"
 REISSUE_DENIED_ACTION = "link_code.reissue_denied"
-ZALO_STEP = "Trên Zalo: tìm và mở tài khoản của Trợ lý, gửi tin nhắn có mã liên kết."
+# No setting names the province's Official Account yet (bot/config.py ZaloOaSettings): the
+# slips call it by the assistant's name, which is how officials find it in Zalo's search.
+ZALO_OA_NAME = N_("the Trợ lý Bồi dưỡng Zalo OA")
 
 
 @dataclass(frozen=True)
@@ -103,20 +111,20 @@ def unlinked_xlsx(units: list[UnlinkedUnit]) -> bytes:
     workbook = Workbook()
     people = workbook.active
     assert people is not None
-    people.title = "Chưa liên kết"
-    append_row(people, ["Mã đơn vị", "Đơn vị", "Mã cán bộ", "Họ và tên"])
+    people.title = _("Not linked")[:31]
+    append_row(people, [_("Unit code"), _("Unit"), _("Employee code"), _("Full name")])
     bold_row(people, 1)
     for unit in units:
         for official in unit.officials:
             append_row(people, [unit.code, unit.name, official.employee_code, official.full_name])
     set_widths(people, [14, 40, 14, 30])
     people.freeze_panes = "A2"
-    counts = workbook.create_sheet("Số lượng theo đơn vị")
-    append_row(counts, ["Mã đơn vị", "Đơn vị", "Số cán bộ chưa liên kết"])
+    counts = workbook.create_sheet(_("Counts by unit")[:31])
+    append_row(counts, [_("Unit code"), _("Unit"), _("Officials not linked")])
     bold_row(counts, 1)
     for unit in units:
         append_row(counts, [unit.code, unit.name, len(unit.officials)])
-    append_row(counts, ["", "Tổng cộng", sum(len(u.officials) for u in units)])
+    append_row(counts, ["", _("Total"), sum(len(u.officials) for u in units)])
     set_widths(counts, [14, 40, 26])
     return save(workbook)
 
@@ -248,17 +256,17 @@ def kit_xlsx(slips: list[Slip], expires: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Mã liên kết"
+    sheet.title = _("Link codes")[:31]
     append_row(
         sheet,
         [
-            "Mã cán bộ",
-            "Họ và tên",
-            "Đơn vị",
-            "Mã liên kết",
-            "Liên kết Telegram",
-            "Cách liên kết trên Zalo",
-            "Trạng thái",
+            _("Employee code"),
+            _("Full name"),
+            _("Unit"),
+            _("Link code"),
+            _("Telegram link"),
+            _("How to link on Zalo"),
+            _("Status"),
         ],
     )
     bold_row(sheet, 1)
@@ -271,8 +279,8 @@ def kit_xlsx(slips: list[Slip], expires: str) -> bytes:
                 slip.unit_name,
                 slip.code,
                 slip.deep_link or "",
-                f"Gửi mã {slip.code} cho Trợ lý trên Zalo",
-                f"Chưa liên kết; mã dùng một lần, hết hạn {expires}",
+                zalo_step(slip.code),
+                _("Not linked; single-use code, expires on {date}").format(date=expires),
             ],
         )
     set_widths(sheet, [14, 28, 36, 16, 44, 40, 40])
@@ -283,6 +291,37 @@ def kit_xlsx(slips: list[Slip], expires: str) -> bytes:
 def qr_payload(slip: Slip) -> str:
     """What the slip's QR code holds: the deep link, or the code when there is none."""
     return slip.deep_link or slip.code
+
+
+def zalo_step(code: str) -> str:
+    """What is true on the Zalo OA (docs/zalo-oa.md): following it greets the person, and a
+    code typed in the chat links them, as on the Zalo Bot channel."""
+    return _("On Zalo: open {oa}, tap “Follow” and send the code {code}.").format(
+        oa=_(ZALO_OA_NAME), code=code
+    )
+
+
+def slip_lines(slip: Slip, expires: str) -> list[str]:
+    """The slip's three lines under the code: Telegram, Zalo, and the code's limits."""
+    return [
+        _(
+            "On Telegram: scan the QR code on the right and tap “Start”, or send "
+            "/start {code} to the assistant."
+        ).format(code=slip.code),
+        zalo_step(slip.code),
+        _("Single-use code, expires on {date}. Do not give the code to anyone else.").format(
+            date=expires
+        ),
+    ]
+
+
+def fitted_cell(pdf: FPDF, width: float, height: float, text: str, size: float) -> None:
+    """One line that never runs into the QR code or off the slip: a long unit name or a
+    longer translation is set a little smaller instead."""
+    while size > 6 and pdf.get_string_width(text) > width - 1:
+        size -= 0.5
+        pdf.set_font_size(size)
+    pdf.cell(width, height, text)
 
 
 def slips_pdf(slips: list[Slip], expires: str) -> bytes:
@@ -296,7 +335,7 @@ def slips_pdf(slips: list[Slip], expires: str) -> bytes:
     pdf.set_auto_page_break(auto=False)
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title("Mã liên kết Trợ lý Bồi dưỡng")
+    pdf.set_title(_("Trợ lý Bồi dưỡng link codes"))
     per_page, height = 4, 297 / 4
     for index, slip in enumerate(slips):
         if index % per_page == 0:
@@ -315,22 +354,19 @@ def slips_pdf(slips: list[Slip], expires: str) -> bytes:
         pdf.cell(140, 8, slip.full_name, new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(12)
         pdf.set_font("DejaVu", "", 10)
-        pdf.cell(140, 6, f"{slip.unit_name} · Mã cán bộ {slip.employee_code}")
+        unit_line = _("{unit} · Employee code {code}").format(
+            unit=slip.unit_name, code=slip.employee_code
+        )
+        fitted_cell(pdf, 140, 6, unit_line, 10)
         pdf.set_xy(12, top + 27)
         pdf.set_font("DejaVu", "B", 18)
-        pdf.cell(140, 10, f"Mã liên kết: {slip.code}")
-        pdf.set_font("DejaVu", "", 9.5)
-        lines = [
-            "1. Trên Telegram: quét mã QR bên phải (hoặc mở đường liên kết) rồi bấm “Bắt đầu”.",
-            f"2. Hoặc nhắn /start {slip.code} cho Trợ lý trên Telegram.",
-            f"3. {ZALO_STEP}",
-            f"Mã dùng một lần, hết hạn ngày {expires}. Không đưa mã cho người khác.",
-        ]
-        for offset, line in enumerate(lines):
-            pdf.set_xy(12, top + 40 + offset * 6)
-            pdf.cell(145, 6, line)
+        pdf.cell(140, 10, _("Link code: {code}").format(code=slip.code))
+        for offset, line in enumerate(slip_lines(slip, expires)):
+            pdf.set_xy(12, top + 41 + offset * 7)
+            pdf.set_font("DejaVu", "", 9.5)
+            fitted_cell(pdf, 145, 6, line, 9.5)
     if not slips:
         pdf.add_page()
         pdf.set_font("DejaVu", "", 12)
-        pdf.cell(0, 10, "Mọi cán bộ trong đơn vị đã liên kết.")
+        pdf.cell(0, 10, _("Every official of the unit has linked."))
     return bytes(pdf.output())

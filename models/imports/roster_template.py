@@ -263,14 +263,14 @@ def roster_template_xlsx() -> bytes:
 
 # Vietnamese help for HR (the template and docs/roster-format.md say the same).
 COLUMN_HELP: dict[str, tuple[str, str]] = {
-    "employee_code": ("Mã cán bộ do cơ quan quản lý cấp, không trùng nhau", "DB000123"),
+    "employee_code": ("Mã cán bộ do cơ quan quản lý cấp, không trùng nhau", "CB000123"),
     "full_name": ("Họ và tên đầy đủ, có dấu", "Lò Thị Nhung"),
     "gender": ("nam / nữ", "nữ"),
     "birth_date": ("dd/mm/yyyy, d/m/yyyy, yyyy-mm-dd hoặc ô ngày của Excel", "05/09/1990"),
     "phone": ("Số di động hoặc cố định Việt Nam; lưu dạng +84…", "0912 345 678"),
     "email": ("Địa chỉ thư điện tử", "nhung.lt@snv.gov.vn"),
     "category": ("cán bộ / công chức / viên chức (hoặc CB / CC / VC)", "công chức"),
-    "unit_code": ("Mã đơn vị trong danh mục; hoặc tên đơn vị nếu không trùng", "03158"),
+    "unit_code": ("Mã đơn vị trong danh mục; hoặc tên đơn vị nếu không trùng", "T99-X01"),
     "level": ("tỉnh / xã / trung ương; để trống thì lấy cấp của đơn vị", "xã"),
     "rank_code": ("Mã ngạch công chức", "01.003"),
     "rank_tier": (

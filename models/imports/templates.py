@@ -49,9 +49,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 _GENERIC_HELP: dict[str, tuple[str, str]] = {
     "code": ("Mã, không trùng nhau", "K2026-01"),
     "course_code": ("Mã khóa học trong danh mục khóa học", "K2026-01"),
-    "employee_code": ("Mã cán bộ trong danh sách cán bộ", "DB000123"),
-    "unit_code": ("Mã đơn vị, xem trang “Đơn vị”", "03158"),
-    "parent_code": ("Mã đơn vị cấp trên, xem trang “Đơn vị”; để trống nếu là cấp tỉnh", "T11"),
+    "employee_code": ("Mã cán bộ trong danh sách cán bộ", "CB000123"),
+    "unit_code": ("Mã đơn vị, xem trang “Đơn vị”", "T99-X01"),
+    "parent_code": ("Mã đơn vị cấp trên, xem trang “Đơn vị”; để trống nếu là cấp tỉnh", "T99"),
     "result": ("hoàn thành / tham gia / vắng", "hoàn thành"),
     "periods": ("Số nguyên", "32"),
     "capacity": ("Số nguyên", "40"),
