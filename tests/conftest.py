@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.db import Database, upgrade
 from models.demo import PROVINCE_FILE as DEMO_PROVINCE_FILE
-from models.requirements.store import use_province_file
+from models.requirements.store import province_file, use_province_file
 from tests.fake_bot_api import FakeBotApi
 from tests.transcript import CHANNELS
 
@@ -27,6 +27,15 @@ REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 # `troly demo` does (tests of another province or none call use_province_file themselves).
 use_province_file(DEMO_PROVINCE_FILE)
 _pg_tests_passed = 0
+
+
+@pytest.fixture(autouse=True)
+def _demo_province_again() -> Iterator[None]:
+    """Whatever a test chose (another province, or `main()` run as a non-demo command: the
+    national rules only), the next one starts in the demo province again."""
+    yield
+    if province_file() != DEMO_PROVINCE_FILE:
+        use_province_file(DEMO_PROVINCE_FILE)
 
 
 @pytest.fixture(scope="session")
