@@ -30,6 +30,7 @@ from models.base import Base
 from models.chat.accounts import ChatAccount
 from models.notices import outbox as notices
 from models.notices import zns
+from models.notices.bundling import bundle_pending
 from models.notices.oa_window import OA, ChatInteraction, OaCaps, record_outbound
 from models.notices.outbox import NewNotice, Notice, enqueue_many
 from models.notices.routing import OA_WAITING, RoutingPolicy
@@ -382,3 +383,41 @@ async def test_the_channel_order_end_to_end_with_the_oa(
     assert states["rule:DB-04:2026-12-31"][:2] == (notices.SENT, "zns")
     soft_state, _, soft_error = states["course:7:lead3"]
     assert (soft_state, soft_error) == (notices.PENDING, OA_WAITING)
+
+
+async def test_three_notices_due_the_same_day_reach_an_oa_follower_as_one_message(
+    db: Database, oa: FakeZaloOa, fake_zns: FakeZns
+) -> None:
+    async with rig(db, oa, fake_zns) as r:
+        async with db.transaction() as session:
+            (official,) = await seed_people(session, 1, channel=None, phone=PHONE)
+        await link_on_oa(db, official)
+        await oa.user_text(USER, "xin chào")
+        await r.bot.drain()
+        before = len(oa.sent_to(USER))
+        async with db.transaction() as session:
+            await enqueue_many(
+                session,
+                [
+                    NewNotice(official, notices.COURSE_START, "course:7:lead1", NOW, "Khóa học 7"),
+                    NewNotice(
+                        official,
+                        notices.REQUIREMENT_OVERDUE,
+                        "rule:A:2026-11-30",
+                        NOW + timedelta(hours=1),
+                        "Quá hạn A",
+                    ),
+                    deadline(official, "rule:B:2026-12-31", "Hạn B"),
+                ],
+            )
+            stats = await bundle_pending(session, now=NOW, tz=TZ)
+        assert (stats.carriers, stats.bundled) == (1, 2)
+        await r.sender().drain()
+        (message,) = oa.sent_to(USER)[before:]
+        assert message.text.startswith("📋 Hôm nay có 3 thông báo")
+        assert message.text.index("Quá hạn A") < message.text.index("Khóa học 7")
+        assert "Hạn B" in message.text
+        assert fake_zns.sent == []  # a bundle never goes by ZNS, and the OA could carry it
+        async with db.transaction() as session:
+            used = await session.get(ChatInteraction, (OA, USER), populate_existing=True)
+        assert used is not None and used.window_sent == 1  # one message of the allowance
