@@ -49,7 +49,8 @@ class ChatInteraction(Base):
 class OaCaps:
     """ZALO_OA_INTERACTION_WINDOW_HOURS, OA_WINDOW_MESSAGES, OA_BROADCASTS_PER_DAY,
     OA_BROADCASTS_PER_MONTH
-    (bot/config.py); the defaults and their sources are in docs/zalo-zns.md."""
+    (bot/config.py); the defaults and their sources are in docs/zalo-oa.md, "OA window and
+    caps"."""
 
     window: timedelta = timedelta(hours=48)
     window_messages: int = 8
