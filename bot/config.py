@@ -246,10 +246,10 @@ class Settings:
     province_file: Path | None = None
     ops: OpsSettings = field(default_factory=lambda: OpsSettings())
     pool: PoolSettings = field(default_factory=lambda: PoolSettings())
-    # ZNS (docs/zalo-zns.md): off unless ZNS_ENABLED; the token until the OA's rotation is wired
+    # ZNS (docs/zalo-oa.md "ZNS"): off unless ZNS_ENABLED; the fixed token only without the OA
     zns: ZnsSettings = field(default_factory=ZnsSettings)
     zns_access_token: str | None = None
-    # The Zalo OA's free-reply window and broadcast caps (docs/zalo-zns.md "OA caps")
+    # The Zalo OA's free-reply window and broadcast caps (docs/zalo-oa.md "OA window and caps")
     oa_caps: OaCaps = field(default_factory=OaCaps)
 
     @classmethod

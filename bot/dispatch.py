@@ -36,7 +36,6 @@ from models.chat.dialogs import DialogState
 from models.imports import grid
 from models.imports.table import TableError, read_sheets
 from models.imports.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
-from models.notices import oa_window
 from models.org.admins import scope_of
 from models.org.officials import Official
 
@@ -124,11 +123,6 @@ class Dispatcher:
                 )
                 # Any channel: a message or a button press proves the chat reaches them.
                 accounts.heard_from(account)
-                if incoming.channel in oa_window.WINDOWED_CHANNELS:
-                    # The OA may answer for free only for a while after this (its window).
-                    await oa_window.record_inbound(
-                        session, channel=incoming.channel, chat_id=incoming.chat_id, now=now
-                    )
                 locale = normalize_locale(
                     account.locale
                     or (official.preferred_locale if official else None)

@@ -20,7 +20,6 @@ from models.chat import (  # noqa: F401
     file_links,
     inbound_dedup,
     link_codes,
-    oa_interactions,
     oa_tokens,
 )
 from models.courses import catalogue, registrations  # noqa: F401

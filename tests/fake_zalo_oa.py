@@ -71,6 +71,7 @@ class FakeZaloOa:
         self.window = window_hours * 3600
         self.clock_offset = 0.0
         self.access_tokens: dict[str, float] = {}  # token -> expires at (fake clock)
+        self.current_access: str | None = None  # the newest pair's access token
         self.refresh_tokens: set[str] = set()
         self.spent_refresh_tokens: set[str] = set()
         self.codes: set[str] = set()
@@ -128,8 +129,17 @@ class FakeZaloOa:
         """A pair as the OA's authorisation would give it, for seeding the bot."""
         access, refresh = "AT-" + secrets.token_urlsafe(24), "RT-" + secrets.token_urlsafe(24)
         self.access_tokens[access] = self.now() + self.token_ttl
+        self.current_access = access
         self.refresh_tokens.add(refresh)
         return access, refresh
+
+    def current_access_token(self) -> str | None:
+        """The access token of the newest pair while it has not expired: what the OA's other
+        APIs (ZNS) accept now."""
+        access = self.current_access
+        if access is None or self.access_tokens[access] <= self.now():
+            return None
+        return access
 
     # ------------------------------------------------------------------ OAuth v4
 

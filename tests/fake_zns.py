@@ -2,13 +2,18 @@
 the documented checks — access token, template id, every parameter present and within its
 length, the phone as 84xxxxxxxxx, a daily quota — and, after a success, the delivery
 callback `user_received_message` posted to the bot's webhook, signed like the OA's events.
-Error codes as docs/zalo-zns.md lists them."""
+Error codes as docs/zalo-oa.md ("ZNS") lists them.
+
+ZNS is sent with the OA's access token: `token` may be a callable answering the token the
+OA accepts right now (e.g. `FakeZaloOa.current_access_token`), so a rotation on the fake
+OA is seen here."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,17 +25,24 @@ from bot.channels.zns.callbacks import SIGNATURE_HEADER, signature
 PHONE = re.compile(r"84\d{9,10}")
 APP_ID = "4300000000000000001"
 OA_SECRET = "fake-oa-secret"
+TOKEN = "zns-token"  # the fixed token of a fake without an OA
 
 
 @dataclass
 class FakeZns:
     templates: dict[str, dict[str, int]]  # template id -> parameter name -> max length
-    token: str = "zns-token"
+    token: str | Callable[[], str | None] = TOKEN
+    # Who signs the delivery callbacks: the OA's app and its secret key.
+    app_id: str = APP_ID
+    secret: str = OA_SECRET
+    # When a receipt says it was delivered (seconds since the epoch); unset, a fixed time.
+    clock: Callable[[], float] | None = None
     daily_quota: int = 100
     callback_url: str | None = None
     sent: list[dict[str, Any]] = field(default_factory=list)
     refused: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     callbacks: list[int] = field(default_factory=list)  # HTTP status of each posted callback
+    tokens_seen: list[str] = field(default_factory=list)  # the access token of each call
     base_url: str = ""
     _runner: web.AppRunner | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -63,7 +75,10 @@ class FakeZns:
 
     async def _template(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if request.headers.get("access_token") != self.token:
+        given = request.headers.get("access_token", "")
+        self.tokens_seen.append(given)
+        current = self.token() if callable(self.token) else self.token
+        if current is None or given != current:
             return self._error(-124, "Access token is invalid", body)
         phone = str(body.get("phone", ""))
         if not PHONE.fullmatch(phone):
@@ -103,9 +118,9 @@ class FakeZns:
 
     async def _deliver(self, msg_id: str, sent: dict[str, Any]) -> None:
         assert self.callback_url is not None
-        timestamp = "1764568805000"
+        timestamp = "1764568805000" if self.clock is None else str(int(self.clock() * 1000))
         event = {
-            "app_id": APP_ID,
+            "app_id": self.app_id,
             "event_name": "user_received_message",
             "sender": {"id": "oa-1"},
             "recipient": {"id": "user-" + sent["phone"]},
@@ -117,7 +132,7 @@ class FakeZns:
             "timestamp": timestamp,
         }
         body = json.dumps(event)
-        headers = {SIGNATURE_HEADER: signature(APP_ID, body, timestamp, OA_SECRET)}
+        headers = {SIGNATURE_HEADER: signature(self.app_id, body, timestamp, self.secret)}
         async with (
             aiohttp.ClientSession() as session,
             session.post(self.callback_url, data=body, headers=headers) as response,

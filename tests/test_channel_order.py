@@ -35,7 +35,6 @@ from models.notices.oa_window import (
     oa_can_carry,
     oa_window_open,
     record_inbound,
-    record_outbound,
     window_open,
 )
 from models.notices.outbox import NewNotice, Notice, enqueue_many
@@ -43,7 +42,6 @@ from models.notices.preferences import set_channel
 from models.notices.routing import OA_WAITING, RoutingPolicy
 from models.notices.zns_store import ZnsRoute
 from tests.notice_world import seed_people
-from tests.transcript import Clock, Person, make_dispatcher
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -287,26 +285,3 @@ async def test_a_bundle_never_goes_by_zns_and_phone_only_officials_are_not_bundl
             (notices.PENDING, "zns"),
         ]
     ), states
-
-
-async def test_every_update_on_the_oa_opens_its_window_and_others_write_nothing(
-    db: Database,
-) -> None:
-    clock = Clock(now=NOW)
-    oa_user = Person(make_dispatcher(db, clock), "oa-user-1", channel=OA)
-    tg_user = Person(make_dispatcher(db, clock), "555", channel="telegram")
-    await oa_user.say("/start")
-    await tg_user.say("/start")
-    async with db.transaction() as session:
-        seen = {(i.channel, i.chat_id): i for i in await session.scalars(select(ChatInteraction))}
-    assert list(seen) == [(OA, "oa-user-1")]
-    assert seen[(OA, "oa-user-1")].last_inbound_at == NOW
-    # Writing again later resets the allowance used meanwhile.
-    async with db.begin() as conn:
-        await record_outbound(conn, channel=OA, chat_ids=["oa-user-1"] * 3)
-    clock.advance(hours=1)
-    await oa_user.say("hồ sơ")
-    async with db.transaction() as session:
-        again = await session.get(ChatInteraction, (OA, "oa-user-1"))
-    assert again is not None and again.window_sent == 0
-    assert again.last_inbound_at == NOW + timedelta(hours=1)

@@ -25,7 +25,8 @@ from bot.config import ZaloOaSettings
 from bot.db import Database
 from bot.transport import Outcome
 from handlers.types import Choice, Reply
-from models.chat import link_codes, oa_interactions
+from models.chat import link_codes
+from models.notices import oa_window
 from models.org.admins import AdminRole
 from tests.courses_world import World, build_world
 from tests.fake_zalo_oa import (
@@ -267,7 +268,9 @@ async def test_without_a_token_the_outbox_waits(oa: FakeZaloOa, world: World) ->
         OaApi(tokens, oa.base_url), world.db, settings, tz=TZ, clock=world.clock
     )
     async with world.db.transaction() as session:
-        await oa_interactions.record(session, USER, world.clock())
+        await oa_window.record_inbound(
+            session, channel=oa_window.OA, chat_id=USER, now=world.clock()
+        )
     try:
         result = await transport.send(USER, Reply("Nhắc lịch học."))
     finally:

@@ -24,7 +24,7 @@ from models.notices.outbox import NewNotice, Notice, enqueue_many
 from models.notices.routing import RoutingPolicy
 from models.notices.send_window import SendWindow
 from models.notices.zns_store import ZnsDelivery, ZnsRoute
-from tests.fake_zns import OA_SECRET, FakeZns
+from tests.fake_zns import OA_SECRET, TOKEN, FakeZns
 from tests.notice_world import seed_people
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -120,7 +120,7 @@ async def _callback_receiver(db: Database) -> tuple[web.AppRunner, str]:
 
 def _sender(db: Database, fake: FakeZns, *, enabled: bool = True) -> Sender:
     settings = zns.ZnsSettings(enabled=enabled, catalogue=catalogue(), api_base_url=fake.base_url)
-    transport = ZnsTransport(StaticToken(fake.token), base_url=fake.base_url)
+    transport = ZnsTransport(StaticToken(TOKEN), base_url=fake.base_url)
     return Sender(
         db,
         {"zns": transport},

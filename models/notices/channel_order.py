@@ -1,7 +1,7 @@
 """The order in which channels are tried for one notice to one person (issue #14.3).
 
 1. the channel they chose in /nhacnho (the OA only while it may carry the notice),
-2. the Zalo OA while its window is open (docs/zalo-zns.md "OA caps"),
+2. the Zalo OA while its window is open (docs/zalo-oa.md "OA window and caps"),
 3. ZNS for the kinds the province sends by ZNS (hard deadlines), to their roster phone,
 4. their other linked chats (Zalo Bot, Telegram), the one they used last first.
 

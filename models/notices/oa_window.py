@@ -1,13 +1,16 @@
-"""The Zalo OA's interaction window and caps (issue #14.3; docs/zalo-zns.md "OA caps").
+"""The Zalo OA's interaction window and caps (issue #14.3; docs/zalo-oa.md "OA caps").
 
 The OA may answer a follower free of charge only for a while after the follower's last
 message, and only a few times: Zalo's OA help centre says 8 replies within 48 hours,
 reset by each new message from the person. Outside that, an OA message is a paid or
 capped "broadcast" (a follower receives a few a month). So whether the OA can carry a
 notice depends on when the person last wrote and on what we sent since; both live in
-`chat_interactions` (one row per OA chat), written by `record_inbound` (the dispatcher,
-for every update on a windowed channel; Z1's OA webhook may call it too) and by
-`record_outbound` (the sender, when it claims rows for the OA).
+`chat_interactions` (one row per OA chat, the only record of the window), written by
+`record_inbound` (the OA webhook, for every new event from a person but an unfollow) and
+by `record_outbound` (the sender, when it claims rows for the OA). The planner reads the
+counts and broadcasts (`oa_states`); the OA transport, which only sends what the planner
+already counted, reads the last inbound time (`last_inbound`, `inside_window`) so that it
+never spends quota on a sure refusal.
 """
 
 from __future__ import annotations
@@ -28,8 +31,6 @@ from models.notices.outbox import BROADCAST, SENDING, SENT, UNKNOWN, Notice
 
 # The Zalo Official Account channel's name in chat_accounts and notices (Z1's channel).
 OA = "zalo_oa"
-# Channels whose unprompted messages depend on the person's last message.
-WINDOWED_CHANNELS = frozenset({OA})
 # Rows that used (or may have used) a message of the OA's allowance.
 _USED = (SENDING, SENT, UNKNOWN)
 
@@ -48,7 +49,8 @@ class ChatInteraction(Base):
 class OaCaps:
     """ZALO_OA_INTERACTION_WINDOW_HOURS, OA_WINDOW_MESSAGES, OA_BROADCASTS_PER_DAY,
     OA_BROADCASTS_PER_MONTH
-    (bot/config.py); the defaults and their sources are in docs/zalo-zns.md."""
+    (bot/config.py); the defaults and their sources are in docs/zalo-oa.md, "OA window and
+    caps"."""
 
     window: timedelta = timedelta(hours=48)
     window_messages: int = 8
@@ -115,6 +117,23 @@ async def record_outbound(conn: AsyncConnection, *, channel: str, chat_ids: Iter
             .values(window_sent=ChatInteraction.window_sent + bindparam("n")),
             [{"c": chat, "n": n} for chat, n in counts.items()],
         )
+
+
+async def last_inbound(
+    conn: AsyncConnection | AsyncSession, chat_id: str, *, channel: str = OA
+) -> datetime | None:
+    """When the person last wrote in this chat (None: never)."""
+    return await conn.scalar(
+        select(ChatInteraction.last_inbound_at).where(
+            ChatInteraction.channel == channel, ChatInteraction.chat_id == chat_id
+        )
+    )
+
+
+def inside_window(last: datetime | None, now: datetime, window: timedelta) -> bool:
+    """Within the free-reply time after the last message (the allowance aside: the
+    transport's messages were counted when the outbox claimed them)."""
+    return last is not None and now - last < window
 
 
 async def oa_window_open(

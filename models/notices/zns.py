@@ -1,5 +1,5 @@
 """ZNS (Zalo Notification Service): approved template messages sent by phone number to the
-officials who never linked a chat (issue #14.2; docs/zalo-zns.md).
+officials who never linked a chat (issue #14.2; docs/zalo-oa.md "ZNS").
 
 A ZNS message is not our text: it is an approved template plus parameter values. Which
 template carries which notice kind, and where each parameter's value comes from, is data
@@ -30,7 +30,7 @@ SOURCES = frozenset({"official.name", "official.code", "notice.date", "notice.re
 # otherwise (ZNS_KINDS).
 DEFAULT_KINDS = ("requirement_due", "requirement_overdue", "registration_deadline")
 # A ZNS message's price in đồng when the province has not set its contract's figure:
-# Zalo's published list puts a custom template around 200–300 ₫ (docs/zalo-zns.md, [U]).
+# Zalo's published list puts a custom template around 200–300 ₫ (docs/zalo-oa.md "ZNS", [U]).
 DEFAULT_PRICE_VND = 300
 _ADDRESS = re.compile(r"\banh\s*/\s*chị\b", re.IGNORECASE)
 

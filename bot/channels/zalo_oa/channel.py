@@ -4,8 +4,9 @@ Each webhook call is checked (mac, constant time), answered 200 at once and hand
 background: Zalo waits about two seconds [U] and a handler may take longer. Events are
 recorded in the database before they are handled (models.chat.inbound_dedup), so a
 re-delivery, or the same event reaching two processes, is answered once. Every event from a
-person also moves their interaction window (models.chat.oa_interactions), which decides
-whether the outbox may send them a free consultation message.
+person (an unfollow aside) also moves their interaction window (models.notices.oa_window,
+the one record the delivery planner and this transport share), which decides whether the
+outbox may send them a free consultation message.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from bot.dispatch import Dispatcher
 from bot.transport import Outcome, SendResult
 from handlers.types import Reply
 from locales import use_locale
-from models.chat import inbound_dedup, oa_interactions
+from models.chat import inbound_dedup
+from models.notices import oa_window
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +126,11 @@ class ZaloOaBot:
         now = self.dispatcher.clock()
         async with self.dispatcher.db.transaction() as session:
             fresh = await inbound_dedup.first_sighting(session, CHANNEL, inbound.dedup_key, now)
-            if fresh:
-                await oa_interactions.record(
-                    session, inbound.user_id, now, following=inbound.following
+            if fresh and inbound.incoming.reachable is None:
+                # Committed before the handler runs, so a handler that fails still leaves
+                # the window the person opened; an unfollow opens none.
+                await oa_window.record_inbound(
+                    session, channel=CHANNEL, chat_id=inbound.user_id, now=now
                 )
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 self._pruned_at = now
@@ -279,8 +283,8 @@ class ZaloOaTransport:
     async def send(self, chat_id: str, reply: Reply) -> SendResult:
         window = timedelta(hours=self.settings.interaction_window_hours)
         async with self.db.transaction() as session:
-            last = await oa_interactions.last_interaction(session, chat_id)
-        if not oa_interactions.inside_window(last, self.clock(), window):
+            last = await oa_window.last_inbound(session, chat_id)
+        if not oa_window.inside_window(last, self.clock(), window):
             return SendResult(Outcome.FAILED, error="outside the OA interaction window")
         messages = render([reply], key=self.key, user_id=chat_id, tz=self.tz)
         first: str | None = None

@@ -33,7 +33,6 @@ class Inbound:
     incoming: Incoming
     dedup_key: str
     user_id: str
-    following: bool | None = None  # a follow (True) or unfollow (False) event
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -56,7 +55,6 @@ def parse(event: dict[str, Any], key: bytes) -> Inbound | None:
     # repeats as it is.
     identity = str(message.get("msg_id") or event.get("timestamp") or "")
     dedup_key = f"{name}:{user_id}:{identity}"
-    following: bool | None = None
     if name == "user_send_text" and isinstance(message.get("text"), str):
         text: str = message["text"]
         choice = buttons.read(key, user_id, text)
@@ -73,11 +71,11 @@ def parse(event: dict[str, Any], key: bytes) -> Inbound | None:
         contact = Contact(phone=phone, is_own=True, first_name=str(info.get("name") or "") or None)
         incoming = Incoming(contact=contact, sender_name=contact.first_name, **base)
     elif name == "follow":
-        incoming, following = Incoming(text="/start", **base), True
+        incoming = Incoming(text="/start", **base)
     elif name == "unfollow":
-        incoming, following = Incoming(reachable=False, **base), False
+        incoming = Incoming(reachable=False, **base)
     elif name in UNSUPPORTED:
         incoming = Incoming(unsupported=UNSUPPORTED[name], **base)
     else:
         return None
-    return Inbound(incoming, dedup_key, user_id, following)
+    return Inbound(incoming, dedup_key, user_id)

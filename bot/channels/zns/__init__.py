@@ -1,1 +1,1 @@
-"""ZNS transport: approved template messages by phone number (docs/zalo-zns.md)."""
+"""ZNS transport: approved template messages by phone number (docs/zalo-oa.md "ZNS")."""

@@ -24,7 +24,8 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 
 
 def signature(app_id: str, body: str, timestamp: str, secret: str) -> str:
-    """mac = sha256(app_id + body + timestamp + OA secret key), hex (docs/zalo-zns.md, [U])."""
+    """mac = sha256(app_id + body + timestamp + OA secret key), hex (docs/zalo-oa.md, fact
+    15, [U])."""
     return "mac=" + hashlib.sha256((app_id + body + timestamp + secret).encode()).hexdigest()
 
 

@@ -3,8 +3,8 @@
 outbox row's text already is that request (models/notices/zns_store.py).
 
 Zalo answers HTTP 200 with `error` 0 on success, or a negative error code. How each code
-is treated (docs/zalo-zns.md lists them with their sources): a rejected token or an
-exhausted quota is the operator's problem, not the message's, so the row waits; a bad
+is treated (docs/zalo-oa.md "ZNS protocol facts" lists them with their sources): a rejected
+token or an exhausted quota is the operator's problem, not the message's, so the row waits; a bad
 phone, a template problem or a person who cannot receive ZNS is final for this message.
 """
 

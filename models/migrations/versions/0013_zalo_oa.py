@@ -1,5 +1,5 @@
-"""zalo_oa: the Official Account's token pair (one row per OA, with a generation) and each
-follower's last interaction, for the consultation-message window (issue #14 point 1)
+"""zalo_oa: the Official Account's token pair (one row per OA, with a generation) (issue #14
+point 1; the interaction window is 0014's chat_interactions)
 
 Revision ID: 0013
 Revises: 0012
@@ -30,15 +30,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=300), nullable=True),
         sa.PrimaryKeyConstraint("oa_id", name=op.f("pk_zalo_oa_tokens")),
     )
-    op.create_table(
-        "zalo_oa_interactions",
-        sa.Column("user_id", sa.String(length=64), nullable=False),
-        sa.Column("last_interaction_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("following", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_zalo_oa_interactions")),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("zalo_oa_interactions")
     op.drop_table("zalo_oa_tokens")
