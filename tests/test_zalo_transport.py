@@ -135,6 +135,8 @@ async def test_token_never_in_errors_or_logs(
     fake: FakeZaloApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # Whatever an earlier test's configure_logging() quieted: httpx logs its request lines.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     api = ZaloApi(fake.token, fake.base_url, timeout=0.3, backoff=Backoff(first=0.01))
     secret = fake.token.split(":")[1]
     # A proxy error page quoting the request path, token included (seen in the wild).
