@@ -34,11 +34,14 @@ class EchoDispatcher:
     default_locale: str = "vi"
     bot_username: str | None = "troly_bench_bot"
     timings: list[tuple[float, float]] = field(default_factory=list)
+    # What the runner hands to the ops server (off in benchmarks: METRICS_LISTEN is unset).
+    db: Any = None
+    metrics: Any = None
 
     async def expects_file(self, _incoming: Any) -> bool:
         return False
 
-    async def handle(self, incoming: Any) -> list[Any]:
+    async def handle(self, incoming: Any, *_args: Any, **_kwargs: Any) -> list[Any]:
         if incoming.choice is not None:
             return self.replies["button"]
         return self.replies[(incoming.text or "").lstrip("/").split()[0]]
@@ -60,10 +63,10 @@ def _timed(dispatcher: Any) -> list[tuple[float, float]]:
     timings: list[tuple[float, float]] = []
     handle = dispatcher.handle
 
-    async def timed_handle(incoming: Any) -> list[Any]:
+    async def timed_handle(incoming: Any, *args: Any, **kwargs: Any) -> list[Any]:
         start = time.monotonic()
         try:
-            return await handle(incoming)
+            return await handle(incoming, *args, **kwargs)
         finally:
             timings.append((start, time.monotonic() - start))
 

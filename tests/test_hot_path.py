@@ -6,6 +6,7 @@ flush. Counted, never timed (speed is benchmarks/bench_hoso.py's job)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.db import Database
+from models.chat.accounts import ChatAccount
+from models.chat.dialogs import DialogState
+from models.org.officials import Official
+from models.org.units import OrgUnit
 from models.requirements.training_records import TrainingRecord
 from tests.test_requirements_transcripts import person
 from tests.test_requirements_transcripts import world as world  # a fixture, re-exported
@@ -95,3 +100,25 @@ async def test_a_repeated_command_has_nothing_to_flush(db: Database, world: dict
         await teacher.say("/yeucau")
     assert "🎓 Bồi dưỡng đã hoàn thành:" in again
     assert flushes[0] <= 1  # only /yeucau's new buttons are written
+
+
+@pytest.mark.parametrize("channel", ["telegram"])
+async def test_the_chat_is_opened_without_the_orm_loading_pipeline(
+    db: Database, world: dict[str, Any]
+) -> None:
+    """Account, dialog and official (with the unit) come from one Core row and are attached
+    as persistent objects (models/chat/locked_chat.py); what a handler changes on them (the
+    offered buttons) is still written."""
+    teacher = person(db, world, "teacher_no_ethics")
+    await teacher.say("/hoso")  # first contact creates the rows through the ORM
+    with contextlib.ExitStack() as stack:
+        loads = [
+            stack.enter_context(counted_events(cls, "load"))
+            for cls in (ChatAccount, DialogState, Official, OrgUnit)
+        ]
+        profile = await teacher.say("/hoso")
+        await teacher.say("/yeucau")
+        why = await teacher.press(teacher.last[0].choices[0].value)
+    assert "🎓 Bồi dưỡng đã hoàn thành:" in profile
+    assert why.startswith("❓")  # the buttons /yeucau offered were saved on the dialog
+    assert [count[0] for count in loads] == [0, 0, 0, 0]
