@@ -4,17 +4,22 @@ province's HR needs to start, written to disk (the chat sends the same files).""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from bot.config import Settings
 from bot.db import Database
+from bot.progress import progress
 from locales import _, format_number
 from locales.i18n import use_locale
 from models.chat.rollout_kit import issue_kit
 from models.imports.kinds import IMPORTERS
 from models.imports.templates import importer_template, template_file_name, units_in_scope
 from models.org.units import by_code
+
+T = TypeVar("T")
 
 # What people call the kinds on the command line, besides their own names.
 KIND_ALIASES = {"roster": "officials", "training_records": "training"}
@@ -54,6 +59,7 @@ async def write_link_codes(
                 actor="cli",
                 pepper=settings.link_codes.pepper,
                 bot_username=settings.telegram_bot_username,
+                track=_tracked(_("Issuing link codes")),
             )
         folder = out or Path(".")
         folder.mkdir(parents=True, exist_ok=True)
@@ -69,3 +75,15 @@ async def write_link_codes(
             )
         )
     return 0
+
+
+def _tracked(label: str) -> Callable[[list[T]], Iterator[T]]:
+    """Walks a batch with the command line's progress bar (plain lines off a terminal)."""
+
+    def track(items: list[T]) -> Iterator[T]:
+        with progress(label, total=len(items)) as advance:
+            for item in items:
+                yield item
+                advance(1)
+
+    return track

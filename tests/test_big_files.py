@@ -147,5 +147,8 @@ async def test_checking_a_large_file_leaves_the_event_loop_free(
     took = time.perf_counter() - started
     assert plan.ok and len(plan.rows) == 30_000, plan.errors[:3]
     assert readers and threading.get_ident() not in readers  # read in a worker thread
-    # Before: one gap as long as the whole check (seconds). Generous for a loaded machine.
-    assert max(gaps) < 0.5, (max(gaps), took)
+    # Before: one gap as long as the whole check (6-7 s here). What a loaded machine adds to
+    # the gaps (GC pauses, the other core's work) is not the question, so the bound is well
+    # under the check's length but far above scheduling noise; bench_import_latency.py
+    # measures the users' reply times themselves.
+    assert max(gaps) < min(1.5, took / 3), (max(gaps), took)

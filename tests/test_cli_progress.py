@@ -51,6 +51,10 @@ def test_seed_demo_import_and_plan_show_progress(
     assert main(["import", "officials", str(roster)]) == 0
     imported = capsys.readouterr()
     assert "Đang nhập tệp ds.csv: 3/3" in imported.err, imported
+    assert main(["link-codes", "T11", "--out", str(tmp_path / "kit")]) == 0
+    issued = capsys.readouterr()
+    assert "Đang cấp mã liên kết: 0/" in issued.err, issued
+    assert "Đang cấp mã liên kết" not in issued.out
     assert main(["plan"]) == 0
     planned = capsys.readouterr()
     assert "Đang lên lịch nhắc nhở: 3/3" in planned.err

@@ -5,6 +5,7 @@ exists only in these two files, and issuing a batch revokes the officials' older
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -153,16 +154,18 @@ async def issue_kit(
     actor_official_id: int | None = None,
     ttl: timedelta = link_codes.DEFAULT_TTL,
     scope_paths: list[str] | None = None,
+    track: Callable[[list[Official]], Iterable[Official]] = iter,
 ) -> Kit:
     """Fresh codes for every unlinked official under `unit` (their older codes revoked by
     `link_codes.issue`), one audit entry for the batch naming who issued it. With
-    `scope_paths` (a chat admin's), officials with wider admin roles are left out."""
+    `scope_paths` (a chat admin's), officials with wider admin roles are left out. `track`
+    wraps the walk over the officials (the command line's progress bar)."""
     slips: list[Slip] = []
     officials = await unlinked_officials(session, unit.path)
     if scope_paths is not None:
         wider = await beyond_scope(session, officials, scope_paths)
         officials = [o for o in officials if o.id not in wider]
-    for official in officials:
+    for official in track(officials):
         code = link_codes.display_code(
             await link_codes.issue(
                 session, official, now=now, created_by=actor, pepper=pepper, ttl=ttl
