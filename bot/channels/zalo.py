@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import tornado.httpserver
 import tornado.web
 
+from bot.channels.chat_lanes import ChatLanes
 from bot.channels.zalo_api import POLL_TIMEOUT, ZaloApi, ZaloError
 from bot.channels.zalo_downloads import Downloads
 from bot.channels.zalo_downloads import start_server as start_download_server
@@ -75,10 +76,7 @@ class ZaloBot:
         self.poll_hold_seconds = poll_hold_seconds
         self.poll_retry_delay = poll_retry_delay
         self.bot_id: str | None = None
-        self._slots = asyncio.Semaphore(max_concurrent)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lanes = ChatLanes(max_concurrent, failure="Zalo update failed")
         self._sent_ids: deque[str] = deque(maxlen=ECHO_MEMORY)
         self._pruned_at: datetime | None = None
 
@@ -105,27 +103,9 @@ class ZaloBot:
         message = update.get("message") or {}
         if str(message.get("message_id") or "") in self._sent_ids:
             return False  # our own message echoed back
-        key = inbound.incoming.chat_id
-        # Take the chat's place in line now: tasks start in creation order, and the lock
-        # queues them in that order, so one chat's messages are answered in sequence.
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        task = asyncio.create_task(self._process(inbound, lock))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # The chat's place in line is taken now, so its messages are answered in sequence.
+        self._lanes.submit(inbound.incoming.chat_id, lambda: self._handle(inbound))
         return True
-
-    async def _process(self, inbound: Inbound, lock: asyncio.Lock) -> None:
-        key = inbound.incoming.chat_id
-        try:
-            async with lock, self._slots:
-                await self._handle(inbound)
-        except Exception:
-            log.exception("Zalo update failed")
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key], self._locks[key]
 
     async def _handle(self, inbound: Inbound) -> None:
         if inbound.dedup_key is not None and not await self._first_sighting(inbound.dedup_key):
@@ -202,8 +182,7 @@ class ZaloBot:
 
     async def drain(self) -> None:
         """Wait for updates already accepted, e.g. before shutting down."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._lanes.drain()
 
 
 # ---------------------------------------------------------------------- webhook

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, insert_ignore
@@ -171,27 +171,25 @@ async def linked_channels(session: AsyncSession, official_id: int) -> list[str]:
     return list(dict.fromkeys(rows))
 
 
-async def recipients(
-    session: AsyncSession, official_ids: Iterable[int]
-) -> tuple[dict[int, Recipient], set[int]]:
-    """(where each official's notices go, officials whose only accounts blocked the bot).
-
-    The official's chosen channel when it still has a reachable linked account there, else
-    the linked account they used last. Officials in neither result have no linked account.
-    """
-    ids = list(set(official_ids))
+async def chosen_and_linked(
+    db: AsyncSession | AsyncConnection, official_ids: Iterable[int]
+) -> tuple[dict[int, str], dict[int, list[tuple[str, str, bool]]]]:
+    """Each official's /nhacnho channel (when chosen) and linked accounts, the one used
+    last first, as (channel, chat_id, unreachable); the reads the sender's routing and the
+    digest's recipients share."""
+    ids = sorted(set(official_ids))
     chosen: dict[int, str] = {}
-    rows_by_official: dict[int, list[tuple[str, str, bool]]] = {}
+    linked: dict[int, list[tuple[str, str, bool]]] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
-        prefs = await session.execute(
+        prefs = await db.execute(
             select(NoticePreference.official_id, NoticePreference.channel).where(
                 NoticePreference.official_id.in_(chunk), NoticePreference.channel.is_not(None)
             )
         )
         # The query leaves out NULL channels; the filter only tells the type checker so.
         chosen.update({oid: channel for oid, channel in prefs if channel is not None})
-        accounts = await session.execute(
+        accounts = await db.execute(
             select(
                 ChatAccount.official_id,
                 ChatAccount.channel,
@@ -203,7 +201,19 @@ async def recipients(
         )
         for oid, channel, chat_id, unreachable in accounts:
             assert oid is not None  # matched by the IN above
-            rows_by_official.setdefault(oid, []).append((channel, chat_id, unreachable))
+            linked.setdefault(oid, []).append((channel, chat_id, unreachable))
+    return chosen, linked
+
+
+async def recipients(
+    session: AsyncSession, official_ids: Iterable[int]
+) -> tuple[dict[int, Recipient], set[int]]:
+    """(where each official's notices go, officials whose only accounts blocked the bot).
+
+    The official's chosen channel when it still has a reachable linked account there, else
+    the linked account they used last. Officials in neither result have no linked account.
+    """
+    chosen, rows_by_official = await chosen_and_linked(session, official_ids)
     found: dict[int, Recipient] = {}
     blocked: set[int] = set()
     for oid, accounts_of in rows_by_official.items():

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.chat.accounts import ChatAccount
 from models.notices import zns
 from models.notices.bundling import carriers_among
 from models.notices.channel_order import Route, Situation, channel_order, unreached_reason
@@ -28,7 +27,7 @@ from models.notices.oa_window import (
     oa_states,
     window_open,
 )
-from models.notices.preferences import NoticePreference
+from models.notices.preferences import chosen_and_linked
 from models.org.officials import Official
 
 # On a pending row that waits for the OA (its window closed or its cap used, no other
@@ -78,31 +77,11 @@ async def people(
     """Linked chats, /nhacnho choice, ZNS phone (read when ZNS is on, or when asked)
     and OA state of these officials."""
     ids = sorted(set(official_ids))
-    chosen: dict[int, str] = {}
-    accounts: dict[int, list[tuple[str, str, bool]]] = {}
+    chosen, accounts = await chosen_and_linked(conn, ids)
     phones: dict[int, tuple[str | None, str | None]] = {}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        prefs = await conn.execute(
-            select(NoticePreference.official_id, NoticePreference.channel).where(
-                NoticePreference.official_id.in_(chunk), NoticePreference.channel.is_not(None)
-            )
-        )
-        chosen.update({oid: ch for oid, ch in prefs if ch is not None})
-        rows = await conn.execute(
-            select(
-                ChatAccount.official_id,
-                ChatAccount.channel,
-                ChatAccount.chat_id,
-                ChatAccount.unreachable_at.is_not(None),
-            )
-            .where(ChatAccount.official_id.in_(chunk))
-            .order_by(ChatAccount.last_seen_at.desc())
-        )
-        for oid, channel, chat_id, gone in rows:
-            if oid is not None:
-                accounts.setdefault(oid, []).append((channel, chat_id, gone))
-        if policy.zns.enabled if with_phones is None else with_phones:
+    if policy.zns.enabled if with_phones is None else with_phones:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
             found = await conn.execute(
                 select(Official.id, Official.phone, Official.preferred_locale).where(
                     Official.id.in_(chunk)

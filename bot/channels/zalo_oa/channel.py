@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.channels.chat_lanes import ChatLanes
 from bot.channels.zalo_downloads import Downloads
 from bot.channels.zalo_oa.api import OUTSIDE_WINDOW, TOKEN_ERRORS, OaApi, OaError
 from bot.channels.zalo_oa.buttons import button_key
@@ -77,10 +78,7 @@ class ZaloOaBot:
         self.tz = tz
         self.downloads = downloads
         self.key = button_key(settings.secret_key or "")
-        self._slots = asyncio.Semaphore(max_concurrent)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lanes = ChatLanes(max_concurrent, failure="Zalo OA event failed")
         self._pruned_at: datetime | None = None
 
     # ------------------------------------------------------------------ inbound
@@ -89,19 +87,12 @@ class ZaloOaBot:
         """Schedule one verified event; never waits, so the webhook answers at once."""
         if event.get("event_name") == zns_callbacks.DELIVERED_EVENT:
             # A ZNS delivery receipt comes to the OA's webhook: recorded on its notice.
-            receipt = asyncio.create_task(self._record_receipt(event))
-            self._tasks.add(receipt)
-            receipt.add_done_callback(self._tasks.discard)
+            self._lanes.spawn(self._record_receipt(event))
             return True
         inbound = parse(event, self.key)
         if inbound is None:
             return False
-        key = inbound.user_id
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        task = asyncio.create_task(self._process(inbound, lock))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._lanes.submit(inbound.user_id, lambda: self._handle(inbound))
         return True
 
     async def _record_receipt(self, event: dict[str, Any]) -> None:
@@ -109,18 +100,6 @@ class ZaloOaBot:
             await zns_callbacks.zns_event(self.dispatcher.db, event)
         except Exception:
             log.exception("a ZNS delivery receipt could not be recorded")
-
-    async def _process(self, inbound: Inbound, lock: asyncio.Lock) -> None:
-        key = inbound.user_id
-        try:
-            async with lock, self._slots:
-                await self._handle(inbound)
-        except Exception:
-            log.exception("Zalo OA event failed")
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key], self._locks[key]
 
     async def _handle(self, inbound: Inbound) -> None:
         now = self.dispatcher.clock()
@@ -163,8 +142,7 @@ class ZaloOaBot:
                 return  # the rest would arrive without its beginning
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._lanes.drain()
 
 
 # ---------------------------------------------------------------------- webhook
