@@ -34,6 +34,7 @@ from models.notices import (  # noqa: F401
     zns_store,
 )
 from models.org import admins, officials, units  # noqa: F401
+from models.plan import quotas  # noqa: F401
 from models.requirements import store, training_records  # noqa: F401
 
 __all__ = ["Base"]
