@@ -1,4 +1,5 @@
-"""seat quotas: the seats of a course each unit may fill by nomination (HR's plan)
+"""seat quotas (the seats of a course each unit may fill by nomination) and answered
+course evaluations (the certificate waits for one)
 
 Revision ID: 0015
 Revises: 0014
@@ -44,9 +45,35 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_course_quotas_course_id"), "course_quotas", ["course_id"])
     op.create_index(op.f("ix_course_quotas_unit_id"), "course_quotas", ["unit_id"])
+    op.create_table(
+        "evaluation_responses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("registration_id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("questionnaire", sa.String(60), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["course_registrations.id"],
+            name=op.f("fk_evaluation_responses_registration_id_course_registrations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["courses.id"], name=op.f("fk_evaluation_responses_course_id_courses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_responses")),
+        sa.UniqueConstraint(
+            "registration_id", name=op.f("uq_evaluation_responses_registration_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_evaluation_responses_course_id"), "evaluation_responses", ["course_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_evaluation_responses_course_id"), table_name="evaluation_responses")
+    op.drop_table("evaluation_responses")
     op.drop_index(op.f("ix_course_quotas_unit_id"), table_name="course_quotas")
     op.drop_index(op.f("ix_course_quotas_course_id"), table_name="course_quotas")
     op.drop_table("course_quotas")
