@@ -15,6 +15,7 @@ from handlers import (
     help,
     language,
     my_courses,
+    nominations,
     privacy,
     profile,
     reminders,
@@ -45,6 +46,7 @@ ROUTERS: tuple[Router, ...] = (
     reminders.router,
     start.router,
     unreached.router,
+    nominations.router,  # --- nominations (#16.2) ---
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -10,6 +10,7 @@ from handlers.payloads import (
     ADMIN_GRANT,
     ADMIN_IMPORT,
     ADMIN_KIT,
+    ADMIN_NOMINATE,
     ADMIN_REISSUE,
     ADMIN_UNLINKED,
     EXPORT_ASK,
@@ -50,6 +51,7 @@ async def on_admin(ctx: Context) -> list[Reply]:
         Choice(_("🔑 Link codes for my unit"), ADMIN_KIT.pack()),
         Choice(_("🔁 New link code for one official"), ADMIN_REISSUE.pack()),
         Choice(_("👥 Not linked yet"), ADMIN_UNLINKED.pack()),
+        Choice(_("📝 Nominate for a course"), ADMIN_NOMINATE.pack()),  # nominations (#16.2)
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))

@@ -73,3 +73,11 @@ class Flow:
 # (bot.dispatch.Dispatcher.expects_file, issue #11 point 4).
 IMPORT_UPLOAD = Flow("admin_import", steps=("file",))
 AWAITING_FILE = IMPORT_UPLOAD.step("file")
+
+# --- nominations (#16.2) ---
+# HR types part of a name; the course is kept in the dialog's data.
+NOMINATING = Flow("nominate", steps=("search",), free_text=("search",))
+NOMINATE_SEARCH = NOMINATING.step("search")
+# The nominee chose "Khác" and types the reason; the registration id is in the data.
+DECLINING = Flow("nomination_decline", steps=("reason",), free_text=("reason",))
+DECLINE_REASON = DECLINING.step("reason")

@@ -19,6 +19,8 @@ from handlers.payloads import (
     COURSE_CALENDAR,
     COURSE_CARD,
     COURSE_PAGE,
+    NOMINATION_ACCEPT,
+    NOMINATION_DECLINE,
     REGISTER,
     REGISTER_CONFIRMED,
     UNREGISTER,
@@ -28,7 +30,7 @@ from handlers.payloads import (
 from handlers.router import Router
 from handlers.types import Attachment, Choice, Reply
 from locales import _, format_date
-from models.courses import registrations
+from models.courses import nominations, registrations
 from models.courses.calendar import course_ics
 from models.courses.catalogue import Course, Window, ineligibility
 from models.courses.catalogue import get as get_course
@@ -419,6 +421,23 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
     for n, (reg, course) in enumerate(mine, start=1):
         lines.append(f"{n}. {course.code} · {course.title}")
         lines.append("    " + await _status_line(ctx, reg, course))
+        # --- nominations (#16.2): "được cử đi học" and the answer; answer, not cancel ---
+        if reg.source == nominations.NOMINATED:
+            lines.append("    " + _nomination_line(ctx, reg))
+            if nominations.answer_open(course, reg, ctx.today):
+                choices.append(
+                    Choice(
+                        _("✅ Confirm {code}").format(code=course.code),
+                        NOMINATION_ACCEPT.pack(id=reg.id),
+                    )
+                )
+                choices.append(
+                    Choice(
+                        _("❌ Decline {code}").format(code=course.code),
+                        NOMINATION_DECLINE.pack(id=reg.id),
+                    )
+                )
+                continue
         if registrations.can_cancel(course, reg, ctx.today):
             choices.append(
                 Choice(
@@ -427,6 +446,12 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
             )
     choices.append(_course_list(_("📚 Course list")))
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
+
+
+def _nomination_line(ctx: Context, reg: registrations.Registration) -> str:
+    if reg.answer == nominations.ACCEPTED:
+        return _("📝 nominated by the unit · attendance confirmed")
+    return addressed(_("📝 nominated by the unit · waiting for {title}'s answer"), ctx.official)
 
 
 async def _status_line(ctx: Context, reg: registrations.Registration, course: Course) -> str:

@@ -225,3 +225,14 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- nominations (#16.2) ---
+ADMIN_NOMINATE = Payload("adm:nominate")
+NOMINATE_COURSE = Payload("nom:crs", id=int)
+NOMINATE_PICK = Payload("nom:pick", course=int, official=int)  # both re-checked on use
+NOMINATE_CONFIRM = Payload("nom:ok", course=int, official=int)
+NOMINATE_CANCEL = Payload("nom:cancel")
+# On the official's notice: models/courses/nominations.answer_buttons writes these values.
+NOMINATION_ACCEPT = Payload("nom:yes", id=int)
+NOMINATION_DECLINE = Payload("nom:no", id=int)
+NOMINATION_REASON = Payload("nom:why", id=int, reason=("busy", "ill", "done", "other"))

@@ -96,6 +96,15 @@ class Registration(Base):
     certificate_no: Mapped[str | None] = mapped_column(String(60))
     training_record_id: Mapped[int | None] = mapped_column(ForeignKey("training_records.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # --- nominations (#16.2): models/courses/nominations.py ---
+    source: Mapped[str] = mapped_column(String(10), default="self", server_default="self")
+    nominated_by_official_id: Mapped[int | None] = mapped_column(ForeignKey("officials.id"))
+    nominated_at: Mapped[datetime | None]
+    quota_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    answer: Mapped[str | None] = mapped_column(String(10))
+    answered_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(String(300))
+    answer_reminded_at: Mapped[datetime | None]
 
 
 class Outcome(StrEnum):
