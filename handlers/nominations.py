@@ -113,13 +113,13 @@ async def on_nominate_course(ctx: Context, values: Values) -> list[Reply]:
         Reply(
             addressed(
                 _(
-                    "📝 Course {code} · {title}. Quota of {unit}: {left} of {seats} seats"
+                    "📝 Course {code} · {course}. Quota of {unit}: {left} of {seats} seats"
                     " left.\nWhom should the unit nominate? {Title} can type part of the"
                     " name (with or without diacritics) or the employee code."
                 ),
                 ctx.official,
                 code=course.code,
-                title=course.title,
+                course=course.title,
                 unit=quota.unit.name,
                 left=format_number(quota.left),
                 seats=format_number(quota.seats),
