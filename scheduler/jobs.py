@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.courses.nominations import plan_answer_reminders
 from models.notices.bundling import bundle_pending
 from models.notices.digest import DigestSettings, DigestStats, plan_unit_digests
 from models.notices.planning import (
@@ -51,7 +52,13 @@ async def plan_courses(
 ) -> PlanStats:
     async with transaction() as session:
         stats = await plan_course_notices(session, now=now, settings=settings)
+        # Nominations not yet answered, near the deadline: one reminder each (#16.2).
+        reminded = await plan_answer_reminders(
+            session, today=now.astimezone(settings.tz).date(), now=now
+        )
         await bundle_pending(session, now=now, tz=settings.tz)
+    if reminded:
+        log.info("nomination reminders planned: %d", reminded)
     if stats.planned:
         log.info("course notices planned: %s", dict(stats.by_kind))
     return stats

@@ -5,7 +5,8 @@ under concurrent nominations (SQLite over several engines, and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -15,8 +16,10 @@ from models.courses import nominations, registrations
 from models.courses.nominations import AnswerOutcome, NominationOutcome
 from models.courses.registrations import Registration, RegStatus
 from models.notices.outbox import Notice
+from models.notices.planning import PlanningSettings
 from models.org import admins
 from models.org.officials import Official
+from scheduler.jobs import plan_courses
 from tests.nomination_world import NOW, TODAY, NominationWorld, build
 
 
@@ -272,7 +275,15 @@ async def test_one_reminder_near_the_deadline_then_the_nomination_stays(db: Data
         async with db.transaction() as session:
             queued = await nominations.plan_answer_reminders(session, today=day, now=NOW)
         assert queued == expected, day
-    [reminder] = await _notices(w, nominations.NOMINATION_REMINDER)
+    # The scheduler's course job plans it too, and never twice.
+    async with db.transaction() as session:
+        (await session.get(Registration, reg.id)).answer_reminded_at = None  # type: ignore[union-attr]
+    settings = PlanningSettings(tz=ZoneInfo("Asia/Ho_Chi_Minh"))
+    on_deadline = datetime.combine(deadline, time(3, 0), UTC)
+    for _ in range(2):
+        await plan_courses(db.transaction, now=on_deadline, settings=settings)
+    assert len(await _notices(w, nominations.NOMINATION_REMINDER)) == 2
+    reminder = (await _notices(w, nominations.NOMINATION_REMINDER))[0]
     assert "chưa trả lời" in reminder.text and reminder.choices is not None
     async with db.transaction() as session:
         row = await session.get(Registration, reg.id)

@@ -7,6 +7,7 @@ change nothing; "Khóa học của tôi" shows the nomination and its answer."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -141,8 +142,8 @@ async def test_a_forged_answer_button_and_a_stale_one_change_nothing(
         await answer(
             fake,
             SINH,
-            lambda v=forged: fake.push_callback(SINH, last, v),
-            saying(STALE),  # type: ignore[misc]
+            partial(fake.push_callback, SINH, last, forged),
+            saying(STALE),
         )
     after = await registration(db, world, "nhung")
     assert (after.status, after.answer) == (RegStatus.CONFIRMED, nominations.PENDING)
