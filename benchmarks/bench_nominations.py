@@ -110,9 +110,7 @@ def main() -> None:
         (small, nominate_small, register_small),
         (large, nominate_large, register_large),
     ):
-        print(
-            f"{size:>5} nominations: {nom * 1000:.2f} ms each; register {reg * 1000:.2f} ms"
-        )
+        print(f"{size:>5} nominations: {nom * 1000:.2f} ms each; register {reg * 1000:.2f} ms")
     growth = nominate_large / nominate_small
     versus = nominate_large / register_large
     print(f"per-nomination cost at {large} / at {small}: {growth:.2f}x")

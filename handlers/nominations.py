@@ -73,7 +73,7 @@ async def on_nominate_menu(ctx: Context, _values: Values) -> list[Reply]:
     choices = [
         Choice(
             shorten(
-                _("{code} · {title} · {left}/{seats} seats left").format(
+                _("{code} · {left}/{seats} seats left · {title}").format(
                     code=course.code,
                     title=course.title,
                     left=format_number(quota.left),
