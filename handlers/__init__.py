@@ -23,6 +23,7 @@ from handlers import (
     rollout,
     start,
     unreached,
+    year_report,
 )
 from handlers.router import Router, compose
 
@@ -45,6 +46,8 @@ ROUTERS: tuple[Router, ...] = (
     reminders.router,
     start.router,
     unreached.router,
+    # --- year-end report (#16.6) ---
+    year_report.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -225,3 +225,7 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- year-end report (#16.6) ---
+YEAR_REPORT_MENU = Payload("yr:menu")  # on /baocao: "Báo cáo năm", then the year chooser
+YEAR_REPORT = Payload("yr", year=int)  # checked against today and the admin's scope
