@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, case, distinct, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -164,6 +164,15 @@ async def year_report(
 
     grand = Figures()
     if scope.units:
+        units = (
+            await session.execute(select(OrgUnit.id, OrgUnit.level).where(_in_scope(scope)))
+        ).all()
+        present = {level for _id, level in units}
+        # The whole tree needs no filter; a subtree is a short list of unit ids, which
+        # lets the database start from those units' officials instead of a year's records.
+        everywhere = len(units) == await session.scalar(select(func.count()).select_from(OrgUnit))
+        ids = None if everywhere else [unit_id for unit_id, _level in units]
+        of_officials = true() if ids is None else Official.unit_id.in_(ids)
         leader = case((Official.leadership_tier.is_(None), 0), else_=1)
         rows = await session.execute(
             select(
@@ -176,7 +185,7 @@ async def year_report(
             )
             .join(Official, Official.id == TrainingRecord.official_id)
             .join(OrgUnit, OrgUnit.id == Official.unit_id)
-            .where(TrainingRecord.completed_on.between(first, last), _in_scope(scope))
+            .where(TrainingRecord.completed_on.between(first, last), of_officials)
             .group_by(TrainingRecord.kind, OrgUnit.level, leader)
         )
         # Levels and leadership split people into disjoint groups, so sums are distinct
@@ -196,16 +205,16 @@ async def year_report(
         people_rows = await session.execute(
             select(leader, func.count(distinct(TrainingRecord.official_id)))
             .join(Official, Official.id == TrainingRecord.official_id)
-            .join(OrgUnit, OrgUnit.id == Official.unit_id)
-            .where(TrainingRecord.completed_on.between(first, last), _in_scope(scope))
+            .where(TrainingRecord.completed_on.between(first, last), of_officials)
             .group_by(leader)
         )
         for is_leader, people in people_rows:
             grand.officials += people
             if is_leader:
                 grand.leader_officials += people
-        await _add_courses(session, scope, first, last, as_of, cell, grand)
-        await _add_quotas(session, scope, first, last, cell, grand)
+        await _add_courses(session, scope, present, first, last, as_of, cell, grand)
+        of_units = true() if ids is None else CourseQuota.unit_id.in_(ids)
+        await _add_quotas(session, of_units, first, last, cell, grand)
 
     kinds = _ordered(catalogue, totals)
     return YearReport(
@@ -235,6 +244,7 @@ async def year_report(
 async def _add_courses(
     session: AsyncSession,
     scope: Scope,
+    present: set[str],
     first: date,
     last: date,
     as_of: date,
@@ -254,7 +264,6 @@ async def _add_courses(
         .outerjoin(eligible, eligible.id == Course.eligible_unit_id)
         .where(Course.starts_on.between(first, last))
     )
-    present = set(await session.scalars(select(OrgUnit.level).where(_in_scope(scope)).distinct()))
     for kind, capacity, status, starts_on, levels, path in rows:
         # Open to the scope: anyone, a unit inside it, or a unit above it; and, when the
         # course names levels, one the scope's units have.
@@ -276,7 +285,7 @@ async def _add_courses(
 
 async def _add_quotas(
     session: AsyncSession,
-    scope: Scope,
+    of_units: ColumnElement[bool],
     first: date,
     last: date,
     cell: Callable[[str, str | None], Figures],
@@ -286,7 +295,7 @@ async def _add_quotas(
         select(Course.kind, OrgUnit.level, func.sum(CourseQuota.seats))
         .join(Course, Course.id == CourseQuota.course_id)
         .join(OrgUnit, OrgUnit.id == CourseQuota.unit_id)
-        .where(Course.starts_on.between(first, last), _in_scope(scope))
+        .where(Course.starts_on.between(first, last), of_units)
         .group_by(Course.kind, OrgUnit.level)
     )
     for kind, level, seats in rows:
