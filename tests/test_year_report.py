@@ -35,6 +35,7 @@ from models.exports.year_report_template import (
 )
 from models.org import admins
 from models.org.admins import Scope
+from models.org.officials import Official
 from models.org.units import OrgUnit, add_unit
 from models.plan.quotas import CourseQuota
 from models.privacy.reads import READ
@@ -369,8 +370,18 @@ async def _audits(db: Database, action: str) -> list[AuditEntry]:
         )
 
 
-async def test_from_baocao_the_year_chooser_and_the_workbook(db: Database, world: dict) -> None:
+async def test_from_baocao_the_year_chooser_and_the_workbook(
+    db: Database, world: dict, channel: str
+) -> None:
+    if channel != "telegram":
+        async with db.transaction() as session:
+            official = await session.scalar(
+                select(Official).where(Official.employee_code == "DB000006")
+            )
+            assert official is not None
+            await link(session, official, "9006", channel=channel)
     ha = person(db, "9006")
+    ha.channel = channel
     await ha.say("/baocao")
     assert "📅 Báo cáo năm" in ha.choices
     text = await ha.press_label("Báo cáo năm")
@@ -387,7 +398,7 @@ async def test_from_baocao_the_year_chooser_and_the_workbook(db: Database, world
     assert file.mime_type == XLSX and file.file_name == "bao-cao-nam-T11-2026.xlsx"
     assert _sheet(file.content)[1][0] == "Tỉnh Điện Biên"
     (entry,) = await _audits(db, "report.year")
-    assert entry.actor == "telegram:9006 (DB000006)" and entry.affected == 3
+    assert entry.actor == f"{channel}:9006 (DB000006)" and entry.affected == 3
     assert entry.subject == "T11:2026"
     reads = [e.detail for e in await _audits(db, READ)]
     assert {k: reads[-1][k] for k in ("kind", "scope", "people")} == {
