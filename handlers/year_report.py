@@ -53,13 +53,13 @@ async def on_year(ctx: Context, values: Values) -> list[Reply]:
     try:
         template = load_template(ctx.settings.year_report_template)
     except TemplateError as exc:  # the file changed after the start, which checked it
-        log.error("%s", exc)
+        log.error("%s", exc)  # the server's path stays out of the chat
         return [
             Reply(
                 _(
                     "The year-end report's template has an error, so no report was made. "
-                    "Please tell the system administrator: {error}"
-                ).format(error=exc)
+                    "Please tell the system administrator; the details are in the bot's log."
+                )
             )
         ]
     assert ctx.official is not None
