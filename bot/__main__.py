@@ -22,6 +22,8 @@ python -m bot link-codes UNIT_CODE [--out DIR]
 python -m bot template KIND [--out FILE]
 python -m bot export registrations COURSE_CODE [--out FILE]
                                       a course's registrations (whole province) as .xlsx
+python -m bot report year YEAR [--unit UNIT_CODE] [--out FILE]
+                                      the year-end report (whole province, or a unit's subtree)
 python -m bot notices preview         what planning would send now, per channel (ZNS cost)
 
 Migrations: only `db upgrade` migrates (under a database lock), and the demo commands, which
@@ -609,6 +611,67 @@ WEEKDAY_LABELS = (
 )
 
 
+async def report_year(
+    settings: Settings, year: int, out: Path | None, unit_code: str | None = None
+) -> int:
+    """`troly report year YEAR`: the year-end report as .xlsx, audited as actor "cli"."""
+    from models.exports.registrations import whole_province
+    from models.exports.year_report import record_year_report, year_report, year_report_workbook
+    from models.exports.year_report_template import TemplateError, load_template
+    from models.org.admins import Scope
+    from models.org.units import by_code
+
+    try:
+        template = load_template(settings.year_report_template)
+    except TemplateError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.timezone).date()
+    if not 2000 <= year <= today.year:
+        print(
+            _("The year must be between 2000 and {year}.").format(year=today.year),
+            file=sys.stderr,
+        )
+        return 2
+    db = await open_database(settings)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                if unit_code:
+                    unit = await by_code(session, unit_code.strip())
+                    if unit is None:
+                        print(
+                            _("No unit has the code “{code}”.").format(code=unit_code),
+                            file=sys.stderr,
+                        )
+                        return 1
+                    scope = Scope((unit,))
+                else:
+                    scope = await whole_province(session)
+                report = await year_report(session, year=year, scope=scope, today=today)
+                record_year_report(session, report, scope, actor="cli", at=now)
+                content = year_report_workbook(report, template, made_on=today)
+            stamp = scope.widest.code if scope.widest else "all"
+            path = out or Path(f"bao-cao-nam-{stamp}-{year}.xlsx")
+            path.write_bytes(content)
+            print(
+                _(
+                    "Year-end report {year}: {n} completions, {leaders} by leaders and "
+                    "managers, {classes} classes held. Written to {path}."
+                ).format(
+                    year=year,
+                    n=format_number(report.total.completions),
+                    leaders=format_number(report.total.leader_completions),
+                    classes=format_number(report.total.classes),
+                    path=path,
+                )
+            )
+            return 0
+    finally:
+        await db.dispose()
+
+
 def holidays_listing(window: SendWindow, year: int) -> str:
     """The year's non-sending days as the operator checks them against the announcements."""
     lines = [_("Days without non-urgent notices in {year}:").format(year=year)]
@@ -675,6 +738,11 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("what", choices=["registrations"])
     ex.add_argument("course_code")
     ex.add_argument("--out", type=Path, help="file to write (default dang-ky-CODE.xlsx)")
+    rp = sub.add_parser("report", help="reports as .xlsx")
+    rp.add_argument("what", choices=["year"])
+    rp.add_argument("year", type=int)
+    rp.add_argument("--unit", help="a unit's code: its subtree only (default: whole province)")
+    rp.add_argument("--out", type=Path, help="file to write (default bao-cao-nam-UNIT-YEAR.xlsx)")
     nt = sub.add_parser("notices", help="the outbox")
     nt.add_argument("action", choices=["preview"])
     return p
@@ -783,6 +851,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(zalo_oa_command(settings, args))
         if args.command == "export":
             return asyncio.run(export_registrations(settings, args.course_code, args.out))
+        if args.command == "report":
+            return asyncio.run(report_year(settings, args.year, args.out, args.unit))
         if args.command == "notices":
             from bot import notices_preview
 

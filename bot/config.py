@@ -82,6 +82,39 @@ def province_file(env: Mapping[str, str]) -> Path | None:
     return path
 
 
+def year_report_template(env: Mapping[str, str]) -> Path | None:
+    """The year-end report's layout (models/exports/year_report_template.py): the
+    YEAR_REPORT_TEMPLATE setting, else `year_report_template:` in PROVINCE_FILE (relative
+    to that file), else None for the repository's default. Checked here, so a wrong file
+    stops the start with one line instead of failing the first report."""
+    from models.exports.year_report_template import TemplateError, load_template
+
+    raw = (env.get("YEAR_REPORT_TEMPLATE") or "").strip()
+    where = "YEAR_REPORT_TEMPLATE"
+    path = Path(raw) if raw else None
+    province = province_file(env) if path is None else None
+    if province is not None:
+        try:
+            document = yaml.safe_load(province.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"PROVINCE_FILE: {province}: {exc}") from exc
+        named = document.get("year_report_template") if isinstance(document, dict) else None
+        if named is not None:
+            if not isinstance(named, str) or not named.strip():
+                raise ConfigError(f"PROVINCE_FILE: {province}: year_report_template: a file name")
+            path = province.parent / named.strip()
+            where = f"PROVINCE_FILE: {province}: year_report_template"
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ConfigError(f"{where}: no such file {str(path)!r}")
+    try:
+        load_template(path)
+    except TemplateError as exc:
+        raise ConfigError(str(exc)) from exc
+    return path
+
+
 def database_url(raw: str | None) -> str:
     """Accept the URLs operators write and pick the async driver ourselves."""
     url = (raw or DEFAULT_DATABASE_URL).strip()
@@ -244,6 +277,9 @@ class Settings:
     # The province's file (PROVINCE_FILE; docs/requirements.md): composed with the national
     # rules. None: national rules only, and the province's targets read "chưa có dữ liệu".
     province_file: Path | None = None
+    # The year-end report's columns (YEAR_REPORT_TEMPLATE or the province file); None: the
+    # repository's default layout.
+    year_report_template: Path | None = None
     ops: OpsSettings = field(default_factory=lambda: OpsSettings())
     pool: PoolSettings = field(default_factory=lambda: PoolSettings())
     # ZNS (docs/zalo-oa.md "ZNS"): off unless ZNS_ENABLED; the fixed token only without the OA
@@ -305,6 +341,7 @@ class Settings:
             privacy=privacy_settings(env),
             startup_retry=startup_retry(env),
             province_file=province_file(env),
+            year_report_template=year_report_template(env),
             ops=ops_settings(env),
             pool=pool_settings(env),
             zalo_oa=zalo_oa_settings(env),

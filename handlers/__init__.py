@@ -24,6 +24,7 @@ from handlers import (
     rollout,
     start,
     unreached,
+    year_report,
 )
 from handlers.router import Router, compose
 
@@ -47,6 +48,8 @@ ROUTERS: tuple[Router, ...] = (
     start.router,
     unreached.router,
     nominations.router,  # --- nominations (#16.2) ---
+    # --- year-end report (#16.6) ---
+    year_report.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

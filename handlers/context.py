@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,8 @@ class HandlerSettings(Protocol):
     def zns(self) -> ZnsSettings: ...
     @property
     def oa_caps(self) -> OaCaps: ...
+    @property
+    def year_report_template(self) -> Path | None: ...
 
 
 @dataclass

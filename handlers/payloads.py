@@ -236,3 +236,6 @@ NOMINATE_CANCEL = Payload("nom:cancel")
 NOMINATION_ACCEPT = Payload("nom:yes", id=int)
 NOMINATION_DECLINE = Payload("nom:no", id=int)
 NOMINATION_REASON = Payload("nom:why", id=int, reason=("busy", "ill", "done", "other"))
+# --- year-end report (#16.6) ---
+YEAR_REPORT_MENU = Payload("yr:menu")  # on /baocao: "Báo cáo năm", then the year chooser
+YEAR_REPORT = Payload("yr", year=int)  # checked against today and the admin's scope

@@ -6,7 +6,7 @@ from __future__ import annotations
 from handlers.admin_access import actor_of, admin_scope, audit_read, denied
 from handlers.common import stale_reply
 from handlers.context import Context
-from handlers.payloads import REPORT_YEAR, Values
+from handlers.payloads import REPORT_YEAR, YEAR_REPORT_MENU, Values
 from handlers.router import Router
 from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_date, format_number, ngettext
@@ -113,7 +113,10 @@ async def _report(ctx: Context, picked: str) -> list[Reply]:
     return [
         Reply(
             "\n".join(lines),
-            choices=(Choice(_("Year {year}").format(year=other), REPORT_YEAR.pack(year=other)),),
+            choices=(
+                Choice(_("Year {year}").format(year=other), REPORT_YEAR.pack(year=other)),
+                Choice(_("📅 Year-end report"), YEAR_REPORT_MENU.pack()),
+            ),
             attachments=attachments,
         )
     ]

@@ -17,8 +17,9 @@ from typing import Any
 from models.requirements.parser import read_document
 
 NATIONAL_FILE = Path(__file__).resolve().parent / "data" / "national.yaml"
-# Read by the send window (bot/config.py), not part of the catalogue.
-NOT_CATALOGUE = ("holidays",)
+# Read by bot/config.py (the send window; the year report's layout), not part of the
+# catalogue.
+NOT_CATALOGUE = ("holidays", "year_report_template")
 # What a province file may hold; anything else is reported by the catalogue's own checks.
 PROVINCE_KEYS = (
     *NOT_CATALOGUE,
