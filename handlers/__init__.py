@@ -9,6 +9,7 @@ from handlers import (
     admin,
     admin_export,
     admin_files,
+    attendance,
     broadcast,
     courses,
     digest,
@@ -45,6 +46,8 @@ ROUTERS: tuple[Router, ...] = (
     reminders.router,
     start.router,
     unreached.router,
+    # --- attendance (#16.3) ---
+    attendance.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

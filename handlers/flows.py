@@ -73,3 +73,11 @@ class Flow:
 # (bot.dispatch.Dispatcher.expects_file, issue #11 point 4).
 IMPORT_UPLOAD = Flow("admin_import", steps=("file",))
 AWAITING_FILE = IMPORT_UPLOAD.step("file")
+
+# --- attendance (#16.3) ---
+# "🧾 Điểm danh" in "Khóa học của tôi": the next text is the session's code.
+CHECKING_IN = Flow("check_in", steps=("code",), free_text=("code",))
+AWAITING_CHECK_IN_CODE = CHECKING_IN.step("code")
+# "Vắng có lý do" → "Lý do khác": the next text is the reason.
+EXCUSING = Flow("excuse", steps=("note",), free_text=("note",))
+AWAITING_EXCUSE_NOTE = EXCUSING.step("note")

@@ -225,3 +225,14 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- attendance (#16.3): handlers/attendance.py; a day is yyyymmdd ---
+ATTENDANCE_MENU = Payload("att:menu")
+ATTENDANCE_CODE = Payload("att:code", id=int)  # the organiser's code screen; "🔄 Mã mới"
+ATTENDANCE_ROSTER = Payload("att:roster", id=int)
+ATTENDANCE_CLOSE = Payload("att:close", id=int)
+ATTENDANCE_CLOSE_CONFIRMED = Payload("att:close", id=int, confirm=("y",))
+CHECK_IN_ASK = Payload("ci:ask")
+EXCUSE_ASK = Payload("exc", id=int)
+EXCUSE_DAY = Payload("exc", id=int, day=int)
+EXCUSE_REASON = Payload("exc", id=int, day=int, reason=("sick", "work", "family", "other"))
