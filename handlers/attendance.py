@@ -82,9 +82,7 @@ def _reason_label(reason: str) -> str:
 
 
 async def _organised(ctx: Context, course_id: int) -> tuple[Scope, Course] | None:
-    """The course, when the sender organises it; None otherwise (logged by admin_scope)."""
-    if await admin_scope(ctx, "attendance") is None:
-        return None
+    """The course, when the sender (an admin: checked first) organises it."""
     assert ctx.official is not None
     course = await get_course(ctx.session, course_id)
     if course is None:
@@ -130,6 +128,8 @@ async def on_menu(ctx: Context, _values: Values) -> list[Reply]:
 
 @router.choice(ATTENDANCE_CODE, needs_link=True)
 async def on_code(ctx: Context, values: Values) -> list[Reply]:
+    if await admin_scope(ctx, "attendance") is None:
+        return denied(ctx)
     found = await _organised(ctx, values.number("id"))
     if found is None:
         return stale_reply(ctx)
@@ -184,6 +184,8 @@ async def on_code(ctx: Context, values: Values) -> list[Reply]:
 
 @router.choice(ATTENDANCE_ROSTER, needs_link=True)
 async def on_roster(ctx: Context, values: Values) -> list[Reply]:
+    if await admin_scope(ctx, "attendance") is None:
+        return denied(ctx)
     found = await _organised(ctx, values.number("id"))
     if found is None:
         return stale_reply(ctx)
@@ -241,6 +243,8 @@ def _closed_text(ctx: Context, completed: int, absent: int) -> str:
 
 @router.choice(ATTENDANCE_CLOSE, ATTENDANCE_CLOSE_CONFIRMED, needs_link=True)
 async def on_close(ctx: Context, values: Values) -> list[Reply]:
+    if await admin_scope(ctx, "attendance") is None:
+        return denied(ctx)
     found = await _organised(ctx, values.number("id"))
     if found is None:
         return stale_reply(ctx)
