@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from locales.collation import name_key
 from models import audit
 from models.base import Base, utcnow
 from models.courses.catalogue import Course, CourseStatus
@@ -523,7 +524,7 @@ async def roster(session: AsyncSession, course_id: int) -> Roster | None:
         select(Registration, Official)
         .join(Official, Official.id == Registration.official_id)
         .where(Registration.course_id == course_id, Registration.status.in_(_ON_ROSTER))
-        .order_by(Official.full_name, Official.employee_code)
+        .order_by(Official.employee_code)
     )
     marks = await session.scalars(
         select(AttendanceMark)
@@ -546,7 +547,7 @@ async def roster(session: AsyncSession, course_id: int) -> Roster | None:
             tuple(present.get(official.id, ())),
             tuple(excused.get(official.id, ())),
         )
-        for reg, official in rows.unique()
+        for reg, official in sorted(rows.unique(), key=lambda row: name_key(row[1].full_name))
     )
     closure = await session.get(RosterClosure, course_id)
     return Roster(course, tuple(sessions_of(course)), lines, closure)
@@ -597,13 +598,20 @@ async def close_roster(
         return CloseResult(Close.NOT_OVER)
     current = await roster(session, course_id)
     assert current is not None
+    seats = {
+        r.official_id: r
+        for r in await session.scalars(
+            select(Registration)
+            .where(Registration.course_id == course_id, Registration.status == RegStatus.CONFIRMED)
+            .execution_options(populate_existing=True)
+        )
+    }
     completed = absent = 0
     records: list[int] = []
     for line in current.lines:
-        if line.status != RegStatus.CONFIRMED:
+        reg = seats.get(line.official.id)
+        if reg is None:
             continue  # a result an import already gave stays as it is
-        reg = await registration_of(session, course_id, line.official.id)
-        assert reg is not None
         if line.attended_all(current.sessions):
             completed += 1
             status = RegStatus.COMPLETED
