@@ -19,7 +19,7 @@ from bot.channels.telegram import build_application
 from bot.config import Settings
 from bot.db import Database
 from models.audit import AuditEntry
-from models.courses import attendance
+from models.courses import attendance, registrations
 from models.courses.attendance import (
     ALPHABET,
     AttendanceMark,
@@ -33,7 +33,7 @@ from models.courses.registrations import Registration, RegStatus
 from models.org import admins
 from models.org.officials import Official
 from models.requirements.training_records import TrainingRecord
-from tests.courses_world import World, build_world, link, make_course, register
+from tests.courses_world import NOW, TODAY, World, build_world, link, make_course, register
 from tests.factories import make_official
 from tests.fake_bot_api import FakeBotApi
 from tests.test_telegram_e2e import settings_for
@@ -460,3 +460,25 @@ async def test_qr_photo_and_check_in_over_telegram(
     fake.push_text(an_chat, f"/start ci_{world.courses['law'].id}_{code}")
     sent = await fake.wait_sent(an_chat, 1)
     assert (sent[0].text or "").startswith("✅ Anh đã điểm danh khóa K-2026-03")
+
+
+async def test_check_in_by_typing_on_zalo(db: Database) -> None:
+    """Zalo has no QR deep link into the chat: the code is typed, after "Điểm danh" (a
+    numbered choice) or after /diemdanh."""
+    world = await build_world(db, channel="zalo")
+    async with db.transaction() as session:
+        an_official = await session.get(Official, world.people["an"].id)
+        assert an_official is not None
+        seat = await registrations.register(
+            session, world.courses["law"].id, an_official, today=TODAY, now=NOW
+        )
+        assert seat.outcome is registrations.Outcome.CONFIRMED
+    world.clock.now = CLASS_TIME
+    an = world.person("an")
+    await an.say("/cuatoi")
+    await an.press_label("Điểm danh")
+    text = await an.say(code_now(world))
+    assert text.startswith("✅ Anh đã điểm danh khóa K-2026-03, buổi học ngày 08/12/2026")
+    assert await marks(db) == [
+        (world.people["an"].id, DAYS[0], "present", None, world.people["an"].id)
+    ]
