@@ -20,13 +20,13 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, update
 
+from bot.config import Settings
 from bot.db import Database, upgrade
 from models.courses import attendance
 from models.courses.attendance import AttendanceSettings, RosterClosure
@@ -37,7 +37,7 @@ from models.org.officials import Official
 from models.requirements.store import ensure_default_catalogue
 from tests.factories import make_official, small_province
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TZ = Settings().timezone
 DAY = date(2026, 12, 8)
 AT = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
 SETTINGS = AttendanceSettings(tz=TZ, secret=b"bench" * 8, max_failures=10**9)

@@ -134,14 +134,19 @@ def _public_holidays(year: int) -> frozenset[date]:
 
 def sessions_of(course: Course) -> list[date]:
     """The course's teaching days, in order."""
+    return list(_teaching_days(course.starts_on, course.ends_on))
+
+
+@cache
+def _teaching_days(first: date, last: date) -> tuple[date, ...]:
     days: list[date] = []
-    day = course.starts_on
-    while day <= course.ends_on:
-        edge = day in (course.starts_on, course.ends_on)
+    day = first
+    while day <= last:
+        edge = day in (first, last)
         if edge or (day.weekday() < 5 and day not in _public_holidays(day.year)):
             days.append(day)
         day += timedelta(days=1)
-    return days
+    return tuple(days)
 
 
 def _slot(now: datetime, settings: AttendanceSettings) -> tuple[date, int]:
@@ -232,15 +237,18 @@ class CheckInResult:
     until: datetime | None = None
 
 
-async def _running_today(session: AsyncSession, today: date) -> list[Course]:
-    rows = await session.scalars(
-        select(Course).where(
-            Course.starts_on <= today,
-            Course.ends_on >= today,
-            Course.status != CourseStatus.CANCELLED,
-        )
+async def _meeting_today(session: AsyncSession, today: date, course_id: int | None) -> list[int]:
+    """Ids of the courses with a session today: columns only, no Course objects, since a
+    busy day of a province has hundreds and the code matches one at most."""
+    query = select(Course.id, Course.starts_on, Course.ends_on).where(
+        Course.starts_on <= today,
+        Course.ends_on >= today,
+        Course.status != CourseStatus.CANCELLED,
     )
-    return [c for c in rows.unique() if today in sessions_of(c)]
+    if course_id is not None:
+        query = query.where(Course.id == course_id)
+    rows = await session.execute(query)
+    return [r.id for r in rows if today in _teaching_days(r.starts_on, r.ends_on)]
 
 
 async def _blocked_until(
@@ -279,15 +287,9 @@ async def check_in(
     if normal is None:
         return CheckInResult(CheckIn.MALFORMED)
     today = now.astimezone(settings.tz).date()
-    courses = await _running_today(session, today)
-    match = next(
-        (
-            c
-            for c in courses
-            if (course_id is None or c.id == course_id) and normal in _accepted(c.id, now, settings)
-        ),
-        None,
-    )
+    meeting = await _meeting_today(session, today, course_id)
+    found = next((c for c in meeting if normal in _accepted(c, now, settings)), None)
+    match = await session.get(Course, found) if found is not None else None
     if match is None:
         session.add(CheckInFailure(official_id=official.id, at=now))
         await session.flush()
