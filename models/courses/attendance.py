@@ -19,8 +19,9 @@ Closing. Completion follows Thông tư 01/2018/TT-BNV as the domain note records
 (../shared/docs/domain/training-rules.md §9: a certificate only for full attendance [V];
 the circular is marked "partly obsolete" in §1, and whether this provision still holds
 under Nghị định 171/2025 is not verified): an official present at every session is
-"completed"; anyone else, an excused absence included, is "absent". An excused absence is kept (who marked it, why) so HR can see it and
-offer the next course, but it is not attendance. Completions become training records by
+"completed"; anyone else, an excused absence included, is "absent". An excused absence
+is kept (who marked it, why) so HR can see it and offer the next course, but it is not
+attendance. Completions become training records by
 the attendance import's own writer (models/imports/attendance.write_result), so a later
 file for the same course changes the same records. Closing twice changes nothing.
 """
