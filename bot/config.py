@@ -8,6 +8,8 @@ dataclasses they define (PlanningSettings, DigestSettings, SendWindow), built he
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +23,7 @@ import yaml
 
 from locales.i18n import SUPPORTED_LOCALES
 from models.chat.link_codes import FailureBudget
+from models.courses.attendance import AttendanceSettings
 from models.notices import outbox as notice_kinds
 from models.notices.digest import WEEKDAY_NAMES, WEEKDAYS, DigestSettings
 from models.notices.oa_window import OaCaps
@@ -287,6 +290,10 @@ class Settings:
     zns_access_token: str | None = None
     # The Zalo OA's free-reply window and broadcast caps (docs/zalo-oa.md "OA window and caps")
     oa_caps: OaCaps = field(default_factory=OaCaps)
+    # Check-in codes (#16.3): the HMAC secret and the code's slot (attendance_settings)
+    attendance: AttendanceSettings = field(
+        default_factory=lambda: AttendanceSettings(tz=DEFAULT_TZ)
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -348,6 +355,7 @@ class Settings:
             zns=zns_settings(env),
             zns_access_token=env.get("ZNS_ACCESS_TOKEN") or None,
             oa_caps=oa_caps(env),
+            attendance=attendance_settings(env, tz),
             **zalo,
             **reminders,
         )
@@ -470,6 +478,21 @@ def link_code_settings(env: Mapping[str, str], tz: ZoneInfo) -> LinkCodeSettings
     return LinkCodeSettings(pepper=secret.encode(), budget=budget)
 
 
+def attendance_settings(env: Mapping[str, str], tz: ZoneInfo) -> AttendanceSettings:
+    """ATTENDANCE_CODE_SECRET, ATTENDANCE_CODE_MINUTES, ATTENDANCE_MAX_WRONG_CODES."""
+    secret = env.get("ATTENDANCE_CODE_SECRET", "").encode()
+    if not secret:
+        # One secret fewer to manage: derived from the link-code pepper, never equal to it.
+        link = env.get("LINK_CODE_SECRET", "").encode()
+        secret = hmac.new(link, b"attendance-codes", hashlib.sha256).hexdigest().encode()
+    try:
+        minutes = _int(env, "ATTENDANCE_CODE_MINUTES", 10, 1, 120)
+        failures = _int(env, "ATTENDANCE_MAX_WRONG_CODES", 5, 1, 100)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return AttendanceSettings(tz=tz, secret=secret, slot_minutes=minutes, max_failures=failures)
+
+
 def startup_retry(env: Mapping[str, str]) -> StartupRetry:
     try:
         first = float(env.get("STARTUP_RETRY_FIRST_SECONDS", "1"))
@@ -510,6 +533,7 @@ SECRET_SETTINGS: tuple[Callable[[Settings], str | bytes | None], ...] = (
     lambda s: s.link_codes.pepper,
     lambda s: database_password(s.database_url),
     lambda s: s.ops.log_chat_key,
+    lambda s: s.attendance.secret,
 )
 
 

@@ -9,6 +9,7 @@ from handlers import (
     admin,
     admin_export,
     admin_files,
+    attendance,
     broadcast,
     courses,
     digest,
@@ -50,6 +51,8 @@ ROUTERS: tuple[Router, ...] = (
     nominations.router,  # --- nominations (#16.2) ---
     # --- year-end report (#16.6) ---
     year_report.router,
+    # --- attendance (#16.3) ---
+    attendance.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -13,6 +13,7 @@ from handlers.payloads import (
     ADMIN_NOMINATE,
     ADMIN_REISSUE,
     ADMIN_UNLINKED,
+    ATTENDANCE_MENU,  # attendance (#16.3)
     EXPORT_ASK,
     GRANT,
     TEMPLATE_ASK,
@@ -52,6 +53,8 @@ async def on_admin(ctx: Context) -> list[Reply]:
         Choice(_("🔁 New link code for one official"), ADMIN_REISSUE.pack()),
         Choice(_("👥 Not linked yet"), ADMIN_UNLINKED.pack()),
         Choice(_("📝 Nominate for a course"), ADMIN_NOMINATE.pack()),  # nominations (#16.2)
+        # --- attendance (#16.3) ---
+        Choice(_("🧾 Attendance"), ATTENDANCE_MENU.pack()),
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))

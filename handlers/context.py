@@ -15,6 +15,7 @@ from handlers.types import Incoming
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
 from models.chat.link_codes import FailureBudget
+from models.courses.attendance import AttendanceSettings
 from models.notices.digest import DigestSettings
 from models.notices.oa_window import OaCaps
 from models.notices.planning import PlanningSettings
@@ -64,6 +65,8 @@ class HandlerSettings(Protocol):
     def oa_caps(self) -> OaCaps: ...
     @property
     def year_report_template(self) -> Path | None: ...
+    @property
+    def attendance(self) -> AttendanceSettings: ...
 
 
 @dataclass

@@ -81,3 +81,10 @@ NOMINATE_SEARCH = NOMINATING.step("search")
 # The nominee chose "Khác" and types the reason; the registration id is in the data.
 DECLINING = Flow("nomination_decline", steps=("reason",), free_text=("reason",))
 DECLINE_REASON = DECLINING.step("reason")
+# --- attendance (#16.3) ---
+# "🧾 Điểm danh" in "Khóa học của tôi": the next text is the session's code.
+CHECKING_IN = Flow("check_in", steps=("code",), free_text=("code",))
+AWAITING_CHECK_IN_CODE = CHECKING_IN.step("code")
+# "Vắng có lý do" → "Lý do khác": the next text is the reason.
+EXCUSING = Flow("excuse", steps=("note",), free_text=("note",))
+AWAITING_EXCUSE_NOTE = EXCUSING.step("note")

@@ -15,12 +15,14 @@ from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
 from handlers.course_texts import ineligible_text, window_text
 from handlers.flows import Flow
-from handlers.payloads import (
+from handlers.payloads import (  # attendance (#16.3)
+    CHECK_IN_ASK,
     COURSE_CALENDAR,
     COURSE_CARD,
     COURSE_PAGE,
     NOMINATION_ACCEPT,
     NOMINATION_DECLINE,
+    EXCUSE_ASK,
     REGISTER,
     REGISTER_CONFIRMED,
     UNREGISTER,
@@ -444,6 +446,18 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                     _("❌ Cancel {code}").format(code=course.code), UNREGISTER.pack(id=course.id)
                 )
             )
+        # --- attendance (#16.3) ---
+        running = course.ends_on >= ctx.today and course.status != "cancelled"
+        if reg.status == RegStatus.CONFIRMED and running and course.starts_on <= ctx.today:
+            choices.append(Choice(_("🧾 Check in"), CHECK_IN_ASK.pack()))
+        if reg.status == RegStatus.CONFIRMED and running:
+            choices.append(
+                Choice(
+                    _("🙋 Absent with a reason: {code}").format(code=course.code),
+                    EXCUSE_ASK.pack(id=course.id),
+                )
+            )
+    choices = list(dict.fromkeys(choices))  # one "Check in" for all courses of the day
     choices.append(_course_list(_("📚 Course list")))
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 

@@ -239,3 +239,13 @@ NOMINATION_REASON = Payload("nom:why", id=int, reason=("busy", "ill", "done", "o
 # --- year-end report (#16.6) ---
 YEAR_REPORT_MENU = Payload("yr:menu")  # on /baocao: "Báo cáo năm", then the year chooser
 YEAR_REPORT = Payload("yr", year=int)  # checked against today and the admin's scope
+# --- attendance (#16.3): handlers/attendance.py; a day is yyyymmdd ---
+ATTENDANCE_MENU = Payload("att:menu")
+ATTENDANCE_CODE = Payload("att:code", id=int)  # the organiser's code screen; "🔄 Mã mới"
+ATTENDANCE_ROSTER = Payload("att:roster", id=int)
+ATTENDANCE_CLOSE = Payload("att:close", id=int)
+ATTENDANCE_CLOSE_CONFIRMED = Payload("att:close", id=int, confirm=("y",))
+CHECK_IN_ASK = Payload("ci:ask")
+EXCUSE_ASK = Payload("exc", id=int)
+EXCUSE_DAY = Payload("exc", id=int, day=int)
+EXCUSE_REASON = Payload("exc", id=int, day=int, reason=("sick", "work", "family", "other"))

@@ -9,6 +9,10 @@ from handlers.privacy_notice import changed_notice
 from handlers.router import Hook, Route, Router, pick_offered_choice
 from handlers.types import Reply
 
+# /start arguments that belong to a feature's command: (prefix, command), routed there before
+# /start could read them as a link code.
+DEEP_LINK_COMMANDS: tuple[tuple[str, str], ...] = (("ci_", "diemdanh"),)  # check-in (#16.3)
+
 
 async def route(router: Router, ctx: Context) -> list[Reply]:
     replies = await _route(router, ctx)
@@ -35,6 +39,9 @@ async def _route(router: Router, ctx: Context) -> list[Reply]:
     command = router.parse_command(text)
     if command is not None:
         name, ctx.args = command
+        # A deep link only ever opens /start; its argument says which feature it is for.
+        if name == "start":
+            name = next((c for p, c in DEEP_LINK_COMMANDS if ctx.args.startswith(p)), name)
         # A command always starts afresh: it abandons whatever dialog was under way.
         ctx.dialog.end()
         found = router.commands.get(name)

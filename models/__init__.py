@@ -22,7 +22,7 @@ from models.chat import (  # noqa: F401
     link_codes,
     oa_tokens,
 )
-from models.courses import catalogue, evaluation_store, registrations  # noqa: F401
+from models.courses import attendance, catalogue, evaluation_store, registrations  # noqa: F401
 from models.imports import uploads  # noqa: F401
 from models.notices import (  # noqa: F401
     broadcasts,

@@ -269,9 +269,11 @@ def test_every_configured_secret_is_in_the_registry() -> None:
             "ZALO_WEBHOOK_SECRET": "zalo-webhook-secret",
             "LINK_CODE_SECRET": "pepper-value-" + "p" * 32,
             "DATABASE_URL": "postgresql://troly:pg-pass-99@db/troly",
+            "ATTENDANCE_CODE_SECRET": "attendance-secret-value",  # check-in codes (#16.3)
         }
     )
     assert set(settings.secrets()) == {
+        "attendance-secret-value",
         TOKEN,
         "w" * 40,
         "zalo-token-value",

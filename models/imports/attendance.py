@@ -191,15 +191,15 @@ class AttendanceImporter(TableImporter[AttendancePlan, AttendanceResult]):
             assert reg is not None
             course = await session.get(Course, reg.course_id)
             assert course is not None
-            if reg.status == mark.status and reg.certificate_no == mark.certificate_no:
+            was = reg.status
+            if not await write_result(
+                session, reg, course, mark.status, mark.certificate_no, source, now
+            ):
                 result.unchanged += 1
-                continue
-            if reg.status in ACTIVE:
+            elif was in ACTIVE:
                 result.created += 1
             else:
                 result.updated += 1
-            reg.status, reg.certificate_no, reg.updated_at = mark.status, mark.certificate_no, now
-            reg.training_record_id = await _record(session, reg, course, source, now)
         await session.flush()
 
 
@@ -235,6 +235,25 @@ def _course(code: str, courses: Mapping[str, Course], today: date) -> Course:
         end = course.ends_on.strftime("%d/%m/%Y")
         raise CellError(MSG_COURSE_NOT_OVER, course=course.code, end=end)
     return course
+
+
+async def write_result(
+    session: AsyncSession,
+    reg: Registration,
+    course: Course,
+    status: str,
+    certificate_no: str | None,
+    source: str,
+    now: datetime,
+) -> bool:
+    """Give a registration its result and keep its training record in step; False when it
+    already had this result. Shared by the file import and the roster closed in the chat
+    (models/courses/attendance.close_roster)."""
+    if reg.status == status and reg.certificate_no == certificate_no:
+        return False
+    reg.status, reg.certificate_no, reg.updated_at = status, certificate_no, now
+    reg.training_record_id = await _record(session, reg, course, source, now)
+    return True
 
 
 async def _record(

@@ -1,7 +1,7 @@
 """nominations ("cử đi học"): a registration made by a unit's HR on an official's behalf,
 charged to a unit's seat quota, with the official's answer (and a decline's reason)
 
-Revision ID: 0016_wt_Y2
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-01
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_wt_Y2"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
