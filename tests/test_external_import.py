@@ -284,3 +284,23 @@ async def test_the_command_line_imports_external(
     code = await import_file(settings, "external", "bdtt.csv", BY_PHONE.encode(), False)
     assert code == 0, capsys.readouterr()
     assert len(await _records(db)) == 2
+
+
+async def test_the_journeys_domain_functions(db: Database, world: dict) -> None:
+    from models.imports.external import import_external_completions
+    from models.org.officials import Official
+    from models.requirements.topics import topics_status_of
+    from tests.test_topic_rules import RULE_ID
+
+    async with db.transaction() as session:
+        plan, result = await import_external_completions(
+            session, "bdtt.csv", BY_PHONE.encode(), today=TODAY, now=NOW, actor="test"
+        )
+        assert plan.ok and result.created == 2
+        an = await session.get(Official, world["an"])
+        assert an is not None
+        await session.refresh(an, ["unit"])
+        progress = await topics_status_of(session, an, RULE_ID, TODAY)
+    assert progress is not None and not progress.met
+    assert [t.code for t in progress.done] == ["PL-A", "PL-B"]
+    assert (progress.counted, progress.missing_compulsory) == (2, ())

@@ -174,6 +174,9 @@ EXTERNAL_COLUMNS: tuple[Column, ...] = (
 _TEXT_LIMITS = {"topic_code": 40, "title": 300, "certificate_no": 60, "platform": 180}
 _MUTABLE = ("title", "periods", "certificate_no", "provider", "source")
 _PERSON_FIELDS = ("phone", "id_number")
+# Cells whose values repeat down a platform's file (a few dates, kinds, period counts):
+# parsed once per distinct value.
+_MEMO_FIELDS = frozenset({"kind", "completed_on", "periods", "platform"})
 COLUMN_HELP: dict[str, tuple[str, str]] = {
     "phone": ("Số điện thoại của cán bộ như trong danh sách cán bộ", "0912 345 678"),
     "id_number": ("Số định danh cá nhân (12 chữ số, số CCCD)", "011090001234"),
@@ -212,6 +215,7 @@ class ExternalImportResult(ImportResult):
 class _People:
     by_phone: dict[str, list[tuple[int, str]]]  # E.164 -> [(official id, unit path)]
     by_id_hash: dict[str, tuple[int, str]]
+    phones: dict[str, str]  # the file's phone cells, as text -> E.164
 
 
 class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
@@ -268,9 +272,10 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
         people = await _people(session, table, plan.pepper)
         first_row_of_key: dict[str, int] = {}
         candidates: list[PlannedCompletion] = []
+        memo: dict[tuple[str, type, CellValue], Any] = {}
         for row in table.rows:
             found: list[RowError] = []
-            planned = _parse_row(row, table.headers, plan, people, kinds, topic_kinds, found)
+            planned = _parse_row(row, table.headers, plan, people, kinds, topic_kinds, found, memo)
             errors[row.number].extend(_masked(e, table.headers) for e in found)
             if planned is None:
                 continue
@@ -365,8 +370,23 @@ def _parse_row(
     kinds: TrainingKinds,
     topic_kinds: Mapping[str, str],
     errors: list[RowError],
+    memo: dict[tuple[str, type, CellValue], Any],
 ) -> PlannedCompletion | None:
     def parse(name: str, raw: CellValue) -> Any:
+        if name not in _MEMO_FIELDS:
+            return parse_cell(name, raw)
+        key = (name, type(raw), raw)  # the type too: True == 1, but not as a cell
+        if key not in memo:
+            try:
+                memo[key] = parse_cell(name, raw)
+            except CellError as bad:
+                memo[key] = bad
+        hit = memo[key]
+        if isinstance(hit, CellError):
+            raise CellError(hit.msgid, **hit.params)
+        return hit
+
+    def parse_cell(name: str, raw: CellValue) -> Any:
         if name == "phone":
             return _phone_owner(raw, people)
         if name == "id_number":
@@ -430,7 +450,7 @@ def _phone_owner(raw: CellValue, people: _People) -> tuple[int, str] | None:
     value = text(raw)
     if value is None:
         return None
-    e164 = normalize_phone(value)
+    e164 = people.phones.get(value) or normalize_phone(value)
     if e164 is None:
         raise CellError(MSG_BAD_PHONE)
     owners = people.by_phone.get(e164, [])
@@ -482,13 +502,13 @@ def _masked(error: RowError, headers: Mapping[str, str]) -> RowError:
 
 async def _people(session: AsyncSession, table: Table, pepper: bytes) -> _People:
     """Only the officials the file names, by phone and by ID hash, with their unit paths."""
-    phones: set[str] = set()
+    read: dict[str, str] = {}
     hashes: set[str] = set()
     for row in table.rows:
         raw_phone = text(row.values.get("phone"))
         e164 = normalize_phone(raw_phone) if raw_phone else None
-        if e164:
-            phones.add(e164)
+        if raw_phone and e164:
+            read[raw_phone] = e164
         try:
             number = _id_number(row.values.get("id_number"))
         except CellError:
@@ -500,7 +520,7 @@ async def _people(session: AsyncSession, table: Table, pepper: bytes) -> _People
     base = select(Official.id, Official.phone, Official.id_number_hash, OrgUnit.path).join(
         OrgUnit, OrgUnit.id == Official.unit_id
     )
-    for column, wanted in ((Official.phone, phones), (Official.id_number_hash, hashes)):
+    for column, wanted in ((Official.phone, set(read.values())), (Official.id_number_hash, hashes)):
         ordered = sorted(wanted)
         for start in range(0, len(ordered), _LOOKUP_CHUNK):
             chunk = ordered[start : start + _LOOKUP_CHUNK]
@@ -512,7 +532,7 @@ async def _people(session: AsyncSession, table: Table, pepper: bytes) -> _People
                         by_phone[phone].append((official_id, path))
                 elif id_hash is not None:
                     by_hash[id_hash] = (official_id, path)
-    return _People(dict(by_phone), by_hash)
+    return _People(dict(by_phone), by_hash, read)
 
 
 async def _existing(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -520,3 +540,32 @@ async def _existing(session: AsyncSession, keys: Sequence[str]) -> dict[str, dic
         getattr(TrainingRecord, name) for name in _MUTABLE
     ]
     return await rows_by_key(session, TrainingRecord.import_key, columns, keys)
+
+
+async def import_external_completions(
+    session: AsyncSession,
+    file_name: str,
+    content: bytes | Sequence[Sheet],
+    *,
+    today: date,
+    now: datetime,
+    actor: str,
+    actor_official_id: int | None = None,
+    scope_unit: OrgUnit | None = None,
+    pepper: bytes = b"",
+    skip_bad_rows: bool = False,
+) -> tuple[ExternalPlan, ExternalImportResult]:
+    """Check and apply a platform's file in one call (what the chat does in two steps):
+    nothing is written when a row is bad, unless `skip_bad_rows`."""
+    plan = await EXTERNAL.plan(
+        session, file_name, content, today=today, scope_unit=scope_unit, pepper=pepper
+    )
+    result = await EXTERNAL.apply(
+        session,
+        plan,
+        actor=actor,
+        now=now,
+        skip_bad_rows=skip_bad_rows,
+        actor_official_id=actor_official_id,
+    )
+    return plan, result
