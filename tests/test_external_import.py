@@ -304,3 +304,19 @@ async def test_the_journeys_domain_functions(db: Database, world: dict) -> None:
     assert progress is not None and not progress.met
     assert [t.code for t in progress.done] == ["PL-A", "PL-B"]
     assert (progress.counted, progress.missing_compulsory) == (2, ())
+
+
+def test_sound_text_is_not_taken_for_damage() -> None:
+    from models.imports.table import Sheet
+    from models.imports.text_damage import damaged_sample
+
+    sound = Sheet(
+        None,
+        [
+            ("Nguyễn Thị Hồng Nhung", "Phòng, chống tham nhũng", "café", "Sao vậy? Được."),
+            ("https://bdtt.gov.vn/xacminh?ma=AB12", 8, None),
+        ],
+    )
+    assert damaged_sample([sound]) is None
+    assert damaged_sample([Sheet(None, [("Nguy?n V?n An",)])]) == "Nguy?n V?n An"
+    assert damaged_sample([Sheet(None, [("Nguyá»…n",)])]) == "Nguyá»…n"
