@@ -22,11 +22,13 @@ from models.org.officials import Official
 from models.requirements.condition_words import condition_words, fact_words
 from models.requirements.evaluation import (
     Profile,
+    RecordsByKind,
     RuleStatus,
     Status,
     evaluate_rule,
     item_status,
     matched_facts,
+    topics_progress,
 )
 from models.requirements.model import (
     STANDARD,
@@ -38,6 +40,7 @@ from models.requirements.model import (
     Item,
     Rule,
     Target,
+    TopicsItem,
 )
 from models.requirements.statuses import OfficialStatuses, official_statuses
 from models.vocabulary import (
@@ -107,7 +110,7 @@ async def on_requirements(ctx: Context) -> list[Reply]:
     lines = [header]
     choices = []
     for n, status in enumerate(statuses, start=1):
-        text = status_text(status, official, owed.catalogue, ctx.today)
+        text = status_text(status, official, owed.catalogue, ctx.today, owed.completions)
         if status.status is Status.IN_PROGRESS:
             text = registered_text(status.rule, registered) or text
         lines.append(f"{n}. {icon_of(status)} {status.rule.title.localized()} — {text}")
@@ -184,10 +187,17 @@ def _days(status: RuleStatus) -> str:
     return ngettext("{n} day left", "{n} days left", days).format(n=days)
 
 
-def status_text(status: RuleStatus, official: Official, catalogue: Catalogue, today: date) -> str:
-    """Worded by the kind of item: only an obligation has a due date and a day count."""
+def status_text(
+    status: RuleStatus,
+    official: Official,
+    catalogue: Catalogue,
+    today: date,
+    records: RecordsByKind | None = None,
+) -> str:
+    """Worded by the kind of item: only an obligation has a due date and a day count.
+    `records` (the official's completions by kind) let a topics rule say how far it is."""
     rule = status.rule
-    text = _state_text(status, official)
+    text = _state_text(status, official, today, records)
     if rule.item != TARGET:
         return text
     target = target_of(catalogue, rule, today)
@@ -206,7 +216,9 @@ def status_text(status: RuleStatus, official: Official, catalogue: Catalogue, to
     )
 
 
-def _state_text(status: RuleStatus, official: Official) -> str:
+def _state_text(
+    status: RuleStatus, official: Official, today: date, records: RecordsByKind | None
+) -> str:
     rule = status.rule
     if status.status is Status.NO_DATA:
         return addressed(_("no data yet — {title} please ask the personnel office"), official)
@@ -223,12 +235,28 @@ def _state_text(status: RuleStatus, official: Official) -> str:
     elif any(isinstance(item, AttributeItem) for item in rule.items):
         text = _("not met yet")  # a standard to reach (a degree, a language), not a course
     else:
-        text = _("not done yet")
+        text = _topics_text(rule, records, status.period_start, today) or _("not done yet")
     if status.due is None:
         return text
     return _("{status}, due {date} ({days})").format(
         status=text, date=format_date(status.due), days=_days(status)
     )
+
+
+def _topics_text(
+    rule: Rule, records: RecordsByKind | None, start: date | None, today: date
+) -> str | None:
+    """ "đã học 2/3 chuyên đề; còn thiếu chuyên đề bắt buộc: …" for a rule of topics."""
+    item = next((i for i in rule.items if isinstance(i, TopicsItem)), None)
+    if item is None or records is None:
+        return None
+    progress = topics_progress(item, records, start, today)
+    text = _("{done}/{required} topics done").format(done=progress.counted, required=item.at_least)
+    if progress.missing_compulsory:
+        text = _("{progress}; compulsory topics still missing: {topics}").format(
+            progress=text, topics=", ".join(t.label() for t in progress.missing_compulsory)
+        )
+    return text
 
 
 # --- "Vì sao?" ---------------------------------------------------------------------------
@@ -259,7 +287,9 @@ def explain(
     if timing:
         lines.append(timing)
     lines.append(
-        _("Status: {status}.").format(status=status_text(status, official, catalogue, today))
+        _("Status: {status}.").format(
+            status=status_text(status, official, catalogue, today, records)
+        )
     )
     if status.status is not Status.DONE:
         checked = item_status(rule, profile, records, status.period_start, today)
@@ -403,6 +433,8 @@ def _catalogue_names(catalogue: Catalogue) -> dict[str, str]:
 def _item(catalogue: Catalogue, item: Item) -> str:
     if isinstance(item, AttributeItem):
         return _attribute(item.condition, _catalogue_names(catalogue))
+    if isinstance(item, TopicsItem):
+        return _topics_item(item)
     text = lower_first(catalogue.kind_title(item.kind))
     if item.min_periods:
         text += (
@@ -416,6 +448,21 @@ def _item(catalogue: Catalogue, item: Item) -> str:
         text += " " + _("with a certificate")
     if item.program_code:
         text += " " + _("in programme {code}").format(code=item.program_code)
+    return text
+
+
+def _topics_item(item: TopicsItem) -> str:
+    topics = ", ".join(t.label() for t in item.topics)
+    text = ngettext(
+        "at least {k} of these {n} topic: {topics}",
+        "at least {k} of these {n} topics: {topics}",
+        len(item.topics),
+    ).format(k=item.at_least, n=len(item.topics), topics=topics)
+    if item.compulsory:
+        labels = {t.code: t.label() for t in item.topics}
+        text = _("{text}, including the compulsory {topics}").format(
+            text=text, topics=_(" and ").join(labels[c] for c in item.compulsory)
+        )
     return text
 
 

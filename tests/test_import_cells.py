@@ -342,6 +342,12 @@ BAD_FILES: dict[str, list[list[Any]]] = {
         ["U-1", "Đơn vị 1", "T11", "xã"],
         [FORMULA, "Đơn vị X", "KHONG-CO", "xã"],
     ],
+    # --- external completions (#16.7) ---
+    "external": [
+        ["Mã chuyên đề", "Số điện thoại", "Ngày hoàn thành", "Loại bồi dưỡng"],
+        ["PL-1", "0912000001", "01/03/2026", "tin học"],
+        [FORMULA, "0912000001", "31/02/2026", "tin học"],
+    ],
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.imports.attendance import ATTENDANCE
 from models.imports.courses import COURSES
+from models.imports.external import EXTERNAL
 from models.imports.importer import Importer
 from models.imports.officials import ROSTER, RosterResult
 from models.imports.report import ImportResult
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # planning imports the whole domain; only its settings type i
 
 # In the order a person is offered them.
 IMPORTERS: dict[str, Importer[Any, Any]] = {
-    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS)
+    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS, EXTERNAL)
 }
 
 

@@ -25,6 +25,8 @@ from models.requirements.model import (
     Catalogue,
     Condition,
     Rule,
+    Topic,
+    TopicsItem,
     TrainingItem,
 )
 
@@ -273,6 +275,49 @@ def _training(
     return latest
 
 
+class TopicsProgress(NamedTuple):
+    """How far an official is with a topics item in one window."""
+
+    item: TopicsItem
+    done: tuple[Topic, ...]  # the topics with a completion in the window, in item order
+    missing_compulsory: tuple[Topic, ...]
+    latest: Completion | None  # the newest completion that counted
+
+    @property
+    def counted(self) -> int:
+        """Topics done, shown against `at_least` ("2/3"): never more than it."""
+        return min(len(self.done), self.item.at_least)
+
+    @property
+    def met(self) -> bool:
+        return len(self.done) >= self.item.at_least and not self.missing_compulsory
+
+
+def topics_progress(
+    item: TopicsItem, records: RecordsByKind, start: date | None, end: date
+) -> TopicsProgress:
+    """Which of the item's topics the completions in [start, end] cover; a topic is
+    matched on the completion's programme code, folded ("pl-01" is "PL-01")."""
+    by_code = {fold_key(t.code): t for t in item.topics}
+    pools = [records.get(item.kind) or ()] if item.kind is not None else records.values()
+    seen: set[str] = set()
+    latest: Completion | None = None
+    for pool in pools:
+        for record in pool:
+            day = record.completed_on
+            if day > end or (start is not None and day < start) or not record.program_code:
+                continue
+            code = fold_key(record.program_code)
+            if code not in by_code:
+                continue
+            seen.add(code)
+            if latest is None or day > latest.completed_on:
+                latest = record
+    done = tuple(t for t in item.topics if fold_key(t.code) in seen)
+    missing = tuple(by_code[fold_key(c)] for c in item.compulsory if fold_key(c) not in seen)
+    return TopicsProgress(item, done, missing, latest)
+
+
 def _attribute(item: AttributeItem, profile: Profile) -> bool | None:
     """Met, not met, or None when the roster lacks the attribute."""
     condition = item.condition
@@ -294,6 +339,9 @@ def _check(
         if isinstance(item, TrainingItem):
             record = _training(item, records.get(item.kind), start, end)
             ok = record is not None
+        elif isinstance(item, TopicsItem):
+            progress = topics_progress(item, records, start, end)
+            ok, record = progress.met, progress.latest if progress.met else None
         else:
             record = None
             ok = _attribute(item, profile)
@@ -487,14 +535,16 @@ def matched_facts(rule: Rule, profile: Profile) -> list[tuple[Condition, Any]]:
 
 def item_status(
     rule: Rule, profile: Profile, records: RecordsByKind, start: date | None, today: date
-) -> list[tuple[TrainingItem | AttributeItem, bool | None]]:
+) -> list[tuple[TrainingItem | AttributeItem | TopicsItem, bool | None]]:
     """Which of the rule's items are met (None: the roster lacks the datum): "Vì sao?"
     lists what is still missing and what data is."""
-    met: list[tuple[TrainingItem | AttributeItem, bool | None]] = []
+    met: list[tuple[TrainingItem | AttributeItem | TopicsItem, bool | None]] = []
     for item in rule.items:
         ok: bool | None
         if isinstance(item, TrainingItem):
             ok = _training(item, records.get(item.kind), start, today) is not None
+        elif isinstance(item, TopicsItem):
+            ok = topics_progress(item, records, start, today).met
         else:
             ok = _attribute(item, profile)
         met.append((item, ok))

@@ -134,7 +134,30 @@ class AttributeItem:
     condition: Condition
 
 
-Item = TrainingItem | AttributeItem
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One topic (chuyên đề) of a topics item: `code` as written (records match it folded,
+    on their programme code); `title` what the official reads, the code when absent."""
+
+    code: str
+    title: Text | None = None
+
+    def label(self) -> str:
+        return self.title.localized() if self.title is not None else self.code
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsItem:
+    """ "At least `at_least` of `topics`, including every one of `compulsory`": met by
+    completions whose programme code is one of the topics (of `kind` only, when given)."""
+
+    at_least: int
+    topics: tuple[Topic, ...]
+    compulsory: tuple[str, ...]  # topic codes, as in `topics`
+    kind: str | None = None
+
+
+Item = TrainingItem | AttributeItem | TopicsItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,22 @@ MSG_BAD_WINDOW = N_("{where}: “from” is after “to”.")
 MSG_BAD_THRESHOLD = N_("{where}: the threshold must be a number between 0 and 1.")
 MSG_NO_TEXT = N_("{where}: needs a Vietnamese text (vi).")
 MSG_ITEM = N_("{where}: each item needs either “training” or “field”.")
+MSG_BAD_TOPIC = N_(
+    "{where}: “{value}” is not a topic; write its code (e.g. PL-01) or a code with its title"
+    " (code: PL-01, vi: …)."
+)
+MSG_TOPIC_TWICE = N_("{where}: the topic “{code}” is listed twice.")
+MSG_TOPICS_TOO_MANY = N_(
+    "{where}: “at_least” is {at_least} but only {count} topics are listed; the rule cannot ask"
+    " for more topics than it names."
+)
+MSG_TOPICS_COMPULSORY_ABOVE = N_(
+    "{where}: {compulsory} topics are compulsory but “at_least” is {at_least}; the compulsory"
+    " topics cannot be more than the topics required."
+)
+MSG_TOPICS_UNKNOWN_COMPULSORY = N_(
+    "{where}: the compulsory topic “{code}” is not one of the topics listed."
+)
 MSG_SATISFIED = N_("{where}: needs exactly one of “any_of” or “all_of”.")
 
 

@@ -29,6 +29,8 @@ from models.requirements.model import (
     Recurrence,
     Rule,
     Text,
+    Topic,
+    TopicsItem,
     TrainingItem,
     TrainingKind,
 )
@@ -36,12 +38,17 @@ from models.requirements.reader import (
     MSG_BAD_CHOICE,
     MSG_BAD_MONTH_DAY,
     MSG_BAD_OP,
+    MSG_BAD_TOPIC,
     MSG_BAD_VALUE,
     MSG_BAD_WINDOW,
     MSG_ITEM,
     MSG_LIST,
     MSG_MISSING,
     MSG_SATISFIED,
+    MSG_TOPIC_TWICE,
+    MSG_TOPICS_COMPULSORY_ABOVE,
+    MSG_TOPICS_TOO_MANY,
+    MSG_TOPICS_UNKNOWN_COMPULSORY,
     MSG_UNKNOWN_BASIS,
     MSG_UNKNOWN_FIELD,
     MSG_UNKNOWN_KIND,
@@ -150,7 +157,7 @@ class RuleParser(Reader):
             valid_to=valid_to,
             basis=tuple(basis),
             parameters=tuple(used.values()),
-            training_kinds=frozenset(i.kind for i in items if isinstance(i, TrainingItem)),
+            training_kinds=frozenset(_kinds_of(items)),
             item=item,
         )
 
@@ -257,6 +264,8 @@ class RuleParser(Reader):
         if "field" in spec:
             condition = self.condition(spec, where, used)
             return AttributeItem(condition) if condition is not None else None
+        if "topics" in spec:
+            return self.topics(spec, where, used)
         if "training" not in spec:
             self.error(where, MSG_ITEM)
             return None
@@ -279,6 +288,77 @@ class RuleParser(Reader):
             self.error(where, MSG_BAD_CHOICE, value=certificate, allowed="true, false")
         program = spec.get("program_code")
         return TrainingItem(kind, min_periods, bool(certificate), str(program) if program else None)
+
+    def topics(self, spec: dict[str, Any], where: str, used: dict[str, Parameter]) -> Item | None:
+        """ "k of n topics, including m compulsory": refused when it cannot be met as
+        written (more required than listed, more compulsory than required, a compulsory
+        topic that is not listed), so no official is shown a requirement no one can meet."""
+        self.check_keys(spec, {"topics", "at_least", "compulsory", "training", "note"}, where)
+        before = len(self.errors)
+        listed = spec.get("topics")
+        if not isinstance(listed, list) or not listed:
+            self.error(f"{where}.topics", MSG_LIST)
+            return None
+        topics: list[Topic] = []
+        seen: set[str] = set()
+        for i, entry in enumerate(listed):
+            topic = self.topic(entry, f"{where}.topics[{i + 1}]")
+            if topic is None:
+                continue
+            key = fold_key(topic.code)
+            if key in seen:
+                self.error(f"{where}.topics[{i + 1}]", MSG_TOPIC_TWICE, code=topic.code)
+                continue
+            seen.add(key)
+            topics.append(topic)
+        kind = spec.get("training")
+        if kind is not None and str(kind) not in self.kinds:
+            self.error(where, MSG_UNKNOWN_KIND, kind=kind)
+        if "at_least" not in spec:
+            self.error(where, MSG_MISSING, key="at_least")
+            return None
+        raw = self.resolve(spec["at_least"], where, used)
+        at_least = self.whole(raw, f"{where}.at_least", 1) if raw is not _UNRESOLVED else None
+        compulsory_raw = spec.get("compulsory") or []
+        if not isinstance(compulsory_raw, list):
+            compulsory_raw = [compulsory_raw]
+        compulsory: list[str] = []
+        for code in compulsory_raw:
+            if not isinstance(code, str | int) or isinstance(code, bool):
+                self.error(f"{where}.compulsory", MSG_BAD_TOPIC, value=code)
+                continue
+            known = next((t.code for t in topics if fold_key(t.code) == fold_key(str(code))), None)
+            if known is None:
+                self.error(f"{where}.compulsory", MSG_TOPICS_UNKNOWN_COMPULSORY, code=code)
+            elif known not in compulsory:
+                compulsory.append(known)
+        if at_least is not None and len(self.errors) == before:
+            if at_least > len(topics):
+                self.error(where, MSG_TOPICS_TOO_MANY, at_least=at_least, count=len(topics))
+            elif len(compulsory) > at_least:
+                self.error(
+                    where,
+                    MSG_TOPICS_COMPULSORY_ABOVE,
+                    compulsory=len(compulsory),
+                    at_least=at_least,
+                )
+        if len(self.errors) > before or at_least is None:
+            return None
+        return TopicsItem(at_least, tuple(topics), tuple(compulsory), str(kind) if kind else None)
+
+    def topic(self, entry: Any, where: str) -> Topic | None:
+        if isinstance(entry, str | int) and not isinstance(entry, bool) and str(entry).strip():
+            return Topic(str(entry).strip())
+        if isinstance(entry, dict) and isinstance(entry.get("code"), str | int):
+            code = str(entry["code"]).strip()
+            self.check_keys(entry, {"code", "vi", "en", "note"}, where)
+            title = None
+            if "vi" in entry:
+                title = self.text({"vi": entry["vi"], "en": entry.get("en")}, where)
+            if code:
+                return Topic(code, title)
+        self.error(where, MSG_BAD_TOPIC, value=entry)
+        return None
 
     def recurrence(self, spec: Any, where: str, used: dict[str, Parameter]) -> Recurrence | None:
         spec = self.mapping(spec, where)
@@ -353,6 +433,11 @@ class RuleParser(Reader):
                 continue
             refs.append(BasisRef(basis, self.text(item.get("note"), here, required=False)))
         return refs
+
+
+def _kinds_of(items: list[Item]) -> list[str]:
+    kinds = [i.kind for i in items if isinstance(i, TrainingItem | TopicsItem)]
+    return [kind for kind in kinds if kind is not None]
 
 
 def infer_item(advisory: bool, recurrence: Recurrence, items: list[Item]) -> str:
