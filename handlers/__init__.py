@@ -21,6 +21,8 @@ from handlers import (
     reports,
     requirements,
     rollout,
+    self_report,
+    self_report_review,
     start,
     unreached,
 )
@@ -43,6 +45,9 @@ ROUTERS: tuple[Router, ...] = (
     profile.router,
     privacy.router,
     reminders.router,
+    # --- self-reported certificates (#16.8) ---
+    self_report.router,
+    self_report_review.router,
     start.router,
     unreached.router,
 )

@@ -22,6 +22,7 @@ from models.notices.send_window import SendWindow
 from models.notices.zns import ZnsSettings
 from models.org.officials import Official
 from models.privacy.settings import PrivacySettings
+from models.requirements.self_reported import SelfReportSettings
 
 if TYPE_CHECKING:
     from handlers.router import Router
@@ -61,6 +62,8 @@ class HandlerSettings(Protocol):
     def zns(self) -> ZnsSettings: ...
     @property
     def oa_caps(self) -> OaCaps: ...
+    @property
+    def self_reports(self) -> SelfReportSettings: ...
 
 
 @dataclass

@@ -73,3 +73,13 @@ class Flow:
 # (bot.dispatch.Dispatcher.expects_file, issue #11 point 4).
 IMPORT_UPLOAD = Flow("admin_import", steps=("file",))
 AWAITING_FILE = IMPORT_UPLOAD.step("file")
+
+# --- self-reported certificates (#16.8) ---
+# An official pressed "Send an external certificate": only then is their photo or PDF
+# downloaded (bot.dispatch.Dispatcher.expects_file), and routed to this step, not to imports.
+SELF_REPORT = Flow(
+    "self_report",
+    steps=("file", "kind", "title", "date", "periods"),
+    free_text=("title", "date", "periods"),
+)
+CERTIFICATE_FILE = SELF_REPORT.step("file")

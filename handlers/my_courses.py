@@ -21,6 +21,7 @@ from handlers.payloads import (
     COURSE_PAGE,
     REGISTER,
     REGISTER_CONFIRMED,
+    SELF_REPORT_START,
     UNREGISTER,
     UNREGISTER_CONFIRMED,
     Values,
@@ -410,6 +411,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                 choices=(
                     Choice(_("⭐ Suits me"), COURSE_PAGE.pack(filter="fit", page=1)),
                     _course_list(_("📚 Course list")),
+                    _send_certificate(),
                 ),
                 columns=2,
             )
@@ -426,7 +428,13 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                 )
             )
     choices.append(_course_list(_("📚 Course list")))
+    choices.append(_send_certificate())
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
+
+
+def _send_certificate() -> Choice:
+    # --- self-reported certificates (#16.8) ---
+    return Choice(_("📤 Send an external certificate"), SELF_REPORT_START.pack())
 
 
 async def _status_line(ctx: Context, reg: registrations.Registration, course: Course) -> str:

@@ -225,3 +225,19 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- self-reported certificates (#16.8) ---
+SELF_REPORT_START = Payload("sr:start")
+SELF_REPORT_CANCEL = Payload("sr:cancel")
+SELF_REPORT_KIND = Payload("sr:kind", id=int, kind=str)  # the draft's id and a catalogue kind
+SELF_REPORT_NO_PERIODS = Payload("sr:noper", id=int)
+# HR's queue; "after" is only where to continue, every id is re-checked against the scope.
+REVIEW_OPEN = Payload("srq:open")
+REVIEW_NEXT = Payload("srq:next", after=int)
+REVIEW_VERIFY = Payload("srq:ok", id=int)
+REVIEW_REJECT = Payload("srq:no", id=int)
+REVIEW_REASON = Payload(
+    "srq:why",
+    id=int,
+    reason=("unreadable", "not_certificate", "mismatch", "not_recognised", "other"),
+)
