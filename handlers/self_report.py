@@ -158,18 +158,14 @@ async def on_date(ctx: Context) -> list[Reply]:
                 choices=(_cancel_choice(),),
             )
         ]
-    report_id = int(SELF_REPORT.data(ctx).get("report_id", 0))
     TYPE_PERIODS.enter(ctx, completed_on=done.isoformat())
-    return [
-        Reply(
-            _("How many periods (tiết) did it last? Type a number, or press “Not known”."),
-            choices=(
-                Choice(_("Not known"), SELF_REPORT_NO_PERIODS.pack(id=report_id)),
-                _cancel_choice(),
-            ),
-            columns=2,
-        )
-    ]
+    text = _("How many periods (tiết) did it last? Type a number, or press “Not known”.")
+    return [Reply(text, choices=_periods_choices(ctx), columns=2)]
+
+
+def _periods_choices(ctx: Context) -> tuple[Choice, ...]:
+    report_id = int(SELF_REPORT.data(ctx).get("report_id", 0))
+    return (Choice(_("Not known"), SELF_REPORT_NO_PERIODS.pack(id=report_id)), _cancel_choice())
 
 
 @router.step(TYPE_PERIODS)
@@ -179,7 +175,8 @@ async def on_periods(ctx: Context) -> list[Reply]:
         return [
             Reply(
                 _("Please type the number of periods as a whole number, e.g. 40."),
-                choices=(_cancel_choice(),),
+                choices=_periods_choices(ctx),
+                columns=2,
             )
         ]
     return await _send(ctx, int(typed))
