@@ -33,6 +33,7 @@ REJECTING = Flow("self_report_reject", steps=("reason",), free_text=("reason",))
 TYPE_REASON = REJECTING.step("reason")
 
 READ_KIND = "self_reported_certificate"
+_TEXT_ONLY_CHANNELS = frozenset({"zalo", "zalo_oa"})
 _EXTENSIONS = {self_reported.JPEG: "jpg", self_reported.PNG: "png", self_reported.PDF: "pdf"}
 
 
@@ -86,7 +87,9 @@ async def _shown(ctx: Context, scope: Scope, review: Review) -> Reply:
                 file_name=f"chung-chi-{report.id}.{_EXTENSIONS[report.mime_type]}",
                 content=report.content,
                 mime_type=report.mime_type,
-                is_image=report.mime_type != self_reported.PDF,
+                # Zalo publishes images at open links: there it goes as a one-time link.
+                is_image=report.mime_type != self_reported.PDF
+                and ctx.account.channel not in _TEXT_ONLY_CHANNELS,
                 summary=_("The certificate sent by {name}.").format(name=official.full_name),
             ),
         )
