@@ -6,6 +6,7 @@ the real dispatcher on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -343,3 +344,39 @@ async def test_dulieu_and_the_privacy_notice_tell_about_certificates(world: Data
         assert "Chứng chỉ anh/chị đã gửi: 1" in my_data.as_text(data)
     await mai.say("/quyenriengtu")
     assert "được xóa 30 ngày sau khi xử lý" in mai.text
+
+
+async def test_two_admins_deciding_at_once_make_one_decision(world: Database) -> None:
+    clock = Clock(NOW)
+    mai, _son, _ha = await _people(world, clock)
+    _rule, kind = await _owed_kind(world)
+    await _send(mai, "a.pdf", PDF, kind=kind)
+    (report,) = await _reports(world)
+
+    async def decide(verify: bool) -> object:
+        async with world.transaction() as session:
+            admin = await session.scalar(
+                select(Official).where(Official.employee_code == "DB880002")
+            )
+            assert admin is not None
+            scope = await admins.scope_of(session, admin)
+            if verify:
+                return await self_reported.verify(
+                    session, report.id, admin=admin, scope=scope, actor="a", now=NOW
+                )
+            return await self_reported.reject(
+                session, report.id, admin=admin, scope=scope, reason="mismatch", actor="b", now=NOW
+            )
+
+    outcomes = await asyncio.gather(decide(True), decide(False))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Decision", "str"]
+    assert "decided" in outcomes
+    assert len(await _notices(world)) == 1  # the official is told once
+    (decided,) = await _reports(world)
+    async with world.transaction() as session:
+        records = await session.scalar(
+            select(func.count(TrainingRecord.id)).where(
+                TrainingRecord.source == self_reported.SOURCE
+            )
+        )
+    assert records == (1 if decided.status == self_reported.VERIFIED else 0)
