@@ -45,6 +45,7 @@ from models.notices.zns import DEFAULT_TEMPLATES as DEFAULT_ZNS_TEMPLATES
 from models.notices.zns import ZnsSettings, ZnsTemplateError
 from models.notices.zns import load_catalogue as load_zns_catalogue
 from models.privacy.settings import PrivacySettings
+from models.requirements.self_reported import SelfReportSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/troly.sqlite3"
 # The only place the province's time zone is written down: everything else receives it.
@@ -294,6 +295,8 @@ class Settings:
     attendance: AttendanceSettings = field(
         default_factory=lambda: AttendanceSettings(tz=DEFAULT_TZ)
     )
+    # Self-reported certificates (#16.8): the largest photo or PDF accepted (SELF_REPORT_MAX_MB)
+    self_reports: SelfReportSettings = field(default_factory=SelfReportSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -346,6 +349,7 @@ class Settings:
             telegram_concurrent_updates=concurrent,
             link_codes=link_code_settings(env, tz),
             privacy=privacy_settings(env),
+            self_reports=self_report_settings(env),
             startup_retry=startup_retry(env),
             province_file=province_file(env),
             year_report_template=year_report_template(env),
@@ -678,14 +682,25 @@ def zalo_oa_settings(env: Mapping[str, str]) -> ZaloOaSettings:
     )
 
 
+def self_report_settings(env: Mapping[str, str]) -> SelfReportSettings:
+    """SELF_REPORT_MAX_MB: the largest certificate photo or PDF an official may send (Telegram
+    lets a bot download 20 MB at most)."""
+    try:
+        return SelfReportSettings(max_bytes=_int(env, "SELF_REPORT_MAX_MB", 10, 1, 20) * 1_000_000)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def privacy_settings(env: Mapping[str, str]) -> PrivacySettings:
-    """PRIVACY_CONTACT, RETAIN_UPLOAD_DAYS, RETAIN_NOTICE_TEXT_DAYS, RETAIN_AUDIT_YEARS."""
+    """PRIVACY_CONTACT, RETAIN_UPLOAD_DAYS, RETAIN_NOTICE_TEXT_DAYS, RETAIN_AUDIT_YEARS,
+    RETAIN_CERTIFICATE_FILE_DAYS."""
     try:
         return PrivacySettings(
             contact=env.get("PRIVACY_CONTACT", "").strip()[:300],
             upload_days=_int(env, "RETAIN_UPLOAD_DAYS", 1, 1, 30),
             notice_text_days=_int(env, "RETAIN_NOTICE_TEXT_DAYS", 90, 7, 3660),
             audit_years=_int(env, "RETAIN_AUDIT_YEARS", 5, 1, 50),
+            certificate_file_days=_int(env, "RETAIN_CERTIFICATE_FILE_DAYS", 30, 1, 3660),
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from bot.config import Settings
 from bot.db import Database
@@ -23,7 +23,7 @@ from bot.logs import chat_ref, log_context
 from bot.metrics import Metrics
 from handlers import ROUTER
 from handlers.context import Context
-from handlers.flows import AWAITING_FILE
+from handlers.flows import AWAITING_FILE, CERTIFICATE_FILE
 from handlers.router import Router
 from handlers.routing import route
 from handlers.types import Incoming, Reply
@@ -98,7 +98,11 @@ class Dispatcher:
         document = incoming.document
         # Parsing costs seconds of CPU: only for the file an admin's open import awaits, on
         # every channel (Telegram also withholds the download itself).
-        if document is not None and not document.withheld and await self.expects_file(incoming):
+        if (
+            document is not None
+            and not document.withheld
+            and await self._awaited_file(incoming) == AWAITING_FILE.key
+        ):
             if waiting is not None and not document.too_large:
                 with use_locale(await self._locale_of(incoming)):
                     notice = waiting_reply()
@@ -162,15 +166,24 @@ class Dispatcher:
 
     async def expects_file(self, incoming: Incoming) -> bool:
         """Whether this sender's document may be downloaded at all: a linked admin whose
-        chat is at the import's "send the file" step. Read without locks or writes, before
-        the channel fetches anything, so a stranger's 20 MB costs us nothing (#11 point 4);
-        the document handler checks the same again inside the update's transaction."""
-        flow, step = AWAITING_FILE.key
+        chat is at the import's "send the file" step, or a linked official sending a
+        certificate (#16.8). Read without locks or writes, before the channel fetches
+        anything, so a stranger's 20 MB costs us nothing (#11 point 4); the handlers check
+        the same again inside the update's transaction."""
+        return await self._awaited_file(incoming) is not None
+
+    async def _awaited_file(self, incoming: Incoming) -> tuple[str, str] | None:
+        """The file step the sender's chat is at (AWAITING_FILE.key, CERTIFICATE_FILE.key)."""
         now = self.clock()
         async with self.db.transaction() as session:
             row = (
                 await session.execute(
-                    select(ChatAccount.official_id, DialogState.updated_at)
+                    select(
+                        ChatAccount.official_id,
+                        DialogState.updated_at,
+                        DialogState.flow,
+                        DialogState.step,
+                    )
                     .join(
                         DialogState,
                         and_(
@@ -182,17 +195,24 @@ class Dispatcher:
                         ChatAccount.channel == incoming.channel,
                         ChatAccount.external_user_id == incoming.sender_id,
                         ChatAccount.chat_id == incoming.chat_id,
-                        DialogState.flow == flow,
-                        DialogState.step == step,
+                        or_(
+                            *(
+                                and_(DialogState.flow == flow, DialogState.step == step)
+                                for flow, step in (AWAITING_FILE.key, CERTIFICATE_FILE.key)
+                            )
+                        ),
                     )
                 )
             ).first()
             if row is None or row.official_id is None:
-                return False
+                return None
             if row.updated_at < now - dialogs.DIALOG_TTL:
-                return False
+                return None
+            key = (row.flow, row.step)
+            if key == CERTIFICATE_FILE.key:
+                return key
             official = await session.get(Official, row.official_id)
-            return (await scope_of(session, official)).is_admin
+            return key if (await scope_of(session, official)).is_admin else None
 
     async def _locale_of(self, incoming: Incoming) -> str:
         """The locale the result will be in (the chat's, else the official's), read

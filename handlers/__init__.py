@@ -23,6 +23,8 @@ from handlers import (
     reports,
     requirements,
     rollout,
+    self_report,
+    self_report_review,
     start,
     unreached,
     year_report,
@@ -46,6 +48,9 @@ ROUTERS: tuple[Router, ...] = (
     profile.router,
     privacy.router,
     reminders.router,
+    # --- self-reported certificates (#16.8) ---
+    self_report.router,
+    self_report_review.router,
     start.router,
     unreached.router,
     nominations.router,  # --- nominations (#16.2) ---

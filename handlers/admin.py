@@ -16,6 +16,7 @@ from handlers.payloads import (
     ATTENDANCE_MENU,  # attendance (#16.3)
     EXPORT_ASK,
     GRANT,
+    REVIEW_OPEN,
     TEMPLATE_ASK,
     UNREACHED_LIST,
     Payload,
@@ -29,6 +30,7 @@ from models.notices import unreached
 from models.org import admins, officials
 from models.org import units as org_units
 from models.org.admins import Scope
+from models.requirements import self_reported
 
 GRANTING = Flow("admin_grant", steps=("codes", "confirm"))
 TYPE_CODES = GRANTING.step("codes")
@@ -58,6 +60,11 @@ async def on_admin(ctx: Context) -> list[Reply]:
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))
+    # --- self-reported certificates (#16.8) ---
+    waiting = await self_reported.pending_count(ctx.session, scope)
+    if waiting:
+        label = _("🗂 Certificates awaiting review ({n})").format(n=format_number(waiting))
+        choices.append(Choice(label, REVIEW_OPEN.pack()))
     text = addressed(_("🛠 HR admin tools. {Title} manages: {units}."), ctx.official, units=names)
     missed = await unreached.count_unreached(ctx.session, scope, now=ctx.now, policy=ctx.routing)
     if missed:

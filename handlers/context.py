@@ -24,6 +24,7 @@ from models.notices.send_window import SendWindow
 from models.notices.zns import ZnsSettings
 from models.org.officials import Official
 from models.privacy.settings import PrivacySettings
+from models.requirements.self_reported import SelfReportSettings
 
 if TYPE_CHECKING:
     from handlers.router import Router
@@ -67,6 +68,8 @@ class HandlerSettings(Protocol):
     def year_report_template(self) -> Path | None: ...
     @property
     def attendance(self) -> AttendanceSettings: ...
+    @property
+    def self_reports(self) -> SelfReportSettings: ...
 
 
 @dataclass

@@ -88,3 +88,12 @@ AWAITING_CHECK_IN_CODE = CHECKING_IN.step("code")
 # "Vắng có lý do" → "Lý do khác": the next text is the reason.
 EXCUSING = Flow("excuse", steps=("note",), free_text=("note",))
 AWAITING_EXCUSE_NOTE = EXCUSING.step("note")
+# --- self-reported certificates (#16.8) ---
+# An official pressed "Send an external certificate": only then is their photo or PDF
+# downloaded (bot.dispatch.Dispatcher.expects_file), and routed to this step, not to imports.
+SELF_REPORT = Flow(
+    "self_report",
+    steps=("file", "kind", "title", "date", "periods"),
+    free_text=("title", "date", "periods"),
+)
+CERTIFICATE_FILE = SELF_REPORT.step("file")

@@ -25,6 +25,7 @@ from handlers.payloads import (  # attendance (#16.3)
     NOMINATION_DECLINE,
     REGISTER,
     REGISTER_CONFIRMED,
+    SELF_REPORT_START,
     UNREGISTER,
     UNREGISTER_CONFIRMED,
     Values,
@@ -414,6 +415,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                 choices=(
                     Choice(_("⭐ Suits me"), COURSE_PAGE.pack(filter="fit", page=1)),
                     _course_list(_("📚 Course list")),
+                    _send_certificate(),
                 ),
                 columns=2,
             )
@@ -459,6 +461,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
             )
     choices = list(dict.fromkeys(choices))  # one "Check in" for all courses of the day
     choices.append(_course_list(_("📚 Course list")))
+    choices.append(_send_certificate())
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 
 
@@ -466,6 +469,11 @@ def _nomination_line(ctx: Context, reg: registrations.Registration) -> str:
     if reg.answer == nominations.ACCEPTED:
         return _("📝 nominated by the unit · attendance confirmed")
     return addressed(_("📝 nominated by the unit · waiting for {title}'s answer"), ctx.official)
+
+
+def _send_certificate() -> Choice:
+    # --- self-reported certificates (#16.8) ---
+    return Choice(_("📤 Send an external certificate"), SELF_REPORT_START.pack())
 
 
 async def _status_line(ctx: Context, reg: registrations.Registration, course: Course) -> str:

@@ -249,3 +249,18 @@ CHECK_IN_ASK = Payload("ci:ask")
 EXCUSE_ASK = Payload("exc", id=int)
 EXCUSE_DAY = Payload("exc", id=int, day=int)
 EXCUSE_REASON = Payload("exc", id=int, day=int, reason=("sick", "work", "family", "other"))
+# --- self-reported certificates (#16.8) ---
+SELF_REPORT_START = Payload("sr:start")
+SELF_REPORT_CANCEL = Payload("sr:cancel")
+SELF_REPORT_KIND = Payload("sr:kind", id=int, kind=str)  # the draft's id and a catalogue kind
+SELF_REPORT_NO_PERIODS = Payload("sr:noper", id=int)
+# HR's queue; "after" is only where to continue, every id is re-checked against the scope.
+REVIEW_OPEN = Payload("srq:open")
+REVIEW_NEXT = Payload("srq:next", after=int)
+REVIEW_VERIFY = Payload("srq:ok", id=int)
+REVIEW_REJECT = Payload("srq:no", id=int)
+REVIEW_REASON = Payload(
+    "srq:why",
+    id=int,
+    reason=("unreadable", "not_certificate", "mismatch", "not_recognised", "other"),
+)

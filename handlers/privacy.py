@@ -41,7 +41,8 @@ async def on_my_data(ctx: Context) -> list[Reply]:
     )
     text = _(
         "📂 Here is all your data held by the assistant, as a file: your record, training "
-        "records, registrations, linked chats, the notices sent to you and who read your "
-        "data. To correct anything, please contact your HR office."
+        "records, registrations, the certificates you sent for verification, linked chats, "
+        "the notices sent to you and who read your data. To correct anything, please "
+        "contact your HR office."
     )
     return [Reply(text, attachments=(attachment,))]

@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.common import addressed, chat_catalogue, command_choice, stale_reply
 from handlers.context import Context
-from handlers.payloads import WHY, Values
+from handlers.payloads import SELF_REPORT_START, WHY, Values
 from handlers.router import Router
 from handlers.types import Choice, Reply
 from locales import _, format_date, ngettext
@@ -104,9 +104,11 @@ async def on_requirements(ctx: Context) -> list[Reply]:
     header = addressed(
         _("📋 Training requirements for {title} (year {year})"), official, year=ctx.today.year
     )
+    # --- self-reported certificates (#16.8) ---
+    send = Choice(_("📤 Send an external certificate"), SELF_REPORT_START.pack())
     if not statuses:
         text = addressed(_("No training requirement applies to {title} at the moment."), official)
-        return [Reply(f"{header}\n{text}")]
+        return [Reply(f"{header}\n{text}", choices=(send,))]
     lines = [header]
     choices = []
     for n, status in enumerate(statuses, start=1):
@@ -117,6 +119,7 @@ async def on_requirements(ctx: Context) -> list[Reply]:
         choices.append(Choice(_("❓ Why #{n}?").format(n=n), WHY.pack(rule=status.rule.id)))
     lines.append("")
     lines.append(addressed(_("Press “Why” to see why a requirement applies to {title}."), official))
+    choices.append(send)
     return [Reply("\n".join(lines), choices=tuple(choices), columns=4)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.common import stale_reply
 from handlers.context import Context
+from handlers.flows import CERTIFICATE_FILE
 from handlers.payloads import MENU_COMMAND
 from handlers.privacy_notice import changed_notice
 from handlers.router import Hook, Route, Router, pick_offered_choice
@@ -26,6 +27,8 @@ async def _route(router: Router, ctx: Context) -> list[Reply]:
     if incoming.contact is not None:
         return await router.hooks[Hook.CONTACT](ctx)
     if incoming.document is not None:
+        if CERTIFICATE_FILE.is_current(ctx) and CERTIFICATE_FILE.key in router.steps:
+            return await router.steps[CERTIFICATE_FILE.key](ctx)  # a certificate, not an import
         return await router.hooks[Hook.DOCUMENT](ctx)
     if incoming.unsupported is not None:
         return await router.hooks[Hook.UNSUPPORTED](ctx)

@@ -39,6 +39,8 @@ class Document:
     error: TableError | None = None
     # Not downloaded: the sender is not an admin with an import open (issue #11 point 4).
     withheld: bool = False
+    # The platform's own reference to the file (Telegram's file_id), where it has one.
+    file_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,6 @@ from models.notices import (  # noqa: F401
 )
 from models.org import admins, officials, units  # noqa: F401
 from models.plan import quotas  # noqa: F401
-from models.requirements import store, training_records  # noqa: F401
+from models.requirements import self_reported, store, training_records  # noqa: F401
 
 __all__ = ["Base"]

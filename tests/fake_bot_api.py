@@ -580,6 +580,28 @@ class FakeBotApi:
             message["caption"] = caption
         return self.push_update({"message": message})
 
+    def push_photo(
+        self, user_id: int, content: bytes, *, caption: str | None = None
+    ) -> dict[str, Any]:
+        """A photo as Telegram sends it: several sizes, smallest first; only the last (the
+        largest) holds `content`, the others are thumbnails of a few bytes."""
+        thumb = self._store_file("thumb.jpg", b"\xff\xd8\xffthumb", "image/jpeg", folder="photos")
+        stored = self._store_file("photo.jpg", content, "image/jpeg", folder="photos")
+        message = self._user_message(user_id)
+        message["photo"] = [
+            {
+                "file_id": f.file_id,
+                "file_unique_id": f.file_unique_id,
+                "width": width,
+                "height": width * 3 // 4,
+                "file_size": len(f.content),
+            }
+            for f, width in ((thumb, 90), (stored, 1280))
+        ]
+        if caption is not None:
+            message["caption"] = caption
+        return self.push_update({"message": message})
+
     def push_sticker(self, user_id: int, *, emoji: str = "👍") -> dict[str, Any]:
         n = next(self._file_ids)
         message = self._user_message(user_id)

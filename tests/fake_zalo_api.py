@@ -120,6 +120,7 @@ class FakeZaloApi:
         self.echo_own_messages = False
         self.internal_errors: list[BaseException] = []
         self._updates: list[dict[str, Any]] = []
+        self.photos: dict[str, bytes] = {}  # served at /cdn/<name>, like Zalo's image CDN
         self._faults: list[_Fault] = []
         self._delays: dict[str, _Delay] = {}
         self._changed = asyncio.Event()
@@ -140,7 +141,11 @@ class FakeZaloApi:
 
     async def start(self) -> FakeZaloApi:
         app = tornado.web.Application(
-            [(r"/bot([^/]+)/([^/]+)/?", _Handler, {"fake": self}), (r".*", _NotFound)],
+            [
+                (r"/bot([^/]+)/([^/]+)/?", _Handler, {"fake": self}),
+                (r"/cdn/([^/]+)", _Photo, {"fake": self}),
+                (r".*", _NotFound),
+            ],
             log_function=lambda _handler: None,
         )
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
@@ -217,9 +222,17 @@ class FakeZaloApi:
         message["text"] = text
         return self.push_update({"event_name": "message.text.received", "message": message})
 
-    def push_image(self, user_id: str, caption: str | None = None) -> dict[str, Any]:
+    def push_image(
+        self, user_id: str, caption: str | None = None, *, content: bytes | None = None
+    ) -> dict[str, Any]:
+        """With `content`, the photo is served by this fake (as Zalo's CDN serves it), at a
+        URL the bot may download once it asked for a photo (#16.8)."""
         message = self.user_message(user_id)
         message["photo_url"] = "https://photo-zinstant.example/abc.jpg"
+        if content is not None:
+            name = f"{hex_id()}.jpg"
+            self.photos[name] = content
+            message["photo_url"] = f"{self.base_url}/cdn/{name}"
         if caption:
             message["caption"] = caption
         return self.push_update({"event_name": "message.image.received", "message": message})
@@ -462,6 +475,20 @@ class FakeZaloApi:
         if not self.webhook:
             return {"url": "", "updated_at": now_ms()}
         return {"url": self.webhook["url"], "updated_at": self.webhook["updated_at"]}
+
+
+class _Photo(tornado.web.RequestHandler):
+    def initialize(self, fake: FakeZaloApi) -> None:
+        self.fake = fake
+
+    def get(self, name: str) -> None:
+        content = self.fake.photos.get(name)
+        if content is None:
+            self.set_status(404)
+            return
+        self.fake.requests.append(Recorded("cdn", {"name": name}, token=""))
+        self.set_header("Content-Type", "image/jpeg")
+        self.write(content)
 
 
 class _Handler(tornado.web.RequestHandler):

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import BotCommand, ChatMember, Message, Update
+from telegram import BotCommand, ChatMember, Message, PhotoSize, Update
 from telegram import Document as TgDocument
 from telegram.constants import ChatAction, ChatType, FileSizeLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -91,38 +91,45 @@ async def to_incoming(
             ),
             **base,
         )
-    if message.document is not None:
+    if message.document is not None or message.photo:
+        # A photo comes in several sizes, smallest first: the largest is the readable one.
+        sent = message.document if message.document is not None else message.photo[-1]
+        name = message.document.file_name if message.document is not None else None
+        mime = message.document.mime_type if message.document is not None else "image/jpeg"
         probe = Incoming(**base)
         if expects_file is not None and not await expects_file(probe):
-            doc = message.document
+            if message.document is None:
+                return Incoming(unsupported="photo", **base)  # as before #16.8: not asked for
             withheld = Document(
-                file_name=doc.file_name or "upload",
+                file_name=name or "upload",
                 content=b"",
-                mime_type=doc.mime_type,
+                mime_type=mime,
                 withheld=True,
+                file_id=sent.file_id,
             )
             return Incoming(document=withheld, text=message.caption, **base)
-        return Incoming(document=await _document(message.document), text=message.caption, **base)
+        document = await _document(sent, name or ("photo.jpg" if message.photo else "upload"), mime)
+        return Incoming(document=document, text=message.caption, **base)
     if message.text is not None:
         return Incoming(text=message.text, **base)
     return Incoming(unsupported=_kind_of(message), **base)
 
 
-async def _document(doc: TgDocument) -> Document:
+async def _document(doc: TgDocument | PhotoSize, name: str, mime: str | None) -> Document:
     """The file's bytes, or a `too_large` document when getFile would refuse it: the update
     already says its size and name, so the handler can tell the sender the real reason."""
-    name = doc.file_name or "upload"
+    ref = doc.file_id
     if doc.file_size is not None and doc.file_size > MAX_DOWNLOAD_BYTES:
-        return Document(file_name=name, content=b"", mime_type=doc.mime_type, too_large=True)
+        return Document(file_name=name, content=b"", mime_type=mime, too_large=True, file_id=ref)
     try:
         file = await doc.get_file()
     except BadRequest as exc:
         # An update without file_size, or a limit that moved: Telegram says "file is too big".
         if "too big" not in exc.message.lower():
             raise
-        return Document(file_name=name, content=b"", mime_type=doc.mime_type, too_large=True)
+        return Document(file_name=name, content=b"", mime_type=mime, too_large=True, file_id=ref)
     content = bytes(await file.download_as_bytearray())
-    return Document(file_name=name, content=content, mime_type=doc.mime_type)
+    return Document(file_name=name, content=content, mime_type=mime, file_id=ref)
 
 
 def _kind_of(message: Message) -> str:

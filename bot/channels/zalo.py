@@ -21,6 +21,7 @@ import re
 import signal
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -40,7 +41,7 @@ from bot.channels.zalo_transport import deliver, file_store
 from bot.config import ConfigError, Settings
 from bot.dispatch import Dispatcher
 from bot.transport import Outcome
-from handlers.types import Reply
+from handlers.types import Document, Incoming, Reply
 from locales import _, use_locale
 from models.chat import inbound_dedup
 
@@ -119,8 +120,21 @@ class ZaloBot:
                     text = _("Please talk to me in a private chat: your information is personal.")
                 await self.send(incoming.chat_id, [Reply(text)])
             return
+        if inbound.photo_url is not None and await self.dispatcher.expects_file(incoming):
+            incoming = await self._with_photo(incoming, inbound.photo_url)
         replies = await self.dispatcher.handle(incoming)
         await self.send(incoming.chat_id, replies, user_id=incoming.sender_id)
+
+    async def _with_photo(self, incoming: Incoming, url: str) -> Incoming:
+        """A photo the sender was asked for (a certificate, #16.8), fetched now: Zalo's URLs
+        are said to expire, and there is no file id to fetch it by later. Zalo sends no
+        documents at all, so a PDF cannot come this way."""
+        limit = self.dispatcher.settings.self_reports.max_bytes
+        content, too_large = await self.api.download(url, limit)
+        document = Document(
+            file_name="photo.jpg", content=content, mime_type="image/jpeg", too_large=too_large
+        )
+        return replace(incoming, unsupported=None, document=document)
 
     async def _first_sighting(self, key: str) -> bool:
         now = self.dispatcher.clock()

@@ -193,6 +193,28 @@ class ZaloApi:
 
     # ------------------------------------------------------------------ methods
 
+    async def download(self, url: str, max_bytes: int) -> tuple[bytes, bool]:
+        """An inbound photo (#16.8): (its bytes, False), or (b"", True) when it is larger than
+        `max_bytes` (streamed, so it is never read whole), or (b"", False) when it could not
+        be fetched. Only http(s) URLs; the token never goes with them."""
+        if not url.startswith(("https://", "http://")):
+            return b"", False
+        try:
+            async with self._client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    return b"", False
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        return b"", True
+                    chunks.append(chunk)
+                return b"".join(chunks), False
+        except httpx.HTTPError as exc:
+            log.warning("a Zalo photo could not be downloaded: %s", type(exc).__name__)
+            return b"", False
+
     async def get_me(self) -> dict[str, Any]:
         result = await self.call("getMe")
         return result if isinstance(result, dict) else {}

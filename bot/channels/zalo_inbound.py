@@ -27,6 +27,8 @@ class Inbound:
     incoming: Incoming
     dedup_key: str | None  # None when Zalo gave no message_id: nothing to compare with
     private: bool
+    # An image's URL on Zalo's CDN (said to expire): fetched only for a certificate (#16.8).
+    photo_url: str | None = None
 
 
 def unwrap(body: Any) -> dict[str, Any] | None:
@@ -73,8 +75,11 @@ def parse(update: dict[str, Any], bot_id: str | None) -> Inbound | None:
     else:
         incoming = Incoming(unsupported=UNSUPPORTED_KINDS.get(event, "other"), **base)
     message_id = message.get("message_id")
+    # The docs name the field `photo`; the official SDK reads `photo_url` (docs/zalo-bot-api.md).
+    photo = message.get("photo_url") or message.get("photo")
     return Inbound(
         incoming=incoming,
         dedup_key=f"{event}:{message_id}" if message_id else None,
         private=str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE",
+        photo_url=photo if event == "message.image.received" and isinstance(photo, str) else None,
     )

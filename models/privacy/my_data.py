@@ -21,6 +21,7 @@ from models.notices.outbox import Notice
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.privacy.reads import READ
+from models.requirements import self_reported
 from models.requirements.training_records import records_of
 from models.vocabulary import N_
 
@@ -121,10 +122,26 @@ async def my_data(session: AsyncSession, official: Official) -> dict[str, Any]:
             select(Notice).where(Notice.official_id == official.id).order_by(Notice.due_at)
         )
     ]
+    # Certificates the official sent (#16.8): whether the file is still kept is part of it.
+    certificates = [
+        {
+            "kind": c.kind,
+            "title": c.title,
+            "completed_on": _plain(c.completed_on),
+            "periods": c.periods,
+            "status": c.status,
+            "submitted_at": _plain(c.submitted_at),
+            "decided_at": _plain(c.decided_at),
+            "reason": c.reason,
+            "file_kept": c.file_ref is not None or c.content is not None,
+        }
+        for c in await self_reported.submissions_of(session, official.id)
+    ]
     return {
         "record": record,
         "training_records": training,
         "registrations": registrations,
+        "self_reported_certificates": certificates,
         "chat_accounts": accounts,
         "notices": notices,
         "audit": await _audit_about(session, official),
@@ -195,6 +212,11 @@ def as_text(data: dict[str, Any], *, shown: int = 20) -> str:
     sections = (
         (_("Training records:"), "training_records", ("completed_on", "kind", "title")),
         (_("Registrations:"), "registrations", ("requested_at", "course", "status")),
+        (
+            _("Certificates you sent:"),
+            "self_reported_certificates",
+            ("submitted_at", "title", "status"),
+        ),
         (_("Linked chats:"), "chat_accounts", ("channel", "user_id", "linked_at")),
         (_("Notices sent to you:"), "notices", ("due_at", "kind", "state")),
         (_("Who read your data:"), "audit", ("at", "by", "what")),

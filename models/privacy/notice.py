@@ -64,6 +64,13 @@ def notice_body(settings: PrivacySettings) -> str:
             notice_days=format_number(settings.notice_text_days),
             audit_years=format_number(settings.audit_years),
         ),
+        # --- self-reported certificates (#16.8) ---
+        _(
+            "Certificates you send for HR to verify (photos or PDFs): the file itself is "
+            "kept only until the HR office has decided; the reference to it on Telegram or "
+            "Zalo is deleted {days} days after the decision. A verified certificate becomes "
+            "one of your training records."
+        ).format(days=format_number(settings.certificate_file_days)),
         _(
             "Your rights (Law on Personal Data Protection No. 91/2025/QH15): to know and "
             "see your data (/dulieu); to have it corrected (through your HR office); to "

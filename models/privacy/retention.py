@@ -1,7 +1,9 @@
 """How long personal data is kept: uploaded files' contents cleared once used or cancelled
 and after `upload_days` at the latest; the texts (and buttons, which name people) of
 notices that reached a final state pruned after `notice_text_days`; audit entries deleted
-after `audit_years`. In the caller's transaction; the scheduler runs it hourly."""
+after `audit_years`; a self-reported certificate's file reference dropped
+`certificate_file_days` after HR decided it (its bytes went at the decision). In the
+caller's transaction; the scheduler runs it hourly."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from models.audit import AuditEntry
 from models.imports.uploads import PendingUpload
 from models.notices.outbox import TERMINAL, Notice
 from models.privacy.settings import PrivacySettings
+from models.requirements import self_reported
 
 ACTION = "retention.run"
 
@@ -26,6 +29,7 @@ class RetentionStats:
     uploads_cleared: int
     notice_texts_pruned: int
     audit_deleted: int
+    certificate_files_dropped: int = 0
 
 
 def _years_before(now: datetime, years: int) -> datetime:
@@ -66,12 +70,18 @@ async def apply_retention(
     audits = await session.execute(
         delete(AuditEntry).where(AuditEntry.at < _years_before(now, settings.audit_years))
     )
-    stats = RetentionStats(_count(uploads), _count(notices), _count(audits))
+    certificates = await self_reported.drop_old_files(
+        session, now=now, days=settings.certificate_file_days
+    )
+    stats = RetentionStats(_count(uploads), _count(notices), _count(audits), certificates)
     audit.record(
         session,
         actor=actor,
         action=ACTION,
-        affected=stats.uploads_cleared + stats.notice_texts_pruned + stats.audit_deleted,
+        affected=stats.uploads_cleared
+        + stats.notice_texts_pruned
+        + stats.audit_deleted
+        + stats.certificate_files_dropped,
         detail={**asdict(stats), **asdict(settings), "contact": None},
         at=now,
     )

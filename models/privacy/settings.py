@@ -11,3 +11,5 @@ class PrivacySettings:
     upload_days: int = 1  # an uploaded file's content is cleared after this at the latest
     notice_text_days: int = 90  # a delivered notice's text is pruned after this
     audit_years: int = 5  # audit entries older than this are deleted
+    # A self-reported certificate's file reference is dropped this long after the decision.
+    certificate_file_days: int = 30
