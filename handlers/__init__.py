@@ -10,6 +10,7 @@ from handlers import (
     admin_export,
     admin_files,
     broadcast,
+    certificates,
     courses,
     digest,
     help,
@@ -45,6 +46,8 @@ ROUTERS: tuple[Router, ...] = (
     reminders.router,
     start.router,
     unreached.router,
+    # --- certificates (#16.5) ---
+    certificates.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

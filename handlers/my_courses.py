@@ -410,6 +410,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                 choices=(
                     Choice(_("⭐ Suits me"), COURSE_PAGE.pack(filter="fit", page=1)),
                     _course_list(_("📚 Course list")),
+                    command_choice(_("📜 Certificates"), "chungnhan"),  # #16.5
                 ),
                 columns=2,
             )
@@ -426,6 +427,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                 )
             )
     choices.append(_course_list(_("📚 Course list")))
+    choices.append(command_choice(_("📜 Certificates"), "chungnhan"))  # #16.5
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 
 

@@ -225,3 +225,7 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- certificates (#16.5) ---
+CERT_PDF = Payload("cert:pdf", id=int)  # a certificate id, checked against ctx.official
+CERT_REVOKE_CANCEL = Payload("cert:revoke:cancel")

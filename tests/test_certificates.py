@@ -284,7 +284,7 @@ async def test_expiry_reminder_planned_once_in_the_morning(db: Database) -> None
 # --- the PDF ------------------------------------------------------------------------------
 
 
-def _pdf_texts(pdf: bytes) -> str:
+def pdf_texts(pdf: bytes) -> str:
     """The document's strings as far as they are readable without a PDF library: the
     metadata (UTF-16 or Latin-1 literals) and the uncompressed parts."""
     found = [pdf.decode("latin-1")]
@@ -304,7 +304,7 @@ async def test_pdf_opens_and_carries_the_code_and_link(db: Database) -> None:
     assert (
         pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
     )
-    texts = _pdf_texts(pdf)
+    texts = pdf_texts(pdf)
     shown = codes.display(cert.code)
     assert f"https://t.me/troly_test_bot?start=xm_{cert.code}" in texts
     assert shown in texts

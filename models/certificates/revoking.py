@@ -51,16 +51,34 @@ async def may_revoke(session: AsyncSession, scope: Scope, certificate: Certifica
     return scope.reaches(owner.path)
 
 
-async def find_for_admin(session: AsyncSession, admin: Official, code: str) -> Certificate | None:
+async def find_for_admin(
+    session: AsyncSession, admin: Official, code: str, *, actor: str, now: datetime
+) -> Certificate | None:
     """The certificate of a typed code when this admin may revoke it; None both when there
-    is none and when it is beyond their scope (an admin learns nothing about others')."""
+    is none and when it is beyond their scope (an admin learns nothing about others'); an
+    attempt beyond the scope is audited."""
     compact = codes.normalize(code)
     certificate = await by_code(session, compact) if compact else None
     if certificate is None:
         return None
     if not await may_revoke(session, await scope_of(session, admin), certificate):
+        _record_denied(session, admin, certificate, actor=actor, now=now)
         return None
     return certificate
+
+
+def _record_denied(
+    session: AsyncSession, admin: Official, certificate: Certificate, *, actor: str, now: datetime
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        actor_official_id=admin.id,
+        action=DENIED_ACTION,
+        subject=str(certificate.id),
+        detail={"certificate_id": certificate.id},
+        at=now,
+    )
 
 
 def revoked_text(certificate: Certificate, reason: str, when: datetime, gender: str | None) -> str:
@@ -99,15 +117,7 @@ async def revoke(
     if admin is not None and not await may_revoke(
         session, await scope_of(session, admin), certificate
     ):
-        audit.record(
-            session,
-            actor=actor,
-            actor_official_id=admin.id,
-            action=DENIED_ACTION,
-            subject=str(certificate.id),
-            detail={"certificate_id": certificate.id},
-            at=now,
-        )
+        _record_denied(session, admin, certificate, actor=actor, now=now)
         # The chat answers it like an unknown code: a foreign admin learns nothing.
         return RevokeResult(RevokeOutcome.NOT_ALLOWED)
     if certificate.revoked_at is not None:
