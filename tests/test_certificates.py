@@ -8,6 +8,7 @@ import contextlib
 import re
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -317,3 +318,40 @@ def _vi() -> None:
     from locales.i18n import set_locale
 
     set_locale("vi")
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+async def test_cli_verifies_and_revokes(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli_certificates import certificate_command
+    from bot.config import Settings
+
+    world = await build_world(db)
+    cert = await _issued(world)
+    shown = codes.display(cert.code)
+    settings = Settings(telegram_bot_username="troly_test_bot")
+    assert await certificate_command(db, settings, "verify", shown.lower(), now=NOW) == 0
+    assert "là thật và còn hiệu lực" in capsys.readouterr().out
+    assert await certificate_command(db, settings, "revoke", shown, now=NOW) == 2
+    assert "--reason" in capsys.readouterr().err
+    assert (
+        await certificate_command(db, settings, "revoke", shown, reason="Sai thông tin", now=NOW)
+        == 0
+    )
+    capsys.readouterr()
+    assert await certificate_command(db, settings, "verify", shown, now=NOW) == 0
+    out = capsys.readouterr().out
+    assert "đã bị thu hồi ngày 26/11/2026" in out and "Sai thông tin" in out
+    assert await certificate_command(db, settings, "verify", "ABCD-EFGH-JK", now=NOW) == 1
+    assert "Không tìm thấy giấy chứng nhận với mã này" in capsys.readouterr().out
+    target = tmp_path / "gcn.pdf"
+    assert await certificate_command(db, settings, "pdf", shown, out=target, now=NOW) == 0
+    assert target.read_bytes().startswith(b"%PDF-")
+    async with db.transaction() as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "certificate.revoked")
+        )
+        assert entry is not None and entry.actor == "cli"
