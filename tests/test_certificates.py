@@ -280,6 +280,10 @@ async def test_expiry_reminder_planned_once_in_the_morning(db: Database) -> None
         assert notice.official_id == world.people["ha"].id
         assert notice.due_at == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Việt Nam
         assert "31/12/2026" in notice.text and codes.display(cert.code) in notice.text
+        # Revoked before it went out: the reminder is withdrawn.
+        await revoke(session, admin=None, code=cert.code, reason="Cấp nhầm", now=NOW, actor="cli")
+        await session.refresh(notice)
+        assert notice.state == "dropped"
 
 
 # --- the PDF ------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 (scheduler/jobs.py plan_courses → models/notices/planning.py plan_course_notices).
 
 One row per certificate: the subject names the certificate and the due moment is fixed
-(the send time, `lead` days before the expiry), so planning every few hours writes it once
-(the outbox's unique key), and the sender's send window keeps it out of the night. A
+(the send time, `lead` days before the expiry), so planning twice writes it once (the
+outbox's unique key), and the sender's send window keeps it out of the night. The job runs
+every minute, so a certificate once planned is marked and not read again. A
 certificate revoked meanwhile, or of an official who left, is not reminded; one whose
 reminder moment passed before it was issued is reminded at once, until its last day.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, format_date, use_locale
@@ -25,6 +26,7 @@ from models.notices.texts import addressed
 from models.org.officials import Official
 
 CERTIFICATE_EXPIRING = "certificate_expiring"  # a notice kind (models/notices/outbox.py)
+BATCH = 5000
 
 
 def expiring_text(gender: str | None, code: str, course: str, expires_on: date) -> str:
@@ -59,9 +61,11 @@ async def plan_expiry_reminders(
             .where(
                 Certificate.expires_on.between(today, today + timedelta(days=lead_days)),
                 Certificate.revoked_at.is_(None),
+                Certificate.reminder_planned_at.is_(None),
                 Official.active.is_(True),
             )
             .order_by(Certificate.id)
+            .limit(BATCH)  # the rest on the next run, a minute later
         )
     ).all()
     if not rows:
@@ -92,4 +96,12 @@ async def plan_expiry_reminders(
                 datetime.combine(certificate.expires_on + timedelta(days=1), time(0), tz),
             )
         )
-    return await outbox.enqueue_many(session, batch)
+    written = await outbox.enqueue_many(session, batch)
+    ids = [c.id for c, _g in rows]
+    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        await session.execute(
+            update(Certificate)
+            .where(Certificate.id.in_(ids[start : start + 900]))
+            .values(reminder_planned_at=now)
+        )
+    return written

@@ -14,6 +14,7 @@ from locales import _, format_date
 from models import audit
 from models.certificates import codes
 from models.certificates.issuing import by_code
+from models.certificates.reminders import CERTIFICATE_EXPIRING
 from models.certificates.store import Certificate
 from models.courses.catalogue import Course
 from models.notices import outbox
@@ -140,6 +141,15 @@ async def revoke(
             "reason": reason,
         },
         at=now,
+    )
+    # A reminder to renew a certificate that no longer holds would mislead.
+    await outbox.drop_pending(
+        session,
+        certificate.official_id,
+        kinds=[CERTIFICATE_EXPIRING],
+        reason="certificate revoked",
+        now=now,
+        subjects=[f"certificate:{certificate.id}:expiry"],
     )
     told = local_now or now
     await outbox.enqueue(

@@ -38,6 +38,9 @@ class Certificate(Base):
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
     revoked_by: Mapped[str | None] = mapped_column(String(200))
+    # When the expiry reminder was written to the outbox: the course-notice job runs every
+    # minute, and this keeps it from re-reading the certificates it already planned.
+    reminder_planned_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

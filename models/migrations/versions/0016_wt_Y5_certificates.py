@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sa.String(500), nullable=True),
         sa.Column("revoked_by", sa.String(200), nullable=True),
+        sa.Column("reminder_planned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["registration_id"],
