@@ -58,7 +58,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_certificates_official_id"), "certificates", ["official_id"])
     op.create_index(op.f("ix_certificates_course_id"), "certificates", ["course_id"])
-    op.create_index(op.f("ix_certificates_expires_on"), "certificates", ["expires_on"])
+    op.create_index(
+        "ix_certificates_reminder_due", "certificates", ["reminder_planned_at", "expires_on"]
+    )
     op.create_table(
         "certificate_verifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,7 +87,7 @@ def downgrade() -> None:
         "ix_certificate_verifications_requester_at", table_name="certificate_verifications"
     )
     op.drop_table("certificate_verifications")
-    op.drop_index(op.f("ix_certificates_expires_on"), table_name="certificates")
+    op.drop_index("ix_certificates_reminder_due", table_name="certificates")
     op.drop_index(op.f("ix_certificates_course_id"), table_name="certificates")
     op.drop_index(op.f("ix_certificates_official_id"), table_name="certificates")
     op.drop_table("certificates")
