@@ -12,14 +12,22 @@ from handlers.certificate_texts import verification_reply
 from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
 from handlers.flows import Flow
-from handlers.payloads import CERT_PDF, CERT_REVOKE_CANCEL, Values
+from handlers.payloads import CERT_PDF, CERT_REVOKE_CANCEL, CERT_REVOKE_PICK, Values
 from handlers.router import Router
 from handlers.types import Attachment, Choice, Reply
 from locales import _, format_date
 from models.certificates import codes
 from models.certificates.issuing import certificate_by_id, certificates_for
 from models.certificates.pdf import certificate_pdf
-from models.certificates.revoking import RevokeOutcome, find_for_admin, revoke
+from models.certificates.revoking import (
+    RevokeOutcome,
+    find_for_admin,
+    for_admin_by_id,
+    revocable_of_course,
+    revoke,
+)
+from models.certificates.store import Certificate
+from models.org.admins import Scope
 
 router = Router("certificates")
 router.describe("xacminh", "Verify a certificate by its code", 36)
@@ -28,6 +36,7 @@ router.describe("chungnhan", "My certificates", 31)
 PDF = "application/pdf"
 REVOKING = Flow("revoke_certificate", steps=("reason",), free_text=("reason",))
 REASON = REVOKING.step("reason")
+_LISTED = 40  # certificates offered as buttons from one course
 
 
 # --- /xacminh --------------------------------------------------------------------------
@@ -159,6 +168,8 @@ async def on_revoke(ctx: Context) -> list[Reply]:
                 )
             )
         ]
+    if codes.normalize(ctx.args) is None:  # not a certificate's code: perhaps a course's
+        return await _course_certificates(ctx, scope)
     certificate = await find_for_admin(
         ctx.session, ctx.official, ctx.args, actor=actor_of(ctx), now=ctx.now
     )
@@ -171,6 +182,10 @@ async def on_revoke(ctx: Context) -> list[Reply]:
                 )
             )
         ]
+    return [_ask_reason(ctx, scope, certificate)]
+
+
+def _ask_reason(ctx: Context, scope: Scope, certificate: Certificate) -> Reply:
     audit_read(ctx, "certificate", scope, 1, f"certificate:{certificate.id}")
     REASON.enter(ctx, certificate_id=certificate.id)
     text = _(
@@ -181,7 +196,49 @@ async def on_revoke(ctx: Context) -> list[Reply]:
         name=certificate.full_name,
         course=f"{certificate.course_code} · {certificate.course_title}",
     )
-    return [Reply(text, choices=(Choice(_("↩️ Do not revoke"), CERT_REVOKE_CANCEL.pack()),))]
+    return Reply(text, choices=(Choice(_("↩️ Do not revoke"), CERT_REVOKE_CANCEL.pack()),))
+
+
+async def _course_certificates(ctx: Context, scope: Scope) -> list[Reply]:
+    """/thuhoi COURSE-CODE: the course's certificates in force, one button each."""
+    assert ctx.official is not None
+    found = await revocable_of_course(ctx.session, ctx.official, ctx.args)
+    if found is None:
+        return [
+            Reply(
+                _(
+                    "No certificate or course that you may revoke certificates of was found "
+                    "with this code. Nothing was changed."
+                )
+            )
+        ]
+    course, certificates = found
+    if not certificates:
+        return [Reply(_("Course {code} has no certificate in force.").format(code=course.code))]
+    audit_read(ctx, "certificates", scope, len(certificates), f"course:{course.id}")
+    shown = certificates[:_LISTED]
+    text = _("Certificates of course {code} in force: whose certificate should be revoked?")
+    return [
+        Reply(
+            text.format(code=course.code),
+            choices=tuple(
+                Choice(f"{c.full_name} · {codes.display(c.code)}", CERT_REVOKE_PICK.pack(id=c.id))
+                for c in shown
+            ),
+        )
+    ]
+
+
+@router.choice(CERT_REVOKE_PICK, needs_link=True)
+async def on_revoke_pick(ctx: Context, values: Values) -> list[Reply]:
+    scope = await admin_scope(ctx, "certificate.revoke")
+    if scope is None:
+        return denied(ctx)
+    assert ctx.official is not None
+    certificate = await for_admin_by_id(ctx.session, ctx.official, values.number("id"))
+    if certificate is None or certificate.revoked_at is not None:
+        return stale_reply(ctx)
+    return [_ask_reason(ctx, scope, certificate)]
 
 
 @router.choice(CERT_REVOKE_CANCEL, needs_link=True)

@@ -229,3 +229,4 @@ BROADCAST_MISSED = Payload("bc:missed", id=int)
 # --- certificates (#16.5) ---
 CERT_PDF = Payload("cert:pdf", id=int)  # a certificate id, checked against ctx.official
 CERT_REVOKE_CANCEL = Payload("cert:revoke:cancel")
+CERT_REVOKE_PICK = Payload("cert:revoke", id=int)  # from a course's list; re-checked

@@ -164,3 +164,26 @@ async def test_over_telegram_the_pdf_is_sent_and_xacminh_answers(
     await answer(
         fake, guest, lambda: fake.push_text(guest, "/xacminh ABCD-EFGH-JK"), saying(NOT_FOUND)
     )
+
+
+async def test_revoke_from_the_course_list(db: Database) -> None:
+    world = await build_world(db)
+    async with db.transaction() as session:
+        await grant(session, world.people["an"], world.units["root"], actor="test", now=NOW)
+        await grant(session, world.people["nhung"], world.units["sin_thau"], actor="test", now=NOW)
+    _ha, code = await certified(world)
+    nhung = world.person("nhung")
+    assert "Không tìm thấy giấy chứng nhận hoặc khóa học" in await nhung.say("/thuhoi K-2026-03")
+    async with db.transaction() as session:
+        cert_id = await session.scalar(select(Certificate.id))
+    await nhung.tap(f"cert:revoke:{cert_id}")  # a forged button from the commune admin
+    assert "Thu hồi giấy chứng nhận" not in nhung.text
+    an = world.person("an")
+    await an.say("/thuhoi K-2026-03")
+    assert "Giấy chứng nhận còn hiệu lực của khóa K-2026-03" in an.text
+    await an.press_label("Phạm Thu Hà")
+    assert f"Thu hồi giấy chứng nhận {code} của Phạm Thu Hà" in an.text
+    assert "Đã thu hồi" in await an.say("Học viên không tham gia đủ thời gian")
+    async with db.transaction() as session:
+        certificate = await session.get(Certificate, cert_id)
+        assert certificate is not None and certificate.revoked_at is not None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, format_date
@@ -17,6 +18,7 @@ from models.certificates.issuing import by_code
 from models.certificates.reminders import CERTIFICATE_EXPIRING
 from models.certificates.store import Certificate
 from models.courses.catalogue import Course
+from models.courses.catalogue import by_code as by_course_code
 from models.notices import outbox
 from models.notices.texts import addressed
 from models.org.admins import Scope, scope_of
@@ -44,7 +46,10 @@ class RevokeResult:
 
 
 async def may_revoke(session: AsyncSession, scope: Scope, certificate: Certificate) -> bool:
-    course = await session.get(Course, certificate.course_id)
+    return await reaches_course(session, scope, await session.get(Course, certificate.course_id))
+
+
+async def reaches_course(session: AsyncSession, scope: Scope, course: Course | None) -> bool:
     owner_id = course.owner_unit_id if course is not None else None
     owner = await session.get(OrgUnit, owner_id) if owner_id is not None else None
     if owner is None:
@@ -64,6 +69,35 @@ async def find_for_admin(
         return None
     if not await may_revoke(session, await scope_of(session, admin), certificate):
         _record_denied(session, admin, certificate, actor=actor, now=now)
+        return None
+    return certificate
+
+
+async def revocable_of_course(
+    session: AsyncSession, admin: Official, course_code: str
+) -> tuple[Course, list[Certificate]] | None:
+    """A course's certificates still in force, by name, when the admin's scope reaches the
+    course's owner unit; None when there is no such course or it is beyond their scope."""
+    course = await by_course_code(session, course_code.strip())
+    if course is None or not await reaches_course(session, await scope_of(session, admin), course):
+        return None
+    found = await session.scalars(
+        select(Certificate)
+        .where(Certificate.course_id == course.id, Certificate.revoked_at.is_(None))
+        .order_by(Certificate.full_name, Certificate.id)
+    )
+    return course, list(found)
+
+
+async def for_admin_by_id(
+    session: AsyncSession, admin: Official, certificate_id: int
+) -> Certificate | None:
+    """A certificate picked from a course's list: re-checked against the scope now (the
+    button's id is untrusted)."""
+    certificate = await session.get(Certificate, certificate_id)
+    if certificate is None:
+        return None
+    if not await may_revoke(session, await scope_of(session, admin), certificate):
         return None
     return certificate
 
