@@ -440,6 +440,18 @@ async def export_registrations(settings: Settings, course_code: str, out: Path |
     return 0
 
 
+async def certificate_cli(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_certificates import certificate_command
+
+    db = await open_database(settings)
+    try:
+        return await certificate_command(
+            db, settings, args.action, args.code, reason=args.reason, out=args.out
+        )
+    finally:
+        await db.dispose()
+
+
 async def kit_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli_kits import write_link_codes, write_template
 
@@ -745,6 +757,12 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", type=Path, help="file to write (default bao-cao-nam-UNIT-YEAR.xlsx)")
     nt = sub.add_parser("notices", help="the outbox")
     nt.add_argument("action", choices=["preview"])
+    # --- certificates (#16.5) ---
+    ce = sub.add_parser("certificate", help="verify, revoke or print a completion certificate")
+    ce.add_argument("action", choices=["verify", "revoke", "pdf"])
+    ce.add_argument("code", help="the verification code, e.g. ABCD-EFGH-JK")
+    ce.add_argument("--reason", default="", help="(revoke) why; shown to whoever verifies it")
+    ce.add_argument("--out", type=Path, help="(pdf) file to write")
     return p
 
 
@@ -859,6 +877,8 @@ def main(argv: list[str] | None = None) -> int:
             check_schema(settings)
             print(asyncio.run(notices_preview.run(settings)))
             return 0
+        if args.command == "certificate":
+            return asyncio.run(certificate_cli(settings, args))
     except KeyboardInterrupt:
         return 130
     return 2

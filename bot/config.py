@@ -768,7 +768,8 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
 
 def planning_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> PlanningSettings:
     """REQUIREMENT_NOTICE_DAYS, OVERDUE_NOTICE_DAYS, OVERDUE_NOTICE_RELEVANT_DAYS,
-    NOTICE_SEND_TIME, PLANNING_HORIZON_HOURS, REGISTRATION_NOTICE_DAYS."""
+    NOTICE_SEND_TIME, PLANNING_HORIZON_HOURS, REGISTRATION_NOTICE_DAYS,
+    CERTIFICATE_REMINDER_DAYS."""
     try:
         send_time = time.fromisoformat(env.get("NOTICE_SEND_TIME", "08:00"))
     except ValueError as exc:
@@ -781,6 +782,7 @@ def planning_settings(env: Mapping[str, str], tz: ZoneInfo, locale: str) -> Plan
         send_time=send_time,
         horizon=timedelta(hours=_int(env, "PLANNING_HORIZON_HOURS", 6, 1, 72)),
         registration_lead_days=_int(env, "REGISTRATION_NOTICE_DAYS", 2, 1, 60),
+        certificate_reminder_days=_int(env, "CERTIFICATE_REMINDER_DAYS", 30, 1, 366),
         default_locale=locale,
     )
 

@@ -11,6 +11,7 @@ from handlers import (
     admin_files,
     attendance,
     broadcast,
+    certificates,
     courses,
     digest,
     help,
@@ -58,6 +59,8 @@ ROUTERS: tuple[Router, ...] = (
     year_report.router,
     # --- attendance (#16.3) ---
     attendance.router,
+    # --- certificates (#16.5) ---
+    certificates.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -416,6 +416,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
                     Choice(_("⭐ Suits me"), COURSE_PAGE.pack(filter="fit", page=1)),
                     _course_list(_("📚 Course list")),
                     _send_certificate(),
+                    command_choice(_("📜 Certificates"), "chungnhan"),  # #16.5
                 ),
                 columns=2,
             )
@@ -462,6 +463,7 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
     choices = list(dict.fromkeys(choices))  # one "Check in" for all courses of the day
     choices.append(_course_list(_("📚 Course list")))
     choices.append(_send_certificate())
+    choices.append(command_choice(_("📜 Certificates"), "chungnhan"))  # #16.5
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 
 

@@ -264,3 +264,7 @@ REVIEW_REASON = Payload(
     id=int,
     reason=("unreadable", "not_certificate", "mismatch", "not_recognised", "other"),
 )
+# --- certificates (#16.5) ---
+CERT_PDF = Payload("cert:pdf", id=int)  # a certificate id, checked against ctx.official
+CERT_REVOKE_CANCEL = Payload("cert:revoke:cancel")
+CERT_REVOKE_PICK = Payload("cert:revoke", id=int)  # from a course's list; re-checked

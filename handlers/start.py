@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.certificate_texts import verification_reply
 from handlers.common import (
     greeting,
     link_prompt_replies,
@@ -37,6 +38,8 @@ router.describe("huylienket", "Unlink this chat from my record", 80)
 
 @router.command("start", "batdau")
 async def on_start(ctx: Context) -> list[Reply]:
+    if ctx.args.strip().lower().startswith("xm_"):  # a certificate's QR code (#16.5)
+        return [await verification_reply(ctx, ctx.args.strip())]
     code = link_codes.normalize_code(ctx.args) if ctx.args else None
     if code is not None:
         return await _redeem(ctx, code)

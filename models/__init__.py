@@ -14,6 +14,7 @@ Importing this package registers every table on `Base.metadata` (Alembic needs t
 
 from models import audit  # noqa: F401
 from models.base import Base
+from models.certificates import store as certificate_store  # noqa: F401
 from models.chat import (  # noqa: F401
     accounts,
     dialogs,

@@ -17,6 +17,7 @@ SHARED_HANDLER_MODULES = frozenset(
     {
         "__init__",  # the composition root: it alone imports every feature
         "admin_access",
+        "certificate_texts",
         "common",
         "context",
         "course_texts",

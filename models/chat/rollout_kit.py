@@ -5,6 +5,7 @@ exists only in these two files, and issuing a batch revokes the officials' older
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -327,18 +328,33 @@ def fitted_cell(pdf: FPDF, width: float, height: float, text: str, size: float) 
     pdf.cell(width, height, text)
 
 
-def slips_pdf(slips: list[Slip], expires: str) -> bytes:
-    """A4, four slips a page, in DejaVu Sans (embedded, so Vietnamese renders anywhere)."""
-    import io
-
-    import segno
+def dejavu_pdf(title: str, orientation: str = "P") -> FPDF:
+    """An A4 document in DejaVu Sans (embedded, so Vietnamese renders anywhere), regular
+    and bold as "DejaVu", with no automatic page breaks: every page is laid out by hand.
+    Shared by the slips and the certificates (models/certificates/pdf.py)."""
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = FPDF(orientation=orientation, unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(_("Trợ lý Bồi dưỡng link codes"))
+    pdf.set_title(title)
+    return pdf
+
+
+def qr_png(payload: str) -> io.BytesIO:
+    """A QR code (error correction M) as PNG bytes, ready for FPDF.image."""
+    import segno
+
+    qr = io.BytesIO()
+    segno.make(payload, error="m").save(qr, kind="png", scale=6, border=1)
+    qr.seek(0)
+    return qr
+
+
+def slips_pdf(slips: list[Slip], expires: str) -> bytes:
+    """A4, four slips a page, in DejaVu Sans (embedded, so Vietnamese renders anywhere)."""
+    pdf = dejavu_pdf(_("Trợ lý Bồi dưỡng link codes"))
     per_page, height = 4, 297 / 4
     for index, slip in enumerate(slips):
         if index % per_page == 0:
@@ -348,10 +364,7 @@ def slips_pdf(slips: list[Slip], expires: str) -> bytes:
         pdf.set_dash_pattern(dash=2, gap=2)  # where to cut
         pdf.line(5, top + height - 0.5, 205, top + height - 0.5)
         pdf.set_dash_pattern()
-        qr = io.BytesIO()
-        segno.make(qr_payload(slip), error="m").save(qr, kind="png", scale=6, border=1)
-        qr.seek(0)
-        pdf.image(qr, x=160, y=top + 10, w=40, h=40)
+        pdf.image(qr_png(qr_payload(slip)), x=160, y=top + 10, w=40, h=40)
         pdf.set_xy(12, top + 10)
         pdf.set_font("DejaVu", "B", 14)
         pdf.cell(140, 8, slip.full_name, new_x="LMARGIN", new_y="NEXT")

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from locales import _, use_locale
 from models.bulk import collector_paused
+from models.certificates.reminders import CERTIFICATE_EXPIRING, plan_expiry_reminders
 from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course, CourseStatus
 from models.courses.registrations import ACTIVE, Registration, RegStatus, pending_promotions
@@ -94,6 +95,7 @@ class PlanningSettings:
     send_time: time = time(8, 0)
     horizon: timedelta = timedelta(hours=6)
     registration_lead_days: int = 2
+    certificate_reminder_days: int = 30  # before a certificate expires (#16.5)
     default_locale: str = "vi"
     batch_size: int = 5000
 
@@ -572,9 +574,24 @@ async def plan_course_notices(
         await _plan_course_starts(session, now, s),
         await _plan_promotions(session, now, s),
         await _plan_cancellations(session, now, s),
+        await _plan_certificate_expiry(session, now, s),
     ):
         stats.add(part)
     return stats
+
+
+async def _plan_certificate_expiry(
+    session: AsyncSession, now: datetime, s: PlanningSettings
+) -> PlanStats:
+    planned = await plan_expiry_reminders(
+        session,
+        now=now,
+        tz=s.tz,
+        send_time=s.send_time,
+        lead_days=s.certificate_reminder_days,
+        default_locale=s.default_locale,
+    )
+    return PlanStats(planned=planned, by_kind={CERTIFICATE_EXPIRING: planned} if planned else {})
 
 
 async def _people_info(
