@@ -23,6 +23,7 @@ from handlers import (
     rollout,
     start,
     unreached,
+    year_plan,  # the year's plan (#16.1)
 )
 from handlers.router import Router, compose
 
@@ -45,6 +46,7 @@ ROUTERS: tuple[Router, ...] = (
     reminders.router,
     start.router,
     unreached.router,
+    year_plan.router,  # the year's plan (#16.1)
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -73,3 +73,7 @@ class Flow:
 # (bot.dispatch.Dispatcher.expects_file, issue #11 point 4).
 IMPORT_UPLOAD = Flow("admin_import", steps=("file",))
 AWAITING_FILE = IMPORT_UPLOAD.step("file")
+
+# --- the year's plan (#16.1): the seats for one unit on one course, typed ---
+PLAN_QUOTA = Flow("plan_quota", steps=("seats",), free_text=("seats",))
+TYPE_SEATS = PLAN_QUOTA.step("seats")

@@ -225,3 +225,11 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- the year's plan (#16.1): ids are looked up again and checked against the scope ---
+PLAN_MENU = Payload("yplan")  # the year chooser, as /kehoach
+PLAN_YEAR = Payload("yplan:year", year=int)  # the workbook and the year's courses
+PLAN_COURSE = Payload("yplan:crs", id=int)
+PLAN_ALLOCATE = Payload("yplan:alloc", id=int)  # "Phân bổ chỉ tiêu": choose a unit
+PLAN_UNIT = Payload("yplan:unit", id=int, unit=int)  # then type the seats
+PLAN_CANCEL = Payload("yplan:cancel")

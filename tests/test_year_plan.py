@@ -8,7 +8,6 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlalchemy import select
 
 from bot.db import Database
@@ -293,6 +292,89 @@ async def test_year_plan_is_scoped(db: Database) -> None:
     assert narrow.courses[0].quotas == {world.units["sin_thau"].id: 15}
 
 
-def test_workbook_reads_back() -> None:
-    pytest.importorskip("openpyxl")
-    assert io  # placeholder: filled by the workbook test below
+# --- the workbook --------------------------------------------------------------------------
+
+
+def _sheet_rows(content: bytes, title: str) -> list[tuple[object, ...]]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(content))[title]
+    return [tuple(c.value for c in row) for row in sheet.iter_rows()]
+
+
+async def _give(db: Database, world: Province, course: str, unit: str, seats: int) -> None:
+    async with db.transaction() as session:
+        hr = await session.get(Official, world.people["hr"].id)
+        assert hr is not None
+        result = await allocate(
+            session,
+            scope=await scope_of(session, hr),
+            course_id=world.courses[course],
+            unit_id=world.units[unit].id,
+            seats=seats,
+            by=hr,
+            actor="test",
+            now=NOW,
+        )
+        assert result.outcome is Allocation.SET
+
+
+async def test_workbook_sheets_and_figures(db: Database) -> None:
+    from openpyxl import load_workbook
+
+    from locales import use_locale
+    from models.exports.year_plan import year_plan_file
+
+    world = await build_province(db)
+    await _give(db, world, "this_year", "noi_vu", 20)
+    await _give(db, world, "this_year", "sin_thau", 6)
+    province, commune = (
+        await scope_for(db, world.people["hr"]),
+        await scope_for(db, world.people["xa"]),
+    )
+    with use_locale("vi"):
+        async with db.transaction() as session:
+            wide = await year_plan_file(
+                session, year=2026, today=TODAY, scope=province, scope_name="Tỉnh Điện Biên"
+            )
+            narrow = await year_plan_file(
+                session, year=2026, today=TODAY, scope=commune, scope_name="Xã Sín Thầu"
+            )
+    book = load_workbook(io.BytesIO(wide.content))
+    assert book.sheetnames == ["Nhu cầu", "Kế hoạch", "Cân đối"]
+    demand_rows = _sheet_rows(wide.content, "Nhu cầu")
+    assert demand_rows[2][:4] == (
+        "Mã đơn vị",
+        "Đơn vị",
+        "Loại bồi dưỡng",
+        "Số người phải bồi dưỡng",
+    )
+    snv = [r for r in demand_rows if r[0] == "SNV"]
+    assert sorted((r[3], r[4]) for r in snv) == [(1, 4), (1, 8)]  # Hà 4 periods; An 8
+    assert demand_rows[5][:4] == ("03158", "Xã Sín Thầu", "không ai phải bồi dưỡng", 0)
+    plan_rows = _sheet_rows(wide.content, "Kế hoạch")
+    header = plan_rows[1]
+    assert header[:9] == (
+        "Mã khóa học",
+        "Tên khóa học",
+        "Loại bồi dưỡng",
+        "Ngày khai giảng",
+        "Ngày bế giảng",
+        "Địa điểm",
+        "Số chỗ",
+        "Số chỗ đã đăng ký",
+        "Chỉ tiêu đã phân bổ",
+    )
+    assert header[9:] == ("SNV — Sở Nội vụ", "03158 — Xã Sín Thầu")
+    assert plan_rows[2][0] == "K-2026-30" and plan_rows[2][6:] == (30, 0, 26, 20, 6)
+    cells = book["Kế hoạch"]
+    assert cells["D3"].number_format == "dd/mm/yyyy" and cells["G3"].number_format == "#,##0"
+    balance_rows = _sheet_rows(wide.content, "Cân đối")
+    law = next(r for r in balance_rows if r[0] and "pháp luật" in str(r[0]))
+    assert law[1:] == (1, 30, 26, 0)  # An owes; 30 seats planned, 26 given
+    # The commune admin's file: their own unit only, never Sở Nội vụ's numbers.
+    narrow_plan = _sheet_rows(narrow.content, "Kế hoạch")
+    assert narrow_plan[1][9:] == ("03158 — Xã Sín Thầu",)
+    assert narrow_plan[2][6:] == (30, 0, 6, 6)
+    narrow_demand = _sheet_rows(narrow.content, "Nhu cầu")
+    assert not any(r[0] == "SNV" for r in narrow_demand)

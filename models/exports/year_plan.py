@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _
 from models.exports.sheets import (
+    DATE_FORMAT,
     HEADER_COLOR,
     append_row,
     bold_row,
@@ -161,6 +162,8 @@ def year_plan_workbook(
             ],
         )
         _counts(sheet, sheet.max_row, range(7, len(fixed) + len(plan.quota_units) + 1))
+        for col in (4, 5):
+            sheet.cell(row=sheet.max_row, column=col).number_format = DATE_FORMAT
     if not plan.courses:
         append_row(sheet, [_("No course starts in {year} yet.").format(year=plan.year)])
     set_widths(sheet, [14, 50, 36, 12, 12, 30, 10, 10, 14, *([18] * len(plan.quota_units))])

@@ -12,6 +12,7 @@ from models.imports.attendance import ATTENDANCE
 from models.imports.courses import COURSES
 from models.imports.importer import Importer
 from models.imports.officials import ROSTER, RosterResult
+from models.imports.quotas import QUOTAS
 from models.imports.report import ImportResult
 from models.imports.training import TRAINING
 from models.imports.units import UNITS
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # planning imports the whole domain; only its settings type i
 
 # In the order a person is offered them.
 IMPORTERS: dict[str, Importer[Any, Any]] = {
-    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS)
+    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS, QUOTAS)
 }
 
 
