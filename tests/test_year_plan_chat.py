@@ -25,6 +25,7 @@ from models.courses.catalogue import Course
 from models.imports.quotas import QUOTAS
 from models.org.units import OrgUnit
 from models.plan.quotas import CourseQuota, quota_for
+from tests.fake_bot_api import FakeBotApi
 from tests.plan_world import NOW, TODAY, build_province
 from tests.transcript import Clock, Person, make_dispatcher, telegram_only
 
@@ -208,3 +209,57 @@ async def test_cli_plan_year_and_import_quotas(
         )
     assert audited == 1
     assert world.courses
+
+
+async def test_kehoach_over_the_fake_telegram_server(fake: FakeBotApi, db: Database) -> None:
+    """/kehoach through the real python-telegram-bot stack: the year chooser, a tap, and
+    the workbook uploaded as a document."""
+    from openpyxl import load_workbook
+
+    from bot.channels.telegram import build_application
+    from models.chat import link_codes
+    from models.org.officials import Official
+    from tests.test_telegram_e2e import settings_for
+
+    world = await build_province(db)
+    async with db.transaction() as session:
+        hr = await session.get(Official, world.people["hr"].id)
+        assert hr is not None
+        code = await link_codes.issue(session, hr, now=NOW, created_by="test", pepper=b"")
+    user = 5550006
+    app = build_application(settings_for(fake, db), make_dispatcher(db, Clock(NOW)))
+    async with app:
+        await app.post_init(app)  # type: ignore[misc]
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            fake.push_text(user, f"/start {code}")
+            await fake.wait_for(
+                lambda: any("Đỗ Minh Hoa" in (m.text or "") for m in fake.sent_to(user))
+            )
+            count = len(fake.sent_to(user))
+            fake.push_text(user, "/kehoach")
+            await fake.wait_for(lambda: len(fake.sent_to(user)) > count)
+            chooser = fake.last_sent(user)
+            assert "Kế hoạch bồi dưỡng năm" in (chooser.text or "")
+            count = len(fake.sent_to(user))
+            fake.push_callback(user, chooser.message_id, chooser.callback_data("Năm 2027"))
+            await fake.wait_for(
+                lambda: any(m.document for m in fake.sent_to(user)[count:]), timeout=30
+            )
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    sent = fake.sent_to(user)[count:]
+    assert any("🗓 Kế hoạch bồi dưỡng năm 2027" in (m.text or m.caption or "") for m in sent)
+    document = next(m for m in sent if m.document)
+    assert document.document is not None
+    name, content = document.document
+    assert name == "ke-hoach-2027-T11.xlsx"
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Nhu cầu", "Kế hoạch", "Cân đối"]
+    assert [r[0].value for r in book["Kế hoạch"].iter_rows(min_row=3)] == [
+        "K-2027-01",
+        "X-2027-01",
+    ]
