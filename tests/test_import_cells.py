@@ -342,6 +342,8 @@ BAD_FILES: dict[str, list[list[Any]]] = {
         ["U-1", "Đơn vị 1", "T11", "xã"],
         [FORMULA, "Đơn vị X", "KHONG-CO", "xã"],
     ],
+    # --- seat quotas (#16.1) ---
+    "quotas": [["Mã khóa học", "Mã đơn vị", "Số chỉ tiêu"], [FORMULA, "T11", "5"]],
 }
 
 
