@@ -126,6 +126,15 @@ class QuotaImporter(TableImporter[QuotaPlan, QuotaResult]):
             session, OrgUnit.code, _codes(table.rows, "unit_code")
         )
         owners = await _owners(session, courses.values())
+        # The chat and the command line check and write in one transaction: holding the
+        # courses' rows from the check on keeps a quota set meanwhile in the chat
+        # (plan.year_plan.allocate locks the course too) from overfilling a course.
+        if courses:
+            await session.execute(
+                select(Course.id)
+                .where(Course.id.in_(sorted(c.id for c in courses.values())))
+                .with_for_update()
+            )
 
         def parse(name: str, raw: CellValue) -> Any:
             if name == "seats":
