@@ -39,6 +39,7 @@ from models.plan.year_plan import (
     may_plan,
     open_to,
     owner_of,
+    plannable,
     units_to_allocate,
 )
 
@@ -148,17 +149,17 @@ async def _year(ctx: Context, scope: Scope, year: int) -> list[Reply]:
         )
     if not rows:
         lines.append(_("Nobody in the scope will owe training, and no course is planned."))
-    choices: list[Choice] = []
-    for planned in plan.courses:
-        if len(choices) >= SHOWN_COURSES:
-            break
-        if await may_plan(ctx.session, scope, planned.course):
-            course = planned.course
-            choices.append(
-                Choice(
-                    shorten(f"{course.code} — {course.title}", 60), PLAN_COURSE.pack(id=course.id)
-                )
+    mine = await plannable(ctx.session, scope, [p.course for p in plan.courses])
+    choices = [
+        Choice(shorten(f"{c.code} — {c.title}", 60), PLAN_COURSE.pack(id=c.id))
+        for c in mine[:SHOWN_COURSES]
+    ]
+    if len(mine) > SHOWN_COURSES:
+        lines.append(
+            _("The first {n} courses are shown here; the workbook lists them all.").format(
+                n=format_number(SHOWN_COURSES)
             )
+        )
     if choices:
         lines += ["", addressed(_("Choose a course to give its seats to units:"), ctx.official)]
     other = year + 1 if year == ctx.today.year else ctx.today.year

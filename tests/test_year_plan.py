@@ -67,6 +67,16 @@ async def test_demand_unit_admin_sees_own_unit_and_missing_data(db: Database) ->
     assert rows == [("03158-B1", False, False), ("03158", True, True)]
     # Nobody of Sở Nội vụ appears in the commune admin's demand.
     assert sum(r.officials for r in found.rows) == 2
+    from locales import use_locale
+    from models.exports.year_plan import year_plan_file
+
+    with use_locale("vi"):
+        async with db.transaction() as session:
+            found_file = await year_plan_file(
+                session, year=2026, today=TODAY, scope=scope, scope_name="Xã Sín Thầu"
+            )
+    rows_read = _sheet_rows(found_file.content, "Nhu cầu")
+    assert ("03158-B1", "Bản Sín Thầu", "chưa có dữ liệu") in [r[:3] for r in rows_read]
 
 
 async def test_demand_on_an_old_three_level_tree(db: Database) -> None:

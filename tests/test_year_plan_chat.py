@@ -91,6 +91,10 @@ async def test_foreign_forged_and_stale_buttons_change_nothing(db: Database, cha
     province, commune = world.courses["province"], world.courses["commune"]
     noi_vu, sin_thau = world.units["noi_vu"].id, world.units["sin_thau"].id
     xa = await _person(db, "9010", "0912000010")
+    # Their year lists their commune's course to plan, never the province's.
+    await xa.tap(PLAN_YEAR.pack(year=2027))
+    assert PLAN_COURSE.pack(id=commune) in xa.values
+    assert PLAN_COURSE.pack(id=province) not in xa.values
     # The commune admin cannot give seats of the province's course, not even to themselves.
     await xa.tap(PLAN_UNIT.pack(id=province, unit=sin_thau))
     assert "do Tỉnh Điện Biên tổ chức" in xa.text and "Chưa có gì thay đổi" in xa.text
