@@ -22,8 +22,10 @@ if TYPE_CHECKING:  # planning imports the whole domain; only its settings type i
 
 # In the order a person is offered them.
 IMPORTERS: dict[str, Importer[Any, Any]] = {
-    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS, QUOTAS)
+    importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS)
 }
+# --- seat quotas per unit (#16.1) ---
+IMPORTERS[QUOTAS.kind] = QUOTAS
 
 
 async def after_import(
