@@ -12,6 +12,7 @@ python -m bot run all                 serve Telegram, Zalo, the Zalo OA (those c
 python -m bot send                    send due notices (the outbox sender alone)
 python -m bot scheduler               plan notices on a clock (the scheduler alone)
 python -m bot plan                    run the planning jobs once, now
+python -m bot plan YEAR [--out FILE]  the year's training plan (demand, courses, balance) as .xlsx
 python -m bot national NAME=URL… [--from FILE] [--year Y]
                                       compliance summed over provinces' databases (read-only)
 python -m bot db upgrade              apply migrations (once per release; under a lock)
@@ -497,6 +498,64 @@ async def plan_now(settings: Settings) -> int:
     return 0
 
 
+async def export_year_plan(settings: Settings, year: int, out: Path | None) -> int:
+    """`troly plan YEAR`: the year's plan for the whole province, as /kehoach writes it."""
+    from models.exports.registrations import whole_province
+    from models.exports.year_plan import year_plan_file
+
+    today = datetime.now(settings.timezone).date()
+    if not 2000 <= year <= today.year + 5:
+        print(_("The plan year must be between 2000 and {last}.").format(last=today.year + 5))
+        return 2
+    db = await open_database(settings)
+    try:
+        with use_locale(settings.default_locale):
+            async with db.transaction() as session:
+                scope = await whole_province(session)
+                if not scope.units:
+                    print(
+                        _(
+                            "No units yet. Import the unit file first: "
+                            "python -m bot import units FILE"
+                        )
+                    )
+                    return 1
+                found = await year_plan_file(
+                    session,
+                    year=year,
+                    today=today,
+                    scope=scope,
+                    scope_name=", ".join(u.name for u in scope.units),
+                )
+                from models import audit
+
+                audit.record(
+                    session,
+                    actor="cli",
+                    action="report.year_plan",
+                    subject=f"{'+'.join(u.code for u in scope.units)}:{year}"[:200],
+                    affected=found.people,
+                    at=datetime.now(UTC),
+                )
+            path = out or Path(found.file_name)
+            path.write_bytes(found.content)
+            print(
+                _(
+                    "Plan {year}: {officials} officials counted, {courses} courses, "
+                    "{quotas} seats given as quotas. Written to {path}."
+                ).format(
+                    year=year,
+                    officials=format_number(found.people),
+                    courses=format_number(len(found.plan.courses)),
+                    quotas=format_number(sum(p.quota_seats for p in found.plan.courses)),
+                    path=path,
+                )
+            )
+    finally:
+        await db.dispose()
+    return 0
+
+
 async def national(
     settings: Settings, items: list[str], from_file: Path | None, year: int | None
 ) -> int:
@@ -711,7 +770,11 @@ def parser() -> argparse.ArgumentParser:
     oa.add_argument("--code-verifier", help="the PKCE verifier of the authorisation")
     sub.add_parser("send", help="send due notices from the outbox")
     sub.add_parser("scheduler", help="plan notices on a clock (the scheduler alone)")
-    sub.add_parser("plan", help="run the planning jobs once, now")
+    pl = sub.add_parser(
+        "plan", help="run the planning jobs once, now; with YEAR: the year's plan as .xlsx"
+    )
+    pl.add_argument("year", type=int, nargs="?", help="plan year: write its .xlsx instead")
+    pl.add_argument("--out", type=Path, help="file to write (default ke-hoach-YEAR-CODE.xlsx)")
     na = sub.add_parser("national", help="compliance summed over provinces' databases")
     na.add_argument("sources", nargs="*", help="NAME=DATABASE_URL, one per province")
     na.add_argument("--from", dest="from_file", type=Path, help="file of NAME=DATABASE_URL lines")
@@ -822,6 +885,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "national":
             return asyncio.run(national(settings, args.sources, args.from_file, args.year))
         if args.command == "plan":
+            if args.year is not None:
+                return asyncio.run(export_year_plan(settings, args.year, args.out))
             return asyncio.run(plan_now(settings))
         if args.command == "seed-demo":
 

@@ -29,6 +29,7 @@ from handlers import (
     start,
     unreached,
     year_report,
+    year_plan,  # the year's plan (#16.1)
 )
 from handlers.router import Router, compose
 
@@ -61,6 +62,7 @@ ROUTERS: tuple[Router, ...] = (
     attendance.router,
     # --- certificates (#16.5) ---
     certificates.router,
+    year_plan.router,  # the year's plan (#16.1)
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -17,6 +17,7 @@ from handlers.payloads import (
     EXPORT_ASK,
     GRANT,
     REVIEW_OPEN,
+    PLAN_MENU,  # the year's plan (#16.1)
     TEMPLATE_ASK,
     UNREACHED_LIST,
     Payload,
@@ -50,6 +51,8 @@ async def on_admin(ctx: Context) -> list[Reply]:
         command_choice(_("📣 Send an announcement"), "thongbao"),
         Choice(_("📥 Import an Excel/CSV file"), ADMIN_IMPORT.pack()),
         command_choice(_("📊 Compliance report"), "baocao"),
+        # --- the year's plan (#16.1) ---
+        Choice(_("🗓 Year's plan"), PLAN_MENU.pack()),
         Choice(_("📋 Course registrations (Excel)"), EXPORT_ASK.pack()),
         Choice(_("🔑 Link codes for my unit"), ADMIN_KIT.pack()),
         Choice(_("🔁 New link code for one official"), ADMIN_REISSUE.pack()),

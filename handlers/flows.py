@@ -97,3 +97,6 @@ SELF_REPORT = Flow(
     free_text=("title", "date", "periods"),
 )
 CERTIFICATE_FILE = SELF_REPORT.step("file")
+# --- the year's plan (#16.1): the seats for one unit on one course, typed ---
+PLAN_QUOTA = Flow("plan_quota", steps=("seats",), free_text=("seats",))
+TYPE_SEATS = PLAN_QUOTA.step("seats")

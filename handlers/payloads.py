@@ -268,3 +268,10 @@ REVIEW_REASON = Payload(
 CERT_PDF = Payload("cert:pdf", id=int)  # a certificate id, checked against ctx.official
 CERT_REVOKE_CANCEL = Payload("cert:revoke:cancel")
 CERT_REVOKE_PICK = Payload("cert:revoke", id=int)  # from a course's list; re-checked
+# --- the year's plan (#16.1): ids are looked up again and checked against the scope ---
+PLAN_MENU = Payload("yplan")  # the year chooser, as /kehoach
+PLAN_YEAR = Payload("yplan:year", year=int)  # the workbook and the year's courses
+PLAN_COURSE = Payload("yplan:crs", id=int)
+PLAN_ALLOCATE = Payload("yplan:alloc", id=int)  # "Phân bổ chỉ tiêu": choose a unit
+PLAN_UNIT = Payload("yplan:unit", id=int, unit=int)  # then type the seats
+PLAN_CANCEL = Payload("yplan:cancel")

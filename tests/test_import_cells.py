@@ -348,6 +348,8 @@ BAD_FILES: dict[str, list[list[Any]]] = {
         ["PL-1", "0912000001", "01/03/2026", "tin học"],
         [FORMULA, "0912000001", "31/02/2026", "tin học"],
     ],
+    # --- seat quotas (#16.1) ---
+    "quotas": [["Mã khóa học", "Mã đơn vị", "Số chỉ tiêu"], [FORMULA, "T11", "5"]],
 }
 
 

@@ -13,6 +13,7 @@ from models.imports.courses import COURSES
 from models.imports.external import EXTERNAL
 from models.imports.importer import Importer
 from models.imports.officials import ROSTER, RosterResult
+from models.imports.quotas import QUOTAS
 from models.imports.report import ImportResult
 from models.imports.training import TRAINING
 from models.imports.units import UNITS
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # planning imports the whole domain; only its settings type i
 IMPORTERS: dict[str, Importer[Any, Any]] = {
     importer.kind: importer for importer in (ROSTER, TRAINING, COURSES, ATTENDANCE, UNITS, EXTERNAL)
 }
+# --- seat quotas per unit (#16.1) ---
+IMPORTERS[QUOTAS.kind] = QUOTAS
 
 
 async def after_import(
