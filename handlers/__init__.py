@@ -28,8 +28,8 @@ from handlers import (
     self_report_review,
     start,
     unreached,
-    year_report,
     year_plan,  # the year's plan (#16.1)
+    year_report,
 )
 from handlers.router import Router, compose
 

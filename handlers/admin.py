@@ -16,8 +16,8 @@ from handlers.payloads import (
     ATTENDANCE_MENU,  # attendance (#16.3)
     EXPORT_ASK,
     GRANT,
-    REVIEW_OPEN,
     PLAN_MENU,  # the year's plan (#16.1)
+    REVIEW_OPEN,
     TEMPLATE_ASK,
     UNREACHED_LIST,
     Payload,
