@@ -12,6 +12,8 @@ from handlers import (
     broadcast,
     courses,
     digest,
+    evaluation,
+    evaluation_results,
     help,
     language,
     my_courses,
@@ -45,6 +47,9 @@ ROUTERS: tuple[Router, ...] = (
     reminders.router,
     start.router,
     unreached.router,
+    # --- course evaluation (#16.4) ---
+    evaluation.router,
+    evaluation_results.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -12,6 +12,7 @@ from handlers.payloads import (
     ADMIN_KIT,
     ADMIN_REISSUE,
     ADMIN_UNLINKED,
+    EVAL_SUMMARY_ASK,
     EXPORT_ASK,
     GRANT,
     TEMPLATE_ASK,
@@ -50,6 +51,8 @@ async def on_admin(ctx: Context) -> list[Reply]:
         Choice(_("🔑 Link codes for my unit"), ADMIN_KIT.pack()),
         Choice(_("🔁 New link code for one official"), ADMIN_REISSUE.pack()),
         Choice(_("👥 Not linked yet"), ADMIN_UNLINKED.pack()),
+        # --- course evaluation (#16.4) ---
+        Choice(_("📊 Evaluation results"), EVAL_SUMMARY_ASK.pack()),
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))

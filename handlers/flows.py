@@ -73,3 +73,10 @@ class Flow:
 # (bot.dispatch.Dispatcher.expects_file, issue #11 point 4).
 IMPORT_UPLOAD = Flow("admin_import", steps=("file",))
 AWAITING_FILE = IMPORT_UPLOAD.step("file")
+
+# --- course evaluation (#16.4) ---
+# A free-text question of the questionnaire is on screen; data: course_id, q (its key).
+# Only the typing lives here: the answers so far are in evaluation_drafts, so a chat that
+# left the flow resumes from the "📝" button where it stopped.
+EVALUATING = Flow("evaluation", steps=("text",), free_text=("text",))
+EVAL_TYPING = EVALUATING.step("text")

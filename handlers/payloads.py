@@ -225,3 +225,15 @@ BROADCAST_STOP = Payload("bc:stop", id=int)  # also built by bot/broadcast_progr
 # On the final report (bot/broadcast_progress.py): send again to those it missed, their list.
 BROADCAST_RESEND = Payload("bc:resend", id=int)
 BROADCAST_MISSED = Payload("bc:missed", id=int)
+
+# --- course evaluation (#16.4) ---
+# Start or resume the questionnaire of a course; also on the invitation notice, written by
+# models/courses/evaluation.py as "eval:<course id>".
+EVALUATE = Payload("eval", id=int)
+EVAL_SCALE_POINTS = ("1", "2", "3", "4", "5")
+# One point of the scale for one question: models/courses/evaluation.answer accepts it only
+# for the question asked now, so an old message's button changes nothing.
+EVAL_SCALE = Payload("eval:a", id=int, q=str, v=EVAL_SCALE_POINTS)
+EVAL_SKIP = Payload("eval:skip", id=int, q=str)  # an optional free-text question
+EVAL_SUMMARY_ASK = Payload("evs:ask")  # /quantri → which course's results
+EVAL_SUMMARY = Payload("evs", id=int)  # a course's results, checked against the scope
