@@ -21,6 +21,7 @@ from bot.db import Database
 from handlers.payloads import EVAL_SCALE, EVAL_SKIP, EVAL_SUMMARY, EVAL_SUMMARY_ASK, EVALUATE
 from locales import use_locale
 from models.courses import evaluation
+from models.courses.catalogue import Course
 from models.courses.evaluation import EvalOutcome, questionnaire
 from models.courses.evaluation_store import EvaluationDraft, EvaluationResponse, has_answered
 from models.courses.evaluation_summary import course_summary, mean_of, summarise
@@ -313,7 +314,8 @@ async def test_course_summary_reads_the_stored_answers(db: Database) -> None:
         an = await session.get(Official, world.people["an"].id)
         assert an is not None
         await _answer_all(session, course_id, an, [5, 4, 4, 3, 5])
-        course = await world.course("K-2026-09")
+        course = await session.get(Course, course_id)
+        assert course is not None
         summary = await course_summary(session, course)
     assert summary.responses == 1 and summary.participants == 1 and summary.withheld
     assert [s.count for s in summary.scales] == [1] * 5
