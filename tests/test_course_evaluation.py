@@ -67,10 +67,13 @@ async def _world(db: Database, channel: str = "telegram") -> tuple[World, int]:
             registration_closes_on=date(2026, 11, 10),
             status="finished",
         )
-        people = {k: await session.get(Official, v.id) for k, v in world.people.items()}
+        people: dict[str, Official] = {}
+        for key, official in world.people.items():
+            found = await session.get(Official, official.id)
+            assert found is not None
+            people[key] = found
         await _done(session, course.id, people["an"], RegStatus.COMPLETED)
         await _done(session, course.id, people["nhung"], RegStatus.CONFIRMED)
-        assert people["ha"] is not None
         await admins.grant(session, people["ha"], world.units["root"], actor="test", now=NOW)
         world.courses["eval"] = course
     return world, course.id
