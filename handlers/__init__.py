@@ -14,6 +14,8 @@ from handlers import (
     certificates,
     courses,
     digest,
+    evaluation,
+    evaluation_results,
     help,
     language,
     my_courses,
@@ -63,6 +65,9 @@ ROUTERS: tuple[Router, ...] = (
     # --- certificates (#16.5) ---
     certificates.router,
     year_plan.router,  # the year's plan (#16.1)
+    # --- course evaluation (#16.4) ---
+    evaluation.router,
+    evaluation_results.router,
 )
 
 ROUTER = compose("troly", ROUTERS)

@@ -14,6 +14,7 @@ from handlers.payloads import (
     ADMIN_REISSUE,
     ADMIN_UNLINKED,
     ATTENDANCE_MENU,  # attendance (#16.3)
+    EVAL_SUMMARY_ASK,
     EXPORT_ASK,
     GRANT,
     PLAN_MENU,  # the year's plan (#16.1)
@@ -60,6 +61,8 @@ async def on_admin(ctx: Context) -> list[Reply]:
         Choice(_("📝 Nominate for a course"), ADMIN_NOMINATE.pack()),  # nominations (#16.2)
         # --- attendance (#16.3) ---
         Choice(_("🧾 Attendance"), ATTENDANCE_MENU.pack()),
+        # --- course evaluation (#16.4) ---
+        Choice(_("📊 Evaluation results"), EVAL_SUMMARY_ASK.pack()),
     ]
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))

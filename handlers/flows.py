@@ -100,3 +100,9 @@ CERTIFICATE_FILE = SELF_REPORT.step("file")
 # --- the year's plan (#16.1): the seats for one unit on one course, typed ---
 PLAN_QUOTA = Flow("plan_quota", steps=("seats",), free_text=("seats",))
 TYPE_SEATS = PLAN_QUOTA.step("seats")
+# --- course evaluation (#16.4) ---
+# A free-text question of the questionnaire is on screen; data: course_id, q (its key).
+# Only the typing lives here: the answers so far are in evaluation_drafts, so a chat that
+# left the flow resumes from the "📝" button where it stopped.
+EVALUATING = Flow("evaluation", steps=("text",), free_text=("text",))
+EVAL_TYPING = EVALUATING.step("text")

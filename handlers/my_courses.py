@@ -20,6 +20,7 @@ from handlers.payloads import (  # attendance (#16.3)
     COURSE_CALENDAR,
     COURSE_CARD,
     COURSE_PAGE,
+    EVALUATE,
     EXCUSE_ASK,
     NOMINATION_ACCEPT,
     NOMINATION_DECLINE,
@@ -38,6 +39,7 @@ from models.courses.calendar import course_ics
 from models.courses.catalogue import Course, Window, ineligibility
 from models.courses.catalogue import get as get_course
 from models.courses.catalogue import window as course_window
+from models.courses.evaluation import awaiting_evaluation
 from models.courses.registrations import Outcome, RegStatus, Result
 
 router = Router("my_courses")
@@ -407,6 +409,10 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
     official = ctx.official
     assert official is not None
     mine = await registrations.my_registrations(ctx.session, official.id, ctx.today)
+    # --- course evaluation (#16.4): courses whose questionnaire is still to fill in ---
+    to_evaluate = await awaiting_evaluation(ctx.session, official.id)
+    if not mine and to_evaluate:
+        return [_evaluation_entries(ctx, to_evaluate, [])]
     if not mine:
         text = addressed(_("{Title} has no course registration yet."), official)
         return [
@@ -464,6 +470,8 @@ async def on_my_courses(ctx: Context) -> list[Reply]:
     choices.append(_course_list(_("📚 Course list")))
     choices.append(_send_certificate())
     choices.append(command_choice(_("📜 Certificates"), "chungnhan"))  # #16.5
+    if to_evaluate:
+        return [_evaluation_entries(ctx, to_evaluate, lines, choices)]
     return [Reply("\n".join(lines), choices=tuple(choices), columns=2)]
 
 
@@ -476,6 +484,19 @@ def _nomination_line(ctx: Context, reg: registrations.Registration) -> str:
 def _send_certificate() -> Choice:
     # --- self-reported certificates (#16.8) ---
     return Choice(_("📤 Send an external certificate"), SELF_REPORT_START.pack())
+
+
+def _evaluation_entries(
+    ctx: Context, courses: list[Course], lines: list[str], choices: list[Choice] | None = None
+) -> Reply:
+    """The courses awaiting the official's evaluation, first in the list (#16.4)."""
+    head = [addressed(_("📝 Waiting for {title}'s evaluation:"), ctx.official)]
+    head += [f"• {c.code} · {c.title}" for c in courses]
+    buttons = [
+        Choice(_("📝 Evaluate {code}").format(code=c.code), EVALUATE.pack(id=c.id)) for c in courses
+    ]
+    text = "\n".join(head + (["", *lines] if lines else []))
+    return Reply(text, choices=tuple(buttons + (choices or [])), columns=2)
 
 
 async def _status_line(ctx: Context, reg: registrations.Registration, course: Course) -> str:

@@ -275,3 +275,14 @@ PLAN_COURSE = Payload("yplan:crs", id=int)
 PLAN_ALLOCATE = Payload("yplan:alloc", id=int)  # "Phân bổ chỉ tiêu": choose a unit
 PLAN_UNIT = Payload("yplan:unit", id=int, unit=int)  # then type the seats
 PLAN_CANCEL = Payload("yplan:cancel")
+# --- course evaluation (#16.4) ---
+# Start or resume the questionnaire of a course; also on the invitation notice, written by
+# models/courses/evaluation.py as "eval:<course id>".
+EVALUATE = Payload("eval", id=int)
+EVAL_SCALE_POINTS = ("1", "2", "3", "4", "5")
+# One point of the scale for one question: models/courses/evaluation.answer accepts it only
+# for the question asked now, so an old message's button changes nothing.
+EVAL_SCALE = Payload("eval:a", id=int, q=str, v=EVAL_SCALE_POINTS)
+EVAL_SKIP = Payload("eval:skip", id=int, q=str)  # an optional free-text question
+EVAL_SUMMARY_ASK = Payload("evs:ask")  # /quantri → which course's results
+EVAL_SUMMARY = Payload("evs", id=int)  # a course's results, checked against the scope

@@ -35,3 +35,17 @@ async def has_answered(session: AsyncSession, registration_id: int) -> bool:
         select(EvaluationResponse.id).where(EvaluationResponse.registration_id == registration_id)
     )
     return found is not None
+
+
+class EvaluationDraft(Base):
+    """A questionnaire begun and not yet sent: the answers so far, so the official resumes
+    where they stopped on any chat, days later. Deleted when the response is written."""
+
+    __tablename__ = "evaluation_drafts"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("course_registrations.id"), primary_key=True
+    )
+    questionnaire: Mapped[str] = mapped_column(String(60))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

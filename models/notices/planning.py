@@ -30,6 +30,7 @@ from models.bulk import collector_paused
 from models.certificates.reminders import CERTIFICATE_EXPIRING, plan_expiry_reminders
 from models.chat.accounts import ChatAccount
 from models.courses.catalogue import Course, CourseStatus
+from models.courses.evaluation import EVALUATION_INVITE, plan_evaluation_invitations
 from models.courses.registrations import ACTIVE, Registration, RegStatus, pending_promotions
 from models.courses.registrations import mark_promotion_notified as _mark_promoted
 from models.notices import outbox as notices
@@ -577,6 +578,10 @@ async def plan_course_notices(
         await _plan_certificate_expiry(session, now, s),
     ):
         stats.add(part)
+    # --- course evaluation (#16.4): "please evaluate" once a course is over ---
+    invited = await plan_evaluation_invitations(session, now=now, settings=s)
+    if invited:
+        stats.add(PlanStats(planned=invited, by_kind={EVALUATION_INVITE: invited}))
     return stats
 
 
