@@ -10,4 +10,6 @@ bash scripts/ensure-postgres.sh
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 export REQUIRE_POSTGRES=${REQUIRE_POSTGRES:-1}
-exec .venv/bin/python -m pytest "$@"
+# One worker per core (each starts its own PostgreSQL cluster), at most four; work stealing
+# because a few tests take a minute and most take milliseconds. TEST_WORKERS=0 runs serially.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" --maxprocesses 4 --dist worksteal "$@"

@@ -144,23 +144,37 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
-    global _pg_tests_passed
     callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("db_url") == "postgresql":
+        # user_properties travel with the report from an xdist worker to the controller,
+        # which is where the count below is taken.
+        report.user_properties.append(("database", "postgresql"))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _pg_tests_passed
     if (
         report.when == "call"
         and report.passed
-        and callspec is not None
-        and callspec.params.get("db_url") == "postgresql"
+        and ("database", "postgresql") in report.user_properties
     ):
         _pg_tests_passed += 1
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # CI must not go green on SQLite alone: PostgreSQL is the production database.
+    if _is_xdist_worker(session.config):
+        return  # each worker sees only its share; the controller sees every report
     if REQUIRE_POSTGRES and session.testscollected and _pg_tests_passed == 0:
         print("\nREQUIRE_POSTGRES=1 but no PostgreSQL test passed")
         session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _is_xdist_worker(terminalreporter.config):
+        return
     terminalreporter.write_line(f"PostgreSQL tests passed: {_pg_tests_passed}")

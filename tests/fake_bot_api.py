@@ -125,6 +125,9 @@ _NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 
+# How long a test waits for the bot before it fails (see wait_for).
+WAIT_BUDGET = 20.0
+
 
 @dataclass
 class Recorded:
@@ -678,8 +681,10 @@ class FakeBotApi:
     async def wait_for(
         self,
         condition: Callable[[], bool] | int,
-        # A plain timeout argument reads better in tests than wrapping every call.
-        timeout: float = 5.0,  # noqa: ASYNC109
+        # A plain timeout argument reads better in tests than wrapping every call. Generous:
+        # a passing wait returns as soon as the condition holds, and parallel workers on a
+        # loaded 2-core machine can take several seconds for a reply that normally takes ms.
+        timeout: float = WAIT_BUDGET,  # noqa: ASYNC109
     ) -> None:
         """Waits until ``condition()`` holds, or until ``len(sent)`` reaches an int condition."""
         if isinstance(condition, int):
@@ -698,7 +703,7 @@ class FakeBotApi:
         self,
         chat_id: int | str,
         n: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for
+        timeout: float = WAIT_BUDGET,  # noqa: ASYNC109 - see wait_for
     ) -> list[SentMessage]:
         """Waits until at least n messages went to chat_id; returns all of them."""
         await self._wait(
@@ -712,7 +717,7 @@ class FakeBotApi:
         self,
         method: str,
         n: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for
+        timeout: float = WAIT_BUDGET,  # noqa: ASYNC109 - see wait_for
     ) -> list[Recorded]:
         await self._wait(lambda: len(self.calls(method)) >= n, timeout, f"{n} {method} calls")
         return self.calls(method)
