@@ -287,6 +287,7 @@ async def on_close(ctx: Context, values: Values) -> list[Reply]:
         now=ctx.now,
         tz=ctx.tz,
         actor=actor_of(ctx),
+        invite=ctx.settings.planning,
     )
     if result.outcome is Close.CLOSED:
         text = _closed_text(ctx, result.completed, result.absent)

@@ -12,7 +12,7 @@ from handlers.certificate_texts import verification_reply
 from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
 from handlers.flows import Flow
-from handlers.payloads import CERT_PDF, CERT_REVOKE_CANCEL, CERT_REVOKE_PICK, Values
+from handlers.payloads import CERT_PDF, CERT_REVOKE_CANCEL, CERT_REVOKE_PICK, EVALUATE, Values
 from handlers.router import Router
 from handlers.types import Attachment, Choice, Reply
 from locales import _, format_date
@@ -90,6 +90,12 @@ async def on_my_certificates(ctx: Context) -> list[Reply]:
                         "(or open it from “🗂 My courses”); the certificate follows at once."
                     ),
                     official,
+                )
+            )
+            # The questionnaire one tap away: the certificate waits only for it.
+            choices.append(
+                Choice(
+                    _("📝 Evaluate {code}").format(code=course.code), EVALUATE.pack(id=course.id)
                 )
             )
             continue

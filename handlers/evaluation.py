@@ -112,13 +112,13 @@ def _replies(ctx: Context, step: EvaluationStep, *, replace: bool) -> list[Reply
                     _(
                         "Thank you, {title}: the evaluation of course {code} is recorded. "
                         "The summary for the organiser names nobody. The certificate of "
-                        "completion can now be downloaded from “My courses” (/cuatoi), "
-                        "button “📜 Certificate”."
+                        "completion can now be downloaded: button “📜 Certificates” below "
+                        "(/chungnhan)."
                     ),
                     official,
                     code=course.code,
                 ),
-                choices=(_my_courses(),),
+                choices=(command_choice(_("📜 Certificates"), "chungnhan"), _my_courses()),
                 replace=replace,
             )
         ]

@@ -48,8 +48,10 @@ from locales.collation import name_key
 from models import audit
 from models.base import Base, utcnow
 from models.courses.catalogue import Course, CourseStatus
+from models.courses.evaluation import invite_to_evaluate
 from models.courses.registrations import Registration, RegStatus, lock_course, registration_of
 from models.imports.attendance import write_result
+from models.notices.planning import PlanningSettings
 from models.org.admins import Scope, scope_of
 from models.org.officials import Official
 from models.org.units import OrgUnit
@@ -585,9 +587,12 @@ async def close_roster(
     now: datetime,
     tz: ZoneInfo,
     actor: str | None = None,
+    invite: PlanningSettings | None = None,
 ) -> CloseResult:
     """Turn the marks into results: full attendance → completed (+ a training record),
-    anyone else with a seat → absent. Only an organiser, from the last day on; once."""
+    anyone else with a seat → absent. Only an organiser, from the last day on; once.
+    With `invite`, those who completed are asked to evaluate the course in the same
+    transaction (the certificate waits for that answer) instead of at the next planning."""
     course = await lock_course(session, course_id)
     if course is None:
         return CloseResult(Close.NOT_FOUND)
@@ -645,4 +650,6 @@ async def close_roster(
         at=now,
     )
     await session.flush()
+    if invite is not None and completed:
+        await invite_to_evaluate(session, course_id, now=now, settings=invite)
     return CloseResult(Close.CLOSED, completed, absent, records)
