@@ -253,16 +253,20 @@ async def test_the_year_runs_end_to_end(db: Database) -> None:
     async with db.transaction() as session:
         issued = await issue_certificate(session, registration_id=registration_id, today=days[-1])
         assert issued.outcome is IssueOutcome.ISSUED and issued.certificate is not None
-        code = issued.certificate.code
+        certificate_code = issued.certificate.code
         again = await issue_certificate(session, registration_id=registration_id, today=days[-1])
         assert again.outcome is IssueOutcome.ALREADY and again.certificate is not None
-        assert again.certificate.code == code
+        assert again.certificate.code == certificate_code
     async with db.transaction() as session:
-        genuine = await verify(session, code.lower(), days[-1], now=closing, requester="test")
+        genuine = await verify(
+            session, certificate_code.lower(), days[-1], now=closing, requester="test"
+        )
         assert genuine.verdict is Verdict.VALID
         assert genuine.full_name == world.people["an"].full_name
         assert genuine.course_code == "K-2026-30"
-        forged = await verify(session, _forged(code), days[-1], now=closing, requester="test")
+        forged = await verify(
+            session, _forged(certificate_code), days[-1], now=closing, requester="test"
+        )
         assert forged.verdict is Verdict.NOT_FOUND and forged.full_name is None
         assert await session.scalar(select(func.count()).select_from(Certificate)) == 1
 
