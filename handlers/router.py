@@ -203,9 +203,7 @@ def compose(name: str, routers: Iterable[Router]) -> Router:
     return merged
 
 
-def pick_offered_choice(
-    text: str, offered: list[list[str]], *, numbers: bool = True
-) -> str | None:
+def pick_offered_choice(text: str, offered: list[list[str]], *, numbers: bool = True) -> str | None:
     """Map "2", "2.", "số 2" (unless `numbers` is false) or a typed label (any diacritics)
     to a choice offered last."""
     key = fold_key(text)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import segno
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from telegram.ext import Application
 
 from bot.channels.telegram import build_application
 from bot.db import Database
@@ -74,7 +73,9 @@ class Chat:
     def sent(self) -> list[SentMessage]:
         return self.fake.sent_to(self.user)
 
-    async def _until(self, push: Callable[[], object], until: Callable[[SentMessage], bool]) -> list[SentMessage]:
+    async def _until(
+        self, push: Callable[[], object], until: Callable[[SentMessage], bool]
+    ) -> list[SentMessage]:
         before = len(self.sent)
         push()
         try:
@@ -93,7 +94,9 @@ class Chat:
     ) -> list[SentMessage]:
         message_id, data = button(messages, label)
         check = saying(until) if isinstance(until, str) else until
-        return await self._until(lambda: self.fake.push_callback(self.user, message_id, data), check)
+        return await self._until(
+            lambda: self.fake.push_callback(self.user, message_id, data), check
+        )
 
 
 def button(messages: list[SentMessage], label: str) -> tuple[int, str]:
@@ -341,21 +344,33 @@ async def _close_and_evaluate(
     await fake.wait_for(lambda: len(an.sent) > before)
     total = int(re.search(r"câu 1/(\d+)", text_of(an.sent[-1])).group(1))  # type: ignore[union-attr]
     for n in range(1, total + 1):
-        await fake.wait_for(lambda n=n: _seen(fake, AN, f"câu {n}/{total}") is not None)
-        question = _seen(fake, AN, f"câu {n}/{total}")
+        heading = f"câu {n}/{total}"
+
+        def shown(heading: str = heading) -> bool:
+            return _seen(fake, AN, heading) is not None
+
+        await fake.wait_for(shown)
+        question = _seen(fake, AN, heading)
         assert question is not None
         labels = [b["text"] for b in question.buttons]
         answered = len(fake.answered_callbacks)
+        # Scaled questions: "4" of 1…5; the optional free-text one: "⏭ Bỏ qua".
         label = "4" if "4" in labels else "⏭ Bỏ qua"
         assert label in labels, (text_of(question), labels)
         fake.push_callback(AN, question.message_id, question.callback_data(label))
-        await fake.wait_for(lambda a=answered: len(fake.answered_callbacks) > a)
-    await fake.wait_for(lambda: _seen(fake, AN, "Cảm ơn anh: phiếu đánh giá khóa K-2026-30") is not None)
+
+        def taken(answered: int = answered) -> bool:
+            return len(fake.answered_callbacks) > answered
+
+        await fake.wait_for(taken)
+    await fake.wait_for(
+        lambda: _seen(fake, AN, "Cảm ơn anh: phiếu đánh giá khóa K-2026-30") is not None
+    )
     async with db.transaction() as session:
         answers = await session.scalar(
-            select(func.count()).select_from(EvaluationResponse).where(
-                EvaluationResponse.course_id == course_id
-            )
+            select(func.count())
+            .select_from(EvaluationResponse)
+            .where(EvaluationResponse.course_id == course_id)
         )
     assert answers == 1
 
@@ -418,7 +433,17 @@ async def _year_report(hr: Chat) -> None:
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     start = next(i for i, r in enumerate(rows) if r[0] == "STT")
     header = rows[start]
-    print(header)
-    for r in rows[start:start + 12]:
-        print(r)
-    raise AssertionError("look")
+    column = {name: header.index(name) for name in header if name}
+    law = next(
+        r for r in rows[start:]
+        if r[1] == "Cập nhật kiến thức pháp luật, kỹ năng, phương pháp thực thi công vụ"
+        and r[2] == "cấp tỉnh"
+    )  # fmt: skip
+    # At the province's level: Đỗ Minh Hoa's 8 periods of June, and An's 16 of K-2026-30.
+    assert law[column["Số lượt người được đào tạo, bồi dưỡng"]] == 2, law
+    assert law[column["Số người"]] == 2 and law[column["Tổng số tiết"]] == 24, law
+    assert law[column["Chỉ tiêu chỗ phân bổ cho đơn vị"]] == 1, law  # the seat given in step 1
+    total = next(r for r in rows[start:] if r[1] == "Tổng cộng")
+    # Hoa, Hà (her job's 4 periods), Nhung and Tủa of the province's world, and An.
+    assert total[column["Số lượt người được đào tạo, bồi dưỡng"]] == 5, total
+    assert "• 5 lượt người được đào tạo, bồi dưỡng (5 người)" in joined(sent), joined(sent)
