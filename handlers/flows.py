@@ -11,10 +11,6 @@ from typing import Any
 
 from handlers.context import Context
 
-# Every declared free-text step, (flow, step): while the dialog waits at one, a typed number
-# is the answer (seats, periods), never the number of an offered choice (handlers/routing.py).
-FREE_TEXT_STEPS: set[tuple[str, str]] = set()
-
 
 @dataclass(frozen=True)
 class Step:
@@ -54,7 +50,6 @@ class Flow:
             raise ValueError(f"flow {self.name!r}: needs a name and distinct steps")
         if not set(self.free_text) <= set(self.steps):
             raise ValueError(f"flow {self.name!r}: free-text steps must be among its steps")
-        FREE_TEXT_STEPS.update((self.name, step) for step in self.free_text)
 
     def step(self, name: str) -> Step:
         if name not in self.steps:

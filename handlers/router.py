@@ -203,16 +203,13 @@ def compose(name: str, routers: Iterable[Router]) -> Router:
     return merged
 
 
-def pick_offered_choice(text: str, offered: list[list[str]], *, numbers: bool = True) -> str | None:
-    """Map "2", "2.", "số 2" (unless `numbers` is false) or a typed label (any diacritics)
-    to a choice offered last."""
+def pick_offered_choice(text: str, offered: list[list[str]]) -> str | None:
+    """Map "2", "2.", "số 2" or a typed label (any diacritics) to a choice offered last."""
     key = fold_key(text)
     if not key or not offered:
         return None
     digits = key.removeprefix("so ").strip()
     if digits.isdigit():
-        if not numbers:
-            return None
         index = int(digits)
         return offered[index - 1][1] if 1 <= index <= len(offered) else None
     for label, value in offered:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.common import stale_reply
 from handlers.context import Context
-from handlers.flows import CERTIFICATE_FILE, FREE_TEXT_STEPS
+from handlers.flows import CERTIFICATE_FILE
 from handlers.payloads import MENU_COMMAND
 from handlers.privacy_notice import changed_notice
 from handlers.router import Hook, Route, Router, pick_offered_choice
@@ -52,10 +52,7 @@ async def _route(router: Router, ctx: Context) -> list[Reply]:
             return await router.hooks[Hook.UNKNOWN](ctx)
         return await _run(router, ctx, found)
 
-    # At a step that reads typed text, "1" is the answer typed (1 seat), not the first
-    # button of the step's own reply ("❌ Hủy"); a typed label still picks its choice.
-    typing = (ctx.dialog.flow, ctx.dialog.step) in FREE_TEXT_STEPS
-    offered = pick_offered_choice(text, ctx.dialog.choices or [], numbers=not typing)
+    offered = pick_offered_choice(text, ctx.dialog.choices or [])
     if offered is not None:
         return await _choice(router, ctx, offered)
 

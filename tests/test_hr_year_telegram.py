@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.channels.telegram import build_application
 from bot.db import Database
+from handlers.payloads import PLAN_ALLOCATE, PLAN_COURSE, PLAN_MENU, PLAN_UNIT, PLAN_YEAR
 from models.certificates import codes
 from models.certificates.store import Certificate, VerificationAttempt
 from models.chat import link_codes
@@ -39,7 +40,7 @@ from tests.plan_world import LAW, NOW, build_province
 from tests.test_certificates import pdf_texts
 from tests.test_sender_faults import RunningClock, make_sender
 from tests.test_telegram_e2e import settings_for
-from tests.transcript import Clock, make_dispatcher
+from tests.transcript import Clock, Person, make_dispatcher
 
 HR, AN, GUEST = 5550006, 5550001, 5559999  # Đỗ Minh Hoa (province HR), Nguyễn Văn An, anyone
 BOT = "troly_test_bot"  # the username tests/transcript.make_dispatcher gives the chat
@@ -447,3 +448,29 @@ async def _year_report(hr: Chat) -> None:
     # Hoa, Hà (her job's 4 periods), Nhung and Tủa of the province's world, and An.
     assert total[column["Số lượt người được đào tạo, bồi dưỡng"]] == 5, total
     assert "• 5 lượt người được đào tạo, bồi dưỡng (5 người)" in joined(sent), joined(sent)
+
+
+async def test_one_seat_typed_at_the_seats_question_is_one_seat(db: Database, channel: str) -> None:
+    """The seats question offers one choice, "❌ Hủy" (numbered 1 on Zalo and the console):
+    a typed "1" used to pick it and cancel. Typed, it is one seat; "hủy" still cancels."""
+    world = await build_province(db)
+    hr = Person(make_dispatcher(db, Clock(NOW)), "9006", channel=channel)
+    await hr.link_with_code(db, "0912000006")
+    course, unit = world.courses["this_year"], world.units["noi_vu"]
+
+    async def ask() -> None:
+        await hr.say("/quantri")
+        await hr.press(PLAN_MENU.pack())
+        await hr.press(PLAN_YEAR.pack(year=2026))
+        await hr.press(PLAN_COURSE.pack(id=course))
+        await hr.press(PLAN_ALLOCATE.pack(id=course))
+        await hr.press(PLAN_UNIT.pack(id=course, unit=unit.id))
+        assert "tối đa 30" in hr.text, hr.text
+
+    await ask()
+    assert "Sở Nội vụ có 1 chỉ tiêu khóa K-2026-30" in await hr.say("1"), hr.text
+    await ask()
+    assert "Đã hủy" in await hr.say("hủy"), hr.text
+    async with db.transaction() as session:
+        seats = (await session.scalars(select(CourseQuota.seats))).all()
+    assert seats == [1]
