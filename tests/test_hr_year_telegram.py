@@ -160,11 +160,10 @@ async def test_hr_year_over_the_fake_telegram_server(fake: FakeBotApi, db: Datab
     course_id = world.courses["this_year"]
     an_id, ha_id = world.people["an"].id, world.people["ha"].id
     async with db.transaction() as session:
-        other = await make_course(
+        await make_course(
             session, OTHER, starts_on=DAYS[0], ends_on=DAYS[-1],
             registration_closes_on=date(2026, 12, 5), capacity=20,
         )  # fmt: skip
-        other_id = other.id
     clock = Clock(NOW)
     settings = settings_for(fake, db, telegram_bot_username=BOT)
     app = build_application(settings, make_dispatcher(db, clock))
@@ -180,7 +179,7 @@ async def test_hr_year_over_the_fake_telegram_server(fake: FakeBotApi, db: Datab
             await _plan_and_quota(hr, world.units["noi_vu"].name)
             await _nominate(hr, db, an_id, ha_id)
             await _confirm(fake, db, clock, an, an_id)
-            await _check_in(hr, an, db, clock, an_id, course_id, other_id)
+            await _check_in(hr, an, db, clock, an_id, course_id)
             await _close_and_evaluate(fake, db, clock, hr, an, an_id, course_id)
             code = await _certificate(an, db)
             await _verify(guest, db, code)
@@ -206,9 +205,9 @@ async def _plan_and_quota(hr: Chat, unit: str) -> None:
     card = await hr.tap(year, COURSE, "Chưa phân bổ chỉ tiêu")
     units = await hr.tap(card, "Phân bổ chỉ tiêu", "phân bổ chỉ tiêu cho đơn vị nào")
     ask = await hr.tap(units, unit, "tối đa 30")
-    done = await hr.say("1", "Đã phân bổ")
+    assert f"{unit} được bao nhiêu chỉ tiêu khóa {COURSE}? Hiện có 0" in joined(ask), joined(ask)
+    done = await hr.say("1", "Đã phân bổ")  # "1": the seats, not the number of "❌ Hủy"
     assert f"{unit} có 1 chỉ tiêu khóa {COURSE}" in joined(done) and "1/30" in joined(done)
-    assert ask
 
 
 async def _nominate_in_chat(hr: Chat, typed: str, name: str) -> list[SentMessage]:
@@ -251,6 +250,10 @@ async def _confirm(fake: FakeBotApi, db: Database, clock: Clock, an: Chat, an_id
         reg = await session.scalar(select(Registration).where(Registration.official_id == an_id))
         assert reg is not None
         assert (reg.status, reg.answer) == (RegStatus.CONFIRMED, nominations.ACCEPTED)
+    # The HR officer who nominated hears the answer through the outbox.
+    await deliver(fake, db, clock)
+    told_hr = joined(fake.sent_to(HR))
+    assert "Nguyễn Văn An (DB000001) đã xác nhận tham gia khóa K-2026-30" in told_hr
 
 
 async def _organiser_code(hr: Chat, course: str) -> tuple[str, list[SentMessage]]:
@@ -267,7 +270,7 @@ async def _organiser_code(hr: Chat, course: str) -> tuple[str, list[SentMessage]
 
 
 async def _check_in(
-    hr: Chat, an: Chat, db: Database, clock: Clock, an_id: int, course_id: int, other_id: int
+    hr: Chat, an: Chat, db: Database, clock: Clock, an_id: int, course_id: int
 ) -> None:
     # Day 1: the QR opens the deep link; another course's code (shown by its organiser the
     # same morning) is refused first, naming neither that course nor anyone in it.
