@@ -38,6 +38,13 @@ class Step:
     def is_current(self, ctx: Context) -> bool:
         return ctx.dialog.flow == self.flow.name and ctx.dialog.step == self.name
 
+    def typed_number(self, ctx: Context) -> bool:
+        """A number typed (not a button pressed) while this step waits for a number: it is
+        the answer ("1" seat, "1" period), not the position of one of the step's buttons,
+        which Zalo and the console number 1, 2… Pressing a button, or typing its label,
+        still chooses it."""
+        return self.is_current(ctx) and ctx.incoming.choice is None and ctx.text.strip().isdigit()
+
 
 @dataclass(frozen=True)
 class Flow:

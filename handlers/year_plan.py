@@ -323,10 +323,7 @@ def _unit_not_yours(ctx: Context, unit: OrgUnit) -> list[Reply]:
 
 @router.choice(PLAN_CANCEL, needs_link=True)
 async def on_plan_cancel(ctx: Context, _values: Values) -> list[Reply]:
-    if TYPE_SEATS.is_current(ctx) and ctx.incoming.choice is None and ctx.text.strip().isdigit():
-        # A number typed at the seats question is the seats: "1" is one seat, not the
-        # number of the question's only choice "❌ Cancel" (numbered 1 on Zalo and the
-        # console). Pressing the button, or typing its label, still cancels.
+    if TYPE_SEATS.typed_number(ctx):
         return await on_seats_typed(ctx)
     if await _scope(ctx) is None:
         return denied(ctx)

@@ -274,6 +274,19 @@ async def test_a_rejected_photo_tells_the_official_the_reason(world: Database) -
         )
 
 
+async def test_one_or_two_periods_typed_are_periods_not_the_buttons(world: Database) -> None:
+    """ "1" and "2" at the periods question are periods, not "Không rõ" and "Hủy" (the
+    question's two buttons, numbered 1 and 2 on Zalo and the console)."""
+    clock = Clock(NOW)
+    mai, _son, _ha = await _people(world, clock)
+    _rule_id, kind = await _owed_kind(world)
+    answer = await _send(mai, "mot.pdf", PDF, kind=kind, periods="1")
+    assert "Đã gửi" in answer
+    answer = await _send(mai, "hai.pdf", PDF, kind=kind, periods="2")
+    assert "Đã gửi" in answer
+    assert [r.periods for r in await _reports(world)] == [1, 2]
+
+
 async def test_wrong_type_and_too_big_are_refused_with_a_clear_answer(world: Database) -> None:
     clock = Clock(NOW)
     mai, _son, _ha = await _people(world, clock)
