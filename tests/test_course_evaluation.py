@@ -295,9 +295,9 @@ async def test_the_workbook_and_the_chart_hold_the_numbers(db: Database) -> None
     wb = load_workbook(io.BytesIO(content))
     sheet = wb.worksheets[0]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[2][:2] == ["Tỉ lệ trả lời", "3/18 học viên"]
+    assert rows[2][:2] == ["Tỷ lệ trả lời", "3/18 học viên"]
     header = next(i for i, r in enumerate(rows) if r[0] == "Câu hỏi")
-    assert rows[header][:3] == ["Câu hỏi", "Số trả lời", "Điểm trung bình"]
+    assert rows[header][:3] == ["Câu hỏi", "Số phiếu trả lời", "Điểm trung bình"]
     figures = {r[0].split(":")[0]: r[1:8] for r in rows[header + 1 : header + 6]}
     assert figures["Tài liệu"] == [3, 2.7, 0, 1, 2, 0, 0]
     assert figures["Giảng viên"][1] == 4.3
