@@ -142,7 +142,10 @@ def _question(ctx: Context, step: EvaluationStep, prefix: str, *, replace: bool)
     )
     body = f"{question.heading.localized()}: {evaluation.question_text(question, _gender(ctx))}"
     if question.kind == evaluation.SCALE:
-        legend = _("{low} = {low_label} … {high} = {high_label}").format(
+        # Said in words, not only by the buttons: on Zalo the points are typed numbers.
+        legend = addressed(
+            _("Choose a number from {low} ({low_label}) to {high} ({high_label})."),
+            ctx.official,
             low=form.low,
             low_label=form.labels[form.low].localized().lower(),
             high=form.high,

@@ -180,7 +180,7 @@ async def test_codes_of_another_course_another_day_or_a_future_session_are_refus
     # Today's code of another course (K-2026-14 also meets today): no seat there, and the
     # answer names neither the course nor anyone in it.
     text = await an.say(f"/diemdanh {code_now(world, course='qlnn')}")
-    assert text.startswith("Mã này không dùng để điểm danh cho anh được")
+    assert text.startswith("Anh không điểm danh được bằng mã này")
     assert "K-2026-14" not in text
     assert await marks(db) == []
     assert await failures(db) == 2
@@ -192,8 +192,8 @@ async def test_a_non_member_learns_nothing_and_nothing_is_written(
     ha = world.person("ha")  # an admin, but holding no seat
     text = await ha.say(f"/diemdanh {code_now(world)}")
     assert text == (
-        "Mã này không dùng để điểm danh cho chị được: chị không có tên trong danh sách lớp "
-        "của mã này. Nếu chị được cử đi học khóa này, chị vui lòng liên hệ đơn vị tổ chức "
+        "Chị không điểm danh được bằng mã này vì chị không có tên trong danh sách lớp "
+        "của mã. Nếu chị được cử đi học khóa này, chị vui lòng liên hệ đơn vị tổ chức "
         "hoặc bộ phận tổ chức cán bộ. Chưa có gì được ghi nhận."
     )
     assert "K-2026-03" not in text and "An" not in text

@@ -184,6 +184,20 @@ async def test_a_half_finished_questionnaire_resumes_where_it_stopped(
     assert "chờ anh đánh giá" not in text
 
 
+@pytest.mark.parametrize("channel", ["zalo"])
+async def test_on_zalo_a_scaled_question_says_how_to_answer(db: Database, channel: str) -> None:
+    """Zalo shows no buttons, and points labelled "1"…"5" are not listed as "[1] 1": the
+    question itself must say that a number is the answer."""
+    world, _course_id = await _world(db, channel)
+    an = world.person("an")
+    await an.say("/cuatoi")
+    text = await an.press_label("Đánh giá K-2026-09")
+    assert "câu 1/6" in text
+    assert "Anh chọn một số từ 1 (rất không đồng ý) đến 5 (rất đồng ý)." in an.shown, an.shown
+    assert "[1]" not in an.shown
+    assert "câu 2/6" in await an.say("4")
+
+
 @telegram_only
 async def test_stale_forged_and_foreign_buttons_change_nothing(db: Database, channel: str) -> None:
     world, course_id = await _world(db, channel)
@@ -295,9 +309,9 @@ async def test_the_workbook_and_the_chart_hold_the_numbers(db: Database) -> None
     wb = load_workbook(io.BytesIO(content))
     sheet = wb.worksheets[0]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[2][:2] == ["Tỉ lệ trả lời", "3/18 học viên"]
+    assert rows[2][:2] == ["Tỷ lệ trả lời", "3/18 học viên"]
     header = next(i for i, r in enumerate(rows) if r[0] == "Câu hỏi")
-    assert rows[header][:3] == ["Câu hỏi", "Số trả lời", "Điểm trung bình"]
+    assert rows[header][:3] == ["Câu hỏi", "Số phiếu trả lời", "Điểm trung bình"]
     figures = {r[0].split(":")[0]: r[1:8] for r in rows[header + 1 : header + 6]}
     assert figures["Tài liệu"] == [3, 2.7, 0, 1, 2, 0, 0]
     assert figures["Giảng viên"][1] == 4.3

@@ -31,7 +31,7 @@ async def test_hr_nominates_by_a_name_typed_without_marks(db: Database, channel:
     hr = await _hr(w, channel)
     await hr.say("/quantri")
     await hr.press_label("Cử đi học")
-    assert "xin chọn khóa học" in hr.text and "còn 1/1 chỉ tiêu" in hr.choices[0]
+    assert "vui lòng chọn khóa học" in hr.text and "còn 1/1 chỉ tiêu" in hr.choices[0]
     await hr.press_label("K-2026-40")
     assert "Chỉ tiêu của Xã Sín Thầu: còn 1/1" in hr.text
     await hr.say("lo thi nhung")
@@ -69,7 +69,7 @@ async def test_forged_and_stale_admin_buttons_change_nothing(db: Database, chann
     async with db.transaction() as session:
         (await w.course(session)).status = "closed"
     await hr.press_label("Cử đi học")
-    assert "Khóa K-2026-40 không còn nhận đăng ký. Chưa có thay đổi nào." in hr.text
+    assert "Khóa K-2026-40 không còn nhận đăng ký. Không có gì thay đổi." in hr.text
     # Someone with no admin role gets the ordinary menu.
     official = Person(make_dispatcher(db, Clock(NOW)), "7020", channel=channel)
     await official.link_with_code(db, "0912000020")

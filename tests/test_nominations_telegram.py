@@ -62,7 +62,7 @@ async def tap(
 
 async def nominate_in_chat(fake: FakeBotApi, name_typed: str, name: str) -> list[SentMessage]:
     menu = await admin_menu(fake, HR)
-    courses = await tap(fake, HR, menu[-1:], "Cử đi học", "xin chọn khóa học")
+    courses = await tap(fake, HR, menu[-1:], "Cử đi học", "vui lòng chọn khóa học")
     await tap(fake, HR, courses[-1:], "K-2026-40", "Đơn vị cử ai đi học")
     found = await answer(fake, HR, lambda: fake.push_text(HR, name_typed), saying("Xin chọn"))
     card = await tap(fake, HR, found, name, f"Cử {name}")
@@ -105,7 +105,7 @@ async def test_nominate_in_the_chat_then_confirm_in_one_tap_and_decline_in_two(
     assert "K-2026-40" in (sent[-1].text or "")
     # Two taps to decline: "Từ chối", then the reason.
     [told] = [m for m in fake.sent_to(PAO) if "cử đi học" in (m.text or "")]
-    reasons = await tap(fake, PAO, [told], "Từ chối", "Xin chọn lý do")
+    reasons = await tap(fake, PAO, [told], "Từ chối", "vui lòng chọn lý do")
     sent = await tap(fake, PAO, reasons[-1:], "Bận công tác", "từ chối tham gia khóa K-2026-40")
     assert "lý do: Bận công tác" in (sent[-1].text or "")
     nhung, pao = await registration(db, world, "nhung"), await registration(db, world, "pao")

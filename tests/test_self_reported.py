@@ -169,7 +169,7 @@ async def test_a_verified_pdf_becomes_a_training_record_that_yeucau_counts(
     before = await _rule_status(world, rule_id)
 
     answer = await _send(mai, "chung chi.pdf", PDF, kind=kind)
-    assert "Đã gửi, đang chờ phòng tổ chức cán bộ xác minh" in answer
+    assert "Đã gửi, đang chờ bộ phận tổ chức cán bộ xác minh" in answer
     (report,) = await _reports(world)
     assert report.status == self_reported.PENDING and report.mime_type == self_reported.PDF
     assert report.file_ref == "TG-chung chi.pdf" and report.content == PDF

@@ -96,8 +96,8 @@ async def test_a_photo_and_a_pdf_reach_the_certificate_steps_over_telegram(
 
     assert "chữ" in unasked  # the "I read text, buttons…" answer, unchanged
     assert "loại hình bồi dưỡng" in kinds
-    assert "Đã gửi, đang chờ phòng tổ chức cán bộ xác minh" in photo_sent
-    assert "Đã gửi, đang chờ phòng tổ chức cán bộ xác minh" in pdf_sent
+    assert "Đã gửi, đang chờ bộ phận tổ chức cán bộ xác minh" in photo_sent
+    assert "Đã gửi, đang chờ bộ phận tổ chức cán bộ xác minh" in pdf_sent
     # Only the largest size was fetched, once, and the PDF once.
     fetched = [c.params.get("file_id") for c in fake.calls("getFile")]
     assert len(fetched) == 2

@@ -63,7 +63,7 @@ async def test_province_admin_sets_a_quota_from_the_menu(db: Database, channel: 
     await hr.press(PLAN_UNIT.pack(id=course, unit=world.units["noi_vu"].id))
     assert "tối đa 40" in hr.text, hr.text
     await hr.say("41")
-    assert "tối đa 40 chỗ" in hr.text and "Chưa có gì thay đổi" in hr.text, hr.text
+    assert "tối đa 40 chỗ" in hr.text and "Không có gì thay đổi" in hr.text, hr.text
     assert await _quotas(db) == []
     await hr.say("30")
     assert "Sở Nội vụ có 30 chỉ tiêu khóa K-2027-01" in hr.text, hr.text
@@ -97,9 +97,9 @@ async def test_foreign_forged_and_stale_buttons_change_nothing(db: Database, cha
     assert PLAN_COURSE.pack(id=province) not in xa.values
     # The commune admin cannot give seats of the province's course, not even to themselves.
     await xa.tap(PLAN_UNIT.pack(id=province, unit=sin_thau))
-    assert "do Tỉnh Điện Biên tổ chức" in xa.text and "Chưa có gì thay đổi" in xa.text
+    assert "do Tỉnh Điện Biên tổ chức" in xa.text and "Không có gì thay đổi" in xa.text
     await xa.tap(PLAN_ALLOCATE.pack(id=province))
-    assert "Chưa có gì thay đổi" in xa.text
+    assert "Không có gì thay đổi" in xa.text
     # Their own course, but another branch's unit.
     await xa.tap(PLAN_UNIT.pack(id=commune, unit=noi_vu))
     assert "Sở Nội vụ không thuộc các đơn vị" in xa.text, xa.text
@@ -115,7 +115,7 @@ async def test_foreign_forged_and_stale_buttons_change_nothing(db: Database, cha
         assert course is not None
         course.owner_unit_id = noi_vu
     await xa.say("5")
-    assert "Chưa có gì thay đổi" in xa.text, xa.text
+    assert "Không có gì thay đổi" in xa.text, xa.text
     # A non-admin official gets the ordinary menu.
     an = Person(make_dispatcher(db, Clock(NOW)), "9001")
     await an.share_contact("+84912000001")
