@@ -212,7 +212,7 @@ async def _plan_and_quota(hr: Chat, unit: str) -> None:
 
 async def _nominate_in_chat(hr: Chat, typed: str, name: str) -> list[SentMessage]:
     menu = await hr.say("/quantri", "🛠 Công cụ quản trị")
-    courses = await hr.tap(menu[-1:], "Cử đi học", "xin chọn khóa học")
+    courses = await hr.tap(menu[-1:], "Cử đi học", "vui lòng chọn khóa học")
     await hr.tap(courses[-1:], COURSE, "Đơn vị cử ai đi học")
     found = await hr.say(typed, "Xin chọn")
     card = await hr.tap(found, name, f"Cử {name}")
@@ -259,7 +259,7 @@ async def _confirm(fake: FakeBotApi, db: Database, clock: Clock, an: Chat, an_id
 async def _organiser_code(hr: Chat, course: str) -> tuple[str, list[SentMessage]]:
     """/quantri → "🧾 Điểm danh" → the course: today's code (from the text) and the QR."""
     menu = await hr.say("/quantri", "🛠 Công cụ quản trị")
-    listing = await hr.tap(menu[-1:], "🧾 Điểm danh", "chọn khóa học do mình tổ chức")
+    listing = await hr.tap(menu[-1:], "🧾 Điểm danh", "đang tổ chức khóa học nào")
     before = len(hr.sent)
     await hr.tap(listing[-1:], course, lambda m: m.photo is not None)
     await hr.fake.wait_for(lambda: any("Buổi học ngày" in text_of(m) for m in hr.sent[before:]))
@@ -277,7 +277,7 @@ async def _check_in(
     clock.now = at_nine(DAYS[0])
     other_code, _ = await _organiser_code(hr, OTHER)
     before = await counts(db)
-    refused = await an.say(f"/diemdanh {other_code}", "Mã này không dùng để điểm danh cho anh")
+    refused = await an.say(f"/diemdanh {other_code}", "Anh không điểm danh được bằng mã này")
     assert "Chưa có gì được ghi nhận" in joined(refused) and OTHER not in joined(refused)
     assert await counts(db) == before
     code, shown = await _organiser_code(hr, COURSE)
@@ -329,7 +329,7 @@ async def _close_and_evaluate(
     # Monday 14/12: the organiser closes the roster; the invitation goes through the outbox.
     clock.now = at_nine(date(2026, 12, 14))
     menu = await hr.say("/quantri", "🛠 Công cụ quản trị")
-    listing = await hr.tap(menu[-1:], "🧾 Điểm danh", "chọn khóa học do mình tổ chức")
+    listing = await hr.tap(menu[-1:], "🧾 Điểm danh", "đang tổ chức khóa học nào")
     card = await hr.tap(listing[-1:], COURSE, "khóa này không có buổi học")
     ask = await hr.tap(card, "✅ Chốt danh sách", "Chốt danh sách khóa K-2026-30?")
     closed = await hr.tap(ask, "✅ Xác nhận", "Đã chốt danh sách")
@@ -446,7 +446,7 @@ async def _year_report(hr: Chat) -> None:
     # At the province's level: Đỗ Minh Hoa's 8 periods of June, and An's 16 of K-2026-30.
     assert law[column["Số lượt người được đào tạo, bồi dưỡng"]] == 2, law
     assert law[column["Số người"]] == 2 and law[column["Tổng số tiết"]] == 24, law
-    assert law[column["Chỉ tiêu chỗ phân bổ cho đơn vị"]] == 1, law  # the seat given in step 1
+    assert law[column["Chỉ tiêu đã phân bổ cho đơn vị"]] == 1, law  # the seat given in step 1
     total = next(r for r in rows[start:] if r[1] == "Tổng cộng")
     # Hoa, Hà (her job's 4 periods), Nhung and Tủa of the province's world, and An.
     assert total[column["Số lượt người được đào tạo, bồi dưỡng"]] == 5, total
