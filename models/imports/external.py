@@ -247,14 +247,11 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
             try:
                 content = await asyncio.to_thread(read_sheets, file_name, content)
             except TableError as exc:
-                plan = self.plan_type(file_name, today)
-                plan.file_error = exc
-                return plan
+                return self.refused_plan(file_name, today, exc)
         sample = damaged_sample(content)
         if sample is not None:
-            plan = self.plan_type(file_name, today)
-            plan.file_error = TableError(MSG_DAMAGED, {"file": file_name, "sample": sample[:60]})
-            return plan
+            damaged = TableError(MSG_DAMAGED, {"file": file_name, "sample": sample[:60]})
+            return self.refused_plan(file_name, today, damaged)
         return await super().plan(
             session, file_name, content, today=today, scope_unit=scope_unit, pepper=pepper
         )
