@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from handlers.common import menu_reply
+from handlers.common import addressed, menu_reply
 from handlers.context import Context
-from handlers.types import Reply
+from handlers.flows import Flow
+from handlers.types import Choice, Reply
 from locales import _
 from models import audit
 from models.org.admins import Scope, scope_of
+from models.org.official_search import search_in_scope
+from models.org.officials import Official
 from models.privacy.reads import record_read
 
 
@@ -53,6 +56,39 @@ def denied(ctx: Context) -> list[Reply]:
         menu_reply(
             ctx,
             _("This function is for HR officers only. Here is what you can do:"),
+        )
+    ]
+
+
+async def cancel_admin_flow(ctx: Context, action: str, flow: Flow) -> list[Reply]:
+    """An admin's ❌ Cancel: leave `flow` and say nothing changed (a sender who is no longer
+    an admin gets `denied`)."""
+    if await admin_scope(ctx, action) is None:
+        return denied(ctx)
+    flow.end(ctx)
+    return [Reply(_("Cancelled. Nothing was changed."))]
+
+
+async def search_typed_official(ctx: Context, scope: Scope) -> tuple[str, list[Official]]:
+    """What the admin typed to find an official (its first 60 characters) and the officials
+    of the scope it matches."""
+    typed = ctx.text.strip()[:60]
+    return typed, await search_in_scope(ctx.session, [u.path for u in scope.units], typed)
+
+
+def nobody_matches(ctx: Context, typed: str, cancel: Choice) -> list[Reply]:
+    """No official of the admin's units matches `typed`: say so and ask again."""
+    return [
+        Reply(
+            addressed(
+                _(
+                    "Nobody in {title}'s units matches “{query}”. Please type another"
+                    " part of the name or the employee code."
+                ),
+                ctx.official,
+                query=typed,
+            ),
+            choices=(cancel,),
         )
     ]
 

@@ -7,7 +7,15 @@ in a button are only a question (models/courses/nominations.py answers it)."""
 
 from __future__ import annotations
 
-from handlers.admin_access import actor_of, admin_scope, audit_read, denied
+from handlers.admin_access import (
+    actor_of,
+    admin_scope,
+    audit_read,
+    cancel_admin_flow,
+    denied,
+    nobody_matches,
+    search_typed_official,
+)
 from handlers.common import addressed, stale_reply
 from handlers.context import Context
 from handlers.flows import DECLINE_REASON, DECLINING, NOMINATE_SEARCH, NOMINATING
@@ -36,7 +44,6 @@ from models.courses.nominations import (
     NominationResult,
 )
 from models.courses.registrations import ACTIVE, Registration
-from models.org.official_search import search_in_scope
 from models.org.officials import Official
 
 router = Router("nominations")
@@ -131,10 +138,7 @@ async def on_nominate_course(ctx: Context, values: Values) -> list[Reply]:
 
 @router.choice(NOMINATE_CANCEL, needs_link=True)
 async def on_nominate_cancel(ctx: Context, _values: Values) -> list[Reply]:
-    if await admin_scope(ctx, _CANCEL) is None:
-        return denied(ctx)
-    NOMINATING.end(ctx)
-    return [Reply(_("Cancelled. Nothing was changed."))]
+    return await cancel_admin_flow(ctx, _CANCEL, NOMINATING)
 
 
 @router.step(NOMINATE_SEARCH)
@@ -144,22 +148,9 @@ async def on_nominate_search(ctx: Context) -> list[Reply]:
         ctx.dialog.end()
         return denied(ctx)
     course_id = int(NOMINATING.data(ctx).get("course_id", 0))
-    typed = ctx.text.strip()[:60]
-    found = await search_in_scope(ctx.session, [u.path for u in scope.units], typed)
+    typed, found = await search_typed_official(ctx, scope)
     if not found:
-        return [
-            Reply(
-                addressed(
-                    _(
-                        "Nobody in {title}'s units matches “{query}”. Please type another"
-                        " part of the name or the employee code."
-                    ),
-                    ctx.official,
-                    query=typed,
-                ),
-                choices=(_cancel_choice(),),
-            )
-        ]
+        return nobody_matches(ctx, typed, _cancel_choice())
     audit_read(ctx, "nomination_search", scope, len(found), f"course:{course_id}")
     choices = [
         Choice(

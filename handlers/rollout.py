@@ -4,7 +4,15 @@ units ("🔑 Link codes for my unit"), with the list of who has not linked yet."
 
 from __future__ import annotations
 
-from handlers.admin_access import actor_of, admin_scope, audit_read, denied
+from handlers.admin_access import (
+    actor_of,
+    admin_scope,
+    audit_read,
+    cancel_admin_flow,
+    denied,
+    nobody_matches,
+    search_typed_official,
+)
 from handlers.common import addressed, stale_reply
 from handlers.context import Context
 from handlers.flows import Flow
@@ -33,7 +41,6 @@ from models.chat.rollout_kit import (
 )
 from models.imports.kinds import IMPORTERS
 from models.imports.templates import importer_template, template_file_name, units_in_scope
-from models.org.official_search import search_in_scope
 from models.org.officials import Official
 
 router = Router("rollout")
@@ -216,10 +223,7 @@ async def on_reissue_ask(ctx: Context, _values: Values) -> list[Reply]:
 
 @router.choice(REISSUE_CANCEL, needs_link=True)
 async def on_reissue_cancel(ctx: Context, _values: Values) -> list[Reply]:
-    if await admin_scope(ctx, REISSUE_CANCEL.pack()) is None:
-        return denied(ctx)
-    REISSUING.end(ctx)
-    return [Reply(_("Cancelled. Nothing was changed."))]
+    return await cancel_admin_flow(ctx, REISSUE_CANCEL.pack(), REISSUING)
 
 
 @router.step(SEARCH)
@@ -228,23 +232,10 @@ async def on_reissue_search(ctx: Context) -> list[Reply]:
     if scope is None:
         ctx.dialog.end()
         return denied(ctx)
-    typed = ctx.text.strip()[:60]
-    found = await search_in_scope(ctx.session, [u.path for u in scope.units], typed)
+    typed, found = await search_typed_official(ctx, scope)
     cancel = Choice(_("❌ Cancel"), REISSUE_CANCEL.pack())
     if not found:
-        return [
-            Reply(
-                addressed(
-                    _(
-                        "Nobody in {title}'s units matches “{query}”. Please type another"
-                        " part of the name or the employee code."
-                    ),
-                    ctx.official,
-                    query=typed,
-                ),
-                choices=(cancel,),
-            )
-        ]
+        return nobody_matches(ctx, typed, cancel)
     choices = [
         Choice(
             shorten(f"{o.full_name} · {o.employee_code} · {o.unit.name}", 60),

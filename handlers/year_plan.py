@@ -181,6 +181,18 @@ async def _course_in_view(ctx: Context, scope: Scope, course_id: int) -> Course 
     return course
 
 
+async def _scope_and_course(ctx: Context, course_id: int) -> tuple[Scope, Course] | list[Reply]:
+    """The admin's scope and the course (open to it) a button names, or the reply when the
+    sender is no admin or the course is out of view."""
+    scope = await _scope(ctx)
+    if scope is None:
+        return denied(ctx)
+    course = await _course_in_view(ctx, scope, course_id)
+    if course is None:
+        return stale_reply(ctx)
+    return scope, course
+
+
 def _not_yours(ctx: Context, course: Course, owner: OrgUnit | None) -> list[Reply]:
     return [
         Reply(
@@ -199,12 +211,10 @@ def _not_yours(ctx: Context, course: Course, owner: OrgUnit | None) -> list[Repl
 
 @router.choice(PLAN_COURSE, needs_link=True)
 async def on_plan_course(ctx: Context, values: Values) -> list[Reply]:
-    scope = await _scope(ctx)
-    if scope is None:
-        return denied(ctx)
-    course = await _course_in_view(ctx, scope, values.number("id"))
-    if course is None:
-        return stale_reply(ctx)
+    found = await _scope_and_course(ctx, values.number("id"))
+    if isinstance(found, list):
+        return found
+    scope, course = found
     lines = [
         f"🗓 {course.code} · {course.title}",
         _("{start} – {end}; {taken}/{capacity} seats taken.").format(
@@ -245,12 +255,10 @@ async def _quota_lines(ctx: Context, scope: Scope, course: Course) -> list[str]:
 
 @router.choice(PLAN_ALLOCATE, needs_link=True)
 async def on_plan_allocate(ctx: Context, values: Values) -> list[Reply]:
-    scope = await _scope(ctx)
-    if scope is None:
-        return denied(ctx)
-    course = await _course_in_view(ctx, scope, values.number("id"))
-    if course is None:
-        return stale_reply(ctx)
+    found = await _scope_and_course(ctx, values.number("id"))
+    if isinstance(found, list):
+        return found
+    scope, course = found
     if not await may_plan(ctx.session, scope, course):
         return _not_yours(ctx, course, await owner_of(ctx.session, course))
     given = {q.unit_id: q.seats for q in await quotas_of(ctx.session, course.id)}
@@ -274,12 +282,12 @@ async def on_plan_allocate(ctx: Context, values: Values) -> list[Reply]:
 
 @router.choice(PLAN_UNIT, needs_link=True)
 async def on_plan_unit(ctx: Context, values: Values) -> list[Reply]:
-    scope = await _scope(ctx)
-    if scope is None:
-        return denied(ctx)
-    course = await _course_in_view(ctx, scope, values.number("id"))
+    found = await _scope_and_course(ctx, values.number("id"))
+    if isinstance(found, list):
+        return found
+    scope, course = found
     unit = await ctx.session.get(OrgUnit, values.number("unit"))
-    if course is None or unit is None:
+    if unit is None:
         return stale_reply(ctx)
     if not await may_plan(ctx.session, scope, course):
         return _not_yours(ctx, course, await owner_of(ctx.session, course))

@@ -241,15 +241,26 @@ def _step(found: _Open, form: Questionnaire, answers: dict[str, Any]) -> Evaluat
     )
 
 
-async def start_evaluation(
-    session: AsyncSession, *, course_id: int, official: Official, now: datetime
-) -> EvaluationStep:
-    """Begin, or resume at the first unanswered question. Writes nothing."""
+async def _open_with_answers(
+    session: AsyncSession, course_id: int, official: Official
+) -> tuple[_Open, Questionnaire, dict[str, Any]] | EvaluationStep:
+    """The official's open evaluation of the course, the questionnaire in force and the
+    draft's answers to it; or the step saying why there is nothing to answer."""
     found = await _open(session, course_id, official)
     if isinstance(found, EvaluationStep):
         return found
     form = questionnaire()
-    return _step(found, form, _answers(found, form))
+    return found, form, _answers(found, form)
+
+
+async def start_evaluation(
+    session: AsyncSession, *, course_id: int, official: Official, now: datetime
+) -> EvaluationStep:
+    """Begin, or resume at the first unanswered question. Writes nothing."""
+    opened = await _open_with_answers(session, course_id, official)
+    if isinstance(opened, EvaluationStep):
+        return opened
+    return _step(*opened)
 
 
 def clean_text(value: str) -> str:
@@ -295,11 +306,10 @@ async def answer(
 ) -> EvaluationStep:
     """Record the answer to the question asked now (None skips an optional one). The result
     names the next question, or none when the questionnaire is ready to `submit`."""
-    found = await _open(session, course_id, official)
-    if isinstance(found, EvaluationStep):
-        return found
-    form = questionnaire()
-    answers = _answers(found, form)
+    opened = await _open_with_answers(session, course_id, official)
+    if isinstance(opened, EvaluationStep):
+        return opened
+    found, form, answers = opened
     current = form.next_question(answers)
     if current is None or current.key != question_key:
         return EvaluationStep(
@@ -334,11 +344,10 @@ async def submit(
     session: AsyncSession, *, course_id: int, official: Official, now: datetime
 ) -> EvaluationStep:
     """Write the response once every question is answered (skipped free text counts)."""
-    found = await _open(session, course_id, official)
-    if isinstance(found, EvaluationStep):
-        return found
-    form = questionnaire()
-    answers = _answers(found, form)
+    opened = await _open_with_answers(session, course_id, official)
+    if isinstance(opened, EvaluationStep):
+        return opened
+    found, form, answers = opened
     if form.next_question(answers) is not None:
         step = _step(found, form, answers)
         return EvaluationStep(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales.folding import fold_key
@@ -33,7 +33,7 @@ from models.imports.cells import (
 )
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan, error_workbook
-from models.imports.report import ImportResult, changed_values, rows_by_key
+from models.imports.report import ImportResult
 from models.imports.table import (
     CellValue,
     Column,
@@ -47,9 +47,11 @@ from models.imports.text_damage import damaged_sample
 from models.imports.training import (
     CERTIFICATE_ALIASES,
     MSG_BAD_PERIODS,
-    MSG_DUPLICATE,
     TrainingKinds,
     _completed_on,
+    add_completions_to_plan,
+    repeats_earlier_row,
+    write_completions,
 )
 from models.org import id_numbers
 from models.org.officials import Official
@@ -57,7 +59,7 @@ from models.org.phones import normalize_phone
 from models.org.units import OrgUnit
 from models.requirements.model import Catalogue, TopicsItem
 from models.requirements.store import current_catalogue
-from models.requirements.training_records import TrainingRecord, import_key
+from models.requirements.training_records import import_key
 from models.vocabulary import N_
 
 AUDIT_ACTION = "external.import"
@@ -245,14 +247,11 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
             try:
                 content = await asyncio.to_thread(read_sheets, file_name, content)
             except TableError as exc:
-                plan = self.plan_type(file_name, today)
-                plan.file_error = exc
-                return plan
+                return self.refused_plan(file_name, today, exc)
         sample = damaged_sample(content)
         if sample is not None:
-            plan = self.plan_type(file_name, today)
-            plan.file_error = TableError(MSG_DAMAGED, {"file": file_name, "sample": sample[:60]})
-            return plan
+            damaged = TableError(MSG_DAMAGED, {"file": file_name, "sample": sample[:60]})
+            return self.refused_plan(file_name, today, damaged)
         return await super().plan(
             session, file_name, content, today=today, scope_unit=scope_unit, pepper=pepper
         )
@@ -279,21 +278,10 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
             errors[row.number].extend(_masked(e, table.headers) for e in found)
             if planned is None:
                 continue
-            other = first_row_of_key.setdefault(planned.import_key, row.number)
-            if other != row.number:
-                raw = row.values.get("completed_on")
-                errors[row.number].append(
-                    CellError(MSG_DUPLICATE, other=other).at(
-                        row.number, table.headers["completed_on"], raw
-                    )
-                )
+            if repeats_earlier_row(planned, row, table, first_row_of_key, errors[row.number]):
                 continue
             candidates.append(planned)
-        existing = await _existing(session, [p.import_key for p in candidates])
-        for planned in candidates:
-            old = existing.get(planned.import_key)
-            changed = old is not None and bool(changed_values(old, planned.values, _MUTABLE))
-            plan.add(planned, new=old is None, changed=changed)
+        await add_completions_to_plan(session, plan, candidates, _MUTABLE)
 
     async def write(
         self,
@@ -302,34 +290,7 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
         result: ExternalImportResult,
         now: datetime,
     ) -> None:
-        # Looked up again, not taken from the plan: a chat admin confirms minutes later.
-        existing = await _existing(session, [p.import_key for p in plan.rows])
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for planned in plan.rows:
-            old = existing.get(planned.import_key)
-            if old is None:
-                inserts.append(
-                    {
-                        **dict.fromkeys(_MUTABLE),
-                        **planned.values,
-                        "official_id": planned.official_id,
-                        "import_key": planned.import_key,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                continue
-            changed = changed_values(old, planned.values, _MUTABLE)
-            if changed:
-                updates.append({"id": old["id"], **changed, "updated_at": now})
-            else:
-                result.unchanged += 1
-        result.created, result.updated = len(inserts), len(updates)
-        if inserts:
-            await session.execute(insert(TrainingRecord), inserts)
-        if updates:
-            await session.execute(update(TrainingRecord), updates)
+        await write_completions(session, plan.rows, result, now, _MUTABLE, {})
 
     def write_error_file(self, plan: ExternalPlan) -> bytes:
         """The bad rows go back to a chat: their ID numbers go masked, as in the report."""
@@ -533,13 +494,6 @@ async def _people(session: AsyncSession, table: Table, pepper: bytes) -> _People
                 elif id_hash is not None:
                     by_hash[id_hash] = (official_id, path)
     return _People(dict(by_phone), by_hash, read)
-
-
-async def _existing(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    columns = [TrainingRecord.id, TrainingRecord.import_key] + [
-        getattr(TrainingRecord, name) for name in _MUTABLE
-    ]
-    return await rows_by_key(session, TrainingRecord.import_key, columns, keys)
 
 
 async def import_external_completions(

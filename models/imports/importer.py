@@ -15,7 +15,7 @@ from models import audit
 from models.imports.cells import RowError
 from models.imports.plan import Plan, error_workbook, plan_report
 from models.imports.report import MSG_RESULT_ROW_ERRORS, ImportResult, begin_apply, format_outcome
-from models.imports.table import Column, Sheet, Table
+from models.imports.table import Column, Sheet, Table, TableError
 from models.org.units import OrgUnit
 
 PlanT = TypeVar("PlanT", bound=Plan[Any])
@@ -123,6 +123,12 @@ class TableImporter(Generic[PlanT, ResultT]):
             errors: defaultdict[int, list[RowError]] = defaultdict(list)
             await self.check(session, plan, table, errors)
             await asyncio.to_thread(plan.add_errors, table, errors)
+        return plan
+
+    def refused_plan(self, file_name: str, today: date, error: TableError) -> PlanT:
+        """The plan of a file refused whole with `error`: no rows, nothing to apply."""
+        plan = self.plan_type(file_name, today)
+        plan.file_error = error
         return plan
 
     async def apply(

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -192,21 +192,10 @@ class TrainingImporter(TableImporter[TrainingPlan, TrainingImportResult]):
             planned = _parse_row(row, table.headers, plan, officials, kinds, errors[row.number])
             if planned is None:
                 continue
-            other = first_row_of_key.setdefault(planned.import_key, row.number)
-            if other != row.number:
-                raw = row.values.get("completed_on")
-                errors[row.number].append(
-                    CellError(MSG_DUPLICATE, other=other).at(
-                        row.number, table.headers["completed_on"], raw
-                    )
-                )
+            if repeats_earlier_row(planned, row, table, first_row_of_key, errors[row.number]):
                 continue
             candidates.append(planned)
-        existing = await _existing(session, [p.import_key for p in candidates])
-        for planned in candidates:
-            old = existing.get(planned.import_key)
-            changed = old is not None and bool(changed_values(old, planned.values, _MUTABLE))
-            plan.add(planned, new=old is None, changed=changed)
+        await add_completions_to_plan(session, plan, candidates, _MUTABLE)
 
     async def write(
         self,
@@ -216,36 +205,8 @@ class TrainingImporter(TableImporter[TrainingPlan, TrainingImportResult]):
         now: datetime,
     ) -> None:
         """Insert new completions and update changed ones."""
-        # Looked up again, not taken from the plan: a chat admin confirms minutes later.
-        existing = await _existing(session, [p.import_key for p in plan.rows])
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
         source = f"import:{plan.file_name}"[:200]
-        for planned in plan.rows:
-            old = existing.get(planned.import_key)
-            if old is None:
-                inserts.append(
-                    {
-                        **dict.fromkeys(_MUTABLE),
-                        **planned.values,
-                        "official_id": planned.official_id,
-                        "import_key": planned.import_key,
-                        "source": source,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                continue
-            changed = changed_values(old, planned.values, _MUTABLE)
-            if changed:
-                updates.append({"id": old["id"], **changed, "updated_at": now})
-            else:
-                result.unchanged += 1
-        result.created, result.updated = len(inserts), len(updates)
-        if inserts:
-            await session.execute(insert(TrainingRecord), inserts)
-        if updates:
-            await session.execute(update(TrainingRecord), updates)
+        await write_completions(session, plan.rows, result, now, _MUTABLE, {"source": source})
 
 
 TRAINING = TrainingImporter()
@@ -323,8 +284,101 @@ async def _officials_by_code(
     return found
 
 
-async def _existing(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+class PlannedCompletionRow(Protocol):
+    """What a completions importer plans for a row: one training record."""
+
+    @property
+    def official_id(self) -> int: ...
+
+    @property
+    def import_key(self) -> str: ...
+
+    @property
+    def values(self) -> dict[str, Any]: ...
+
+
+CompletionT = TypeVar("CompletionT", bound=PlannedCompletionRow)
+
+
+def repeats_earlier_row(
+    planned: PlannedCompletionRow,
+    row: TableRow,
+    table: Table,
+    first_row_of_key: dict[str, int],
+    row_errors: list[RowError],
+) -> bool:
+    """Whether an earlier row of the file holds the same completion; if so the row gets
+    an error naming that row. `first_row_of_key` remembers the rows seen so far."""
+    other = first_row_of_key.setdefault(planned.import_key, row.number)
+    if other == row.number:
+        return False
+    raw = row.values.get("completed_on")
+    row_errors.append(
+        CellError(MSG_DUPLICATE, other=other).at(row.number, table.headers["completed_on"], raw)
+    )
+    return True
+
+
+async def add_completions_to_plan(
+    session: AsyncSession,
+    plan: Plan[CompletionT],
+    candidates: Sequence[CompletionT],
+    mutable: Sequence[str],
+) -> None:
+    """Add each planned completion to the plan, as new or as changing the stored record
+    with its import key in one of the `mutable` columns."""
+    existing = await _existing(session, [p.import_key for p in candidates], mutable)
+    for planned in candidates:
+        old = existing.get(planned.import_key)
+        changed = old is not None and bool(changed_values(old, planned.values, mutable))
+        plan.add(planned, new=old is None, changed=changed)
+
+
+async def write_completions(
+    session: AsyncSession,
+    rows: Sequence[PlannedCompletionRow],
+    result: ImportResult,
+    now: datetime,
+    mutable: Sequence[str],
+    new_values: Mapping[str, Any],
+) -> None:
+    """Insert the new completions (with `new_values` besides their own) and update the
+    `mutable` columns of the changed ones, counting both in `result`."""
+    # Looked up again, not taken from the plan: a chat admin confirms minutes later.
+    existing = await _existing(session, [p.import_key for p in rows], mutable)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for planned in rows:
+        old = existing.get(planned.import_key)
+        if old is None:
+            inserts.append(
+                {
+                    **dict.fromkeys(mutable),
+                    **planned.values,
+                    "official_id": planned.official_id,
+                    "import_key": planned.import_key,
+                    **new_values,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            continue
+        changed = changed_values(old, planned.values, mutable)
+        if changed:
+            updates.append({"id": old["id"], **changed, "updated_at": now})
+        else:
+            result.unchanged += 1
+    result.created, result.updated = len(inserts), len(updates)
+    if inserts:
+        await session.execute(insert(TrainingRecord), inserts)
+    if updates:
+        await session.execute(update(TrainingRecord), updates)
+
+
+async def _existing(
+    session: AsyncSession, keys: Sequence[str], mutable: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     columns = [TrainingRecord.id, TrainingRecord.import_key] + [
-        getattr(TrainingRecord, name) for name in _MUTABLE
+        getattr(TrainingRecord, name) for name in mutable
     ]
     return await rows_by_key(session, TrainingRecord.import_key, columns, keys)

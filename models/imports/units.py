@@ -250,9 +250,7 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
         pepper: bytes = b"",
     ) -> UnitPlan:
         if scope_unit is not None and scope_unit.depth != 0:
-            plan = self.plan_type(file_name, today)
-            plan.file_error = TableError(MSG_PROVINCE_ONLY)
-            return plan
+            return self.refused_plan(file_name, today, TableError(MSG_PROVINCE_ONLY))
         return await super().plan(
             session, file_name, content, today=today, scope_unit=None, pepper=pepper
         )

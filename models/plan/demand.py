@@ -32,6 +32,7 @@ from models.requirements.evaluation import (
     Status,
     evaluate_applying,
     item_status,
+    qualifying_completions,
 )
 from models.requirements.model import OBLIGATION, Catalogue, TrainingItem
 from models.requirements.profiles import rule_reads
@@ -105,19 +106,7 @@ def _periods_done(
     item: TrainingItem, records: Sequence[Completion] | None, start: date | None, end: date
 ) -> int:
     """The periods already done towards the item in its window (evaluation's filters)."""
-    total = 0
-    for record in records or ():
-        day = record.completed_on
-        if day > end:
-            break
-        if start is not None and day < start:
-            continue
-        if item.certificate_required and not record.certificate_no:
-            continue
-        if item.program_code is not None and record.program_code != item.program_code:
-            continue
-        total += record.periods or 0
-    return total
+    return sum(record.periods or 0 for record in qualifying_completions(item, records, start, end))
 
 
 def owed(

@@ -9,7 +9,7 @@ lets the compliance report evaluate a past year as of its last day.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -250,15 +250,13 @@ def _window(
     return True, None, None  # state, once
 
 
-def _training(
+def qualifying_completions(
     item: TrainingItem, records: Sequence[Completion] | None, start: date | None, end: date
-) -> Completion | None:
-    """The latest qualifying completion, if the window's completions meet the minimum."""
-    if not records:
-        return None
-    total = 0
-    latest: Completion | None = None
-    for record in records:
+) -> Iterator[Completion]:
+    """The completions (sorted by day) that count towards the item in the window from
+    `start` (None: from the first) to `end`: with a certificate where it asks for one,
+    of its program where it names one."""
+    for record in records or ():
         day = record.completed_on
         if day > end:
             break
@@ -268,6 +266,18 @@ def _training(
             continue
         if item.program_code is not None and record.program_code != item.program_code:
             continue
+        yield record
+
+
+def _training(
+    item: TrainingItem, records: Sequence[Completion] | None, start: date | None, end: date
+) -> Completion | None:
+    """The latest qualifying completion, if the window's completions meet the minimum."""
+    if not records:
+        return None
+    total = 0
+    latest: Completion | None = None
+    for record in qualifying_completions(item, records, start, end):
         total += record.periods or 0
         latest = record
     if latest is None or (item.min_periods and total < item.min_periods):
