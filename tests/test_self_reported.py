@@ -380,3 +380,30 @@ async def test_two_admins_deciding_at_once_make_one_decision(world: Database) ->
             )
         )
     assert records == (1 if decided.status == self_reported.VERIFIED else 0)
+
+
+async def test_an_hr_admin_cannot_verify_their_own_certificate(world: Database) -> None:
+    """Sơn, HR of his commune, sends his own certificate: it is not in his queue, and a
+    forged "Verify" or "Reject" of it is refused and audited (another admin decides it)."""
+    clock = Clock(NOW)
+    _mai, son, _ha = await _people(world, clock)
+    _rule, kind = await _owed_kind(world)
+    await _send(son, "cua-toi.pdf", PDF, kind=kind)
+    (report,) = await _reports(world)
+    assert report.status == self_reported.PENDING
+
+    await son.say("/quantri")
+    assert not any("Chứng chỉ chờ duyệt" in c for c in son.choices)
+    await son.tap(REVIEW_OPEN.pack())
+    assert "Không có chứng chỉ nào đang chờ duyệt" in son.text and not son.last[0].attachments
+    await son.tap(REVIEW_VERIFY.pack(id=report.id))
+    assert "không còn hiệu lực" in son.text
+    await son.tap(f"srq:why:{report.id}:mismatch")
+    assert "không còn hiệu lực" in son.text
+    assert [a.detail for a in await _audits(world, "self_report.refused")] == [
+        {"why": "own"},
+        {"why": "own"},
+    ]
+    (still,) = await _reports(world)
+    assert still.status == self_reported.PENDING and still.content == PDF
+    assert not await _audits(world, "self_report.verified")
