@@ -67,7 +67,8 @@ async def on_admin(ctx: Context) -> list[Reply]:
     if scope.is_province:
         choices.append(Choice(_("🔑 Grant admin rights"), ADMIN_GRANT.pack()))
     # --- self-reported certificates (#16.8) ---
-    waiting = await self_reported.pending_count(ctx.session, scope)
+    assert ctx.official is not None
+    waiting = await self_reported.pending_count(ctx.session, scope, reviewer_id=ctx.official.id)
     if waiting:
         label = _("🗂 Certificates awaiting review ({n})").format(n=format_number(waiting))
         choices.append(Choice(label, REVIEW_OPEN.pack()))

@@ -47,7 +47,7 @@ from locales import _, format_date, format_number, ngettext
 from locales.wording import shorten
 from models.courses import attendance
 from models.courses.attendance import CheckIn, Close, Excuse, Reason
-from models.courses.catalogue import Course
+from models.courses.catalogue import Course, CourseStatus
 from models.courses.catalogue import get as get_course
 from models.courses.registrations import RegStatus, registration_of
 from models.org.admins import Scope
@@ -81,14 +81,21 @@ def _reason_label(reason: str) -> str:
 # --- the organiser -------------------------------------------------------------------------
 
 
-async def _organised(ctx: Context, course_id: int) -> tuple[Scope, Course] | None:
-    """The course, when the sender (an admin: checked first) organises it."""
+async def _organised(ctx: Context, values: Values) -> tuple[Scope, Course] | list[Reply]:
+    """The button's course with the sender's scope, when the sender is an admin (checked
+    first, on every press) who organises it; else the reply that refuses the button."""
+    if await admin_scope(ctx, "attendance") is None:
+        return denied(ctx)
     assert ctx.official is not None
-    course = await get_course(ctx.session, course_id)
-    if course is None:
-        return None
-    scope = await attendance.organiser_scope(ctx.session, ctx.official, course)
-    return (scope, course) if scope is not None else None
+    course = await get_course(ctx.session, values.number("id"))
+    scope = (
+        await attendance.organiser_scope(ctx.session, ctx.official, course)
+        if course is not None
+        else None
+    )
+    if course is None or scope is None:
+        return stale_reply(ctx)
+    return scope, course
 
 
 def _heading(course: Course) -> str:
@@ -128,11 +135,9 @@ async def on_menu(ctx: Context, _values: Values) -> list[Reply]:
 
 @router.choice(ATTENDANCE_CODE, needs_link=True)
 async def on_code(ctx: Context, values: Values) -> list[Reply]:
-    if await admin_scope(ctx, "attendance") is None:
-        return denied(ctx)
-    found = await _organised(ctx, values.number("id"))
-    if found is None:
-        return stale_reply(ctx)
+    found = await _organised(ctx, values)
+    if isinstance(found, list):
+        return found
     _scope, course = found
     today = ctx.today
     if today not in attendance.sessions_of(course):
@@ -184,11 +189,9 @@ async def on_code(ctx: Context, values: Values) -> list[Reply]:
 
 @router.choice(ATTENDANCE_ROSTER, needs_link=True)
 async def on_roster(ctx: Context, values: Values) -> list[Reply]:
-    if await admin_scope(ctx, "attendance") is None:
-        return denied(ctx)
-    found = await _organised(ctx, values.number("id"))
-    if found is None:
-        return stale_reply(ctx)
+    found = await _organised(ctx, values)
+    if isinstance(found, list):
+        return found
     scope, course = found
     current = await attendance.roster(ctx.session, course.id)
     assert current is not None
@@ -243,11 +246,9 @@ def _closed_text(ctx: Context, completed: int, absent: int) -> str:
 
 @router.choice(ATTENDANCE_CLOSE, ATTENDANCE_CLOSE_CONFIRMED, needs_link=True)
 async def on_close(ctx: Context, values: Values) -> list[Reply]:
-    if await admin_scope(ctx, "attendance") is None:
-        return denied(ctx)
-    found = await _organised(ctx, values.number("id"))
-    if found is None:
-        return stale_reply(ctx)
+    found = await _organised(ctx, values)
+    if isinstance(found, list):
+        return found
     _scope, course = found
     assert ctx.official is not None
     if "confirm" not in values:
@@ -422,10 +423,10 @@ def _check_in_reply(ctx: Context, result: attendance.CheckInResult) -> Reply:
 
 
 async def _seat(ctx: Context, course_id: int) -> Course | None:
-    """The course, when the sender holds a confirmed seat in it."""
+    """The course, when it still takes place and the sender holds a confirmed seat in it."""
     assert ctx.official is not None
     course = await get_course(ctx.session, course_id)
-    if course is None:
+    if course is None or course.status == CourseStatus.CANCELLED:
         return None
     reg = await registration_of(ctx.session, course.id, ctx.official.id)
     if reg is None or reg.status != RegStatus.CONFIRMED:

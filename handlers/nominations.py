@@ -184,6 +184,8 @@ async def on_nominate_pick(ctx: Context, values: Values) -> list[Reply]:
     if course_id not in courses:
         return stale_reply(ctx)
     course, _quota = courses[course_id]
+    # The id is the button's: walking ids would list people unaudited, unlike the search.
+    audit_read(ctx, "nomination_pick", scope, 1, f"course:{course_id}")
     return [
         Reply(
             _("Nominate {name} ({code}, {unit}) for course {course} · {title}?").format(

@@ -42,11 +42,13 @@ async def on_queue(ctx: Context, values: Values) -> list[Reply]:
     scope = await admin_scope(ctx, REVIEW_OPEN.pack())
     if scope is None:
         return denied(ctx)
+    assert ctx.official is not None
     after = values.number("after") if "after" in values else 0
-    report = await self_reported.next_pending(ctx.session, scope, after_id=after)
+    me = ctx.official.id
+    report = await self_reported.next_pending(ctx.session, scope, reviewer_id=me, after_id=after)
     if report is None:
         return [Reply(_("No certificate is waiting for review. Thank you."))]
-    review = await self_reported.for_review(ctx.session, scope, report.id)
+    review = await self_reported.for_review(ctx.session, scope, report.id, reviewer_id=me)
     if isinstance(review, str):
         return stale_reply(ctx)
     return [await _shown(ctx, scope, review)]
@@ -56,7 +58,8 @@ async def _shown(ctx: Context, scope: Scope, review: Review) -> Reply:
     report, official = review.report, review.official
     audit_read(ctx, READ_KIND, scope, people=1, subject=official.employee_code)
     catalogue = await chat_catalogue(ctx)
-    waiting = await self_reported.pending_count(ctx.session, scope)
+    assert ctx.official is not None
+    waiting = await self_reported.pending_count(ctx.session, scope, reviewer_id=ctx.official.id)
     place = await org_units.unit_label(ctx.session, review.unit)
     lines = [
         _("🗂 Certificate sent by {name} ({code}), {unit}").format(
@@ -119,7 +122,10 @@ async def on_reject(ctx: Context, values: Values) -> list[Reply]:
     scope = await admin_scope(ctx, REVIEW_REJECT.pack(id=report_id))
     if scope is None:
         return denied(ctx)
-    found = await self_reported.for_review(ctx.session, scope, report_id)
+    assert ctx.official is not None
+    found = await self_reported.for_review(
+        ctx.session, scope, report_id, reviewer_id=ctx.official.id
+    )
     if isinstance(found, str):
         return await _refused(ctx, scope, report_id, found)
     choices = [
@@ -141,7 +147,10 @@ async def on_reason(ctx: Context, values: Values) -> list[Reply]:
     if scope is None:
         return denied(ctx)
     if reason == OTHER_REASON:
-        found = await self_reported.for_review(ctx.session, scope, report_id)
+        assert ctx.official is not None
+        found = await self_reported.for_review(
+            ctx.session, scope, report_id, reviewer_id=ctx.official.id
+        )
         if isinstance(found, str):
             return await _refused(ctx, scope, report_id, found)
         TYPE_REASON.enter(ctx, report_id=report_id)
@@ -188,7 +197,8 @@ async def _after(
         text = _("✅ Verified. The training record of {name} now includes it.").format(name=name)
     else:
         text = _("❌ Rejected. {name} will be told the reason.").format(name=name)
-    waiting = await self_reported.pending_count(ctx.session, scope)
+    assert ctx.official is not None
+    waiting = await self_reported.pending_count(ctx.session, scope, reviewer_id=ctx.official.id)
     choices: tuple[Choice, ...] = ()
     if waiting:
         text += "\n" + _("Still waiting: {n}.").format(n=format_number(waiting))

@@ -482,3 +482,41 @@ async def test_check_in_by_typing_on_zalo(db: Database) -> None:
     assert await marks(db) == [
         (world.people["an"].id, DAYS[0], "present", None, world.people["an"].id)
     ]
+
+
+# --- hostile and careless users --------------------------------------------------------
+
+
+async def test_stale_excuse_buttons_of_a_cancelled_course_change_nothing(
+    world: World, db: Database
+) -> None:
+    """Nhung keeps the "which day" and "which reason" messages; the course is then
+    cancelled (her seat row stays as it was): the old buttons record no absence."""
+    from models.courses.catalogue import Course, CourseStatus
+
+    law = world.courses["law"].id
+    nhung = world.person("nhung")
+    async with db.transaction() as session:
+        course = await session.get(Course, law)
+        assert course is not None
+        course.status = CourseStatus.CANCELLED
+    for button in (f"exc:{law}", f"exc:{law}:20261209", f"exc:{law}:20261209:sick"):
+        assert "không còn hiệu lực" in await nhung.tap(button), button
+    await nhung.tap(f"exc:{law}:20261210:other")
+    assert "không còn hiệu lực" in nhung.text
+    assert await marks(db) == []
+
+
+async def test_an_organiser_whose_role_is_revoked_mid_dialog_is_refused(
+    world: World, db: Database
+) -> None:
+    law = world.courses["law"].id
+    ha = world.person("ha")
+    assert "K-2026-03" in await ha.tap(f"att:code:{law}")
+    async with db.transaction() as session:
+        official = await session.get(Official, world.people["ha"].id)
+        assert official is not None
+        await admins.revoke(session, official, world.units["root"], actor="t", now=world.clock())
+    for button in (f"att:code:{law}", f"att:roster:{law}", f"att:close:{law}:y", "att:menu"):
+        text = await ha.tap(button)
+        assert "dành cho cán bộ tổ chức" in text and "K-2026-03" not in text, button

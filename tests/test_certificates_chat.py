@@ -187,3 +187,33 @@ async def test_revoke_from_the_course_list(db: Database) -> None:
     async with db.transaction() as session:
         certificate = await session.get(Certificate, cert_id)
         assert certificate is not None and certificate.revoked_at is not None
+
+
+async def test_stale_buttons_after_a_revocation_and_a_revoked_admin_mid_dialog(
+    db: Database,
+) -> None:
+    """Hà's old "PDF" button after her certificate is revoked sends nothing; An, whose admin
+    role is withdrawn between /thuhoi and typing the reason, revokes nothing."""
+    from models.org.admins import revoke as revoke_role
+
+    world = await build_world(db)
+    async with db.transaction() as session:
+        await grant(session, world.people["an"], world.units["root"], actor="test", now=NOW)
+    ha, code = await certified(world)
+    pdf_button = next(v for v in ha.values if v.startswith("cert:pdf:"))
+    an = world.person("an")
+    await an.say(f"/thuhoi {code}")
+    async with db.transaction() as session:
+        await revoke_role(session, world.people["an"], world.units["root"], actor="t", now=NOW)
+    text = await an.say("Cấp nhầm người")
+    assert "Đã thu hồi" not in text and "dành cho cán bộ tổ chức" in text, text
+    assert "là thật và còn hiệu lực" in await stranger(world).say(f"/xacminh {code}")
+    await an.say("Cấp nhầm người")  # the dialog is over: no revocation either
+    async with db.transaction() as session:
+        certificate = await session.scalar(select(Certificate))
+        assert certificate is not None and certificate.revoked_at is None
+        await grant(session, world.people["an"], world.units["root"], actor="test", now=NOW)
+    await an.say(f"/thuhoi {code}")
+    assert "Đã thu hồi" in await an.say("Cấp nhầm người")
+    await ha.tap(pdf_button)
+    assert not any(r.attachments for r in ha.last) and "không còn hiệu lực" in ha.text

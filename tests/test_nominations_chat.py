@@ -86,3 +86,18 @@ async def test_forged_and_stale_admin_buttons_change_nothing(db: Database, chann
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "admin.denied")
         )
     assert refused == 1 and denied == 1
+
+
+@telegram_only
+async def test_a_pick_by_a_forged_id_is_an_audited_read(db: Database, channel: str) -> None:
+    """Walking official ids through "nom:pick" (no search typed) shows names, codes and units:
+    each card shown is audited like the search's list."""
+    from models.privacy.reads import READ
+
+    w = await build(db)
+    hr = await _hr(w, channel)
+    await hr.tap(f"nom:pick:{w.course_id}:{w.people['nhung'].id}")
+    assert "Cử Lò Thị Nhung" in hr.text
+    async with db.transaction() as session:
+        reads = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == READ)))
+    assert [(r.affected, r.detail["kind"]) for r in reads] == [(1, "nomination_pick")]

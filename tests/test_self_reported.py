@@ -22,6 +22,7 @@ from models.audit import AuditEntry
 from models.notices.outbox import Notice
 from models.org import admins
 from models.org.officials import Official
+from models.org.units import OrgUnit
 from models.privacy import my_data
 from models.privacy.reads import READ
 from models.privacy.retention import apply_retention
@@ -393,3 +394,55 @@ async def test_two_admins_deciding_at_once_make_one_decision(world: Database) ->
             )
         )
     assert records == (1 if decided.status == self_reported.VERIFIED else 0)
+
+
+async def test_an_hr_admin_cannot_verify_their_own_certificate(world: Database) -> None:
+    """Sơn, HR of his commune, sends his own certificate: it is not in his queue, and a
+    forged "Verify" or "Reject" of it is refused and audited (another admin decides it)."""
+    clock = Clock(NOW)
+    _mai, son, _ha = await _people(world, clock)
+    _rule, kind = await _owed_kind(world)
+    await _send(son, "cua-toi.pdf", PDF, kind=kind)
+    (report,) = await _reports(world)
+    assert report.status == self_reported.PENDING
+
+    await son.say("/quantri")
+    assert not any("Chứng chỉ chờ duyệt" in c for c in son.choices)
+    await son.tap(REVIEW_OPEN.pack())
+    assert "Không có chứng chỉ nào đang chờ duyệt" in son.text and not son.last[0].attachments
+    await son.tap(REVIEW_VERIFY.pack(id=report.id))
+    assert "không còn hiệu lực" in son.text
+    await son.tap(f"srq:why:{report.id}:mismatch")
+    assert "không còn hiệu lực" in son.text
+    assert [a.detail for a in await _audits(world, "self_report.refused")] == [
+        {"why": "own"},
+        {"why": "own"},
+    ]
+    (still,) = await _reports(world)
+    assert still.status == self_reported.PENDING and still.content == PDF
+    assert not await _audits(world, "self_report.verified")
+
+
+async def test_a_revoked_admin_mid_rejection_decides_nothing(world: Database) -> None:
+    """Sơn opens the queue and chooses "another reason"; his role is withdrawn before he
+    types it: nothing is decided, the file stays for the next reviewer."""
+    clock = Clock(NOW)
+    mai, son, _ha = await _people(world, clock)
+    _rule, kind = await _owed_kind(world)
+    await _send(mai, "a.pdf", PDF, kind=kind)
+    await son.tap(REVIEW_OPEN.pack())
+    await son.press_label("Từ chối")
+    await son.press_label("Lý do khác")
+    async with world.transaction() as session:
+        admin = await session.scalar(select(Official).where(Official.employee_code == "DB880002"))
+        assert admin is not None
+        unit = await session.get(OrgUnit, admin.unit_id)
+        assert unit is not None
+        await admins.revoke(session, admin, unit, actor="test", now=NOW)
+    text = await son.say("Ảnh mờ, đề nghị chụp lại")
+    assert "Đã từ chối" not in text and "dành cho cán bộ tổ chức" in text, text
+    await son.tap(REVIEW_OPEN.pack())
+    assert not son.last[0].attachments
+    (report,) = await _reports(world)
+    assert report.status == self_reported.PENDING and report.content == PDF
+    assert not await _notices(world)

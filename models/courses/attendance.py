@@ -450,7 +450,7 @@ async def mark_excused(
     """Record an excused absence, by the official themself or by an organiser of the
     course (checked here against `by`'s roles, never against the caller's word)."""
     course = await session.get(Course, course_id)
-    if course is None:
+    if course is None or course.status == CourseStatus.CANCELLED:
         return Excuse.NOT_REGISTERED
     if by.id != official_id and await organiser_scope(session, by, course) is None:
         return Excuse.NOT_ALLOWED

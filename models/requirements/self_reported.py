@@ -188,32 +188,44 @@ def _in_scope(scope: Scope) -> Any:
     return or_(*(OrgUnit.path.startswith(u.path, autoescape=True) for u in scope.units))
 
 
-def _pending_in(scope: Scope) -> Any:
+def _pending_in(scope: Scope, reviewer_id: int) -> Any:
+    """Pending submissions the scope reaches, the reviewer's own left out: an admin never
+    verifies their own certificate (another admin whose scope reaches them does)."""
     return (
         select(SelfReport)
         .join(Official, Official.id == SelfReport.official_id)
         .join(OrgUnit, OrgUnit.id == Official.unit_id)
-        .where(SelfReport.status == PENDING, _in_scope(scope))
+        .where(
+            SelfReport.status == PENDING,
+            SelfReport.official_id != reviewer_id,
+            _in_scope(scope),
+        )
     )
 
 
-async def pending_count(session: AsyncSession, scope: Scope) -> int:
+async def pending_count(session: AsyncSession, scope: Scope, *, reviewer_id: int) -> int:
     if not scope.is_admin:
         return 0
-    query = _pending_in(scope).with_only_columns(func.count(SelfReport.id))
+    query = _pending_in(scope, reviewer_id).with_only_columns(func.count(SelfReport.id))
     return int(await session.scalar(query) or 0)
 
 
 async def next_pending(
-    session: AsyncSession, scope: Scope, *, after_id: int = 0
+    session: AsyncSession, scope: Scope, *, reviewer_id: int, after_id: int = 0
 ) -> SelfReport | None:
     """The oldest pending submission the scope reaches (after `after_id`, to skip one)."""
     if not scope.is_admin:
         return None
-    query = _pending_in(scope).where(SelfReport.id > after_id).order_by(SelfReport.id).limit(1)
+    query = (
+        _pending_in(scope, reviewer_id)
+        .where(SelfReport.id > after_id)
+        .order_by(SelfReport.id)
+        .limit(1)
+    )
     found = await session.scalar(query)
     if found is None and after_id:
-        return await next_pending(session, scope)  # wrap around to the oldest
+        # wrap around to the oldest
+        return await next_pending(session, scope, reviewer_id=reviewer_id)
     return found
 
 
@@ -226,14 +238,19 @@ class Review:
     unit: OrgUnit
 
 
-Refusal = Literal["unknown", "foreign", "decided"]
+Refusal = Literal["unknown", "foreign", "own", "decided"]
 
 
-async def for_review(session: AsyncSession, scope: Scope, report_id: int) -> Review | Refusal:
-    """The submission if this admin may decide it now; else why not."""
+async def for_review(
+    session: AsyncSession, scope: Scope, report_id: int, *, reviewer_id: int
+) -> Review | Refusal:
+    """The submission if this admin (`reviewer_id`, holding `scope`) may decide it now;
+    else why not. Nobody decides their own submission."""
     report = await session.get(SelfReport, report_id)
     if report is None or report.status == DRAFT:
         return "unknown"
+    if report.official_id == reviewer_id:
+        return "own"
     official = await session.get(Official, report.official_id)
     unit = await session.get(OrgUnit, official.unit_id) if official is not None else None
     if official is None or unit is None or not scope.reaches(unit.path):
@@ -261,7 +278,7 @@ async def verify(
 ) -> Decision | Refusal:
     """A training record from the submission's fields (the same record again if it exists
     already: a re-import or an earlier decision), and the official told via the outbox."""
-    review = await _lock_for_decision(session, scope, report_id)
+    review = await _lock_for_decision(session, scope, report_id, admin)
     if isinstance(review, str):
         audit_refusal(session, report_id, review, admin=admin, actor=actor, now=now)
         return review
@@ -317,7 +334,7 @@ async def reject(
     now: datetime,
 ) -> Decision | Refusal:
     """`reason` is one of REASONS' codes or HR's own words; the official is told it."""
-    review = await _lock_for_decision(session, scope, report_id)
+    review = await _lock_for_decision(session, scope, report_id, admin)
     if isinstance(review, str):
         audit_refusal(session, report_id, review, admin=admin, actor=actor, now=now)
         return review
@@ -347,11 +364,11 @@ def reason_text(reason: str | None) -> str:
 
 
 async def _lock_for_decision(
-    session: AsyncSession, scope: Scope, report_id: int
+    session: AsyncSession, scope: Scope, report_id: int, admin: Official
 ) -> Review | Refusal:
     # Two admins pressing at once: the row lock makes the second see "decided".
     await session.scalar(select(SelfReport.id).where(SelfReport.id == report_id).with_for_update())
-    found = await for_review(session, scope, report_id)
+    found = await for_review(session, scope, report_id, reviewer_id=admin.id)
     if not isinstance(found, str):
         await session.refresh(found.report)
         if found.report.status != PENDING:
