@@ -18,8 +18,6 @@ from __future__ import annotations
 import io
 from datetime import date
 
-import segno
-
 from handlers.admin_access import actor_of, admin_scope, audit_read, denied
 from handlers.common import addressed, command_choice, stale_reply
 from handlers.context import Context
@@ -172,6 +170,8 @@ async def on_code(ctx: Context, values: Values) -> list[Reply]:
     username = ctx.bot_username
     if username:
         link = f"https://t.me/{username}?start={attendance.deep_link_arg(course.id, issued.code)}"
+        import segno  # only the organiser's code screen draws a QR: not loaded at start
+
         png = io.BytesIO()
         segno.make(link, error="m").save(png, kind="png", scale=8, border=2)
         attachments = (

@@ -1,7 +1,8 @@
 """What the Telegram bot imports before it starts polling (issue #15 point 5): nothing that
 only an export, a migration, an import file or a PDF needs. openpyxl alone pulled in numpy
 and PIL (~30 MB and ~0.3 s of every start); alembic, matplotlib, fpdf2, segno and calamine
-are each used by one admin feature and imported there.
+are each used by one admin feature and imported there; icalendar, holidays, rapidfuzz and
+phonenumbers by one conversation step each.
 
 A correctness guard, not a timing assert: the real `python -m bot run telegram` runs
 against the fake Bot API with `-X importtime`, and the modules it loaded by its first
@@ -31,6 +32,12 @@ NOT_AT_START = frozenset(
         "segno",
         "python_calamine",
         "rich",
+        # used by one conversation step each, imported there (#16 brought them in at start):
+        "icalendar",  # a registration's .ics
+        "holidays",  # a course's teaching days, the send window's holidays
+        "dateutil",  # (by holidays)
+        "rapidfuzz",  # "did you mean" after a course search found nothing
+        "phonenumbers",  # the first phone number checked (a shared contact, an import)
     }
 )
 

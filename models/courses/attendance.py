@@ -37,7 +37,6 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from holidays import country_holidays
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -133,6 +132,8 @@ class RosterClosure(Base):
 
 @cache
 def _public_holidays(year: int) -> frozenset[date]:
+    from holidays import country_holidays  # ~0.1 s with dateutil: only a course's days need it
+
     return frozenset(country_holidays("VN", years=year))
 
 

@@ -11,11 +11,13 @@ registration and the day, so sending the file again updates the same calendar en
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
-
 from models.courses.catalogue import Course
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//Tro ly Boi duong//Course calendar//VI"
 UID_DOMAIN = "troly-boiduong"
@@ -37,6 +39,8 @@ def course_ics(
     description: str,
 ) -> bytes:
     """The calendar file. Texts come from the caller, already in the reader's language."""
+    from icalendar import Calendar  # ~0.1 s and several MB: only a registration's .ics needs it
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -64,6 +68,8 @@ def course_ics(
 
 
 def _event(course: Course, uid: str, now: datetime) -> Event:
+    from icalendar import Event  # see course_ics
+
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", now)
@@ -76,6 +82,8 @@ def _describe(event: Event, summary: str, location: str, description: str, *, al
     event.add("location", location)
     event.add("description", description)
     if alarm:  # one reminder, the day before the course opens
+        from icalendar import Alarm  # see course_ics
+
         reminder = Alarm()
         reminder.add("action", "DISPLAY")
         reminder.add("description", summary)

@@ -21,7 +21,6 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from rapidfuzz import fuzz, process
 from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -312,6 +311,8 @@ async def suggestion(
     for kind in dict.fromkeys(c.kind for c in courses):
         if kind in catalogue.kinds:
             names.append(catalogue.kinds[kind].title.vi)
+    from rapidfuzz import fuzz, process  # only a search that found nothing suggests a title
+
     found = process.extractOne(
         wanted,
         list(dict.fromkeys(names)),

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-from phonenumbers.phonemetadata import PhoneMetadata
-
 _DIGITS = re.compile(r"\D+")
 
 # The 2018 conversion of 11-digit mobile numbers to 10 digits (old network prefix → new;
@@ -79,21 +76,29 @@ class _ValidShapes:
     updates). A roster of 24,150 rows spent ~1.5 s in `phonenumbers.parse`,
     `is_valid_number` and `format_number`; these matches take about a microsecond. They
     only ever say "valid": a number they do not match still goes through the library
-    (tests/test_phone_fast_path.py checks that both agree)."""
+    (tests/test_phone_fast_path.py checks that both agree). Compiled at the first call, not
+    at import: the polling bot starts without loading `phonenumbers`."""
 
-    def __init__(self) -> None:
+    general: re.Pattern[str] | None = None
+    kinds: list[tuple[frozenset[int], re.Pattern[str]]]
+
+    def _compile(self) -> re.Pattern[str]:
+        from phonenumbers.phonemetadata import PhoneMetadata  # see the class's docstring
+
         vn = PhoneMetadata.metadata_for_region("VN")
         assert vn is not None and vn.general_desc is not None
         assert vn.general_desc.national_number_pattern is not None
-        self.general = re.compile(vn.general_desc.national_number_pattern)
-        self.kinds: list[tuple[frozenset[int], re.Pattern[str]]] = [
+        self.kinds = [
             (frozenset(desc.possible_length), re.compile(desc.national_number_pattern))
             for desc in (vn.mobile, vn.fixed_line)
             if desc is not None and desc.national_number_pattern and desc.possible_length
         ]
+        self.general = re.compile(vn.general_desc.national_number_pattern)
+        return self.general
 
     def __call__(self, nsn: str) -> bool:
-        if not nsn.isdigit() or self.general.fullmatch(nsn) is None:
+        general = self.general or self._compile()
+        if not nsn.isdigit() or general.fullmatch(nsn) is None:
             return False
         return any(
             len(nsn) in lengths and pattern.fullmatch(nsn) is not None
@@ -120,6 +125,8 @@ def normalize_phone(raw: str | None) -> str | None:
 
 
 def _by_library(national: str) -> str | None:
+    import phonenumbers  # ~40 ms: loaded by the first number to check, not at start
+
     try:
         number = phonenumbers.parse(national, "VN")
     except phonenumbers.NumberParseException:
@@ -145,6 +152,8 @@ def normalize_contact_phone(raw: str | None) -> str | None:
         return normalize_phone(raw)
     if not digits:
         return None
+    import phonenumbers  # see _by_library
+
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
