@@ -30,6 +30,31 @@ use_province_file(DEMO_PROVINCE_FILE)
 _pg_tests_passed = 0
 
 
+# Tests that measure real time (pacing within a rate ceiling, an event loop's gaps, a
+# crowd against a connection pool's timeout) or kill and restart processes: scripts/test.sh
+# runs them after the parallel workers, alone on the machine, so another worker's load
+# cannot make a correct bot miss a deadline.
+SERIAL_MODULES = frozenset(
+    {
+        "test_big_files",
+        "test_broadcast_e2e",
+        "test_courses_concurrency",
+        "test_delivery_faults",
+        "test_deploy_smoke",
+        "test_scheduler_processes",
+        "test_sender_faults",
+        "test_sender_restart",
+        "test_zalo_oa_tokens",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
+
+
 @pytest.fixture(autouse=True)
 def _demo_province_again() -> Iterator[None]:
     """Whatever a test chose (another province, or `main()` run as a non-demo command: the
