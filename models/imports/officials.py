@@ -342,13 +342,34 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
         table: Table,
         errors: defaultdict[int, list[RowError]],
     ) -> None:
-        ctx = _Context(
-            units=await _Units.load(session),
-            headers=table.headers,
-            plan=plan,
-        )
+        units = await _Units.load(session)
         # Pure CPU over every cell (seconds for 67,000 rows): off the event loop.
-        parsed = await asyncio.to_thread(_parse_rows, table, ctx, errors)
+        parsed = await asyncio.to_thread(self.prepare, plan, table, units, errors)
+        await self.check_prepared(session, plan, table, errors, parsed)
+
+    async def preload(self, session: AsyncSession) -> _Units:
+        return await _Units.load(session)
+
+    def prepare(
+        self,
+        plan: RosterPlan,
+        table: Table,
+        preloaded: Any,
+        errors: defaultdict[int, list[RowError]],
+    ) -> list[tuple[TableRow, str, dict[str, Any]]]:
+        ctx = _Context(units=preloaded, headers=table.headers, plan=plan)
+        return _parse_rows(table, ctx, errors)
+
+    async def check_prepared(
+        self,
+        session: AsyncSession,
+        plan: RosterPlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+        prepared: list[Any] | None,
+    ) -> None:
+        assert prepared is not None, "the roster's rows are parsed by `prepare`"
+        parsed: list[tuple[TableRow, str, dict[str, Any]]] = prepared
         code_header = table.headers["employee_code"]
 
         candidates = [(r, code, values) for r, code, values in parsed if r.number not in errors]
