@@ -170,11 +170,12 @@ class TableImporter(Generic[PlanT, ResultT]):
         checked.pepper = plan.pepper
         if shell is None:
             return checked
-        pairs = await worker.unsliced(parts)
-        table = dataclasses.replace(shell, rows=[row for row, _item in pairs])
-        prepared = [item for _row, item in pairs] if has_prepared else None
-        await self.check_prepared(session, checked, table, errors, prepared)
-        checked.add_errors(table, errors)
+        with worker.collector_paused():
+            pairs = await worker.unsliced(parts)
+            table = dataclasses.replace(shell, rows=[row for row, _item in pairs])
+            prepared = [item for _row, item in pairs] if has_prepared else None
+            await self.check_prepared(session, checked, table, errors, prepared)
+            checked.add_errors(table, errors)
         return checked
 
     async def apply(

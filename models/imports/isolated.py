@@ -17,12 +17,14 @@ file starts a new worker.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import pickle
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from models.imports.table import TableError
@@ -36,10 +38,11 @@ MSG_CHECK_FAILED = N_(
 )
 
 # Rows per slice sent back: a slice unpickles in a few milliseconds.
-SLICE_ROWS = 1_000
+SLICE_ROWS = 250
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_gc_pauses = 0
 
 
 class WorkerCrashed(Exception):
@@ -111,3 +114,21 @@ async def unsliced(parts: list[bytes]) -> list[Any]:
         items.extend(pickle.loads(part))
         await asyncio.sleep(0)
     return items
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection while a checked file's rows arrive and are compared: tens of
+    thousands of new objects set off full collections of the whole heap (150-250 ms each,
+    several per file, all of it blocking the event loop); afterwards the collector runs
+    again as usual (nested pauses, two admins at once, end with the last)."""
+    global _gc_pauses
+    was_enabled = gc.isenabled()
+    _gc_pauses += 1
+    gc.disable()
+    try:
+        yield
+    finally:
+        _gc_pauses -= 1
+        if was_enabled and _gc_pauses == 0:
+            gc.enable()
