@@ -8,7 +8,6 @@ was rolled back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from models.chat import accounts, dialogs
 from models.chat import locked_chat as chats
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
-from models.imports import grid
+from models.imports import grid, isolated
 from models.imports.table import TableError, read_sheets
 from models.imports.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 from models.org.admins import scope_of
@@ -245,16 +244,21 @@ class Dispatcher:
 
 
 async def _read_document(incoming: Incoming) -> Incoming:
-    """An uploaded file is read once, in a worker thread and before the transaction: a
+    """An uploaded file is read once, in the worker process and before the transaction: a
     20 MB workbook takes seconds of CPU, during which no database lock may be held."""
     document = incoming.document
     assert document is not None
     if document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
         return incoming
     try:
-        sheets = await asyncio.to_thread(_read_and_encode, document.file_name, document.content)
+        # In the worker process: reading holds the GIL for seconds, a thread would not
+        # leave the event loop free for everyone else.
+        sheets = await isolated.run(_read_and_encode, document.file_name, document.content)
     except TableError as exc:
         return replace(incoming, document=replace(document, error=exc))
+    except isolated.WorkerCrashed:
+        error = isolated.crashed_error(document.file_name)
+        return replace(incoming, document=replace(document, error=error))
     return replace(incoming, document=replace(document, sheets=sheets))
 
 

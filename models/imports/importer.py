@@ -4,6 +4,7 @@ base every kind extends so that only its columns, checks and writes are its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -12,10 +13,11 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit
+from models.imports import isolated as worker
 from models.imports.cells import RowError
 from models.imports.plan import Plan, error_workbook, plan_report
 from models.imports.report import MSG_RESULT_ROW_ERRORS, ImportResult, begin_apply, format_outcome
-from models.imports.table import Column, Sheet, Table
+from models.imports.table import Column, EncodedSheets, Sheet, Table
 from models.org.units import OrgUnit
 
 PlanT = TypeVar("PlanT", bound=Plan[Any])
@@ -39,11 +41,12 @@ class Importer(Protocol[PlanT, ResultT]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes | Sequence[Sheet],
+        content: bytes | Sequence[Sheet] | EncodedSheets,
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
+        isolated: bool = False,
     ) -> PlanT: ...
 
     async def apply(
@@ -97,33 +100,83 @@ class TableImporter(Generic[PlanT, ResultT]):
         """What the audit entry says beyond the counts."""
         return {}
 
+    # The check in another process (`plan(isolated=True)`, the chat): `preload` reads what
+    # `prepare` needs from the database, `prepare` (pure, picklable arguments) runs in the
+    # worker and gives one item per table row, `check_prepared` does the rest here.
+
+    async def preload(self, session: AsyncSession) -> Any:
+        return None
+
+    def prepare(
+        self,
+        plan: PlanT,
+        table: Table,
+        preloaded: Any,
+        errors: defaultdict[int, list[RowError]],
+    ) -> list[Any] | None:
+        return None
+
+    async def check_prepared(
+        self,
+        session: AsyncSession,
+        plan: PlanT,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+        prepared: list[Any] | None,
+    ) -> None:
+        await self.check(session, plan, table, errors)
+
     async def plan(
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes | Sequence[Sheet],
+        content: bytes | Sequence[Sheet] | EncodedSheets,
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
+        isolated: bool = False,
     ) -> PlanT:
         """`scope_unit` (an admin's unit) limits the rows to that unit's subtree where the
         kind has units; `today` is the caller's, for the checks that need a date; `pepper`
-        (LINK_CODE_SECRET) keys the hashes of personal numbers."""
+        (LINK_CODE_SECRET) keys the hashes of personal numbers. `isolated`: read and
+        validate in the worker process (models.imports.isolated), as the chat does."""
         plan = self.plan_type(file_name, today)
         plan.pepper = pepper
         if scope_unit is not None:
             plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
             plan.scope_name = scope_unit.name
-        # Reading a 20 MB file takes seconds of pure CPU: a worker thread keeps the event
-        # loop (everyone else's updates) running meanwhile. The chat reads the file before
-        # its transaction and passes the sheets (`content`); the command line the bytes.
+        if isolated:
+            return await self._plan_isolated(session, plan, content)
+        # The command line: a worker thread (no process to start for one file).
         table = await asyncio.to_thread(plan.read, content, self.columns)
         if table is not None:
             errors: defaultdict[int, list[RowError]] = defaultdict(list)
             await self.check(session, plan, table, errors)
             await asyncio.to_thread(plan.add_errors, table, errors)
         return plan
+
+    async def _plan_isolated(
+        self, session: AsyncSession, plan: PlanT, content: bytes | Sequence[Sheet] | EncodedSheets
+    ) -> PlanT:
+        preloaded = await self.preload(session)
+        try:
+            head, parts = await worker.run(_check_in_worker, self, plan, content, preloaded)
+        except worker.WorkerCrashed:
+            plan.file_error = worker.crashed_error(plan.file_name)
+            return plan
+        found, shell, errors, has_prepared = head
+        checked: PlanT = found  # type: ignore[assignment]  # the plan sent, as it came back
+        checked.pepper = plan.pepper
+        if shell is None:
+            return checked
+        with worker.collector_paused():
+            pairs = await worker.unsliced(parts)
+            table = dataclasses.replace(shell, rows=[row for row, _item in pairs])
+            prepared = [item for _row, item in pairs] if has_prepared else None
+            await self.check_prepared(session, checked, table, errors, prepared)
+            checked.add_errors(table, errors)
+        return checked
 
     async def apply(
         self,
@@ -172,3 +225,23 @@ class TableImporter(Generic[PlanT, ResultT]):
 
     def write_error_file(self, plan: PlanT) -> bytes:
         return error_workbook(plan)
+
+
+def _check_in_worker(
+    importer: TableImporter[Any, Any],
+    plan: Plan[Any],
+    content: bytes | Sequence[Sheet] | EncodedSheets,
+    preloaded: Any,
+) -> tuple[tuple[Plan[Any], Table | None, defaultdict[int, list[RowError]], bool], list[bytes]]:
+    """In the worker process: the file read and its rows validated; the rows (with what
+    `prepare` made of each) go back in slices, the rest in one small head."""
+    errors: defaultdict[int, list[RowError]] = defaultdict(list)
+    table = plan.read(content, importer.columns)
+    if table is None:
+        return (plan, None, errors, False), []
+    prepared = importer.prepare(plan, table, preloaded, errors)
+    items = prepared if prepared is not None else [None] * len(table.rows)
+    pairs = list(zip(table.rows, items, strict=True))
+    plan.pepper = b""  # the key is the bot's: not sent back
+    head = (plan, dataclasses.replace(table, rows=[]), errors, prepared is not None)
+    return head, worker.sliced(pairs)

@@ -32,7 +32,7 @@ from models.imports.cells import (
 from models.imports.importer import TableImporter
 from models.imports.plan import Plan
 from models.imports.report import ImportResult, format_outcome
-from models.imports.table import Column, Sheet, Table, TableError
+from models.imports.table import Column, EncodedSheets, Sheet, Table, TableError
 from models.org import units as org_units
 from models.org.officials import Official
 from models.org.units import OrgUnit
@@ -243,18 +243,25 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes | Sequence[Sheet],
+        content: bytes | Sequence[Sheet] | EncodedSheets,
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
+        isolated: bool = False,
     ) -> UnitPlan:
         if scope_unit is not None and scope_unit.depth != 0:
             plan = self.plan_type(file_name, today)
             plan.file_error = TableError(MSG_PROVINCE_ONLY)
             return plan
         return await super().plan(
-            session, file_name, content, today=today, scope_unit=None, pepper=pepper
+            session,
+            file_name,
+            content,
+            today=today,
+            scope_unit=None,
+            pepper=pepper,
+            isolated=isolated,
         )
 
     async def check(
