@@ -37,6 +37,7 @@ from models.imports.report import ImportResult, changed_values, rows_by_key
 from models.imports.table import (
     CellValue,
     Column,
+    EncodedSheets,
     Sheet,
     Table,
     TableError,
@@ -233,14 +234,17 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes | Sequence[Sheet],
+        content: bytes | Sequence[Sheet] | EncodedSheets,
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
+        isolated: bool = False,
     ) -> ExternalPlan:
         """The base plan, after a look at the text: a file whose Vietnamese an encoding
         already damaged is refused whole rather than imported with broken titles."""
+        if isinstance(content, EncodedSheets):
+            content = await asyncio.to_thread(content.decode)
         if isinstance(content, bytes):
             try:
                 content = await asyncio.to_thread(read_sheets, file_name, content)
@@ -254,7 +258,13 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
             plan.file_error = TableError(MSG_DAMAGED, {"file": file_name, "sample": sample[:60]})
             return plan
         return await super().plan(
-            session, file_name, content, today=today, scope_unit=scope_unit, pepper=pepper
+            session,
+            file_name,
+            content,
+            today=today,
+            scope_unit=scope_unit,
+            pepper=pepper,
+            isolated=isolated,
         )
 
     async def check(
