@@ -23,6 +23,7 @@ from bot.metrics import Metrics
 from handlers import ROUTER
 from handlers.context import Context
 from handlers.flows import AWAITING_FILE, CERTIFICATE_FILE
+from handlers.payloads import UPLOAD_APPLY, UPLOAD_KIND
 from handlers.router import Router
 from handlers.routing import route
 from handlers.types import Incoming, Reply
@@ -33,7 +34,9 @@ from models.chat import locked_chat as chats
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
 from models.imports import grid, isolated
+from models.imports.importer import PreChecked
 from models.imports.table import TableError, read_sheets
+from models.imports.upload_check import precheck_upload
 from models.imports.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 from models.org.admins import scope_of
 from models.org.officials import Official
@@ -110,6 +113,7 @@ class Dispatcher:
                 except Exception:  # a lost "please wait" must not lose the file's result
                     log.warning("the waiting message could not be sent", exc_info=True)
             incoming = await _read_document(incoming)
+        prechecked = await self._precheck_upload(incoming)
         now = self.clock()
         if incoming.reachable is not None:
             await self._status_changed(incoming, now)
@@ -140,6 +144,7 @@ class Dispatcher:
                     dialog=dialog,
                     now=now,
                     settings=self.settings,
+                    prechecked=prechecked,
                 )
                 with use_locale(locale):
                     replies = await route(self.router, ctx)
@@ -162,6 +167,28 @@ class Dispatcher:
                         )
                     )
                 ]
+
+    async def _precheck_upload(self, incoming: Incoming) -> tuple[int, PreChecked] | None:
+        """A pending upload's kind picked or its import confirmed: the file's worker step
+        now, before the update's transaction (on SQLite that transaction holds the writer
+        lock, and everyone else would wait for it while the rows are parsed)."""
+        if incoming.choice is None or incoming.reachable is not None:
+            return None
+        values = UPLOAD_APPLY.unpack(incoming.choice) or UPLOAD_KIND.unpack(incoming.choice)
+        if values is None or values.text("kind") == "cancel":
+            return None
+        now = self.clock()
+        return await precheck_upload(
+            self.db.transaction,
+            channel=incoming.channel,
+            user_id=incoming.sender_id,
+            chat_id=incoming.chat_id,
+            upload_id=values.number("id"),
+            kind=values.text("kind"),
+            now=now,
+            today=now.astimezone(self.settings.timezone).date(),
+            pepper=self.settings.link_codes.pepper,
+        )
 
     async def expects_file(self, incoming: Incoming) -> bool:
         """Whether this sender's document may be downloaded at all: a linked admin whose

@@ -98,8 +98,10 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
     importer = IMPORTERS.get(what)
     if importer is None or (upload.kind is not None and upload.kind != what):
         return stale_reply(ctx)
-    # Decoded, read and validated in the worker process: the event loop stays free.
+    # Decoded, read and validated in the worker process: the event loop stays free; that
+    # step ran before this transaction when the dispatcher could (models.imports.upload_check).
     content = upload.content if upload.parsed is None else EncodedSheets(upload.parsed)
+    ahead = ctx.prechecked
     plan = await importer.plan(
         ctx.session,
         upload.file_name,
@@ -108,6 +110,7 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
         scope_unit=scope.widest,
         pepper=ctx.settings.link_codes.pepper,
         isolated=True,
+        prechecked=ahead[1] if ahead is not None and ahead[0] == upload.id else None,
     )
     if step == "":
         upload.kind = what

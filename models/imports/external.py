@@ -31,7 +31,7 @@ from models.imports.cells import (
     read_cells,
     text,
 )
-from models.imports.importer import TableImporter
+from models.imports.importer import PreChecked, TableImporter
 from models.imports.plan import Plan, error_workbook
 from models.imports.report import ImportResult, changed_values, rows_by_key
 from models.imports.table import (
@@ -240,6 +240,7 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
         isolated: bool = False,
+        prechecked: PreChecked | None = None,
     ) -> ExternalPlan:
         """The base plan, after a look at the text: a file whose Vietnamese an encoding
         already damaged is refused whole rather than imported with broken titles."""
@@ -265,6 +266,7 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
             scope_unit=scope_unit,
             pepper=pepper,
             isolated=isolated,
+            prechecked=prechecked,
         )
 
     async def check(

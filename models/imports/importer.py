@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -47,6 +48,7 @@ class Importer(Protocol[PlanT, ResultT]):
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
         isolated: bool = False,
+        prechecked: PreChecked | None = None,
     ) -> PlanT: ...
 
     async def apply(
@@ -126,6 +128,21 @@ class TableImporter(Generic[PlanT, ResultT]):
     ) -> None:
         await self.check(session, plan, table, errors)
 
+    def new_plan(
+        self, file_name: str, today: date, scope_unit: OrgUnit | None, pepper: bytes
+    ) -> PlanT:
+        """The empty plan a check fills, scoped to `scope_unit`'s subtree."""
+        plan = self.plan_type(file_name, today)
+        plan.pepper = pepper
+        if scope_unit is not None:
+            plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
+            plan.scope_name = scope_unit.name
+        return plan
+
+    def plan_scope(self, scope_unit: OrgUnit | None) -> tuple[bool, OrgUnit | None]:
+        """Whether a check runs for an admin of this scope, and the scope it runs with."""
+        return True, scope_unit
+
     async def plan(
         self,
         session: AsyncSession,
@@ -136,18 +153,17 @@ class TableImporter(Generic[PlanT, ResultT]):
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
         isolated: bool = False,
+        prechecked: PreChecked | None = None,
     ) -> PlanT:
         """`scope_unit` (an admin's unit) limits the rows to that unit's subtree where the
         kind has units; `today` is the caller's, for the checks that need a date; `pepper`
         (LINK_CODE_SECRET) keys the hashes of personal numbers. `isolated`: read and
-        validate in the worker process (models.imports.isolated), as the chat does."""
-        plan = self.plan_type(file_name, today)
-        plan.pepper = pepper
-        if scope_unit is not None:
-            plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
-            plan.scope_name = scope_unit.name
+        validate in the worker process (models.imports.isolated), as the chat does;
+        `prechecked`: that worker step already done before the transaction (`precheck`),
+        used if it was made for this plan and the same preloaded data."""
+        plan = self.new_plan(file_name, today, scope_unit, pepper)
         if isolated:
-            return await self._plan_isolated(session, plan, content)
+            return await self._plan_isolated(session, plan, content, prechecked)
         # The command line: a worker thread (no process to start for one file).
         table = await asyncio.to_thread(plan.read, content, self.columns)
         if table is not None:
@@ -156,22 +172,43 @@ class TableImporter(Generic[PlanT, ResultT]):
             await asyncio.to_thread(plan.add_errors, table, errors)
         return plan
 
-    async def _plan_isolated(
-        self, session: AsyncSession, plan: PlanT, content: bytes | Sequence[Sheet] | EncodedSheets
-    ) -> PlanT:
-        preloaded = await self.preload(session)
+    async def precheck(
+        self,
+        plan: PlanT,
+        content: bytes | Sequence[Sheet] | EncodedSheets,
+        preloaded: Any,
+    ) -> PreChecked:
+        """The worker step of `plan(isolated=True)` for `plan` (from `new_plan`), run
+        outside any transaction: while the worker reads and validates, no database lock is
+        held (on SQLite the chat's transaction holds the one writer lock)."""
         try:
             head, parts = await worker.run(_check_in_worker, self, plan, content, preloaded)
         except worker.WorkerCrashed:
+            return PreChecked(self.kind, _plan_key(plan), preloaded, None, [])
+        return PreChecked(self.kind, _plan_key(plan), preloaded, head, parts)
+
+    async def _plan_isolated(
+        self,
+        session: AsyncSession,
+        plan: PlanT,
+        content: bytes | Sequence[Sheet] | EncodedSheets,
+        prechecked: PreChecked | None,
+    ) -> PlanT:
+        preloaded = await self.preload(session)
+        if prechecked is None or not prechecked.fits(self.kind, plan, preloaded):
+            # Nothing done before (or for another plan, or the units changed since): the
+            # worker step here, inside the caller's transaction.
+            prechecked = await self.precheck(plan, content, preloaded)
+        if prechecked.head is None:
             plan.file_error = worker.crashed_error(plan.file_name)
             return plan
-        found, shell, errors, has_prepared = head
+        found, shell, errors, has_prepared = prechecked.head
         checked: PlanT = found  # type: ignore[assignment]  # the plan sent, as it came back
         checked.pepper = plan.pepper
         if shell is None:
             return checked
         with worker.collector_paused():
-            pairs = await worker.unsliced(parts)
+            pairs = await worker.unsliced(prechecked.parts)
             table = dataclasses.replace(shell, rows=[row for row, _item in pairs])
             prepared = [item for _row, item in pairs] if has_prepared else None
             await self.check_prepared(session, checked, table, errors, prepared)
@@ -225,6 +262,27 @@ class TableImporter(Generic[PlanT, ResultT]):
 
     def write_error_file(self, plan: PlanT) -> bytes:
         return error_workbook(plan)
+
+
+def _plan_key(plan: Plan[Any]) -> tuple[Any, ...]:
+    return (plan.file_name, plan.today, plan.scope_unit_id, plan.scope_path, plan.pepper)
+
+
+@dataclass(frozen=True)
+class PreChecked:
+    """The worker's part of a chat check, done before the update's transaction: the
+    head and row slices `_check_in_worker` sent back (head None: the worker died)."""
+
+    kind: str
+    key: tuple[Any, ...]
+    preloaded: Any
+    head: tuple[Plan[Any], Table | None, defaultdict[int, list[RowError]], bool] | None
+    parts: list[bytes]
+
+    def fits(self, kind: str, plan: Plan[Any], preloaded: Any) -> bool:
+        return (
+            self.kind == kind and self.key == _plan_key(plan) and bool(self.preloaded == preloaded)
+        )
 
 
 def _check_in_worker(

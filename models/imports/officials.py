@@ -284,6 +284,12 @@ class _Units:
             self.by_name[fold_key(unit.name)].append(unit)
         self.levels = set(LEVELS) | {u.level for u in self.by_code.values()}
 
+    def __eq__(self, other: object) -> bool:
+        # A check prepared before the transaction is used only against the same units.
+        return isinstance(other, _Units) and self.by_id == other.by_id
+
+    __hash__ = None  # type: ignore[assignment]
+
     @classmethod
     async def load(cls, session: AsyncSession) -> _Units:
         rows = await session.execute(

@@ -29,7 +29,7 @@ from models.imports.cells import (
     text,
     yes_no,
 )
-from models.imports.importer import TableImporter
+from models.imports.importer import PreChecked, TableImporter
 from models.imports.plan import Plan
 from models.imports.report import ImportResult, format_outcome
 from models.imports.table import Column, EncodedSheets, Sheet, Table, TableError
@@ -239,6 +239,10 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
     summary_with_sheet = MSG_SUMMARY_SHEET
     done = MSG_RESULT
 
+    def plan_scope(self, scope_unit: OrgUnit | None) -> tuple[bool, OrgUnit | None]:
+        """Only a province-wide admin imports units, and the file covers the province."""
+        return scope_unit is None or scope_unit.depth == 0, None
+
     async def plan(
         self,
         session: AsyncSession,
@@ -249,8 +253,9 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
         isolated: bool = False,
+        prechecked: PreChecked | None = None,
     ) -> UnitPlan:
-        if scope_unit is not None and scope_unit.depth != 0:
+        if not self.plan_scope(scope_unit)[0]:
             plan = self.plan_type(file_name, today)
             plan.file_error = TableError(MSG_PROVINCE_ONLY)
             return plan
@@ -262,6 +267,7 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
             scope_unit=None,
             pepper=pepper,
             isolated=isolated,
+            prechecked=prechecked,
         )
 
     async def check(
