@@ -113,7 +113,17 @@ class Dispatcher:
                 except Exception:  # a lost "please wait" must not lose the file's result
                     log.warning("the waiting message could not be sent", exc_info=True)
             incoming = await _read_document(incoming)
-        prechecked = await self._precheck_upload(incoming)
+        ahead = _upload_check(incoming)
+        if ahead is None:
+            return await self._in_transaction(incoming, None)
+        # The rows arrive and are compared with no garbage collection (isolated.py).
+        with isolated.collector_paused():
+            prechecked = await self._precheck_upload(incoming, *ahead)
+            return await self._in_transaction(incoming, prechecked)
+
+    async def _in_transaction(
+        self, incoming: Incoming, prechecked: tuple[int, PreChecked] | None
+    ) -> list[Reply]:
         now = self.clock()
         if incoming.reachable is not None:
             await self._status_changed(incoming, now)
@@ -168,27 +178,28 @@ class Dispatcher:
                     )
                 ]
 
-    async def _precheck_upload(self, incoming: Incoming) -> tuple[int, PreChecked] | None:
+    async def _precheck_upload(
+        self, incoming: Incoming, upload_id: int, kind: str
+    ) -> tuple[int, PreChecked] | None:
         """A pending upload's kind picked or its import confirmed: the file's worker step
         now, before the update's transaction (on SQLite that transaction holds the writer
         lock, and everyone else would wait for it while the rows are parsed)."""
-        if incoming.choice is None or incoming.reachable is not None:
-            return None
-        values = UPLOAD_APPLY.unpack(incoming.choice) or UPLOAD_KIND.unpack(incoming.choice)
-        if values is None or values.text("kind") == "cancel":
-            return None
         now = self.clock()
-        return await precheck_upload(
-            self.db.transaction,
-            channel=incoming.channel,
-            user_id=incoming.sender_id,
-            chat_id=incoming.chat_id,
-            upload_id=values.number("id"),
-            kind=values.text("kind"),
-            now=now,
-            today=now.astimezone(self.settings.timezone).date(),
-            pepper=self.settings.link_codes.pepper,
-        )
+        try:
+            return await precheck_upload(
+                self.db.transaction,
+                channel=incoming.channel,
+                user_id=incoming.sender_id,
+                chat_id=incoming.chat_id,
+                upload_id=upload_id,
+                kind=kind,
+                now=now,
+                today=now.astimezone(self.settings.timezone).date(),
+                pepper=self.settings.link_codes.pepper,
+            )
+        except Exception:  # the handler checks the file itself, inside its transaction
+            log.warning("the file could not be checked before the transaction", exc_info=True)
+            return None
 
     async def expects_file(self, incoming: Incoming) -> bool:
         """Whether this sender's document may be downloaded at all: a linked admin whose
@@ -268,6 +279,16 @@ class Dispatcher:
                 reachable=incoming.reachable,
                 now=now,
             )
+
+
+def _upload_check(incoming: Incoming) -> tuple[int, str] | None:
+    """(upload id, kind) when this update is a press that checks a pending upload."""
+    if incoming.choice is None or incoming.reachable is not None:
+        return None
+    values = UPLOAD_APPLY.unpack(incoming.choice) or UPLOAD_KIND.unpack(incoming.choice)
+    if values is None or values.text("kind") == "cancel":
+        return None
+    return values.number("id"), values.text("kind")
 
 
 async def _read_document(incoming: Incoming) -> Incoming:

@@ -121,3 +121,20 @@ async def test_a_check_made_ahead_for_other_units_is_done_again(
         )
     assert worker_steps == [False, True, True]  # made for another file name: not used
     assert same.ok and same.file_name == "other.csv"
+
+
+async def test_a_failed_check_ahead_leaves_the_check_to_the_transaction(
+    db: Database, world: None, worker_steps: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.dispatch
+
+    async def failing(*args: Any, **kwargs: Any) -> None:
+        raise OSError("the worker could not be reached")
+
+    monkeypatch.setattr(bot.dispatch, "precheck_upload", failing)
+    ha = Person(make_dispatcher(db, Clock(NOW)), "9006")
+    await ha.link_with_code(db, "0912000006")
+    await ha.send_file("danh-sach.csv", ROSTER_CSV)
+    report = await ha.press(next(v for v in ha.values if v.endswith(":officials")))
+    assert "thêm mới 2" in report, report
+    assert worker_steps == [True]  # done as before, inside the transaction

@@ -185,7 +185,9 @@ class TableImporter(Generic[PlanT, ResultT]):
             head, parts = await worker.run(_check_in_worker, self, plan, content, preloaded)
         except worker.WorkerCrashed:
             return PreChecked(self.kind, _plan_key(plan), preloaded, None, [])
-        return PreChecked(self.kind, _plan_key(plan), preloaded, head, parts)
+        # Unpickled here too, a slice at a time (the caller pauses the collector).
+        pairs = await worker.unsliced(parts)
+        return PreChecked(self.kind, _plan_key(plan), preloaded, head, pairs)
 
     async def _plan_isolated(
         self,
@@ -195,20 +197,20 @@ class TableImporter(Generic[PlanT, ResultT]):
         prechecked: PreChecked | None,
     ) -> PlanT:
         preloaded = await self.preload(session)
-        if prechecked is None or not prechecked.fits(self.kind, plan, preloaded):
-            # Nothing done before (or for another plan, or the units changed since): the
-            # worker step here, inside the caller's transaction.
-            prechecked = await self.precheck(plan, content, preloaded)
-        if prechecked.head is None:
-            plan.file_error = worker.crashed_error(plan.file_name)
-            return plan
-        found, shell, errors, has_prepared = prechecked.head
-        checked: PlanT = found  # type: ignore[assignment]  # the plan sent, as it came back
-        checked.pepper = plan.pepper
-        if shell is None:
-            return checked
         with worker.collector_paused():
-            pairs = await worker.unsliced(prechecked.parts)
+            if prechecked is None or not prechecked.fits(self.kind, plan, preloaded):
+                # Nothing done before (or for another plan, or the units changed since):
+                # the worker step here, inside the caller's transaction.
+                prechecked = await self.precheck(plan, content, preloaded)
+            if prechecked.head is None:
+                plan.file_error = worker.crashed_error(plan.file_name)
+                return plan
+            found, shell, errors, has_prepared = prechecked.head
+            checked: PlanT = found  # type: ignore[assignment]  # the plan sent, as it came back
+            checked.pepper = plan.pepper
+            if shell is None:
+                return checked
+            pairs = prechecked.pairs
             table = dataclasses.replace(shell, rows=[row for row, _item in pairs])
             prepared = [item for _row, item in pairs] if has_prepared else None
             await self.check_prepared(session, checked, table, errors, prepared)
@@ -271,13 +273,14 @@ def _plan_key(plan: Plan[Any]) -> tuple[Any, ...]:
 @dataclass(frozen=True)
 class PreChecked:
     """The worker's part of a chat check, done before the update's transaction: the
-    head and row slices `_check_in_worker` sent back (head None: the worker died)."""
+    head `_check_in_worker` sent back (None: the worker died) and the (row, prepared)
+    pairs of its slices, unpickled."""
 
     kind: str
     key: tuple[Any, ...]
     preloaded: Any
     head: tuple[Plan[Any], Table | None, defaultdict[int, list[RowError]], bool] | None
-    parts: list[bytes]
+    pairs: list[tuple[Any, Any]]
 
     def fits(self, kind: str, plan: Plan[Any], preloaded: Any) -> bool:
         return (
