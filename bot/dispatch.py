@@ -8,7 +8,6 @@ was rolled back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,7 @@ from bot.metrics import Metrics
 from handlers import ROUTER
 from handlers.context import Context
 from handlers.flows import AWAITING_FILE, CERTIFICATE_FILE
+from handlers.payloads import UPLOAD_APPLY, UPLOAD_KIND
 from handlers.router import Router
 from handlers.routing import route
 from handlers.types import Incoming, Reply
@@ -33,8 +33,10 @@ from models.chat import accounts, dialogs
 from models.chat import locked_chat as chats
 from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
-from models.imports import grid
+from models.imports import grid, isolated
+from models.imports.importer import PreChecked
 from models.imports.table import TableError, read_sheets
+from models.imports.upload_check import precheck_upload
 from models.imports.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 from models.org.admins import scope_of
 from models.org.officials import Official
@@ -111,6 +113,17 @@ class Dispatcher:
                 except Exception:  # a lost "please wait" must not lose the file's result
                     log.warning("the waiting message could not be sent", exc_info=True)
             incoming = await _read_document(incoming)
+        ahead = _upload_check(incoming)
+        if ahead is None:
+            return await self._in_transaction(incoming, None)
+        # The rows arrive and are compared with no garbage collection (isolated.py).
+        with isolated.collector_paused():
+            prechecked = await self._precheck_upload(incoming, *ahead)
+            return await self._in_transaction(incoming, prechecked)
+
+    async def _in_transaction(
+        self, incoming: Incoming, prechecked: tuple[int, PreChecked] | None
+    ) -> list[Reply]:
         now = self.clock()
         if incoming.reachable is not None:
             await self._status_changed(incoming, now)
@@ -141,6 +154,7 @@ class Dispatcher:
                     dialog=dialog,
                     now=now,
                     settings=self.settings,
+                    prechecked=prechecked,
                 )
                 with use_locale(locale):
                     replies = await route(self.router, ctx)
@@ -163,6 +177,29 @@ class Dispatcher:
                         )
                     )
                 ]
+
+    async def _precheck_upload(
+        self, incoming: Incoming, upload_id: int, kind: str
+    ) -> tuple[int, PreChecked] | None:
+        """A pending upload's kind picked or its import confirmed: the file's worker step
+        now, before the update's transaction (on SQLite that transaction holds the writer
+        lock, and everyone else would wait for it while the rows are parsed)."""
+        now = self.clock()
+        try:
+            return await precheck_upload(
+                self.db.transaction,
+                channel=incoming.channel,
+                user_id=incoming.sender_id,
+                chat_id=incoming.chat_id,
+                upload_id=upload_id,
+                kind=kind,
+                now=now,
+                today=now.astimezone(self.settings.timezone).date(),
+                pepper=self.settings.link_codes.pepper,
+            )
+        except Exception:  # the handler checks the file itself, inside its transaction
+            log.warning("the file could not be checked before the transaction", exc_info=True)
+            return None
 
     async def expects_file(self, incoming: Incoming) -> bool:
         """Whether this sender's document may be downloaded at all: a linked admin whose
@@ -244,17 +281,32 @@ class Dispatcher:
             )
 
 
+def _upload_check(incoming: Incoming) -> tuple[int, str] | None:
+    """(upload id, kind) when this update is a press that checks a pending upload."""
+    if incoming.choice is None or incoming.reachable is not None:
+        return None
+    values = UPLOAD_APPLY.unpack(incoming.choice) or UPLOAD_KIND.unpack(incoming.choice)
+    if values is None or values.text("kind") == "cancel":
+        return None
+    return values.number("id"), values.text("kind")
+
+
 async def _read_document(incoming: Incoming) -> Incoming:
-    """An uploaded file is read once, in a worker thread and before the transaction: a
+    """An uploaded file is read once, in the worker process and before the transaction: a
     20 MB workbook takes seconds of CPU, during which no database lock may be held."""
     document = incoming.document
     assert document is not None
     if document.too_large or len(document.content) > MAX_UPLOAD_BYTES:
         return incoming
     try:
-        sheets = await asyncio.to_thread(_read_and_encode, document.file_name, document.content)
+        # In the worker process: reading holds the GIL for seconds, a thread would not
+        # leave the event loop free for everyone else.
+        sheets = await isolated.run(_read_and_encode, document.file_name, document.content)
     except TableError as exc:
         return replace(incoming, document=replace(document, error=exc))
+    except isolated.WorkerCrashed:
+        error = isolated.crashed_error(document.file_name)
+        return replace(incoming, document=replace(document, error=error))
     return replace(incoming, document=replace(document, sheets=sheets))
 
 

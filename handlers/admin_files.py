@@ -3,7 +3,6 @@ and confirms. The same importers as the command line; scope-checked by the impor
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from handlers.admin_access import actor_of, admin_scope
@@ -15,10 +14,10 @@ from handlers.router import Hook, Router
 from handlers.types import XLSX, Attachment, Choice, Reply
 from locales import _, format_number, ngettext
 from models.imports import uploads
-from models.imports.grid import decode
 from models.imports.importer import Importer
 from models.imports.kinds import IMPORTERS, after_import
 from models.imports.plan import Plan
+from models.imports.table import EncodedSheets
 
 router = Router("admin_files")
 
@@ -99,9 +98,10 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
     importer = IMPORTERS.get(what)
     if importer is None or (upload.kind is not None and upload.kind != what):
         return stale_reply(ctx)
-    content = (
-        upload.content if upload.parsed is None else await asyncio.to_thread(decode, upload.parsed)
-    )
+    # Decoded, read and validated in the worker process: the event loop stays free; that
+    # step ran before this transaction when the dispatcher could (models.imports.upload_check).
+    content = upload.content if upload.parsed is None else EncodedSheets(upload.parsed)
+    ahead = ctx.prechecked
     plan = await importer.plan(
         ctx.session,
         upload.file_name,
@@ -109,6 +109,8 @@ async def on_upload_choice(ctx: Context, values: Values) -> list[Reply]:
         today=ctx.today,
         scope_unit=scope.widest,
         pepper=ctx.settings.link_codes.pepper,
+        isolated=True,
+        prechecked=ahead[1] if ahead is not None and ahead[0] == upload.id else None,
     )
     if step == "":
         upload.kind = what

@@ -16,6 +16,7 @@ from models.chat.accounts import ChatAccount
 from models.chat.dialogs import DialogState
 from models.chat.link_codes import FailureBudget
 from models.courses.attendance import AttendanceSettings
+from models.imports.importer import PreChecked
 from models.notices.digest import DigestSettings
 from models.notices.oa_window import OaCaps
 from models.notices.planning import PlanningSettings
@@ -86,6 +87,9 @@ class Context:
     router: Router | None = None  # the composed router, for the menu and the command list
     # An admin's chat linked by phone, refused admin tools until it is linked by code.
     admin_needs_code_link: bool = False
+    # The worker step of a pending upload's check, done before the transaction (upload id,
+    # models.imports.importer.PreChecked): see models.imports.upload_check.
+    prechecked: tuple[int, PreChecked] | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,10 +10,10 @@ catalogue, the training records and attendance.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from locales import _
 from locales.folding import clean, fold, fold_key
@@ -96,6 +96,42 @@ def read_cells(
         except CellError as bad:
             errors.append(bad.at(row.number, header, raw))
     return values, errors
+
+
+_UNSEEN: Any = object()
+
+
+@dataclass(frozen=True)
+class ParsedColumn(Generic[T]):
+    """One column's cells parsed: `cells[i]` for the i-th row, `distinct` once each."""
+
+    cells: list[T | CellError]
+    distinct: list[T | CellError]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(isinstance(hit, CellError) for hit in self.distinct)
+
+
+def parse_column(raws: Sequence[CellValue], parse: Callable[[CellValue], T]) -> ParsedColumn[T]:
+    """`parse(cell)` for one column's cells, each distinct cell parsed once: rosters repeat
+    units, ranks, levels, sexes and dates thousands of times. Blank marks arrive as None;
+    a cell that cannot be used gives its `CellError` (shared by every row holding it)."""
+    seen: dict[Any, T | CellError] = {}
+    cells: list[T | CellError] = []
+    append = cells.append
+    for raw in raws:
+        # Text keys by itself (most cells); other cells by type too: True == 1 == 1.0.
+        key = raw if raw.__class__ is str else (raw.__class__, raw)
+        hit = seen.get(key, _UNSEEN)
+        if hit is _UNSEEN:
+            try:
+                hit = parse(blank(raw))
+            except CellError as bad:
+                hit = bad
+            seen[key] = hit
+        append(hit)
+    return ParsedColumn(cells, list(seen.values()))
 
 
 def blank(raw: CellValue) -> CellValue:

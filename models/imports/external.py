@@ -31,12 +31,13 @@ from models.imports.cells import (
     read_cells,
     text,
 )
-from models.imports.importer import TableImporter
+from models.imports.importer import PreChecked, TableImporter
 from models.imports.plan import Plan, error_workbook
 from models.imports.report import ImportResult
 from models.imports.table import (
     CellValue,
     Column,
+    EncodedSheets,
     Sheet,
     Table,
     TableError,
@@ -235,14 +236,18 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes | Sequence[Sheet],
+        content: bytes | Sequence[Sheet] | EncodedSheets,
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
+        isolated: bool = False,
+        prechecked: PreChecked | None = None,
     ) -> ExternalPlan:
         """The base plan, after a look at the text: a file whose Vietnamese an encoding
         already damaged is refused whole rather than imported with broken titles."""
+        if isinstance(content, EncodedSheets):
+            content = await asyncio.to_thread(content.decode)
         if isinstance(content, bytes):
             try:
                 content = await asyncio.to_thread(read_sheets, file_name, content)
@@ -253,7 +258,14 @@ class ExternalImporter(TableImporter[ExternalPlan, ExternalImportResult]):
             damaged = TableError(MSG_DAMAGED, {"file": file_name, "sample": sample[:60]})
             return self.refused_plan(file_name, today, damaged)
         return await super().plan(
-            session, file_name, content, today=today, scope_unit=scope_unit, pepper=pepper
+            session,
+            file_name,
+            content,
+            today=today,
+            scope_unit=scope_unit,
+            pepper=pepper,
+            isolated=isolated,
+            prechecked=prechecked,
         )
 
     async def check(

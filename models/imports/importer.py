@@ -4,18 +4,21 @@ base every kind extends so that only its columns, checks and writes are its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit
+from models.imports import isolated as worker
 from models.imports.cells import RowError
 from models.imports.plan import Plan, error_workbook, plan_report
 from models.imports.report import MSG_RESULT_ROW_ERRORS, ImportResult, begin_apply, format_outcome
-from models.imports.table import Column, Sheet, Table, TableError
+from models.imports.table import Column, EncodedSheets, Sheet, Table, TableError
 from models.org.units import OrgUnit
 
 PlanT = TypeVar("PlanT", bound=Plan[Any])
@@ -39,11 +42,13 @@ class Importer(Protocol[PlanT, ResultT]):
         self,
         session: AsyncSession,
         file_name: str,
-        content: bytes | Sequence[Sheet],
+        content: bytes | Sequence[Sheet] | EncodedSheets,
         *,
         today: date,
         scope_unit: OrgUnit | None = None,
         pepper: bytes = b"",
+        isolated: bool = False,
+        prechecked: PreChecked | None = None,
     ) -> PlanT: ...
 
     async def apply(
@@ -97,27 +102,69 @@ class TableImporter(Generic[PlanT, ResultT]):
         """What the audit entry says beyond the counts."""
         return {}
 
-    async def plan(
+    # The check in another process (`plan(isolated=True)`, the chat): `preload` reads what
+    # `prepare` needs from the database, `prepare` (pure, picklable arguments) runs in the
+    # worker and gives one item per table row, `check_prepared` does the rest here.
+
+    async def preload(self, session: AsyncSession) -> Any:
+        return None
+
+    def prepare(
+        self,
+        plan: PlanT,
+        table: Table,
+        preloaded: Any,
+        errors: defaultdict[int, list[RowError]],
+    ) -> list[Any] | None:
+        return None
+
+    async def check_prepared(
         self,
         session: AsyncSession,
-        file_name: str,
-        content: bytes | Sequence[Sheet],
-        *,
-        today: date,
-        scope_unit: OrgUnit | None = None,
-        pepper: bytes = b"",
+        plan: PlanT,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+        prepared: list[Any] | None,
+    ) -> None:
+        await self.check(session, plan, table, errors)
+
+    def new_plan(
+        self, file_name: str, today: date, scope_unit: OrgUnit | None, pepper: bytes
     ) -> PlanT:
-        """`scope_unit` (an admin's unit) limits the rows to that unit's subtree where the
-        kind has units; `today` is the caller's, for the checks that need a date; `pepper`
-        (LINK_CODE_SECRET) keys the hashes of personal numbers."""
+        """The empty plan a check fills, scoped to `scope_unit`'s subtree."""
         plan = self.plan_type(file_name, today)
         plan.pepper = pepper
         if scope_unit is not None:
             plan.scope_unit_id, plan.scope_path = scope_unit.id, scope_unit.path
             plan.scope_name = scope_unit.name
-        # Reading a 20 MB file takes seconds of pure CPU: a worker thread keeps the event
-        # loop (everyone else's updates) running meanwhile. The chat reads the file before
-        # its transaction and passes the sheets (`content`); the command line the bytes.
+        return plan
+
+    def plan_scope(self, scope_unit: OrgUnit | None) -> tuple[bool, OrgUnit | None]:
+        """Whether a check runs for an admin of this scope, and the scope it runs with."""
+        return True, scope_unit
+
+    async def plan(
+        self,
+        session: AsyncSession,
+        file_name: str,
+        content: bytes | Sequence[Sheet] | EncodedSheets,
+        *,
+        today: date,
+        scope_unit: OrgUnit | None = None,
+        pepper: bytes = b"",
+        isolated: bool = False,
+        prechecked: PreChecked | None = None,
+    ) -> PlanT:
+        """`scope_unit` (an admin's unit) limits the rows to that unit's subtree where the
+        kind has units; `today` is the caller's, for the checks that need a date; `pepper`
+        (LINK_CODE_SECRET) keys the hashes of personal numbers. `isolated`: read and
+        validate in the worker process (models.imports.isolated), as the chat does;
+        `prechecked`: that worker step already done before the transaction (`precheck`),
+        used if it was made for this plan and the same preloaded data."""
+        plan = self.new_plan(file_name, today, scope_unit, pepper)
+        if isolated:
+            return await self._plan_isolated(session, plan, content, prechecked)
+        # The command line: a worker thread (no process to start for one file).
         table = await asyncio.to_thread(plan.read, content, self.columns)
         if table is not None:
             errors: defaultdict[int, list[RowError]] = defaultdict(list)
@@ -130,6 +177,51 @@ class TableImporter(Generic[PlanT, ResultT]):
         plan = self.plan_type(file_name, today)
         plan.file_error = error
         return plan
+
+    async def precheck(
+        self,
+        plan: PlanT,
+        content: bytes | Sequence[Sheet] | EncodedSheets,
+        preloaded: Any,
+    ) -> PreChecked:
+        """The worker step of `plan(isolated=True)` for `plan` (from `new_plan`), run
+        outside any transaction: while the worker reads and validates, no database lock is
+        held (on SQLite the chat's transaction holds the one writer lock)."""
+        try:
+            head, parts = await worker.run(_check_in_worker, self, plan, content, preloaded)
+        except worker.WorkerCrashed:
+            return PreChecked(self.kind, _plan_key(plan), preloaded, None, [])
+        # Unpickled here too, a slice at a time (the caller pauses the collector).
+        pairs = await worker.unsliced(parts)
+        return PreChecked(self.kind, _plan_key(plan), preloaded, head, pairs)
+
+    async def _plan_isolated(
+        self,
+        session: AsyncSession,
+        plan: PlanT,
+        content: bytes | Sequence[Sheet] | EncodedSheets,
+        prechecked: PreChecked | None,
+    ) -> PlanT:
+        preloaded = await self.preload(session)
+        with worker.collector_paused():
+            if prechecked is None or not prechecked.fits(self.kind, plan, preloaded):
+                # Nothing done before (or for another plan, or the units changed since):
+                # the worker step here, inside the caller's transaction.
+                prechecked = await self.precheck(plan, content, preloaded)
+            if prechecked.head is None:
+                plan.file_error = worker.crashed_error(plan.file_name)
+                return plan
+            found, shell, errors, has_prepared = prechecked.head
+            checked: PlanT = found  # type: ignore[assignment]  # the plan sent, as it came back
+            checked.pepper = plan.pepper
+            if shell is None:
+                return checked
+            pairs = prechecked.pairs
+            table = dataclasses.replace(shell, rows=[row for row, _item in pairs])
+            prepared = [item for _row, item in pairs] if has_prepared else None
+            await self.check_prepared(session, checked, table, errors, prepared)
+            checked.add_errors(table, errors)
+        return checked
 
     async def apply(
         self,
@@ -178,3 +270,45 @@ class TableImporter(Generic[PlanT, ResultT]):
 
     def write_error_file(self, plan: PlanT) -> bytes:
         return error_workbook(plan)
+
+
+def _plan_key(plan: Plan[Any]) -> tuple[Any, ...]:
+    return (plan.file_name, plan.today, plan.scope_unit_id, plan.scope_path, plan.pepper)
+
+
+@dataclass(frozen=True)
+class PreChecked:
+    """The worker's part of a chat check, done before the update's transaction: the
+    head `_check_in_worker` sent back (None: the worker died) and the (row, prepared)
+    pairs of its slices, unpickled."""
+
+    kind: str
+    key: tuple[Any, ...]
+    preloaded: Any
+    head: tuple[Plan[Any], Table | None, defaultdict[int, list[RowError]], bool] | None
+    pairs: list[tuple[Any, Any]]
+
+    def fits(self, kind: str, plan: Plan[Any], preloaded: Any) -> bool:
+        return (
+            self.kind == kind and self.key == _plan_key(plan) and bool(self.preloaded == preloaded)
+        )
+
+
+def _check_in_worker(
+    importer: TableImporter[Any, Any],
+    plan: Plan[Any],
+    content: bytes | Sequence[Sheet] | EncodedSheets,
+    preloaded: Any,
+) -> tuple[tuple[Plan[Any], Table | None, defaultdict[int, list[RowError]], bool], list[bytes]]:
+    """In the worker process: the file read and its rows validated; the rows (with what
+    `prepare` made of each) go back in slices, the rest in one small head."""
+    errors: defaultdict[int, list[RowError]] = defaultdict(list)
+    table = plan.read(content, importer.columns)
+    if table is None:
+        return (plan, None, errors, False), []
+    prepared = importer.prepare(plan, table, preloaded, errors)
+    items = prepared if prepared is not None else [None] * len(table.rows)
+    pairs = list(zip(table.rows, items, strict=True))
+    plan.pepper = b""  # the key is the bot's: not sent back
+    head = (plan, dataclasses.replace(table, rows=[]), errors, prepared is not None)
+    return head, worker.sliced(pairs)

@@ -29,12 +29,14 @@ from models.imports.cells import (
     NO_WORDS,
     YES_WORDS,
     CellError,
+    ParsedColumn,
     RowError,
+    blank,
     choice,
     date_value,
     items,
+    parse_column,
     phone,
-    read_cells,
     required,
     text,
     vocabulary,
@@ -282,6 +284,12 @@ class _Units:
             self.by_name[fold_key(unit.name)].append(unit)
         self.levels = set(LEVELS) | {u.level for u in self.by_code.values()}
 
+    def __eq__(self, other: object) -> bool:
+        # A check prepared before the transaction is used only against the same units.
+        return isinstance(other, _Units) and self.by_id == other.by_id
+
+    __hash__ = None  # type: ignore[assignment]
+
     @classmethod
     async def load(cls, session: AsyncSession) -> _Units:
         rows = await session.execute(
@@ -319,9 +327,6 @@ class _Context:
     units: _Units
     headers: Mapping[str, str]
     plan: RosterPlan
-    memo: dict[tuple[str, type, CellValue], dict[str, Any] | CellError] = field(
-        default_factory=dict
-    )
 
 
 class RosterImporter(TableImporter[RosterPlan, RosterResult]):
@@ -343,13 +348,34 @@ class RosterImporter(TableImporter[RosterPlan, RosterResult]):
         table: Table,
         errors: defaultdict[int, list[RowError]],
     ) -> None:
-        ctx = _Context(
-            units=await _Units.load(session),
-            headers=table.headers,
-            plan=plan,
-        )
+        units = await _Units.load(session)
         # Pure CPU over every cell (seconds for 67,000 rows): off the event loop.
-        parsed = await asyncio.to_thread(_parse_rows, table, ctx, errors)
+        parsed = await asyncio.to_thread(self.prepare, plan, table, units, errors)
+        await self.check_prepared(session, plan, table, errors, parsed)
+
+    async def preload(self, session: AsyncSession) -> _Units:
+        return await _Units.load(session)
+
+    def prepare(
+        self,
+        plan: RosterPlan,
+        table: Table,
+        preloaded: Any,
+        errors: defaultdict[int, list[RowError]],
+    ) -> list[tuple[TableRow, str, dict[str, Any]]]:
+        ctx = _Context(units=preloaded, headers=table.headers, plan=plan)
+        return _parse_rows(table, ctx, errors)
+
+    async def check_prepared(
+        self,
+        session: AsyncSession,
+        plan: RosterPlan,
+        table: Table,
+        errors: defaultdict[int, list[RowError]],
+        prepared: list[Any] | None,
+    ) -> None:
+        assert prepared is not None, "the roster's rows are parsed by `prepare`"
+        parsed: list[tuple[TableRow, str, dict[str, Any]]] = prepared
         code_header = table.headers["employee_code"]
 
         candidates = [(r, code, values) for r, code, values in parsed if r.number not in errors]
@@ -504,10 +530,16 @@ def _parse_rows(
     table: Table, ctx: _Context, errors: defaultdict[int, list[RowError]]
 ) -> list[tuple[TableRow, str, dict[str, Any]]]:
     """Every row's cells parsed and duplicate codes flagged: no database, so it can run in
-    a worker thread."""
+    another process. A column at a time, each distinct cell of a column parsed once."""
+    columns = [
+        _RosterColumn(
+            name, header, _parsed_column(name, [row.values.get(name) for row in table.rows], ctx)
+        )
+        for name, header in ctx.headers.items()
+    ]
     parsed: list[tuple[TableRow, str, dict[str, Any]]] = []
-    for row in table.rows:
-        code, values, row_errors = _parse_row(row, ctx)
+    for row, (values, row_errors) in zip(table.rows, _assembled(table, columns), strict=True):
+        code, values, row_errors = _finish_row(row, values, row_errors, ctx)
         if row_errors:
             errors[row.number].extend(row_errors)
         parsed.append((row, code, values))
@@ -515,6 +547,59 @@ def _parse_rows(
     if "id_number" in table.headers:
         _flag_duplicate_id_numbers(parsed, table.headers["id_number"], errors)
     return parsed
+
+
+class _RosterColumn:
+    """A parsed column and what assembling a row from it must watch for."""
+
+    def __init__(self, name: str, header: str, parsed: ParsedColumn[dict[str, Any]]) -> None:
+        self.name, self.header, self.cells = name, header, parsed.cells
+        self.has_errors = parsed.has_errors
+        hits = [hit for hit in parsed.distinct if not isinstance(hit, CellError)]
+        # Rows share a distinct cell's result: no two officials may share one list.
+        self.has_lists = any(isinstance(v, list) for hit in hits for v in hit.values())
+        keys = {tuple(hit) for hit in hits}
+        # The usual column: every cell sets the same one attribute and none is bad.
+        self.key: str | None = None
+        if not self.has_errors and not self.has_lists and len(keys) == 1:
+            (only,) = keys
+            self.key = only[0] if len(only) == 1 else None
+
+
+def _assembled(
+    table: Table, columns: Sequence[_RosterColumn]
+) -> Iterable[tuple[dict[str, Any], list[RowError]]]:
+    """Each row's attribute values and cell errors, in column order."""
+    if all(column.key is not None for column in columns):
+        keys = [column.key or "" for column in columns]
+        lists = [[hit[column.key] for hit in column.cells] for column in columns]  # type: ignore[index]
+        return ((dict(zip(keys, found, strict=True)), []) for found in zip(*lists, strict=True))
+    return (_assembled_row(row, index, columns) for index, row in enumerate(table.rows))
+
+
+def _assembled_row(
+    row: TableRow, index: int, columns: Sequence[_RosterColumn]
+) -> tuple[dict[str, Any], list[RowError]]:
+    values: dict[str, Any] = {}
+    errors: list[RowError] = []
+    for column in columns:
+        hit = column.cells[index]
+        if column.has_errors and isinstance(hit, CellError):
+            errors.append(hit.at(row.number, column.header, blank(row.values.get(column.name))))
+        elif column.has_lists:
+            assert not isinstance(hit, CellError)
+            values.update((k, list(v) if isinstance(v, list) else v) for k, v in hit.items())
+        else:
+            values.update(hit)  # type: ignore[arg-type]  # no CellError in this column
+    return values, errors
+
+
+def _parsed_column(
+    name: str, raws: Sequence[CellValue], ctx: _Context
+) -> ParsedColumn[dict[str, Any]]:
+    if name == "employee_code":
+        return parse_column(raws, lambda raw: {name: required(text(raw, _TEXT_LIMITS[name]))})
+    return parse_column(raws, lambda raw: _parse_cell(name, raw, ctx))
 
 
 def _flag_duplicate_id_numbers(
@@ -658,38 +743,11 @@ def _flag_duplicates(
             )
 
 
-# Columns with few distinct values: each distinct cell is parsed once per file (folding
-# every cell of a 24,150-row file was most of the planning time).
-_MEMO_FIELDS = frozenset(
-    {
-        "gender",
-        "category",
-        "unit_code",
-        "level",
-        "rank_code",
-        "rank_tier",
-        "leadership_tier",
-        "education_level",
-        "professional_field_matches_post",
-        "political_theory_level",
-        "ethnicity",
-        "languages",
-        "preferred_locale",
-        "active",
-    }
-)
-
-
-def _parse_row(row: TableRow, ctx: _Context) -> tuple[str, dict[str, Any], list[RowError]]:
-    def parse(name: str, raw: CellValue) -> dict[str, Any]:
-        if name == "employee_code":
-            return {name: required(text(raw, _TEXT_LIMITS[name]))}
-        if name in _MEMO_FIELDS:
-            return _parse_memo(name, raw, ctx)
-        return _parse_cell(name, raw, ctx)
-
-    cells, errors = read_cells(row, ctx.headers, parse)
-    values = {k: v for found in cells.values() for k, v in found.items()}
+def _finish_row(
+    row: TableRow, values: dict[str, Any], errors: list[RowError], ctx: _Context
+) -> tuple[str, dict[str, Any], list[RowError]]:
+    """What a row's cells mean together: the ID number checked against the birth date and
+    sex, then kept only hashed and masked; the unit's level when the file has none."""
     if "id_number" in values:
         number = values.pop("id_number")
         if number is not None:
@@ -717,21 +775,6 @@ def _masked_error(error: RowError, id_header: str) -> RowError:
         return error
     raw = "".join(ch for ch in error.value if ch.isdigit()) or error.value
     return dataclasses.replace(error, value=id_numbers.masked(raw) or "")
-
-
-def _parse_memo(name: str, raw: CellValue, ctx: _Context) -> dict[str, Any]:
-    key = (name, type(raw), raw)  # the type too: True == 1, but not as a cell
-    hit = ctx.memo.get(key)
-    if hit is None:
-        try:
-            hit = _parse_cell(name, raw, ctx)
-        except CellError as bad:
-            hit = bad
-        ctx.memo[key] = hit
-    if isinstance(hit, CellError):
-        raise CellError(hit.msgid, **hit.params)
-    # Lists are copied so no two officials share one mutable value.
-    return {k: list(v) if isinstance(v, list) else v for k, v in hit.items()}
 
 
 def _parse_cell(name: str, raw: CellValue, ctx: _Context) -> dict[str, Any]:

@@ -13,7 +13,15 @@ from typing import Any, Generic, TypeVar
 from locales import _, format_number
 from models.exports.sheets import column_letter, put, save, sheet_title
 from models.imports.cells import RowError
-from models.imports.table import CellValue, Column, Sheet, Table, TableError, read_table
+from models.imports.table import (
+    CellValue,
+    Column,
+    EncodedSheets,
+    Sheet,
+    Table,
+    TableError,
+    read_table,
+)
 from models.vocabulary import N_
 
 RowT = TypeVar("RowT")
@@ -69,9 +77,13 @@ class Plan(Generic[RowT]):
         """Whether a unit with this tree path is inside the plan's scope."""
         return self.scope_path is None or path.startswith(self.scope_path)
 
-    def read(self, content: bytes | Sequence[Sheet], columns: Sequence[Column]) -> Table | None:
+    def read(
+        self, content: bytes | Sequence[Sheet] | EncodedSheets, columns: Sequence[Column]
+    ) -> Table | None:
         """The file's table (from the file, or from its sheets read before), or None with
         `file_error` set."""
+        if isinstance(content, EncodedSheets):
+            content = content.decode()
         try:
             table = read_table(self.file_name, content, columns)
         except TableError as exc:
@@ -95,9 +107,12 @@ class Plan(Generic[RowT]):
 
     def add_errors(self, table: Table, errors: dict[int, list[RowError]]) -> None:
         """Record the rows with errors, each row's errors left to right as its columns."""
+        wanted = sorted(n for n, found in errors.items() if found)
+        if not wanted:
+            return  # the usual file: no pass over its rows
         by_number = {row.number: row for row in table.rows}
         order = {header: i for i, header in enumerate(table.header_cells)}
-        for number in sorted(n for n, found in errors.items() if found):
+        for number in wanted:
             self.errors.extend(
                 sorted(errors[number], key=lambda e: order.get(e.column, len(order)))
             )

@@ -34,6 +34,19 @@ class Sheet:
     rows: list[tuple[CellValue, ...]]
 
 
+@dataclass(frozen=True)
+class EncodedSheets:
+    """Sheets as `grid.encode` kept them for a pending upload, decoded where they are used
+    (in the worker process for the chat): decoding 20 MB is seconds of CPU too."""
+
+    blob: bytes
+
+    def decode(self) -> list[Sheet]:
+        from models.imports.grid import decode
+
+        return decode(self.blob)
+
+
 CSV_SUFFIXES = (".csv", ".txt")
 # HR files often open with a title block ("DANH SÁCH CÁN BỘ…") above the real header.
 HEADER_SEARCH_ROWS = 20
