@@ -38,12 +38,9 @@ class Step:
     def is_current(self, ctx: Context) -> bool:
         return ctx.dialog.flow == self.flow.name and ctx.dialog.step == self.name
 
-    def typed_number(self, ctx: Context) -> bool:
-        """A number typed (not a button pressed) while this step waits for a number: it is
-        the answer ("1" seat, "1" period), not the position of one of the step's buttons,
-        which Zalo and the console number 1, 2… Pressing a button, or typing its label,
-        still chooses it."""
-        return self.is_current(ctx) and ctx.incoming.choice is None and ctx.text.strip().isdigit()
+    @property
+    def takes_number(self) -> bool:
+        return self.name in self.flow.numbers
 
 
 @dataclass(frozen=True)
@@ -51,12 +48,19 @@ class Flow:
     name: str
     steps: tuple[str, ...]
     free_text: tuple[str, ...] = ()  # the steps that read what the user types
+    # Free-text steps whose answer is a number: a typed number is the answer ("1" seat,
+    # "1" period), never the position of one of the step's buttons, which Zalo and the
+    # console number 1, 2… (handlers/routing.py). Pressing a button, or typing its label,
+    # still chooses it.
+    numbers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name or not self.steps or len(set(self.steps)) != len(self.steps):
             raise ValueError(f"flow {self.name!r}: needs a name and distinct steps")
         if not set(self.free_text) <= set(self.steps):
             raise ValueError(f"flow {self.name!r}: free-text steps must be among its steps")
+        if not set(self.numbers) <= set(self.free_text):
+            raise ValueError(f"flow {self.name!r}: number steps must be free-text steps")
 
     def step(self, name: str) -> Step:
         if name not in self.steps:
@@ -102,10 +106,11 @@ SELF_REPORT = Flow(
     "self_report",
     steps=("file", "kind", "title", "date", "periods"),
     free_text=("title", "date", "periods"),
+    numbers=("periods",),
 )
 CERTIFICATE_FILE = SELF_REPORT.step("file")
 # --- the year's plan (#16.1): the seats for one unit on one course, typed ---
-PLAN_QUOTA = Flow("plan_quota", steps=("seats",), free_text=("seats",))
+PLAN_QUOTA = Flow("plan_quota", steps=("seats",), free_text=("seats",), numbers=("seats",))
 TYPE_SEATS = PLAN_QUOTA.step("seats")
 # --- course evaluation (#16.4) ---
 # A free-text question of the questionnaire is on screen; data: course_id, q (its key).

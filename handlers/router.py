@@ -68,6 +68,7 @@ class Router:
     commands: dict[str, Route] = field(default_factory=dict)
     choices: list[ChoiceRoute] = field(default_factory=list)
     steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    number_steps: set[tuple[str, str]] = field(default_factory=set)  # Flow.numbers
     intents: list[Intent] = field(default_factory=list)
     menu: list[MenuItem] = field(default_factory=list)
     hooks: dict[Hook, Handler] = field(default_factory=dict)
@@ -99,6 +100,8 @@ class Router:
     def step(self, step: Step) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self._add_step(step.key, fn)
+            if step.takes_number:
+                self.number_steps.add(step.key)
             return fn
 
         return register
@@ -190,6 +193,7 @@ def compose(name: str, routers: Iterable[Router]) -> Router:
             merged._add_choice(choice)
         for key, handler in router.steps.items():
             merged._add_step(key, handler)
+        merged.number_steps |= router.number_steps
         for hook, handler in router.hooks.items():
             merged.on(hook)(handler)
         merged.intents.extend(router.intents)

@@ -52,7 +52,9 @@ async def _route(router: Router, ctx: Context) -> list[Reply]:
             return await router.hooks[Hook.UNKNOWN](ctx)
         return await _run(router, ctx, found)
 
-    offered = pick_offered_choice(text, ctx.dialog.choices or [])
+    # At a step that waits for a number, a typed number is the answer (Flow.numbers).
+    number_typed = text.isdigit() and (ctx.dialog.flow, ctx.dialog.step) in router.number_steps
+    offered = None if number_typed else pick_offered_choice(text, ctx.dialog.choices or [])
     if offered is not None:
         return await _choice(router, ctx, offered)
 

@@ -184,8 +184,6 @@ async def on_periods(ctx: Context) -> list[Reply]:
 
 @router.choice(SELF_REPORT_NO_PERIODS, needs_link=True)
 async def on_no_periods(ctx: Context, values: Values) -> list[Reply]:
-    if TYPE_PERIODS.typed_number(ctx):
-        return await on_periods(ctx)
     if not TYPE_PERIODS.is_current(ctx) or SELF_REPORT.data(ctx).get("report_id") != values.number(
         "id"
     ):
@@ -195,8 +193,6 @@ async def on_no_periods(ctx: Context, values: Values) -> list[Reply]:
 
 @router.choice(SELF_REPORT_CANCEL, needs_link=True)
 async def on_cancel(ctx: Context, _values: Values) -> list[Reply]:
-    if TYPE_PERIODS.typed_number(ctx):
-        return await on_periods(ctx)
     report_id = SELF_REPORT.data(ctx).get("report_id")
     if isinstance(report_id, int) and ctx.official is not None:
         await self_reported.discard_draft(ctx.session, ctx.official, report_id)

@@ -331,8 +331,6 @@ def _unit_not_yours(ctx: Context, unit: OrgUnit) -> list[Reply]:
 
 @router.choice(PLAN_CANCEL, needs_link=True)
 async def on_plan_cancel(ctx: Context, _values: Values) -> list[Reply]:
-    if TYPE_SEATS.typed_number(ctx):
-        return await on_seats_typed(ctx)
     if await _scope(ctx) is None:
         return denied(ctx)
     PLAN_QUOTA.end(ctx)

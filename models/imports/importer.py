@@ -139,8 +139,11 @@ class TableImporter(Generic[PlanT, ResultT]):
             plan.scope_name = scope_unit.name
         return plan
 
+    scope_refusal = ""  # msgid: why `plan_scope` refuses (only kinds that refuse set it)
+
     def plan_scope(self, scope_unit: OrgUnit | None) -> tuple[bool, OrgUnit | None]:
-        """Whether a check runs for an admin of this scope, and the scope it runs with."""
+        """Whether a check runs for an admin of this scope, and the scope it runs with;
+        a file refused for the scope gets `scope_refusal`."""
         return True, scope_unit
 
     async def plan(
@@ -161,6 +164,9 @@ class TableImporter(Generic[PlanT, ResultT]):
         validate in the worker process (models.imports.isolated), as the chat does;
         `prechecked`: that worker step already done before the transaction (`precheck`),
         used if it was made for this plan and the same preloaded data."""
+        runs, scope_unit = self.plan_scope(scope_unit)
+        if not runs:
+            return self.refused_plan(file_name, today, TableError(self.scope_refusal))
         plan = self.new_plan(file_name, today, scope_unit, pepper)
         if isolated:
             return await self._plan_isolated(session, plan, content, prechecked)

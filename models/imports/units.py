@@ -11,9 +11,9 @@ former staff's records; officials move by the roster. Levels are data: "tỉnh",
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -29,10 +29,10 @@ from models.imports.cells import (
     text,
     yes_no,
 )
-from models.imports.importer import PreChecked, TableImporter
+from models.imports.importer import TableImporter
 from models.imports.plan import Plan
 from models.imports.report import ImportResult, format_outcome
-from models.imports.table import Column, EncodedSheets, Sheet, Table, TableError
+from models.imports.table import Column, Table
 from models.org import units as org_units
 from models.org.officials import Official
 from models.org.units import OrgUnit
@@ -239,34 +239,11 @@ class UnitsImporter(TableImporter[UnitPlan, UnitResult]):
     summary_with_sheet = MSG_SUMMARY_SHEET
     done = MSG_RESULT
 
+    scope_refusal = MSG_PROVINCE_ONLY
+
     def plan_scope(self, scope_unit: OrgUnit | None) -> tuple[bool, OrgUnit | None]:
         """Only a province-wide admin imports units, and the file covers the province."""
         return scope_unit is None or scope_unit.depth == 0, None
-
-    async def plan(
-        self,
-        session: AsyncSession,
-        file_name: str,
-        content: bytes | Sequence[Sheet] | EncodedSheets,
-        *,
-        today: date,
-        scope_unit: OrgUnit | None = None,
-        pepper: bytes = b"",
-        isolated: bool = False,
-        prechecked: PreChecked | None = None,
-    ) -> UnitPlan:
-        if not self.plan_scope(scope_unit)[0]:
-            return self.refused_plan(file_name, today, TableError(MSG_PROVINCE_ONLY))
-        return await super().plan(
-            session,
-            file_name,
-            content,
-            today=today,
-            scope_unit=None,
-            pepper=pepper,
-            isolated=isolated,
-            prechecked=prechecked,
-        )
 
     async def check(
         self,
