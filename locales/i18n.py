@@ -1,14 +1,14 @@
 """Per-update locale selection and gettext lookups.
 
-Catalogues are read straight from the .po files at first use and compiled in memory, so a
-fresh clone needs no `pybabel compile` and no stale .mo file can outlive its .po on a server
-(.mo files are git-ignored; `python -m locales.catalog compile` only checks that they build).
+Catalogues come from the .po files at first use, so a fresh clone needs no `pybabel
+compile` and no stale .mo file can outlive its .po on a server (.mo files are git-ignored;
+`python -m locales.catalog compile` only checks that they build). Each .po is compiled once
+into a cache named by its content (locales/compiled.py), which later starts read.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+
+from locales import compiled
 
 LOCALE_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
@@ -44,13 +44,7 @@ def translations(locale: str) -> _gettext.NullTranslations:
     po_path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po_path.exists():
         return _gettext.NullTranslations()
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buf = io.BytesIO()
-    # Fuzzy entries are never shown: a guess in an official's language is worse than English.
-    write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return _gettext.GNUTranslations(buf)
+    return compiled.load(po_path, locale)
 
 
 def current_locale() -> str:
