@@ -34,6 +34,12 @@ release's, with one line saying to run `db upgrade` (README, "Deployment notes")
 
 from __future__ import annotations
 
+from bot import start_gc
+
+if __name__ == "__main__":
+    # `python -m bot`: the start's modules load without cyclic-GC passes; main() resumes it.
+    start_gc.pause()
+
 import argparse
 import asyncio
 import logging
@@ -830,6 +836,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    start_gc.resume()
     args = parser().parse_args(argv)
     configure_logging()
     try:
