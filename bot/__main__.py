@@ -580,8 +580,12 @@ async def national(
 
 
 def run_telegram(settings: Settings) -> int:
-    from bot.channels import telegram
+    # PTB, aiohttp, prometheus_client and the webhook's tornado load with the collector
+    # still paused (bot/start_gc.py); it is on again before the first network call.
+    from bot import metrics  # noqa: F401
+    from bot.channels import telegram, telegram_run  # noqa: F401
 
+    start_gc.resume()
     check_schema(settings)
     db = Database.from_settings(settings)
     dispatcher = make_dispatcher(settings, db)
@@ -836,8 +840,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    start_gc.resume()
     args = parser().parse_args(argv)
+    if not (args.command == "run" and args.channel == "telegram"):
+        start_gc.resume()  # run_telegram resumes it once the channel's libraries are loaded
     configure_logging()
     try:
         settings = Settings.from_env()

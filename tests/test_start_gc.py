@@ -54,9 +54,9 @@ REPORT = (
 @pytest.mark.parametrize(
     "entry",
     [
-        "import runpy, sys; sys.argv = ['bot', '--help']; "
+        "import runpy, sys; sys.argv = ['bot', 'holidays', '2026']; "
         "runpy.run_module('bot', run_name='__main__', alter_sys=True)",
-        "import sys; sys.argv = ['troly', '--help']; from bot.entry import main; main()",
+        "import sys; sys.argv = ['troly', 'holidays', '2026']; from bot.entry import main; main()",
     ],
     ids=["python -m bot", "troly"],
 )

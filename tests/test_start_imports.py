@@ -70,13 +70,16 @@ async def test_polling_bot_starts_without_export_and_migration_libraries(
         sys.executable,
         "-X",
         "importtime",
-        "-m",
-        "bot",
-        "run",
-        "telegram",
+        "-c",
+        # `python -m bot run telegram`, saying at exit whether the collector the start paused
+        # (bot/start_gc.py) was resumed: frozen objects mean resume() ran.
+        "import atexit, gc, runpy, sys; "
+        "atexit.register(lambda: print('collector', gc.isenabled(), gc.get_freeze_count() > 0)); "
+        "sys.argv = ['bot', 'run', 'telegram']; "
+        "runpy.run_module('bot', run_name='__main__', alter_sys=True)",
         cwd=ROOT,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -84,7 +87,8 @@ async def test_polling_bot_starts_without_export_and_migration_libraries(
     finally:
         if child.returncode is None:
             child.terminate()
-        _out, err = await child.communicate()
+        out, err = await child.communicate()
     loaded = loaded_packages(err.decode(errors="replace"))
     assert "telegram" in loaded and "sqlalchemy" in loaded  # the report was read
     assert sorted(loaded & NOT_AT_START) == []
+    assert "collector True True" in out.decode(errors="replace")
