@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import Database, upgrade
+from bot.db import Database
 from models.notices import outbox as notices
 from models.notices.outbox import Notice
 from models.requirements.store import ensure_default_catalogue
@@ -49,11 +49,11 @@ async def finish(process: asyncio.subprocess.Process) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def pg_db(pg_server: PgServer) -> AsyncIterator[Database]:
+async def pg_db(pg_server: PgServer, pg_template: str) -> AsyncIterator[Database]:
     """PostgreSQL only: the multi-process guarantee is for the production database."""
     name = "t_" + uuid.uuid4().hex[:12]
-    pg_server.create_database(name)
-    await asyncio.to_thread(upgrade, pg_server.url(name))
+    # The session's migrated template (tests/conftest.py), as `db` gets it.
+    pg_server.psql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     database = Database(pg_server.url(name))
     try:
         yield database
