@@ -70,3 +70,17 @@ async def test_bulk_rows_are_stored_as_core_stores_them(db: Database) -> None:
         assert stored[f"BULK{n}"] == stored[f"CORE{n}"]
         assert loaded[f"BULK{n}"] == loaded[f"CORE{n}"]
     assert loaded["BULK1"][0] == ["en", "fr"] and loaded["BULK1"][2] == NOW
+
+
+def test_new_officials_by_column_are_the_rows_new_official_made() -> None:
+    """The apply's inserts a column at a time: each row what `_new_official` made of it."""
+    from models.imports.officials import PlannedRow, _new_official, _new_officials
+
+    rows = [
+        PlannedRow(2, "A1", {"full_name": "Lê Văn A", "unit_id": 3, "level": "commune"}),
+        PlannedRow(3, "A2", {"full_name": "B", "languages": ["en"], "active": False}),
+        PlannedRow(4, "A3", {"birth_date": date(1980, 1, 2), "phone": "0912345678"}),
+    ]
+    columns = _new_officials(rows, NOW)
+    by_row = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values())]
+    assert by_row == [_new_official(row, NOW) for row in rows]

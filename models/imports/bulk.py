@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 _NOT_CACHED = object()
 # Values that are their own memo key: hashable, and no two of them are equal across types.
 _PLAIN = (str, date, datetime)
+_SCALARS: frozenset[type] = frozenset({str, date, datetime, bool, int, float})
 
 
 def _memo_key(value: Any) -> Any:
@@ -55,24 +55,45 @@ async def insert_many(
     """INSERT every row (all with the same keys, as a Core executemany requires)."""
     if not rows:
         return
-    keys = list(rows[0])
+    await insert_columns(conn, table, {key: [row[key] for row in rows] for key in rows[0]})
+
+
+async def insert_columns(
+    conn: AsyncConnection, table: Table, columns: Mapping[str, Sequence[Any]]
+) -> None:
+    """INSERT one row per position of `columns` (column key -> that column's values, all of
+    one length): a column at a time, so a column's processor and memo are looked up once
+    and the driver's tuples are built by `zip` rather than row by row."""
+    length = len(next(iter(columns.values()), ()))
+    if not length:
+        return
     dialect = conn.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     order = compiled.positiontup
     if order is None:  # a named paramstyle: no driver this project uses
-        await conn.execute(insert(table), list(rows))
+        keys = list(columns)
+        rows = [
+            dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        ]
+        await conn.execute(insert(table), rows)
         return
-    processors: list[tuple[int, Callable[[Any], Any]]] = []
-    for i, name in enumerate(order):
+    processed: list[Sequence[Any]] = []
+    for name in order:
+        values = columns[name]
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            processors.append((i, _memoized(process)))
-    pick = itemgetter(*order)
-    params: list[tuple[Any, ...]] = []
-    for row in rows:
-        values = list(pick(row)) if len(order) > 1 else [row[order[0]]]
-        for i, run in processors:
-            if values[i] is not None:
-                values[i] = run(values[i])
-        params.append(tuple(values))
-    await conn.exec_driver_sql(compiled.string, params)
+        processed.append(values if process is None else _processed(values, process))
+    await conn.exec_driver_sql(compiled.string, list(zip(*processed, strict=True)))
+
+
+def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` on each value but None, once per distinct value."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) <= 1 and kinds <= _SCALARS:
+        # One scalar type (a date column, a flag column): the values are their own memo
+        # keys, and no True == 1 can meet another type's value.
+        memo = {value: process(value) for value in dict.fromkeys(values) if value is not None}
+        memo[None] = None
+        return list(map(memo.__getitem__, values))
+    run = _memoized(process)
+    return [None if value is None else run(value) for value in values]

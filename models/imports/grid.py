@@ -42,7 +42,8 @@ CSV_SUFFIXES = (".csv", ".txt")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
-_CELL_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_CELL_COLUMN = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,3})[0-9]{1,7}\"")
+_CELL_ROW = re.compile(rb"<c\b[^>]*?\br=\"[A-Z]{1,3}([0-9]{1,7})\"")
 _SCAN_CHUNK = 1 << 20
 
 
@@ -100,7 +101,8 @@ def _rows(sheet: Any) -> list[tuple[CellValue, ...]]:
         end = len(raw)
         while end and (raw[end - 1] is None or raw[end - 1] == ""):
             end -= 1
-        rows.append(tuple(_value(v) for v in raw[:end]))
+        # Text cells (most of them) inline; the rest through `_value`.
+        rows.append(tuple([v if v.__class__ is str and v else _value(v) for v in raw[:end]]))
     return rows
 
 
@@ -139,17 +141,19 @@ def _scan_sheet(file_name: str, stream: Any) -> None:
     widest, last_row, tail = 0, 0, b""
     while chunk := stream.read(_SCAN_CHUNK):
         data = tail + chunk
-        end = 0
-        for match in _CELL_REF.finditer(data):
-            widest = max(widest, _column_number(match.group(1)))
-            last_row = max(last_row, int(match.group(2)))
-            end = match.end()
+        # Distinct columns (a sheet has few) and distinct rows, converted in C: one Python
+        # step per cell was most of the scan's time.
+        letters = set(_CELL_COLUMN.findall(data))
+        if letters:
+            widest = max(widest, max(map(_column_number, letters)))
+            last_row = max(last_row, max(map(int, set(_CELL_ROW.findall(data)))))
         if widest > MAX_COLUMNS:
             raise TableError(MSG_TOO_MANY_COLUMNS, {"file": file_name, "max": MAX_COLUMNS})
         if widest * last_row > MAX_CELLS:
             raise TableError(MSG_TOO_MANY_CELLS, {"file": file_name, "max": MAX_CELLS})
-        # A reference cut by the chunk boundary is found again in the next round.
-        tail = data[max(end, len(data) - 64) :]
+        # A reference cut by the chunk boundary is found again in the next round (one found
+        # twice changes no maximum).
+        tail = data[-64:]
 
 
 def _column_number(letters: bytes) -> int:

@@ -315,7 +315,7 @@ def _read_body(
     body: list[TableRow] = []
     positions = list(match.positions.items())
     for number, raw in enumerate(rows, start=header_row + 1):
-        cells = tuple(_clean_cell(c) for c in raw)
+        cells = _clean_cells(raw)
         if not any(c is not None for c in cells):
             continue
         if len(body) >= max_rows:
@@ -333,6 +333,26 @@ def _read_body(
         ignored_headers=match.ignored,
         rows=body,
     )
+
+
+# Cells kept as read: calamine's typed values.
+_TYPED = frozenset({int, float, bool, date, datetime, time})
+
+
+def _clean_cells(raw: Sequence[Any]) -> tuple[CellValue, ...]:
+    """`_clean_cell` of each cell, with the usual cells (blank, typed, ASCII text) cleaned
+    inline: one function call per cell was a third of reading a 24,150-row roster."""
+    cells: list[Any] = [
+        None
+        if c is None
+        else c
+        if c.__class__ in _TYPED
+        else (" ".join(c.split()) or None)
+        if c.__class__ is str and c.isascii()
+        else _clean_cell(c)
+        for c in raw
+    ]
+    return tuple(cells)
 
 
 def _clean_cell(value: Any) -> CellValue:
