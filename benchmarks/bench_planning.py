@@ -54,6 +54,7 @@ from models.requirements.training_records import seed_demo_training
 STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00, 1 October 2026, Việt Nam
 TODAY = date(2026, 10, 1)
 DEMO = 24150
+NATIONAL = 2_400_000
 
 LINK_ALL = """
 INSERT INTO chat_accounts (channel, external_user_id, chat_id, official_id, linked_at,
@@ -248,26 +249,31 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             results[size] = await measure(args.database, size, Path(tmp))
-    first, last = sizes[0], sizes[-1]
-    # Linearity from the second (warm) runs: the first run's fixed costs (statement
-    # compilation, the catalogue, the .po files) would flatter the larger sizes.
-    per = {n: r["again_seconds"] / max(r["officials"], 1) for n, r in results.items()}
-    cpu_per = {n: r["again_cpu"] / max(r["officials"], 1) for n, r in results.items()}
-    ratio = per[last] / per[first]
-    cpu_ratio = cpu_per[last] / cpu_per[first]
-    print(
-        f"per-official cost at {last:,} vs {first:,} (warm runs): {ratio:.2f}x wall, "
-        f"{cpu_ratio:.2f}x CPU (goal <= 1.2x)"
-    )
     tag = "planning" if args.database == "sqlite" else "planning_pg"
-    print(f"RESULT {tag}_linearity={ratio:.2f} goal=1.2")
-    growth = [results[n]["growth_mb"] for n in sizes]
-    flatness = growth[-1] / max(growth[0], 1.0)
-    print(f"memory growth by size: {', '.join(f'{g:.0f} MB' for g in growth)}")
-    print(f"RESULT {tag}_memory_flatness={flatness:.2f} goal=1.2")
-    for size, goal in ((24150, 1.0), (2400000, 60.0)):
-        if size in results:
-            print(f"RESULT {tag}_{size}_s={results[size]['seconds']:.2f} goal={goal} unit=s")
+    first, last = sizes[0], sizes[-1]
+    if len(sizes) > 1:
+        # Linearity from the second (warm) runs: the first run's fixed costs (statement
+        # compilation, the catalogue, the .po files) would flatter the larger sizes.
+        per = {n: r["again_seconds"] / max(r["officials"], 1) for n, r in results.items()}
+        cpu_per = {n: r["again_cpu"] / max(r["officials"], 1) for n, r in results.items()}
+        ratio = per[last] / per[first]
+        cpu_ratio = cpu_per[last] / cpu_per[first]
+        print(
+            f"per-official cost at {last:,} vs {first:,} (warm runs): {ratio:.2f}x wall, "
+            f"{cpu_ratio:.2f}x CPU (goal <= 1.2x)"
+        )
+        print(f"RESULT {tag}_linearity={ratio:.2f} goal=1.2")
+        growth = [results[n]["growth_mb"] for n in sizes]
+        flatness = growth[-1] / max(growth[0], 1.0)
+        print(f"memory growth by size: {', '.join(f'{g:.0f} MB' for g in growth)}")
+        print(f"RESULT {tag}_memory_flatness={flatness:.2f} goal=1.2")
+    if args.database == "sqlite":
+        if DEMO in results:
+            print(f"RESULT planning_{DEMO}_s={results[DEMO]['seconds']:.2f} goal=1.0 unit=s")
+    else:
+        # The goal is 2.4 M in 60 s; a smaller run (--quick) is held to the same rate.
+        goal = 60.0 * last / NATIONAL
+        print(f"RESULT planning_pg_{last}_s={results[last]['seconds']:.2f} goal={goal:g} unit=s")
 
 
 def _sizes_help() -> str:
