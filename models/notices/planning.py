@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, or_, select, update
@@ -172,7 +172,7 @@ async def stream_people(
     only_ids: Sequence[int] | None = None,
     kinds: frozenset[str] | None = None,
     since: date | None = None,
-    wanted: Callable[[Profile], bool] | None = None,
+    wanted: Callable[[Profile], object] | None = None,
     reads: frozenset[str] | None = None,
 ) -> AsyncIterator[Batch]:
     """Active officials with a reachable linked account, in id order, one id range of
@@ -221,7 +221,7 @@ async def _read_batch(
     high: int,
     default: str,
     record_filters: Sequence[Any],
-    wanted: Callable[[Profile], bool] | None,
+    wanted: Callable[[Profile], object] | None,
 ) -> Batch | None:
     """One id range's people (those with a reachable chat) and their completions."""
     rows = (await conn.execute(query)).all()
@@ -234,12 +234,12 @@ async def _read_batch(
         oid = row[0]
         if oid not in account_locales:
             continue  # no reachable linked chat: nothing to plan for them
-        # The two columns selected after PROFILE_COLUMNS, both nullable strings.
-        gender = cast("str | None", row[WIDTH])
-        locale = account_locales[oid] or cast("str | None", row[WIDTH + 1]) or default
         read += 1
         profile = profile_from_row(row)
         if wanted is None or wanted(profile):
+            # The two columns selected after the profile's, both nullable strings.
+            gender: str | None = row[WIDTH]
+            locale = account_locales[oid] or row[WIDTH + 1] or default
             people.append(Person(profile, gender, locale if locale in ("vi", "en") else "vi"))
     if not people:
         return Batch([], {}, read) if read else None
@@ -428,11 +428,15 @@ async def plan_requirement_notices(
         tuple({r.id: r for r in [*(r for r, _d, _s in global_slots), *event_rules]}.values()), today
     )
 
-    def wanted(profile: Profile) -> bool:
+    def concerned(profile: Profile) -> bool:
         """Whether any rule or course being planned can concern this official."""
-        if applying.applicable_ids(profile):
-            return True
-        return any(c.eligible(profile) for c in deadline_courses) if deadline_courses else False
+        return bool(applying.applicable_ids(profile)) or any(
+            c.eligible(profile) for c in deadline_courses
+        )
+
+    # Without deadline courses the applicable rules' ids decide alone (a truthy set):
+    # one call per official fewer on the path every official takes.
+    wanted = concerned if deadline_courses else applying.applicable_ids
 
     async for people, records, read in stream_people(
         session,
