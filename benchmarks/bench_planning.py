@@ -128,9 +128,9 @@ async def _scalar(db: Database, sql: str) -> int:
         return int((await session.execute(text(sql))).scalar_one())
 
 
-async def prepare(db: Database, size: int, postgres: bool) -> None:
-    # SQLite seeds the demo at any size; PostgreSQL clones it above 24,150 (much faster).
-    base = min(size, DEMO) if postgres else size
+async def prepare(db: Database, size: int, postgres: bool, demo: int = DEMO) -> None:
+    # SQLite seeds the demo at any size; PostgreSQL clones it above `demo` (much faster).
+    base = min(size, demo) if postgres else size
     async with db.transaction() as session:
         await ensure_default_catalogue(session, STAGE_DAY)
         await seed_demo_province(session, size=base, today=TODAY)
@@ -207,7 +207,7 @@ def _run_child(url: str) -> str:
     ).stdout
 
 
-async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
+async def measure(kind: str, size: int, tmp: Path, demo: int = DEMO) -> dict[str, float]:
     server = None
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp / f'plan{size}.sqlite3'}"
@@ -221,7 +221,7 @@ async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
         await asyncio.to_thread(upgrade, url)
         db = Database(url)
         started = time.perf_counter()
-        await prepare(db, size, kind == "postgresql")
+        await prepare(db, size, kind == "postgresql", demo)
         await db.dispose()
         if kind == "sqlite":
             # Seeding leaves a large WAL whose index the planning process would map: fold it
@@ -260,7 +260,7 @@ async def main(args: argparse.Namespace) -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            results[size] = await measure(args.database, size, Path(tmp))
+            results[size] = await measure(args.database, size, Path(tmp), args.demo)
     tag = "planning" if args.database == "sqlite" else "planning_pg"
     first, last = sizes[0], sizes[-1]
     if len(sizes) > 1:
@@ -298,4 +298,7 @@ if __name__ == "__main__":
     p.add_argument("--sizes", default="", help=_sizes_help())
     p.add_argument("--quick", action="store_true")
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--demo", type=int, default=DEMO, help="PostgreSQL: the demo seeded, then cloned"
+    )
     asyncio.run(main(p.parse_args()))
