@@ -54,6 +54,7 @@ from models.requirements.training_records import seed_demo_training
 STAGE_DAY = datetime(2026, 9, 30, 23, 0, tzinfo=UTC)  # 06:00, 1 October 2026, Việt Nam
 TODAY = date(2026, 10, 1)
 DEMO = 24150
+NATIONAL = 2_400_000
 
 LINK_ALL = """
 INSERT INTO chat_accounts (channel, external_user_id, chat_id, official_id, linked_at,
@@ -75,55 +76,70 @@ async def _columns(db: Database, table: str) -> list[str]:
 use_province_file(DEMO_PROVINCE_FILE)
 
 
-async def _clone_demo(db: Database, copies: int, last: int) -> None:
-    """Officials 1..last of the demo again as copy `copies`, with their completions."""
+async def _clone_demo(db: Database, size: int) -> None:
+    """Officials up to `size`: the seeded demo (ids low..high) copied again and again, each
+    copy `g` with ids shifted by g x the demo's size and its completions with it, so units,
+    levels, ranks and ~4 completions per official keep the demo's shape. Two set-based
+    statements over generate_series (no row goes through Python), copy after copy (the
+    LATERAL keeps g outermost): each copy's unique keys (employee code, import key) start
+    with the copy's number, so the index inserts stay within one copy's slice of the index
+    instead of landing all over it (md5 keys thrashed a 9 M-entry index: the seeding of
+    2.4 M did not finish in 30 minutes on the loaded machine)."""
     official_cols = [c for c in await _columns(db, "officials") if c not in ("id", "employee_code")]
     record_cols = [
         c
         for c in await _columns(db, "training_records")
         if c not in ("id", "official_id", "import_key")
     ]
-    prefix = f"C{copies}-"
+    async with db.transaction() as session:
+        low, high = (await session.execute(text("SELECT min(id), max(id) FROM officials"))).one()
+    base = high - low + 1
+    if base != await _scalar(db, "SELECT count(*) FROM officials"):
+        raise RuntimeError("the shift by copy needs the demo's ids contiguous")
+    copies, rest = divmod(size - base, base)
+    # Copy g of official `id`: id + g * base. The last copy is partial (ids below `cut`).
+    keep = "(g <= :copies OR (g = :copies + 1 AND {col} < :cut))"
+    params = {"base": base, "copies": copies, "cut": low + rest}
     cols = ", ".join(official_cols)
+    rcols = ", ".join(record_cols)
     async with db.transaction() as session:
         await session.execute(
             text(
-                f"INSERT INTO officials (employee_code, {cols}) "
-                f"SELECT :p || employee_code, {cols} FROM officials "
-                "WHERE id <= :last AND employee_code NOT LIKE 'C%-%' ORDER BY id"
+                f"INSERT INTO officials (id, employee_code, {cols}) "
+                f"SELECT id + g * :base, 'C' || g || '-' || employee_code, {cols} "
+                "FROM generate_series(1, :copies + 1) AS g, LATERAL "
+                f"(SELECT * FROM officials WHERE {keep.format(col='id')}) AS o"
             ),
-            {"p": prefix, "last": last},
+            params,
         )
-        rcols = ", ".join(record_cols)
-        tcols = ", ".join(f"t.{c}" for c in record_cols)
         await session.execute(
             text(
                 f"INSERT INTO training_records (official_id, import_key, {rcols}) "
-                f"SELECT c.id, md5(:p || t.import_key), {tcols} FROM training_records t "
-                "JOIN officials o ON o.id = t.official_id "
-                "JOIN officials c ON c.employee_code = :p || o.employee_code"
+                f"SELECT official_id + g * :base, lpad(g::text, 7, '0') || left(import_key, 57), "
+                f"{rcols} FROM generate_series(1, :copies + 1) AS g, LATERAL "
+                f"(SELECT * FROM training_records WHERE {keep.format(col='official_id')}) AS t"
             ),
-            {"p": prefix},
+            params,
+        )
+        await session.execute(
+            text("SELECT setval(pg_get_serial_sequence('officials', 'id'), max(id)) FROM officials")
         )
 
 
-async def prepare(db: Database, size: int, postgres: bool) -> None:
-    # SQLite seeds the demo at any size; PostgreSQL clones it above 24,150 (much faster).
-    base = min(size, DEMO) if postgres else size
+async def _scalar(db: Database, sql: str) -> int:
+    async with db.transaction() as session:
+        return int((await session.execute(text(sql))).scalar_one())
+
+
+async def prepare(db: Database, size: int, postgres: bool, demo: int = DEMO) -> None:
+    # SQLite seeds the demo at any size; PostgreSQL clones it above `demo` (much faster).
+    base = min(size, demo) if postgres else size
     async with db.transaction() as session:
         await ensure_default_catalogue(session, STAGE_DAY)
         await seed_demo_province(session, size=base, today=TODAY)
         await seed_demo_training(session, seed=2026, today=TODAY)
     if size > base:
-        async with db.transaction() as session:
-            low, high = (
-                await session.execute(text("SELECT min(id), max(id) FROM officials"))
-            ).one()
-        copies, remaining = 1, size - base
-        while remaining > 0:
-            await _clone_demo(db, copies, int(high if remaining >= base else low + remaining - 1))
-            remaining -= base
-            copies += 1
+        await _clone_demo(db, size)
     async with db.transaction() as session:
         await session.execute(text(LINK_ALL), {"at": STAGE_DAY})
     if postgres:
@@ -142,6 +158,15 @@ def rss_mb(field: str = "VmRSS") -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def run_queue_wait() -> float:
+    """Seconds this process's main thread has spent runnable but waiting for a CPU (the
+    scheduler's run_delay): on the shared machine, most of the wall time that is not CPU."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 async def child(url: str) -> None:
     """Plan once in this fresh process; print one JSON line."""
     db = Database(url)
@@ -149,10 +174,11 @@ async def child(url: str) -> None:
         await current_catalogue(session)
         await session.scalar(select(func.count()).select_from(Notice))
     steady = rss_mb()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, waited = time.perf_counter(), time.process_time(), run_queue_wait()
     async with db.transaction() as session:
         stats = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    waited = run_queue_wait() - waited
     peak = rss_mb("VmHWM")
     started, again_cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
@@ -166,6 +192,7 @@ async def child(url: str) -> None:
                 "planned": stats.planned,
                 "seconds": elapsed,
                 "cpu": cpu,
+                "waited": waited,
                 "again_planned": again.planned,
                 "again_seconds": second,
                 "again_cpu": again_cpu,
@@ -183,7 +210,7 @@ def _run_child(url: str) -> str:
     ).stdout
 
 
-async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
+async def measure(kind: str, size: int, tmp: Path, demo: int = DEMO) -> dict[str, float]:
     server = None
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp / f'plan{size}.sqlite3'}"
@@ -197,7 +224,7 @@ async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
         await asyncio.to_thread(upgrade, url)
         db = Database(url)
         started = time.perf_counter()
-        await prepare(db, size, kind == "postgresql")
+        await prepare(db, size, kind == "postgresql", demo)
         await db.dispose()
         if kind == "sqlite":
             # Seeding leaves a large WAL whose index the planning process would map: fold it
@@ -213,7 +240,8 @@ async def measure(kind: str, size: int, tmp: Path) -> dict[str, float]:
     print(
         f"{size:>9,} officials (seeded in {seeded:.0f} s): planned {result['planned']:,.0f} "
         f"notices for {result['officials']:,.0f} in {result['seconds']:.2f} s "
-        f"(CPU {result['cpu']:.2f} s) = {result['officials'] / result['seconds']:,.0f}/s; "
+        f"(CPU {result['cpu']:.2f} s, waiting for a CPU {result.get('waited', 0):.2f} s) = "
+        f"{result['officials'] / result['seconds']:,.0f}/s; "
         f"again (warm): {result['again_planned']:.0f} new in {result['again_seconds']:.2f} s "
         f"(CPU {result['again_cpu']:.2f} s); "
         f"memory growth {result['growth_mb']:.0f} MB over a steady {result['steady_mb']:.0f} MB",
@@ -235,27 +263,32 @@ async def main(args: argparse.Namespace) -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
-            results[size] = await measure(args.database, size, Path(tmp))
-    first, last = sizes[0], sizes[-1]
-    # Linearity from the second (warm) runs: the first run's fixed costs (statement
-    # compilation, the catalogue, the .po files) would flatter the larger sizes.
-    per = {n: r["again_seconds"] / max(r["officials"], 1) for n, r in results.items()}
-    cpu_per = {n: r["again_cpu"] / max(r["officials"], 1) for n, r in results.items()}
-    ratio = per[last] / per[first]
-    cpu_ratio = cpu_per[last] / cpu_per[first]
-    print(
-        f"per-official cost at {last:,} vs {first:,} (warm runs): {ratio:.2f}x wall, "
-        f"{cpu_ratio:.2f}x CPU (goal <= 1.2x)"
-    )
+            results[size] = await measure(args.database, size, Path(tmp), args.demo)
     tag = "planning" if args.database == "sqlite" else "planning_pg"
-    print(f"RESULT {tag}_linearity={ratio:.2f} goal=1.2")
-    growth = [results[n]["growth_mb"] for n in sizes]
-    flatness = growth[-1] / max(growth[0], 1.0)
-    print(f"memory growth by size: {', '.join(f'{g:.0f} MB' for g in growth)}")
-    print(f"RESULT {tag}_memory_flatness={flatness:.2f} goal=1.2")
-    for size, goal in ((24150, 1.0), (2400000, 60.0)):
-        if size in results:
-            print(f"RESULT {tag}_{size}_s={results[size]['seconds']:.2f} goal={goal} unit=s")
+    first, last = sizes[0], sizes[-1]
+    if len(sizes) > 1:
+        # Linearity from the second (warm) runs: the first run's fixed costs (statement
+        # compilation, the catalogue, the .po files) would flatter the larger sizes.
+        per = {n: r["again_seconds"] / max(r["officials"], 1) for n, r in results.items()}
+        cpu_per = {n: r["again_cpu"] / max(r["officials"], 1) for n, r in results.items()}
+        ratio = per[last] / per[first]
+        cpu_ratio = cpu_per[last] / cpu_per[first]
+        print(
+            f"per-official cost at {last:,} vs {first:,} (warm runs): {ratio:.2f}x wall, "
+            f"{cpu_ratio:.2f}x CPU (goal <= 1.2x)"
+        )
+        print(f"RESULT {tag}_linearity={ratio:.2f} goal=1.2")
+        growth = [results[n]["growth_mb"] for n in sizes]
+        flatness = growth[-1] / max(growth[0], 1.0)
+        print(f"memory growth by size: {', '.join(f'{g:.0f} MB' for g in growth)}")
+        print(f"RESULT {tag}_memory_flatness={flatness:.2f} goal=1.2")
+    if args.database == "sqlite":
+        if DEMO in results:
+            print(f"RESULT planning_{DEMO}_s={results[DEMO]['seconds']:.2f} goal=1.0 unit=s")
+    else:
+        # The goal is 2.4 M in 60 s; a smaller run (--quick) is held to the same rate.
+        goal = 60.0 * last / NATIONAL
+        print(f"RESULT planning_pg_{last}_s={results[last]['seconds']:.2f} goal={goal:g} unit=s")
 
 
 def _sizes_help() -> str:
@@ -268,4 +301,7 @@ if __name__ == "__main__":
     p.add_argument("--sizes", default="", help=_sizes_help())
     p.add_argument("--quick", action="store_true")
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--demo", type=int, default=DEMO, help="PostgreSQL: the demo seeded, then cloned"
+    )
     asyncio.run(main(p.parse_args()))

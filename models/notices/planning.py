@@ -15,11 +15,11 @@ date-range filter on the event column).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, or_, select, update
@@ -62,7 +62,7 @@ from models.requirements.evaluation import (
     evaluate_rule,
 )
 from models.requirements.model import OBLIGATION, STANDARD, Catalogue, Rule
-from models.requirements.profiles import PROFILE_COLUMNS, WIDTH, profile_from_row
+from models.requirements.profiles import WIDTH, profile_columns, profile_from_row, rule_reads
 from models.requirements.store import current_catalogue
 from models.requirements.training_records import TrainingRecord
 
@@ -128,6 +128,15 @@ class Person(NamedTuple):
     locale: str
 
 
+class Batch(NamedTuple):
+    """One id range of the population: the people wanted, their completions, and how many
+    people with a reachable chat the range held (wanted or not: all were judged)."""
+
+    people: list[Person]
+    records: dict[int, dict[str, list[Completion]]]
+    read: int
+
+
 def _reachable(official_id: Any) -> Any:
     return exists().where(
         ChatAccount.official_id == official_id, ChatAccount.unreachable_at.is_(None)
@@ -163,11 +172,17 @@ async def stream_people(
     only_ids: Sequence[int] | None = None,
     kinds: frozenset[str] | None = None,
     since: date | None = None,
-) -> AsyncIterator[tuple[list[Person], dict[int, dict[str, list[Completion]]]]]:
+    wanted: Callable[[Profile], object] | None = None,
+    reads: frozenset[str] | None = None,
+) -> AsyncIterator[Batch]:
     """Active officials with a reachable linked account, in id order, one id range of
     `batch_size` at a time, with their completions up to `as_of` grouped by kind (oldest
     first): memory stays flat. `kinds`/`since` leave out completions no rule being planned
-    can count (most of the time spent here is turning rows into Python dates).
+    can count (most of the time spent here is turning rows into Python dates). `wanted`:
+    only the people it accepts are yielded and have their completions built (on a stage
+    day most officials have no rule to plan, and building their completions was the
+    largest part of reading); `Batch.read` still counts everyone. `reads`: the Profile
+    fields anything downstream reads (see `profile_columns`); None: all of them.
 
     Id ranges, not "the next 5,000 after": each batch's three queries (officials,
     accounts, completions) are range scans of a primary key or an official_id index, so
@@ -184,7 +199,7 @@ async def stream_people(
     for low in range(first, last + 1, s.batch_size):
         high = min(low + s.batch_size - 1, last)
         query = (
-            select(*PROFILE_COLUMNS, Official.gender, Official.preferred_locale)
+            select(*profile_columns(reads), Official.gender, Official.preferred_locale)
             .join(OrgUnit, OrgUnit.id == Official.unit_id)
             .where(Official.active.is_(True), Official.id.between(low, high), *extra)
             .order_by(Official.id)
@@ -192,7 +207,9 @@ async def stream_people(
         if only_ids is not None:
             query = query.where(Official.id.in_(list(only_ids)))
         with collector_paused():
-            batch = await _read_batch(conn, query, low, high, s.default_locale, record_filters)
+            batch = await _read_batch(
+                conn, query, low, high, s.default_locale, record_filters, wanted
+            )
         if batch is not None:
             yield batch
 
@@ -204,26 +221,34 @@ async def _read_batch(
     high: int,
     default: str,
     record_filters: Sequence[Any],
-) -> tuple[list[Person], dict[int, dict[str, list[Completion]]]] | None:
+    wanted: Callable[[Profile], object] | None,
+) -> Batch | None:
     """One id range's people (those with a reachable chat) and their completions."""
     rows = (await conn.execute(query)).all()
     if not rows:
         return None
     account_locales = await _account_locales(conn, low, high)
     people: list[Person] = []
+    read = 0
     for row in rows:
         oid = row[0]
         if oid not in account_locales:
             continue  # no reachable linked chat: nothing to plan for them
-        # The two columns selected after PROFILE_COLUMNS, both nullable strings.
-        gender = cast("str | None", row[WIDTH])
-        locale = account_locales[oid] or cast("str | None", row[WIDTH + 1]) or default
-        people.append(
-            Person(profile_from_row(row), gender, locale if locale in ("vi", "en") else "vi")
-        )
+        read += 1
+        profile = profile_from_row(row)
+        if wanted is None or wanted(profile):
+            # The two columns selected after the profile's, both nullable strings.
+            gender: str | None = row[WIDTH]
+            locale = account_locales[oid] or row[WIDTH + 1] or default
+            people.append(Person(profile, gender, locale if locale in ("vi", "en") else "vi"))
     if not people:
-        return None
+        return Batch([], {}, read) if read else None
     records: dict[int, dict[str, list[Completion]]] = {}
+    ids = {p.profile.official_id for p in people}
+    if len(ids) * 4 < read:
+        # Few wanted (a stage day's usual case): fetch only their completions, still on the
+        # official_id index; the range would read and convert everyone's.
+        record_filters = [*record_filters, TrainingRecord.official_id.in_(sorted(ids))]
     result = await conn.execute(
         select(
             TrainingRecord.official_id,
@@ -237,6 +262,8 @@ async def _read_batch(
         .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
     )
     for oid, kind, completed_on, periods, cert, program in result.all():
+        if oid not in ids:
+            continue
         by_kind = records.get(oid)
         if by_kind is None:
             by_kind = records[oid] = {}
@@ -246,7 +273,7 @@ async def _read_batch(
             by_kind[kind] = [completion]
         else:
             same_kind.append(completion)
-    return people, records
+    return Batch(people, records, read)
 
 
 async def registered_kinds(
@@ -400,7 +427,18 @@ async def plan_requirement_notices(
     applying = DayRules(
         tuple({r.id: r for r in [*(r for r, _d, _s in global_slots), *event_rules]}.values()), today
     )
-    async for people, records in stream_people(
+
+    def concerned(profile: Profile) -> bool:
+        """Whether any rule or course being planned can concern this official."""
+        return bool(applying.applicable_ids(profile)) or any(
+            c.eligible(profile) for c in deadline_courses
+        )
+
+    # Without deadline courses the applicable rules' ids decide alone (a truthy set):
+    # one call per official fewer on the path every official takes.
+    wanted = concerned if deadline_courses else applying.applicable_ids
+
+    async for people, records, read in stream_people(
         session,
         as_of=today,
         extra=extra,
@@ -409,7 +447,13 @@ async def plan_requirement_notices(
         since=earliest_completion(
             [(r, due) for r, due, _st in global_slots], event_rules, low, bool(deadline_courses)
         ),
+        wanted=wanted,
+        # What the planned rules and the deadline courses' eligibility read, no more.
+        reads=rule_reads(planned_rules) | {"rank_tier"},
     ):
+        stats.officials += read
+        if not people:
+            continue
         ids = [p.profile.official_id for p in people]
         registered = await registered_kinds(session, ids[0], ids[-1], today)
         prefs = await preferences_for(session, ids) if deadline_courses else {}
@@ -444,7 +488,6 @@ async def plan_requirement_notices(
                 if not prefs.get(oid, Preferences()).wants(notices.REGISTRATION_DEADLINE):
                     continue
                 batch += _deadline_rows(person, course, own, today, kinds, cache)
-        stats.officials += len(people)
         stats.planned += await notices.enqueue_many(session, batch)
         for row in batch:
             stats.by_kind[row.kind] = stats.by_kind.get(row.kind, 0) + 1
@@ -810,7 +853,7 @@ async def plan_change_notices(
     ids = sorted(relevant)
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
-        async for people, records in stream_people(
+        async for people, records, _read in stream_people(
             session, as_of=today, extra=[], s=s, only_ids=chunk
         ):
             registered = await registered_kinds(session, chunk[0], chunk[-1], today)
