@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event, exc, pool, text
+from sqlalchemy import Connection, event, pool, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -43,11 +42,6 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
 # tests/test_migrations.py fails when a new migration does not update it.
 SCHEMA_HEAD = "0020"
 
-
-# A pooled PostgreSQL connection idle longer than this is pinged before it is used (a server
-# restart or an idle timeout drops idle ones). SQLAlchemy's pool_pre_ping pings at every
-# checkout: three round trips (BEGIN, ";", ROLLBACK on asyncpg) for each update's four.
-PING_AFTER_IDLE_S = 5.0
 
 # Any fixed number: every process that migrates this database asks for the same one.
 MIGRATION_LOCK_KEY = 0x7472_6F6C_7900  # "troly"
@@ -106,35 +100,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    ping_when_idle = "pool_pre_ping" not in kwargs  # an explicit choice is the caller's
-    engine = create_async_engine(url, **kwargs)
-    if ping_when_idle:
-        _ping_when_idle(engine)
-    return engine
-
-
-def _ping_when_idle(engine: AsyncEngine) -> None:
-    """pool_pre_ping for connections idle over PING_AFTER_IDLE_S: a dead one is replaced
-    (DisconnectionError makes the pool connect afresh) before the update uses it."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _fresh(_dbapi_conn: Any, record: Any) -> None:
-        record.info["returned_at"] = None  # just connected: nothing to ping
-
-    @event.listens_for(engine.sync_engine, "checkin")
-    def _returned(_dbapi_conn: Any, record: Any) -> None:
-        if record is not None:
-            record.info["returned_at"] = time.monotonic()
-
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        returned = record.info.get("returned_at", 0.0)
-        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_S:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_conn)
-        except Exception as error:
-            raise exc.DisconnectionError() from error
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
 
 
 class Database:

@@ -112,25 +112,3 @@ async def test_a_held_writer_lock_is_waited_for_and_a_read_only_commit_is_inline
         assert raw is not None and raw._wrote is False
     assert not another_writer_is_shut_out(path)  # the read-only commit released the lock
 
-
-async def test_an_idle_postgresql_connection_that_died_is_replaced_before_use(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """bot/db.py pings a pooled connection idle over PING_AFTER_IDLE_S (pool_pre_ping at
-    every checkout cost three round trips per update): one the server dropped while idle
-    is replaced, and the update never sees the error."""
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite has no server to lose the connection")
-    import bot.db
-
-    async with db.begin() as conn:
-        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
-    other = Database(db.url)
-    try:
-        async with other.begin() as conn:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await other.dispose()
-    monkeypatch.setattr(bot.db, "PING_AFTER_IDLE_S", 0.0)
-    async with db.begin() as conn:
-        assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar() != pid
