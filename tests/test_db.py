@@ -111,4 +111,3 @@ async def test_a_held_writer_lock_is_waited_for_and_a_read_only_commit_is_inline
         await conn.execute(text("SELECT n FROM t"))
         assert raw is not None and raw._wrote is False
     assert not another_writer_is_shut_out(path)  # the read-only commit released the lock
-
