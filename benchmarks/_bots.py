@@ -9,8 +9,10 @@ only swaps the Dispatcher for one that answers every update with the replies the
 gave (captured by bench_hoso.py), so the difference between the two is our dispatch: the
 transaction, the queries and the handler.
 
-BENCH_TIMINGS=path: the bot writes "start_monotonic duration" per handled update there on
-exit, for the handler-time percentiles (CLOCK_MONOTONIC is system-wide on Linux).
+BENCH_TIMINGS=path: the bot writes "start_monotonic duration statements" per handled update
+there on exit, for the handler-time percentiles (CLOCK_MONOTONIC is system-wide on Linux);
+statements is the process's running count of SQL statements sent (BEGIN and COMMIT
+included) when the update ended, for the statements per update.
 """
 
 from __future__ import annotations
@@ -58,9 +60,22 @@ def _settings(base_url: str, file_url: str, database_url: str) -> Any:
     )
 
 
-def _timed(dispatcher: Any) -> list[tuple[float, float]]:
+STATEMENTS = [0]  # SQL statements sent so far, BEGIN and COMMIT included
+
+
+def _count_statements(engine: Any) -> None:
+    from sqlalchemy import event
+
+    def counted(*_args: Any) -> None:
+        STATEMENTS[0] += 1
+
+    for name in ("before_cursor_execute", "begin", "commit", "rollback"):
+        event.listen(engine.sync_engine, name, counted)
+
+
+def _timed(dispatcher: Any) -> list[tuple[float, float, int]]:
     """Wraps dispatcher.handle to record when each update started and how long it took."""
-    timings: list[tuple[float, float]] = []
+    timings: list[tuple[float, float, int]] = []
     handle = dispatcher.handle
 
     async def timed_handle(incoming: Any, *args: Any, **kwargs: Any) -> list[Any]:
@@ -68,7 +83,7 @@ def _timed(dispatcher: Any) -> list[tuple[float, float]]:
         try:
             return await handle(incoming, *args, **kwargs)
         finally:
-            timings.append((start, time.monotonic() - start))
+            timings.append((start, time.monotonic() - start, STATEMENTS[0]))
 
     dispatcher.handle = timed_handle
     return timings
@@ -92,7 +107,7 @@ def _serve(settings: Any, dispatcher: Any) -> None:
         out = os.environ.get("BENCH_TIMINGS")
         if out:
             with open(out, "w") as handle:
-                handle.writelines(f"{start} {took}\n" for start, took in timings)
+                handle.writelines(f"{start} {took} {n}\n" for start, took, n in timings)
 
 
 def run_echo(base_url: str, file_url: str, replies_path: str) -> None:
@@ -114,7 +129,9 @@ def run_troly(base_url: str, file_url: str, database_url: str) -> None:
     logging.getLogger().setLevel(logging.WARNING)
     settings = _settings(base_url, file_url, database_url)
     use_province(settings, demo=True)  # the demo province's rules
-    _serve(settings, make_dispatcher(settings, Database(settings.database_url)))
+    db = Database(settings.database_url)
+    _count_statements(db.engine)
+    _serve(settings, make_dispatcher(settings, db))
 
 
 if __name__ == "__main__":

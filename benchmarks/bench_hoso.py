@@ -5,13 +5,14 @@ case. The database is the demo province with its training records and courses. N
 of the test suite.
 
     .venv/bin/python benchmarks/bench_hoso.py [--quick] [--case all|hoso|yeucau|button]
-        [--database sqlite|postgresql] [--rounds 3] [--updates 2000] [--officials 24150]
+        [--database both|sqlite|postgresql] [--rounds 3] [--updates 2000] [--officials 24150]
 
 Each bot runs in its own process; its CPU time (user + system) is read from /proc, so the
 fake Bot API server's own work is not counted. Echo and bot alternate over the rounds; the
 ratio printed is the median of the rounds' ratios with their spread (min–max). The p95 is
 the bot's Dispatcher.handle wall time (queueing behind the SQLite writer lock included).
-PostgreSQL: BENCH_DATABASE_URL, else a throwaway server (tests/pg_server.py).
+PostgreSQL: BENCH_DATABASE_URL, else a throwaway server (tests/pg_server.py). The default
+runs both databases, one after the other (run_all.py passes no --database).
 
 Last lines, one per case, for benchmarks/run_all.py:
     RESULT hoso_cpu_ratio_sqlite=1.83 goal=2.0
@@ -116,11 +117,20 @@ class Run:
     cpu_ms: dict[str, float] = field(default_factory=dict)
     per_s: dict[str, float] = field(default_factory=dict)
     windows: dict[str, tuple[float, float]] = field(default_factory=dict)
-    timings: list[tuple[float, float]] = field(default_factory=list)
+    timings: list[tuple[float, float, int]] = field(default_factory=list)
 
     def handler_ms(self, case: str) -> list[float]:
         start, end = self.windows[case]
-        return [took * 1000 for at, took in self.timings if start <= at <= end]
+        return [took * 1000 for at, took, _n in self.timings if start <= at <= end]
+
+    def statements_per_update(self, case: str) -> float:
+        """SQL statements (BEGIN and COMMIT included) per update in the case's window."""
+        start, end = self.windows[case]
+        counts = [n for at, _took, n in self.timings if start <= at <= end]
+        before = [n for at, _took, n in self.timings if at < start]
+        if not counts:
+            return 0.0
+        return (max(counts) - (max(before) if before else 0)) / len(counts)
 
 
 async def measure(
@@ -186,10 +196,14 @@ async def measure(
     return run
 
 
-def read_timings(path: Path) -> list[tuple[float, float]]:
+def read_timings(path: Path) -> list[tuple[float, float, int]]:
     lines = path.read_text().splitlines()
     path.unlink()
-    return [(float(at), float(took)) for at, took in (line.split() for line in lines)]
+    return [
+        (float(at), float(took), int(n) if n else 0)
+        for at, took, *rest in (line.split() for line in lines)
+        for n in (rest[0] if rest else "",)
+    ]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -204,11 +218,17 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--case", choices=["all", *CASES], default="all")
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database", choices=["both", "sqlite", "postgresql"], default="both")
     parser.add_argument("--quick", action="store_true", help="a small run while developing")
     args = parser.parse_args()
     if args.quick:
         args.updates, args.officials, args.users = 300, 3000, 50
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    for database in databases:
+        await bench_database(argparse.Namespace(**{**vars(args), "database": database}))
+
+
+async def bench_database(args: argparse.Namespace) -> None:
     server = None
     if args.database == "postgresql":
         url = os.environ.get("BENCH_DATABASE_URL", "")
@@ -253,7 +273,7 @@ async def report(args: argparse.Namespace, url: str) -> None:
     )
     print(
         f"{'case':<8} {'echo ms':>8} {'bot ms':>8} {'ratio':>6} {'min–max':>11} "
-        f"{'bot/s':>6} {'p50 ms':>7} {'p95 ms':>7}"
+        f"{'bot/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'SQL/upd':>7}"
     )
     results = []
     for case in cases:
@@ -265,7 +285,8 @@ async def report(args: argparse.Namespace, url: str) -> None:
             f"{statistics.median(b.cpu_ms[case] for b in bots):>8.2f} {ratio:>5.2f}x "
             f"{min(ratios):>5.2f}–{max(ratios):<5.2f} "
             f"{statistics.median(b.per_s[case] for b in bots):>6.0f} "
-            f"{percentile(handler, 0.5):>7.2f} {percentile(handler, 0.95):>7.2f}"
+            f"{percentile(handler, 0.5):>7.2f} {percentile(handler, 0.95):>7.2f} "
+            f"{statistics.median(b.statements_per_update(case) for b in bots):>7.2f}"
         )
         results.append(f"RESULT {case}_cpu_ratio_{args.database}={ratio:.2f} goal={GOAL_RATIO}")
     print(

@@ -1,7 +1,13 @@
 """An aiosqlite-shaped connection that runs statements on the event loop's own thread and
-sends only what can wait to a worker thread: BEGIN IMMEDIATE (another process may hold
-the writer lock for up to busy_timeout), COMMIT (a WAL checkpoint may fsync) and bulk
-writes (executemany). One /hoso update is then two thread hops instead of ~13.
+sends only what can wait to a worker thread: BEGIN IMMEDIATE when another process holds
+the writer lock (it may wait up to busy_timeout), COMMIT of a transaction that wrote (a WAL
+checkpoint may fsync) and bulk writes (executemany). A /hoso update — uncontended, reading
+only — then runs without a thread hop (it was ~13 through aiosqlite).
+
+BEGIN IMMEDIATE is first tried inline with busy_timeout 0: it either takes the free writer
+lock at once or fails with SQLITE_BUSY without waiting, and only then goes to the thread to
+wait. A COMMIT after nothing but SELECTs writes no WAL frame, so it cannot checkpoint: it
+only releases the lock, inline.
 
 Why the rest may run inline: every transaction starts with BEGIN IMMEDIATE (bot/db.py), so
 a statement runs while this connection already holds the writer lock and its WAL snapshot;
@@ -25,6 +31,8 @@ T = TypeVar("T")
 
 # Statements that may wait on another process's lock or on the disk.
 _IN_THREAD = ("BEGIN", "COMMIT", "VACUUM", "PRAGMA WAL_CHECKPOINT")
+# Statements that cannot write a page; anything else marks the transaction as writing.
+_READ_ONLY = ("SELECT",)
 
 
 class InlineCursor:
@@ -59,13 +67,22 @@ class InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        if sql.lstrip()[:22].upper().startswith(_IN_THREAD):
-            await self._connection._in_thread(self._cursor.execute, sql, parameters)
+        head = sql.lstrip()[:22].upper()
+        connection = self._connection
+        if head.startswith("BEGIN"):
+            connection._wrote = False
+            if not connection._begin_at_once(self._cursor, sql, parameters):
+                await connection._in_thread(self._cursor.execute, sql, parameters)
+        elif head.startswith(_IN_THREAD):
+            await connection._in_thread(self._cursor.execute, sql, parameters)
         else:
+            if not head.startswith(_READ_ONLY):
+                connection._wrote = True
             self._cursor.execute(sql, parameters)
         return self
 
     async def executemany(self, sql: str, rows: Iterable[Any]) -> InlineCursor:
+        self._connection._wrote = True
         await self._connection._in_thread(self._cursor.executemany, sql, rows)
         return self
 
@@ -89,8 +106,11 @@ class InlineCursor:
 
 
 class InlineConnection:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, busy_timeout_ms: int = 30_000) -> None:
         self._conn = conn
+        self._busy_timeout_ms = busy_timeout_ms
+        # Whether the open transaction ran anything but SELECTs (its COMMIT may checkpoint).
+        self._wrote = True
         # SQLAlchemy's aiosqlite adapter reads this to tell an open connection (aiosqlite's
         # own attribute of the same name); None once closed.
         self._connection: sqlite3.Connection | None = conn
@@ -100,6 +120,20 @@ class InlineConnection:
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
+    def _begin_at_once(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> bool:
+        """BEGIN without waiting: True when it took the lock inline, False when another
+        connection holds it (then nothing changed and the caller waits in the thread)."""
+        self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute(sql, parameters)
+            return True
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            return False
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
@@ -108,8 +142,13 @@ class InlineConnection:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
-        if self._conn.in_transaction:
+        if not self._conn.in_transaction:
+            return
+        if self._wrote:
             await self._in_thread(self._conn.commit)
+        else:
+            self._conn.commit()  # only SELECTs: no WAL frame, nothing to checkpoint
+        self._wrote = True
 
     async def rollback(self) -> None:
         if self._conn.in_transaction:
@@ -145,6 +184,6 @@ def creator(path: str, pragmas: Iterable[str], timeout: float) -> Callable[[], A
                 conn.execute(pragma)
             return conn
 
-        return InlineConnection(await asyncio.to_thread(open_connection))
+        return InlineConnection(await asyncio.to_thread(open_connection), int(timeout * 1000))
 
     return connect

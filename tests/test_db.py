@@ -78,3 +78,36 @@ def test_one_url_normalisation() -> None:
     assert database_url(None) == "sqlite+aiosqlite:///data/troly.sqlite3"
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         database_url("mysql://h/db")
+
+
+async def test_a_held_writer_lock_is_waited_for_and_a_read_only_commit_is_inline(
+    sqlite_db: Database,
+) -> None:
+    """bot/sqlite_inline.py tries BEGIN IMMEDIATE at once and waits in its thread only when
+    another process holds the lock; a transaction of SELECTs commits without the thread."""
+    import asyncio
+
+    path = Path(sqlite_db.url.split(":///", 1)[1])
+    async with sqlite_db.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    other = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, other.execute, "COMMIT")
+    try:
+        async with sqlite_db.begin() as conn:
+            # Waited for the other writer (not SQLITE_BUSY) and sees what it committed.
+            assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [1]
+            busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+    finally:
+        other.close()
+    assert busy == 30000  # the inline attempt's busy_timeout 0 was put back
+    async with sqlite_db.begin() as conn:
+        assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [1, 2]
+    async with sqlite_db.begin() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        await conn.execute(text("SELECT n FROM t"))
+        assert raw is not None and raw._wrote is False
+    assert not another_writer_is_shut_out(path)  # the read-only commit released the lock

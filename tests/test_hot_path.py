@@ -122,3 +122,19 @@ async def test_the_chat_is_opened_without_the_orm_loading_pipeline(
     assert "🎓 Bồi dưỡng đã hoàn thành:" in profile
     assert why.startswith("❓")  # the buttons /yeucau offered were saved on the dialog
     assert [count[0] for count in loads] == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("channel", ["telegram"])
+async def test_a_repeated_hoso_makes_no_thread_hop_on_sqlite(
+    db: Database, world: dict[str, Any]
+) -> None:
+    """Nothing to write and nobody else holding the writer lock: BEGIN IMMEDIATE and the
+    COMMIT of the SELECTs run inline (bot/sqlite_inline.py)."""
+    if db.dialect != "sqlite":
+        pytest.skip("thread hops are SQLite's (aiosqlite) cost")
+    teacher = person(db, world, "teacher_no_ethics")
+    await teacher.say("/hoso")
+    await teacher.say("/hoso")
+    with thread_hops() as hops:
+        text = await teacher.say("/hoso")
+    assert "🎓 Bồi dưỡng đã hoàn thành:" in text and hops[0] == 0
