@@ -100,6 +100,11 @@ class InlineConnection:
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
+    async def run_in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(sqlite3_connection, *args)` on this connection's thread (a whole write-only
+        transaction in one hop: bot/sqlite_batch.py)."""
+        return await self._in_thread(fn, self._conn, *args)
+
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
