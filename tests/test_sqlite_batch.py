@@ -73,9 +73,7 @@ async def _state(db: Database) -> list[Any]:
         columns = [c for c in Notice.__table__.columns if c.name != "created_at"]
         found: list[Any] = list((await conn.execute(select(*columns).order_by(Notice.id))).all())
         found += (await conn.execute(select(SenderPause.key, SenderPause.paused_until))).all()
-        found += (
-            await conn.execute(select(ChatAccount.chat_id, ChatAccount.unreachable_at))
-        ).all()
+        found += (await conn.execute(select(ChatAccount.chat_id, ChatAccount.unreachable_at))).all()
     return found
 
 
