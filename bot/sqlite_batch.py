@@ -22,9 +22,7 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import visitors
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import ClauseElement
 
 from bot.db import Database
@@ -61,12 +59,6 @@ class StatementBatch:
         if not rows:
             return
         keys = sorted(rows[0])
-        if _has_in_list(statement):
-            # An IN list (`chat_id IN (...)`) is expanded when executed; compiled with its
-            # values rendered instead, and not cached: its length varies.
-            compiled, processors = _compile(statement, self.dialect, keys, None, expand=True)
-            self._add(compiled, processors, rows, None)
-            return
         # SQLAlchemy's own statement cache key: the compiled form is reused, and the
         # literal values of this statement (a `now`, a sender id) come from the key.
         cache_key = statement._generate_cache_key()
@@ -77,7 +69,13 @@ class StatementBatch:
                 if len(_COMPILED) > _CACHE_SIZE:
                     _COMPILED.clear()
                 _COMPILED[(cache_key.key, tuple(keys))] = entry
-        compiled, processors = entry
+        compiled, processors, expanding = entry
+        if expanding:
+            # An IN list (`chat_id IN (...)`) is expanded when executed: compiled again with
+            # its values rendered, not cached (its length varies; rare: blocked chats).
+            compiled, processors, _ = _compile(statement, self.dialect, keys, None, expand=True)
+            self._add(compiled, processors, rows, None)
+            return
         self._add(compiled, processors, rows, None if cache_key is None else cache_key.bindparams)
 
     def _add(
@@ -101,14 +99,8 @@ class StatementBatch:
 
 _Processors = list[tuple[str, Callable[[Any], Any] | None]]
 _CACHE_SIZE = 200
-_COMPILED: dict[tuple[Any, ...], tuple[SQLCompiler, _Processors]] = {}
-
-
-def _has_in_list(statement: ClauseElement) -> bool:
-    return any(
-        isinstance(element, BindParameter) and element.expanding
-        for element in visitors.iterate(statement)
-    )
+_Entry = tuple[SQLCompiler, _Processors, bool]  # the bool: it has an IN list
+_COMPILED: dict[tuple[Any, ...], _Entry] = {}
 
 
 def _compile(
@@ -118,7 +110,7 @@ def _compile(
     cache_key: Any,
     *,
     expand: bool = False,
-) -> tuple[SQLCompiler, _Processors]:
+) -> _Entry:
     # Compiled with its cache key, as SQLAlchemy compiles for its own cache, so later
     # statements of the same shape can supply their values (`extracted_parameters`).
     compiled = statement.compile(
@@ -135,7 +127,7 @@ def _compile(
         if bind is None:
             bind = compiled.binds[name.rsplit("_", 1)[0]]
         processors.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-    return compiled, processors
+    return compiled, processors, any(b.expanding for b in compiled.binds.values())
 
 
 def _run(connection: sqlite3.Connection, statements: CompiledBatch) -> None:
