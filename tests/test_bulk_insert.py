@@ -82,5 +82,7 @@ def test_new_officials_by_column_are_the_rows_new_official_made() -> None:
         PlannedRow(4, "A3", {"birth_date": date(1980, 1, 2), "phone": "0912345678"}),
     ]
     columns = _new_officials(rows, NOW)
-    by_row = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values())]
+    by_row = [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
     assert by_row == [_new_official(row, NOW) for row in rows]
