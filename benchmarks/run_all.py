@@ -1,6 +1,6 @@
 """Every benchmark, one table: measure, goal, now, ratio, met? — and `goals met: K of N`.
 
-    .venv/bin/python benchmarks/run_all.py [--quick] [--only sender,start] [--timeout 900]
+    .venv/bin/python benchmarks/run_all.py [--quick] [--only sender,start] [--save DIR]
 
 Each benchmarks/bench_*.py runs in its own process (so one's memory or crash cannot touch
 another's figures) and reports its goals as lines of the form
@@ -97,7 +97,9 @@ def accepts_quick(script: Path) -> bool:
     return '"--quick"' in script.read_text(encoding="utf-8")
 
 
-def run_one(script: Path, *, quick: bool, timeout: float) -> tuple[list[Result], float]:
+def run_one(
+    script: Path, *, quick: bool, timeout: float, save: Path | None = None
+) -> tuple[list[Result], float]:
     bench = script.stem.removeprefix("bench_")
     command = [sys.executable, str(script)]
     if quick and accepts_quick(script):
@@ -108,10 +110,12 @@ def run_one(script: Path, *, quick: bool, timeout: float) -> tuple[list[Result],
         done = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
         )
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as timed_out:
         took = time.monotonic() - started
+        _save(save, bench, _text(timed_out.stdout), _text(timed_out.stderr))
         return [Result(bench, bench, None, None, reason=f"timed out after {timeout:.0f} s")], took
     took = time.monotonic() - started
+    _save(save, bench, done.stdout, done.stderr)
     results = parse_results(bench, done.stdout)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:120]
@@ -122,6 +126,20 @@ def run_one(script: Path, *, quick: bool, timeout: float) -> tuple[list[Result],
     if not results:
         results = [Result(bench, bench, None, None, reason="printed no RESULT line")]
     return results, took
+
+
+def _text(output: str | bytes | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode("utf-8", "replace")
+    return output or ""
+
+
+def _save(folder: Path | None, bench: str, stdout: str, stderr: str) -> None:
+    """Each benchmark's whole output, for the profiles and figures behind the table."""
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{bench}.out").write_text(stdout + "\n--- stderr ---\n" + stderr, encoding="utf-8")
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -166,12 +184,13 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="smaller sizes, passed through")
     p.add_argument("--only", default="", help="comma-separated names: sender,start,import")
     p.add_argument("--timeout", type=float, default=1800, help="seconds per benchmark")
+    p.add_argument("--save", type=Path, default=None, help="folder for each benchmark's output")
     args = p.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()} or None
     print(f"{datetime.now():%d/%m/%Y %H:%M} — {machine()}" + (" — quick" if args.quick else ""))
     everything: list[Result] = []
     for script in benchmarks(only):
-        results, took = run_one(script, quick=args.quick, timeout=args.timeout)
+        results, took = run_one(script, quick=args.quick, timeout=args.timeout, save=args.save)
         met = sum(r.met for r in results)
         print(f"  {script.name}: {took:.0f} s, {met} of {len(results)} met", flush=True)
         everything += results

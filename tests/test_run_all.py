@@ -43,3 +43,15 @@ def test_failing_and_silent_benchmarks_count_as_not_met(tmp_path: Path) -> None:
     assert "database missing" in results[2].reason
     shown = table(results)
     assert "good: x_s" in shown and "printed no RESULT line" in shown
+
+
+def test_each_benchmark_output_is_kept_when_asked(tmp_path: Path) -> None:
+    script = tmp_path / "bench_profiled.py"
+    script.write_text(
+        "import sys\nprint('top: build_keyboard 40 %')\nprint('RESULT y=2 goal=1')\n"
+        "print('warning', file=sys.stderr)\n"
+    )
+    (result,), _took = run_one(script, quick=False, timeout=60, save=tmp_path / "out")
+    assert not result.met
+    kept = (tmp_path / "out" / "profiled.out").read_text(encoding="utf-8")
+    assert "top: build_keyboard 40 %" in kept and "warning" in kept
