@@ -439,6 +439,28 @@ class DayRules:
             self._ids[key] = frozenset(r.id for r in found)
         return found
 
+    def earliest_counted(self) -> dict[str, date | None] | None:
+        """Training kind -> the earliest completion day these rules can count on `today`
+        (None: any day), for every kind they read; None when some rule reads every kind (a
+        topics item naming none). A loader may leave out every other completion: a rule
+        counts only completions inside its window, and a fixed window (`windows`) starts
+        on the same day for everyone, while an event's window starts on each official's
+        own date, so a kind read by such a rule is wanted from any day."""
+        earliest: dict[str, date | None] = {}
+        for rule in self.rules:
+            fixed = self.windows.get(rule.id)
+            start = fixed[1] if fixed is not None else None
+            for item in rule.items:
+                if isinstance(item, AttributeItem):
+                    continue
+                if item.kind is None:
+                    return None
+                if item.kind not in earliest:
+                    earliest[item.kind] = start
+                elif (known := earliest[item.kind]) is not None:
+                    earliest[item.kind] = None if start is None else min(known, start)
+        return earliest
+
     def applicable_ids(self, profile: Profile) -> frozenset[str]:
         """The ids of `applicable(profile)`."""
         key = self._key_of(profile)
