@@ -36,6 +36,8 @@ Population = list[tuple[Profile, dict[str, list[Completion]]]]
 _NO_RECORDS: dict[str, list[Completion]] = {}
 _NO_LANGUAGES: frozenset[str] = frozenset()
 _completed_on = itemgetter(1)  # Completion.completed_on
+# Completion(...) is a Python-level __new__ around this: a frame per completion read.
+_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -157,19 +159,20 @@ async def _load_population(
     # In table order, not by date: walking the completed_on index for the whole roster
     # visited the table at random and took five times longer; each official's few
     # completions are sorted below instead.
+    query = select(
+        TrainingRecord.official_id,
+        TrainingRecord.kind,
+        TrainingRecord.completed_on,
+        TrainingRecord.periods,
+        TrainingRecord.certificate_no,
+        TrainingRecord.program_code,
+    ).join(Official, Official.id == TrainingRecord.official_id)
+    if unit is not None:  # a lookup per completion otherwise spent for nothing
+        query = query.join(OrgUnit, OrgUnit.id == Official.unit_id)
     records = await conn.execute(
-        select(
-            TrainingRecord.official_id,
-            TrainingRecord.kind,
-            TrainingRecord.completed_on,
-            TrainingRecord.periods,
-            TrainingRecord.certificate_no,
-            TrainingRecord.program_code,
+        query.where(TrainingRecord.completed_on <= as_of, *in_scope, *record_filters).order_by(
+            TrainingRecord.id
         )
-        .join(Official, Official.id == TrainingRecord.official_id)
-        .join(OrgUnit, OrgUnit.id == Official.unit_id)
-        .where(TrainingRecord.completed_on <= as_of, *in_scope, *record_filters)
-        .order_by(TrainingRecord.id)
     )
     grouped: dict[int, dict[str, list[Completion]]] = {}
     unsorted: list[list[Completion]] = []
@@ -177,7 +180,9 @@ async def _load_population(
         by_kind = grouped.get(official_id)
         if by_kind is None:
             by_kind = grouped[official_id] = {}
-        record = Completion(kind, completed_on, periods, certificate_no, program_code)
+        record = _new_tuple(
+            Completion, (kind, completed_on, periods, certificate_no, program_code, None, None)
+        )
         same_kind = by_kind.get(kind)
         if same_kind is None:
             by_kind[kind] = [record]

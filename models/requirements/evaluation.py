@@ -9,7 +9,7 @@ lets the compliance report evaluate a past year as of its last day.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -386,7 +386,29 @@ def evaluate_rule(
 # title): applicability is keyed by their conditions' outcomes instead of their values.
 _KEYED_BY_OUTCOME = frozenset({"unit", "date", "phrase"})
 _MEMO_LIMIT = 50_000
+# Of those, the kinds whose values still repeat across a province (unit paths, post
+# titles: a few thousand), so each condition's outcome is worth remembering per value.
+_REPEATING = frozenset({"unit", "phrase"})
 _FIXED_WINDOWS = frozenset({"yearly", "by_date", "state", "once"})
+
+
+def _remembered(condition: Condition) -> Callable[[Profile], bool]:
+    """The condition's test, remembered per value of the one field it reads: testing a
+    title against a rule's phrases was a quarter of the time spent keying profiles."""
+    get = attrgetter("unit_path" if condition.field == "unit" else condition.field)
+    test = condition.test
+    seen: dict[Any, bool] = {}
+
+    def remembered(profile: Profile) -> bool:
+        value = get(profile)
+        found = seen.get(value)
+        if found is None:
+            if len(seen) >= _MEMO_LIMIT:
+                seen.clear()
+            found = seen[value] = test(profile)
+        return found
+
+    return remembered
 
 
 class DayRules:
@@ -410,7 +432,9 @@ class DayRules:
             {c.field for c in conditions if FIELDS.get(c.field, "unit") not in _KEYED_BY_OUTCOME}
         )
         self._by_outcome = tuple(
-            c.test for c in conditions if FIELDS.get(c.field, "unit") in _KEYED_BY_OUTCOME
+            _remembered(c) if FIELDS.get(c.field, "unit") in _REPEATING else c.test
+            for c in conditions
+            if FIELDS.get(c.field, "unit") in _KEYED_BY_OUTCOME
         )
         self._key: Any = attrgetter(*by_value) if by_value else (lambda _p: None)
         self._memo: dict[Any, tuple[Rule, ...]] = {}
