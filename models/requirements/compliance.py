@@ -228,7 +228,7 @@ async def load_for(
 ) -> Population:
     """`load_population` for judging `rules` on their day: only the completions and the
     profile fields they can read, so a report does not fetch and group a decade of
-    completions that no rule in force counts (two thirds of the demo province's)."""
+    completions that no rule in force counts (59 % of the demo province's)."""
     earliest = rules.earliest_counted()
     since = None
     if earliest is not None:
