@@ -27,11 +27,11 @@ from models.org.admins import Scope
 from models.org.officials import Official
 from models.org.units import OrgUnit
 from models.org.units import by_code as unit_by_code
-from models.requirements.compliance import load_population
+from models.requirements.compliance import load_for
 from models.requirements.evaluation import DayRules, Status, evaluate_applicable
 from models.requirements.fields import is_sensitive
 from models.requirements.model import Catalogue, Rule
-from models.requirements.profiles import rule_reads
+from models.requirements.sql_conditions import implied_terms
 
 KINDS = ("all", "level", "unit", "category", "rank", "owes", "course")
 
@@ -171,17 +171,18 @@ def may_target(rule: Rule) -> bool:
 async def _owing(
     session: AsyncSession, scope: Scope, rule_id: str, today: date, catalogue: Catalogue
 ) -> tuple[int, ...]:
-    # Only the one rule: evaluating the whole catalogue for a province took 1.6 s.
+    # Only the one rule, and only the officials its plain conditions admit, their
+    # completions inside its window: evaluating the whole catalogue for a province took
+    # 1.6 s, reading every profile and completion for one rule 0.45 s.
     rule = catalogue.rules_by_id[rule_id]
     if not rule.valid_on(today):
         return ()
     owing: list[int] = []
     applying = DayRules((rule,), today)
     window = applying.windows.get(rule.id)
+    narrowed = implied_terms(rule)
     for unit in scope.units:
-        population = await load_population(
-            session, as_of=today, unit=unit, kinds=rule.training_kinds, reads=rule_reads([rule])
-        )
+        population = await load_for(session, applying, unit=unit, where=narrowed)
         for profile, records in population:
             if not applying.applicable(profile):
                 continue

@@ -19,7 +19,7 @@ from models.requirements.compliance import (
     ComplianceReport,
     build_report,
     evaluation_day,
-    load_population,
+    load_for,
 )
 from models.requirements.evaluation import Status, day_rules, evaluate_applying
 from models.requirements.model import Catalogue
@@ -50,7 +50,8 @@ async def breakdown(
 ) -> Breakdown:
     as_of = evaluation_day(year, today)
     catalogue = catalogue or await current_catalogue(session)
-    population = await load_population(session, as_of=as_of, unit=scope)
+    rules = day_rules(catalogue, as_of)
+    population = await load_for(session, rules, unit=scope)
     children = await child_units(session, scope)
 
     # One evaluation per official, counted into its scope, unit and level groups.
@@ -60,7 +61,6 @@ async def breakdown(
     met: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
     unknown: dict[object, dict[str, int]] = defaultdict(lambda: dict(empty))
     done, no_data = Status.DONE, Status.NO_DATA
-    rules = day_rules(catalogue, as_of)
     for profile, records in population:
         child = next((c for c in children if profile.unit_path.startswith(c.path)), None)
         keys: tuple[object, ...] = ("scope", ("level", profile.level)) + (

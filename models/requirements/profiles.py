@@ -97,6 +97,8 @@ def rule_reads(rules: Collection[Rule]) -> frozenset[str]:
 
 
 _NO_LANGUAGES: frozenset[str] = frozenset()
+_new_tuple = tuple.__new__
+_NONE_LISTED = "[]"  # how most officials' languages are stored
 
 
 def profile_from_row(row: Sequence[Any]) -> Profile:
@@ -123,27 +125,32 @@ def profile_from_row(row: Sequence[Any]) -> Profile:
         born,
         post_title,
     ) = row[:WIDTH]
-    return Profile(
-        oid,
-        level,
-        category,
-        path,
-        bool(minority),
-        folded(zone) if zone else None,
-        folded(rank_code) if rank_code else None,
-        rank_tier,
-        tier,
-        tier is not None,
-        edu,
-        theory,
-        matches,
-        folded(ethnicity) if ethnicity else None,
-        _languages(languages),
-        appointed,
-        rank_on,
-        started,
-        born,
-        folded(post_title) if post_title else None,
+    # tuple.__new__ straight away: Profile(...) is a Python-level __new__ around it, a
+    # frame per official for nothing.
+    return _new_tuple(
+        Profile,
+        (
+            oid,
+            level,
+            category,
+            path,
+            bool(minority),
+            folded(zone) if zone else None,
+            folded(rank_code) if rank_code else None,
+            rank_tier,
+            tier,
+            tier is not None,
+            edu,
+            theory,
+            matches,
+            folded(ethnicity) if ethnicity else None,
+            _NO_LANGUAGES if not languages or languages == _NONE_LISTED else _languages(languages),
+            appointed,
+            rank_on,
+            started,
+            born,
+            folded(post_title) if post_title else None,
+        ),
     )
 
 
