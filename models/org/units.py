@@ -87,7 +87,9 @@ def describe_chain(chain: Iterable[OrgUnit], parts: int = 2) -> str:
 # Unit names change a few times a year (reorganisations); a greeting may show an old name
 # for a few minutes after one, and in exchange the hot path saves a query per update.
 LABEL_TTL_SECONDS = 300.0
-_labels: dict[tuple[str, int], tuple[float, str]] = {}
+# Keyed by the database too: one process may hold two (the tools, the tests), and the same
+# path names different units in each.
+_labels: dict[tuple[object, str, int], tuple[float, str]] = {}
 
 
 def forget_labels() -> None:
@@ -97,7 +99,7 @@ def forget_labels() -> None:
 
 async def unit_label(session: AsyncSession, unit: OrgUnit, parts: int = 2) -> str:
     """describe_chain(ancestors(unit)) with a short process-local cache."""
-    key = (unit.path, parts)
+    key = (session.bind, unit.path, parts)
     hit = _labels.get(key)
     now = time.monotonic()
     if hit is not None and now - hit[0] < LABEL_TTL_SECONDS:
