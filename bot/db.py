@@ -146,13 +146,6 @@ class Database:
         async with self._local_writer, self.engine.begin() as connection:
             yield connection
 
-    def sqlite_writer(self) -> asyncio.Lock:
-        """The in-process SQLite writer lock `transaction` and `begin` queue behind, for a
-        transaction run outside them (bot/sqlite_batch.py)."""
-        if self._local_writer is None:
-            raise ValueError("only SQLite has a writer lock")
-        return self._local_writer
-
     async def dispose(self) -> None:
         await self.engine.dispose()
 

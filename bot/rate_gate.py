@@ -2,19 +2,9 @@
 and the platform's "retry after" pause for everyone.
 
 Times are seconds on the gate's clock (`time.monotonic` unless a test passes a fake one, so
-pacing can be checked without waiting for it). Every one-second window is widened by a small margin:
-at 25/s with a 20 ms margin the sustained rate is at most 25/1.02 ≈ 24.5/s.
-
-What the platform counts is when requests arrive, and that moment is unknown here: it lies
-somewhere between the departure (`depart`) and the answer (`answered`). A request may reach
-the platform late — the loop or the GIL held it between our stamp and the socket, the
-network queued it — while a later one goes straight through, so counting departures bounds
-only the average: departures 20 per window still let 21 arrive in one second. The final
-hold (`departure_delay`) therefore counts each earlier request as possibly arriving until
-its answer came, and a request still out as arriving now. Then no window of the platform's
-can hold more than the allowance: for any set of arrivals within one window, the one that
-departed last saw all the others answered less than a window before it left, or still out.
-The price is the round trip: the sustained rate is at most allowance / (window + RTT).
+pacing can be checked without waiting for it). Every one-second window is widened by a small margin,
+because what counts is when requests arrive at the platform, a few milliseconds after they
+leave here: at 25/s with a 20 ms margin the sustained rate is 25/1.02 ≈ 24.5/s.
 """
 
 from __future__ import annotations
@@ -57,9 +47,7 @@ class RateGate:
         self.reserved: deque[tuple[str, float]] = deque(maxlen=SLOT_LOG_SIZE)
         self.departures: deque[float] = deque(maxlen=SLOT_LOG_SIZE)
         self._sent: deque[float] = deque()
-        # Answer times of requests answered less than a window ago, and how many are out.
-        self._answered: deque[float] = deque()
-        self._out = 0
+        self._departed: deque[float] = deque()
         self._last = -math.inf
         self._chats: dict[str, float] = {}
 
@@ -94,34 +82,20 @@ class RateGate:
                 self._chats = {c: t for c, t in self._chats.items() if t > horizon}
 
     def departure_delay(self, now: float) -> float:
-        """Seconds to hold a message whose reserved slot has come, judged by when earlier
-        requests may have arrived (see the module's docstring). Slots are reserved ahead;
-        a busy event loop wakes several senders late at once, and late senders from one
-        window would crowd into the next."""
-        answered = self._answered
-        while answered and now - answered[0] >= self.window:
-            answered.popleft()
+        """Seconds to hold a message whose reserved slot has come, judged by when messages
+        really left. Slots are reserved ahead; a busy event loop wakes several senders late
+        at once, and late senders from one window would crowd into the next."""
+        while self._departed and now - self._departed[0] >= self.window:
+            self._departed.popleft()
         delay = max(self.paused_until - now, 0.0)
-        room = self.allowance - self._out  # answered requests that may still count
-        if room <= 0:
-            # Every place is taken by a request still out: none can stop counting before
-            # a full window after its answer, which comes now at the earliest.
-            return max(delay, self.window)
-        if len(answered) >= room:
-            delay = max(delay, answered[-room] + self.window - now)
+        if len(self._departed) >= self.allowance:
+            delay = max(delay, self._departed[-self.allowance] + self.window - now)
         return delay
 
     def depart(self, now: float) -> None:
-        """Note that a message leaves now; call with no await since `departure_delay`, and
-        call `answered` once its request is over, whatever the outcome."""
-        self._out += 1
+        """Note that a message leaves now; call with no await since `departure_delay`."""
+        self._departed.append(now)
         self.departures.append(now)
-
-    def answered(self, now: float) -> None:
-        """The request of a departed message is over (answered, failed or timed out): it
-        reached the platform by now, if at all."""
-        self._out = max(self._out - 1, 0)
-        self._answered.append(now)
 
     def pause(self, until: float) -> None:
         self.paused_until = max(self.paused_until, until)

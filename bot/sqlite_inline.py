@@ -134,11 +134,6 @@ class InlineConnection:
         finally:
             self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
 
-    async def run_in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(sqlite3_connection, *args)` on this connection's thread (a whole write-only
-        transaction in one hop: bot/sqlite_batch.py)."""
-        return await self._in_thread(fn, self._conn, *args)
-
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
