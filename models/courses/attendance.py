@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
@@ -159,6 +159,9 @@ def _slot(now: datetime, settings: AttendanceSettings) -> tuple[date, int]:
     return local.date(), (local.hour * 60 + local.minute) // settings.slot_minutes
 
 
+# A busy day's check-ins all fall in a few slots: each course's code is computed once per
+# slot, not once per typed code for every course meeting that day (600 HMACs at 300 courses).
+@lru_cache(maxsize=65_536)
 def _code(secret: bytes, course_id: int, day: date, slot: int) -> str:
     digest = hmac.new(secret, f"{course_id}|{day.isoformat()}|{slot}".encode(), hashlib.sha256)
     number = int.from_bytes(digest.digest()[:8], "big")
