@@ -180,10 +180,18 @@ async def child(url: str) -> None:
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     waited = run_queue_wait() - waited
     peak = rss_mb("VmHWM")
-    started, again_cpu = time.perf_counter(), time.process_time()
-    async with db.transaction() as session:
-        again = await plan_requirement_notices(session, now=STAGE_DAY, settings=Settings().planning)
-    second, again_cpu = time.perf_counter() - started, time.process_time() - again_cpu
+    # The warm re-run three times, the fastest kept: one 0.2-1 s sample swung the 48,300 vs
+    # 12,075 ratio between 0.8 and 1.34 on the same code (a quiet machine's scheduler and
+    # collector passes are in the sample).
+    second, again_cpu = float("inf"), float("inf")
+    for _ in range(3):
+        started, cpu_before = time.perf_counter(), time.process_time()
+        async with db.transaction() as session:
+            again = await plan_requirement_notices(
+                session, now=STAGE_DAY, settings=Settings().planning
+            )
+        second = min(second, time.perf_counter() - started)
+        again_cpu = min(again_cpu, time.process_time() - cpu_before)
     await db.dispose()
     print(
         json.dumps(
@@ -242,7 +250,8 @@ async def measure(kind: str, size: int, tmp: Path, demo: int = DEMO) -> dict[str
         f"notices for {result['officials']:,.0f} in {result['seconds']:.2f} s "
         f"(CPU {result['cpu']:.2f} s, waiting for a CPU {result.get('waited', 0):.2f} s) = "
         f"{result['officials'] / result['seconds']:,.0f}/s; "
-        f"again (warm): {result['again_planned']:.0f} new in {result['again_seconds']:.2f} s "
+        f"again (warm, best of 3): {result['again_planned']:.0f} new in "
+        f"{result['again_seconds']:.2f} s "
         f"(CPU {result['again_cpu']:.2f} s); "
         f"memory growth {result['growth_mb']:.0f} MB over a steady {result['steady_mb']:.0f} MB",
         flush=True,
