@@ -64,7 +64,7 @@ from models.requirements.evaluation import (
 from models.requirements.model import OBLIGATION, STANDARD, Catalogue, Rule
 from models.requirements.profiles import WIDTH, profile_columns, profile_from_row, rule_reads
 from models.requirements.store import current_catalogue
-from models.requirements.training_records import TrainingRecord
+from models.requirements.training_records import COMPLETION_COLUMNS, TrainingRecord
 
 PERSON_FIELDS = frozenset(
     {
@@ -250,14 +250,7 @@ async def _read_batch(
         # official_id index; the range would read and convert everyone's.
         record_filters = [*record_filters, TrainingRecord.official_id.in_(sorted(ids))]
     result = await conn.execute(
-        select(
-            TrainingRecord.official_id,
-            TrainingRecord.kind,
-            TrainingRecord.completed_on,
-            TrainingRecord.periods,
-            TrainingRecord.certificate_no,
-            TrainingRecord.program_code,
-        )
+        select(*COMPLETION_COLUMNS)
         .where(TrainingRecord.official_id.between(low, high), *record_filters)
         .order_by(TrainingRecord.official_id, TrainingRecord.completed_on)
     )

@@ -30,7 +30,7 @@ from models.requirements.evaluation import (
 from models.requirements.model import Catalogue, Rule, Target
 from models.requirements.profiles import profile_columns, profile_from_row, rule_reads
 from models.requirements.store import current_catalogue
-from models.requirements.training_records import TrainingRecord
+from models.requirements.training_records import COMPLETION_COLUMNS, TrainingRecord
 
 Population = list[tuple[Profile, dict[str, list[Completion]]]]
 _NO_RECORDS: dict[str, list[Completion]] = {}
@@ -159,14 +159,7 @@ async def _load_population(
     # In table order, not by date: walking the completed_on index for the whole roster
     # visited the table at random and took five times longer; each official's few
     # completions are sorted below instead.
-    query = select(
-        TrainingRecord.official_id,
-        TrainingRecord.kind,
-        TrainingRecord.completed_on,
-        TrainingRecord.periods,
-        TrainingRecord.certificate_no,
-        TrainingRecord.program_code,
-    ).join(Official, Official.id == TrainingRecord.official_id)
+    query = select(*COMPLETION_COLUMNS).join(Official, Official.id == TrainingRecord.official_id)
     if unit is not None:  # a lookup per completion otherwise spent for nothing
         query = query.join(OrgUnit, OrgUnit.id == Official.unit_id)
     records = await conn.execute(

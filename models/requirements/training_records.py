@@ -56,6 +56,18 @@ class TrainingRecord(Base):
         )
 
 
+# What the bulk readers (compliance, planning) fetch of a completion, in the order they
+# unpack it: official, kind, day, periods, certificate, programme.
+COMPLETION_COLUMNS = (
+    TrainingRecord.official_id,
+    TrainingRecord.kind,
+    TrainingRecord.completed_on,
+    TrainingRecord.periods,
+    TrainingRecord.certificate_no,
+    TrainingRecord.program_code,
+)
+
+
 def import_key(
     official_id: int, kind: str, completed_on: date, program_code: str | None, title: str | None
 ) -> str:
